@@ -3,6 +3,7 @@
 #define WARD_RUNTIME_PROCESS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "lib/err.h"
 #include "runtime/spec.h"
@@ -27,7 +28,15 @@ int process_chdir(const struct spec_process *p, struct werr **err);
  * falling back to walking /proc/self/fd). */
 int process_close_fds(int preserve_fds, struct werr **err);
 /* execvp-like: search PATH from p->env (not ward's) when args[0] has no '/'; on failure
- * returns an error naming the executable ("exec \"foo\": executable file not found in $PATH"). */
+ * returns an error naming the executable, worded as runc ("exec: \"foo\": executable file not
+ * found in $PATH", "exec /bin/x: permission denied"). */
 int process_exec(const struct spec_process *p, struct werr **err);
+
+/* The PATH search of process_exec: PATH from env (a default when unset), entries that are not
+ * executable regular files skipped. *path is heap-allocated. */
+int process_find_executable(char *const *env, const char *name, char **path, struct werr **err);
+/* Capability names to a bit mask; names unknown to ward or above last_cap (the running
+ * kernel's /proc/sys/kernel/cap_last_cap) are left out, as runc ignores them. */
+uint64_t process_caps_mask(char *const *names, int last_cap);
 
 #endif
