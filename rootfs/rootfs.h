@@ -55,7 +55,8 @@ struct rootfs_config {
 	const char *mount_label;
 };
 
-/* Parsed mount options (see rootfs/mount_opts.c). */
+/* Parsed mount options (see rootfs/mount_opts.c). "bind" and "rbind" also put MS_BIND
+ * (and MS_REC for rbind) in flags, as runc does. */
 struct mount_opts {
 	unsigned long flags;	 /* MS_* to set */
 	unsigned long clear;	 /* MS_* to clear (only meaningful for bind remounts) */
@@ -64,6 +65,7 @@ struct mount_opts {
 	bool idmap, ridmap;
 	unsigned long long attr_set, attr_clr; /* MOUNT_ATTR_* for mount_setattr */
 	bool recursive_attr;	 /* rro, rnosuid, ... given */
+	bool tmpcopyup;		 /* tmpfs: copy the destination's old content into it */
 	char *data;		 /* filesystem-specific options, comma-joined; heap */
 };
 int rootfs_parse_mount_opts(char *const *options, struct mount_opts *out, struct werr **err);
