@@ -163,7 +163,7 @@ static int set_ambient(const struct cap_masks *m, struct werr **err)
 int process_set_user_caps(const struct spec_process *p, struct werr **err)
 {
 	int last_cap = kernel_last_cap();
-	struct cap_masks m = { 0 };
+	struct cap_masks m = {0};
 	int r;
 
 	if (p->has_caps) {

@@ -39,7 +39,7 @@ int console_open_pty(int *master, char **slave_path, struct werr **err)
 
 int console_set_size(int fd, uint32_t height, uint32_t width, struct werr **err)
 {
-	struct winsize ws = { .ws_row = (unsigned short)height, .ws_col = (unsigned short)width };
+	struct winsize ws = {.ws_row = (unsigned short)height, .ws_col = (unsigned short)width};
 
 	if (ioctl(fd, TIOCSWINSZ, &ws) < 0)
 		return werr_sys(err, errno, "set console size %ux%u", width, height);
@@ -48,7 +48,7 @@ int console_set_size(int fd, uint32_t height, uint32_t width, struct werr **err)
 
 int console_connect(const char *socket_path, struct werr **err)
 {
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
 	_cleanup_close_ int fd = -1;
 
 	if (strlen(socket_path) >= sizeof(addr.sun_path))
@@ -69,7 +69,7 @@ int console_send_fd(int sock, int fd, const char *name, struct werr **err)
 		struct cmsghdr align;
 	} ctl;
 	const char *payload = name && *name ? name : "/dev/ptmx";
-	struct iovec iov = { .iov_base = (void *)payload, .iov_len = strlen(payload) };
+	struct iovec iov = {.iov_base = (void *)payload, .iov_len = strlen(payload)};
 	struct msghdr msg = {
 		.msg_iov = &iov,
 		.msg_iovlen = 1,
@@ -115,7 +115,7 @@ int console_recv_fd(int sock, int *fd, struct werr **err)
 		struct cmsghdr align;
 	} ctl;
 	char name[4096];
-	struct iovec iov = { .iov_base = name, .iov_len = sizeof(name) };
+	struct iovec iov = {.iov_base = name, .iov_len = sizeof(name)};
 	struct msghdr msg = {
 		.msg_iov = &iov,
 		.msg_iovlen = 1,
@@ -223,9 +223,9 @@ static int proxy_loop(struct proxy *px, int sigfd, struct werr **err)
 {
 	for (;;) {
 		struct pollfd pfd[3] = {
-			{ .fd = px->master, .events = POLLIN | (px->len ? POLLOUT : 0) },
-			{ .fd = px->stdin_open && !px->len ? STDIN_FILENO : -1, .events = POLLIN },
-			{ .fd = sigfd, .events = POLLIN },
+			{.fd = px->master, .events = POLLIN | (px->len ? POLLOUT : 0)},
+			{.fd = px->stdin_open && !px->len ? STDIN_FILENO : -1, .events = POLLIN},
+			{.fd = sigfd, .events = POLLIN},
 		};
 		int r;
 
@@ -256,7 +256,7 @@ static int proxy_loop(struct proxy *px, int sigfd, struct werr **err)
 
 int console_proxy(int master, struct werr **err)
 {
-	struct proxy px = { .master = master, .stdin_open = true };
+	struct proxy px = {.master = master, .stdin_open = true};
 	struct termios saved, raw;
 	bool is_raw = false;
 	sigset_t winch, old_mask;

@@ -18,7 +18,8 @@ int console_connect(const char *socket_path, struct werr **err);
  * name "/dev/ptmx"). */
 int console_send_fd(int sock, int fd, const char *name, struct werr **err);
 int console_recv_fd(int sock, int *fd, struct werr **err);
-/* Make slave the controlling terminal and stdin/stdout/stderr: setsid, TIOCSCTTY, dup2. */
+/* Make slave the controlling terminal and stdin/stdout/stderr: setsid, TIOCSCTTY, dup2.
+ * slave_fd stays open and owned by the caller. */
 int console_make_controlling(int slave_fd, struct werr **err);
 /* `ward run` with a terminal and no --console-socket: copy between our stdio and master until
  * the master hangs up; puts our stdin tty in raw mode meanwhile and restores it. */

@@ -34,8 +34,7 @@ static void sigaction_restore(struct sigaction *old)
 
 /* Only async-signal-safe calls between fork and execve. */
 static void __attribute__((noreturn))
-hook_child(const struct spec_hook *h, char *const *argv, char *const *envp, int in_fd,
-	   int errpipe)
+hook_child(const struct spec_hook *h, char *const *argv, char *const *envp, int in_fd, int errpipe)
 {
 	sigset_t none;
 	int e;
@@ -110,11 +109,11 @@ static int wait_hook(struct hook_run *hr, int *status)
 		int wait_ms = -1, r;
 
 		if (hr->pidfd >= 0)
-			pfd[n++] = (struct pollfd){ .fd = hr->pidfd, .events = POLLIN };
+			pfd[n++] = (struct pollfd){.fd = hr->pidfd, .events = POLLIN};
 		else
 			wait_ms = HOOK_POLL_MS;
 		if (hr->in_fd >= 0)
-			pfd[n++] = (struct pollfd){ .fd = hr->in_fd, .events = POLLOUT };
+			pfd[n++] = (struct pollfd){.fd = hr->in_fd, .events = POLLOUT};
 		if (deadline >= 0) {
 			long long left = deadline - now_ms();
 
@@ -143,8 +142,8 @@ static int wait_hook(struct hook_run *hr, int *status)
 static int hook_spawn(const struct spec_hook *h, struct hook_run *hr, int *errpipe_rd,
 		      struct werr **err)
 {
-	static char *const empty_env[] = { NULL };
-	char *const default_argv[] = { h->path, NULL };
+	static char *const empty_env[] = {NULL};
+	char *const default_argv[] = {h->path, NULL};
 	char *const *argv = h->args && h->args[0] ? h->args : default_argv;
 	char *const *envp = h->env ? h->env : empty_env;
 	int in[2], ep[2];
@@ -183,11 +182,15 @@ static int run_one(const char *kind, size_t idx, const struct spec_hook *h, cons
 		   struct werr **err)
 {
 	struct hook_run hr = {
-		.pid = -1, .pidfd = -1, .in_fd = -1, .state = state ? state : "",
-		.left = state ? strlen(state) : 0, .timeout = h->has_timeout ? h->timeout : 0,
+		.pid = -1,
+		.pidfd = -1,
+		.in_fd = -1,
+		.state = state ? state : "",
+		.left = state ? strlen(state) : 0,
+		.timeout = h->has_timeout ? h->timeout : 0,
 	};
 	__attribute__((cleanup(sigaction_restore))) struct sigaction old_pipe;
-	struct sigaction ign = { .sa_handler = SIG_IGN };
+	struct sigaction ign = {.sa_handler = SIG_IGN};
 	_cleanup_close_ int errpipe = -1;
 	int status = 0, exec_errno = 0, r;
 

@@ -23,7 +23,7 @@ int process_apply_rlimits(const struct spec_process *p, struct werr **err)
 {
 	for (size_t i = 0; i < p->n_rlimits; i++) {
 		const struct spec_rlimit *rl = &p->rlimits[i];
-		struct rlimit lim = { .rlim_cur = rl->soft, .rlim_max = rl->hard };
+		struct rlimit lim = {.rlim_cur = rl->soft, .rlim_max = rl->hard};
 
 		if (setrlimit(rl->resource, &lim) < 0)
 			return werr_sys(err, errno, "setrlimit %s (soft %llu, hard %llu)",
@@ -47,17 +47,17 @@ static const struct {
 	const char *name;
 	unsigned long value;
 } personality_flags[] = {
-	{ "UNAME26", UNAME26 },
-	{ "ADDR_NO_RANDOMIZE", ADDR_NO_RANDOMIZE },
-	{ "FDPIC_FUNCPTRS", FDPIC_FUNCPTRS },
-	{ "MMAP_PAGE_ZERO", MMAP_PAGE_ZERO },
-	{ "ADDR_COMPAT_LAYOUT", ADDR_COMPAT_LAYOUT },
-	{ "READ_IMPLIES_EXEC", READ_IMPLIES_EXEC },
-	{ "ADDR_LIMIT_32BIT", ADDR_LIMIT_32BIT },
-	{ "SHORT_INODE", SHORT_INODE },
-	{ "WHOLE_SECONDS", WHOLE_SECONDS },
-	{ "STICKY_TIMEOUTS", STICKY_TIMEOUTS },
-	{ "ADDR_LIMIT_3GB", ADDR_LIMIT_3GB },
+	{"UNAME26", UNAME26},
+	{"ADDR_NO_RANDOMIZE", ADDR_NO_RANDOMIZE},
+	{"FDPIC_FUNCPTRS", FDPIC_FUNCPTRS},
+	{"MMAP_PAGE_ZERO", MMAP_PAGE_ZERO},
+	{"ADDR_COMPAT_LAYOUT", ADDR_COMPAT_LAYOUT},
+	{"READ_IMPLIES_EXEC", READ_IMPLIES_EXEC},
+	{"ADDR_LIMIT_32BIT", ADDR_LIMIT_32BIT},
+	{"SHORT_INODE", SHORT_INODE},
+	{"WHOLE_SECONDS", WHOLE_SECONDS},
+	{"STICKY_TIMEOUTS", STICKY_TIMEOUTS},
+	{"ADDR_LIMIT_3GB", ADDR_LIMIT_3GB},
 };
 
 static int apply_personality(const struct spec_personality *pers, struct werr **err)
@@ -105,7 +105,8 @@ static int apply_scheduler(const struct spec_scheduler *s, struct werr **err)
 	};
 
 	if (syscall(SYS_sched_setattr, 0, &attr, 0) < 0)
-		return werr_sys(err, errno, "scheduler: sched_setattr (policy %d, nice %d, priority %d)",
+		return werr_sys(err, errno,
+				"scheduler: sched_setattr (policy %d, nice %d, priority %d)",
 				s->policy, s->nice, s->priority);
 	return 0;
 }
@@ -167,7 +168,8 @@ int process_chdir(const struct spec_process *p, struct werr **err)
 	if (!p->cwd)
 		return 0;
 	if (chdir(p->cwd) < 0)
-		return werr_sys(err, errno, "chdir to cwd (\"%s\") set in config.json failed", p->cwd);
+		return werr_sys(err, errno, "chdir to cwd (\"%s\") set in config.json failed",
+				p->cwd);
 	/* A cwd reached through a leaked host fd reads as "(unreachable)/..." (or ENOENT from
 	 * newer glibc): refuse to exec there (CVE-2024-21626). */
 	if (!getcwd(buf, sizeof(buf)))
@@ -278,7 +280,7 @@ int process_find_executable(char *const *env, const char *name, char **out, stru
 
 int process_exec(const struct spec_process *p, struct werr **err)
 {
-	static char *const empty_env[] = { NULL };
+	static char *const empty_env[] = {NULL};
 	char *const *env = p->env ? p->env : empty_env;
 	_cleanup_free_ char *file = NULL;
 	char ebuf[128];

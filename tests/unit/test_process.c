@@ -105,10 +105,10 @@ static unsigned long long status_field(const char *field)
 static void path_lookup_uses_container_path_env(void **state)
 {
 	char *path_env = xasprintf("PATH=/nonexistent:%s/noexec:%s/bin", tmpdir, tmpdir);
-	char *env[] = { "HOME=/", path_env, NULL };
+	char *env[] = {"HOME=/", path_env, NULL};
 	char *ward_path = tmp_path("bin");
 	char *want = tmp_path("bin/tool");
-	char *no_path_env[] = { "HOME=/", NULL };
+	char *no_path_env[] = {"HOME=/", NULL};
 	char *got = NULL, *old_path;
 	struct werr *err = NULL;
 	int r;
@@ -141,9 +141,9 @@ static void path_lookup_uses_container_path_env(void **state)
 static void exec_error_names_missing_binary(void **state)
 {
 	char *path_env = xasprintf("PATH=%s/bin", tmpdir);
-	char *env[] = { path_env, NULL };
-	char *args[] = { "ward-no-such-binary", NULL };
-	struct spec_process p = { .args = args, .env = env };
+	char *env[] = {path_env, NULL};
+	char *args[] = {"ward-no-such-binary", NULL};
+	struct spec_process p = {.args = args, .env = env};
 	struct werr *err = NULL;
 
 	assert_int_equal(process_exec(&p, &err), -ENOENT);
@@ -157,8 +157,8 @@ static void exec_error_names_non_executable_path(void **state)
 {
 	char *file = tmp_path("noexec/tool");
 	char *want = xasprintf("exec %s: permission denied", file);
-	char *args[] = { file, NULL };
-	struct spec_process p = { .args = args };
+	char *args[] = {file, NULL};
+	struct spec_process p = {.args = args};
 	struct werr *err = NULL;
 
 	assert_int_equal(process_exec(&p, &err), -EACCES);
@@ -171,8 +171,8 @@ static void exec_error_names_non_executable_path(void **state)
 static int raise_nofile_above_hard(void *arg)
 {
 	struct rlimit cur;
-	struct spec_rlimit rl = { .resource = RLIMIT_NOFILE, .type = "RLIMIT_NOFILE" };
-	struct spec_process p = { .rlimits = &rl, .n_rlimits = 1 };
+	struct spec_rlimit rl = {.resource = RLIMIT_NOFILE, .type = "RLIMIT_NOFILE"};
+	struct spec_process p = {.rlimits = &rl, .n_rlimits = 1};
 	struct werr *err = NULL;
 	int r;
 
@@ -209,8 +209,8 @@ static void rlimit_raise_above_hard_fails_naming_rlimit(void **state)
 
 static void caps_mask_ignores_unknown_and_newer_caps(void **state)
 {
-	char *names[] = { "CAP_KILL", "CAP_CHOWN", "CAP_NO_SUCH_THING", NULL };
-	char *newer[] = { "CAP_CHECKPOINT_RESTORE", "CAP_NET_RAW", NULL };
+	char *names[] = {"CAP_KILL", "CAP_CHOWN", "CAP_NO_SUCH_THING", NULL};
+	char *newer[] = {"CAP_CHECKPOINT_RESTORE", "CAP_NET_RAW", NULL};
 
 	assert_int_equal(process_caps_mask(names, 40), (1ULL << CAP_KILL) | (1ULL << CAP_CHOWN));
 	assert_int_equal(process_caps_mask(newer, 39), 1ULL << CAP_NET_RAW);
@@ -221,10 +221,10 @@ static void caps_mask_ignores_unknown_and_newer_caps(void **state)
 
 static int apply_kill_chown(void *arg)
 {
-	char *caps[] = { "CAP_KILL", "CAP_CHOWN", NULL };
+	char *caps[] = {"CAP_KILL", "CAP_CHOWN", NULL};
 	struct spec_process p = {
 		.has_caps = true,
-		.caps = { .bounding = caps, .effective = caps, .permitted = caps },
+		.caps = {.bounding = caps, .effective = caps, .permitted = caps},
 	};
 	unsigned long long want = (1ULL << CAP_KILL) | (1ULL << CAP_CHOWN);
 	struct werr *err = NULL;
@@ -249,13 +249,17 @@ static void caps_applied_in_child_match_config(void **state)
 
 static int switch_to_1000_with_bind(void *arg)
 {
-	char *caps[] = { "CAP_NET_BIND_SERVICE", NULL };
-	uint32_t gids[] = { 1001, 1002 };
+	char *caps[] = {"CAP_NET_BIND_SERVICE", NULL};
+	uint32_t gids[] = {1001, 1002};
 	struct spec_process p = {
 		.has_caps = true,
-		.caps = { caps, caps, caps, caps, caps },
-		.user = { .uid = 1000, .gid = 1000, .additional_gids = gids,
-			  .n_additional_gids = 2, .has_umask = true, .umask = 077 },
+		.caps = {caps, caps, caps, caps, caps},
+		.user = {.uid = 1000,
+			 .gid = 1000,
+			 .additional_gids = gids,
+			 .n_additional_gids = 2,
+			 .has_umask = true,
+			 .umask = 077},
 		.no_new_privileges = true,
 	};
 	unsigned long long want = 1ULL << CAP_NET_BIND_SERVICE;
@@ -306,7 +310,7 @@ static void close_fds_marks_all_but_preserved_cloexec(void **state)
 
 static void chdir_error_quotes_cwd_like_runc(void **state)
 {
-	struct spec_process p = { .cwd = "/ward-no-such-dir" };
+	struct spec_process p = {.cwd = "/ward-no-such-dir"};
 	struct werr *err = NULL;
 
 	assert_int_equal(process_chdir(&p, &err), -ENOENT);
@@ -318,7 +322,7 @@ static void chdir_error_quotes_cwd_like_runc(void **state)
 static int chdir_outside_the_root(void *arg)
 {
 	char *root = tmp_path("root");
-	struct spec_process p = { .cwd = "." };
+	struct spec_process p = {.cwd = "."};
 	struct werr *err = NULL;
 	int outside;
 
@@ -360,8 +364,8 @@ static void hooks_receive_state_on_stdin(void **state)
 	const char *json = "{\"ociVersion\":\"1.2.0\",\"id\":\"c1\",\"status\":\"created\"}";
 	char *out = tmp_path("state.json");
 	char *cmd = xasprintf("cat > %s", out);
-	char *args[] = { "sh", "-c", cmd, NULL };
-	struct spec_hook h = { .path = "/bin/sh", .args = args };
+	char *args[] = {"sh", "-c", cmd, NULL};
+	struct spec_hook h = {.path = "/bin/sh", .args = args};
 	struct werr *err = NULL;
 	char *got;
 
@@ -380,12 +384,12 @@ static void hooks_get_state_larger_than_a_pipe(void **state)
 	char *json = xmalloc(n + 1);
 	char *out = tmp_path("big.json");
 	char *cmd = xasprintf("sleep 0.2; cat > %s", out);
-	char *args[] = { "sh", "-c", cmd, NULL };
-	char *ignore_args[] = { "true", NULL };
+	char *args[] = {"sh", "-c", cmd, NULL};
+	char *ignore_args[] = {"true", NULL};
 	struct spec_hook h[] = {
-		{ .path = "/bin/sh", .args = args, .has_timeout = true, .timeout = 10 },
+		{.path = "/bin/sh", .args = args, .has_timeout = true, .timeout = 10},
 		/* Never reads stdin: ward must survive the broken pipe. */
-		{ .path = "/bin/true", .args = ignore_args },
+		{.path = "/bin/true", .args = ignore_args},
 	};
 	struct werr *err = NULL;
 	char *got;
@@ -406,9 +410,9 @@ static void hook_env_is_only_what_config_gives(void **state)
 {
 	char *out = tmp_path("env");
 	char *cmd = xasprintf("/bin/cat /proc/$$/environ > %s", out);
-	char *args[] = { "sh", "-c", cmd, NULL };
-	char *env[] = { "FOO=bar", "HOOK=1", NULL };
-	struct spec_hook h = { .path = "/bin/sh", .args = args, .env = env };
+	char *args[] = {"sh", "-c", cmd, NULL};
+	char *env[] = {"FOO=bar", "HOOK=1", NULL};
+	struct spec_hook h = {.path = "/bin/sh", .args = args, .env = env};
 	struct werr *err = NULL;
 	size_t len;
 	char *got;
@@ -431,9 +435,9 @@ static void hook_env_is_only_what_config_gives(void **state)
 
 static void hook_timeout_kills_and_reports(void **state)
 {
-	char *args[] = { "sleep", "10", NULL };
-	struct spec_hook h = { .path = "/bin/sleep", .args = args, .has_timeout = true,
-			       .timeout = 1 };
+	char *args[] = {"sleep", "10", NULL};
+	struct spec_hook h = {
+		.path = "/bin/sleep", .args = args, .has_timeout = true, .timeout = 1};
 	struct werr *err = NULL;
 	struct timespec a, b;
 
@@ -452,13 +456,13 @@ static void hook_failure_names_kind_index_path(void **state)
 {
 	char *marker = tmp_path("third-ran");
 	char *cmd = xasprintf("touch %s", marker);
-	char *args[] = { "sh", "-c", cmd, NULL };
+	char *args[] = {"sh", "-c", cmd, NULL};
 	struct spec_hook h[] = {
-		{ .path = "/bin/true" },
-		{ .path = "/bin/false" },
-		{ .path = "/bin/sh", .args = args },
+		{.path = "/bin/true"},
+		{.path = "/bin/false"},
+		{.path = "/bin/sh", .args = args},
 	};
-	struct spec_hook missing = { .path = "/ward/no/such/hook" };
+	struct spec_hook missing = {.path = "/ward/no/such/hook"};
 	struct werr *err = NULL;
 
 	assert_int_equal(hooks_run("prestart", h, 3, "{}", &err), -EIO);
@@ -476,7 +480,7 @@ static void hook_failure_names_kind_index_path(void **state)
 static void console_fd_passes_over_socketpair(void **state)
 {
 	int master = -1, got = -1, slave, sv[2];
-	char *slave_path = NULL, buf[64] = { 0 };
+	char *slave_path = NULL, buf[64] = {0};
 	struct werr *err = NULL;
 	ssize_t n;
 
