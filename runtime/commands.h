@@ -1,0 +1,34 @@
+#ifndef WARD_RUNTIME_COMMANDS_H
+#define WARD_RUNTIME_COMMANDS_H
+
+#include <stdbool.h>
+
+struct global_opts {
+	const char *root;
+	const char *log;
+	const char *log_format;
+	bool debug;
+	bool systemd_cgroup;
+};
+
+struct create_opts;
+/* create's flags (and run's --detach/--keep when detach/keep are given). */
+int parse_create_flags(int argc, char **argv, struct create_opts *o, bool *detach, bool *keep);
+
+/* Each returns the process exit status. argv[0] is the command name. */
+int cmd_create(const struct global_opts *g, int argc, char **argv);
+int cmd_run(const struct global_opts *g, int argc, char **argv);
+int cmd_start(const struct global_opts *g, int argc, char **argv);
+int cmd_state(const struct global_opts *g, int argc, char **argv);
+int cmd_kill(const struct global_opts *g, int argc, char **argv);
+int cmd_delete(const struct global_opts *g, int argc, char **argv);
+int cmd_list(const struct global_opts *g, int argc, char **argv);
+int cmd_spec(const struct global_opts *g, int argc, char **argv);
+int cmd_features(const struct global_opts *g, int argc, char **argv);
+
+/* Make sure this process runs from a sealed memfd copy of the binary before it spawns anything
+ * into a container (CVE-2019-5736). Re-executes itself when needed; returns only if already
+ * sealed (or on failure, with an error message logged). */
+int selfexe_ensure_sealed(char **argv);
+
+#endif

@@ -1,0 +1,74 @@
+/* Container lifecycle: create (parent side), the init process, start, kill, delete, run. */
+#ifndef WARD_RUNTIME_CONTAINER_H
+#define WARD_RUNTIME_CONTAINER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "lib/err.h"
+#include "runtime/spec.h"
+#include "runtime/state.h"
+
+struct create_opts {
+	const char *root;   /* --root */
+	const char *id;
+	const char *bundle; /* --bundle, default "." */
+	const char *console_socket;
+	const char *pid_file;
+	bool no_pivot;
+	bool no_new_keyring;
+	int preserve_fds;   /* extra fds after stdio (LISTEN_FDS added by the caller) */
+	/* Set by `run` in the foreground: keep the init our child, receive the console. */
+	bool foreground;
+	int console_recv_fd; /* run -t without --console-socket: our end of a socketpair, or -1 */
+};
+
+/* What the parent hands the init process (a clone of this process). */
+struct init_ctx {
+	const struct create_opts *opts;
+	struct spec *spec;
+	const char *rootfs;    /* absolute host path */
+	const char *state_dir;
+	int sync_fd;	       /* child's end of the sync socketpair */
+	int state_dirfd;
+	int console_sock;      /* connected --console-socket, or -1 */
+	bool new_userns;
+	bool clone_has_pid, clone_has_user;
+	unsigned long unshare_flags; /* namespaces the child must unshare itself */
+	pid_t host_pid;	       /* the init's pid as the host sees it (for hook state) */
+};
+
+/* Sync messages between ward create and the init process (SOCK_SEQPACKET). */
+enum sync_type {
+	SYNC_USERNS_MAP = 1, /* child: write my id maps;   parent: SYNC_ACK */
+	SYNC_PID,	     /* child: the init is this pid (after a second fork) */
+	SYNC_HOOKS,	     /* child: run prestart + createRuntime; parent: SYNC_ACK */
+	SYNC_READY,	     /* child: waiting for start */
+	SYNC_ERROR,	     /* child: failed; text = message */
+	SYNC_ACK,
+};
+struct sync_msg {
+	uint32_t type;
+	int32_t value;
+	char text[3800];
+};
+int sync_send(int fd, enum sync_type type, int value, const char *text);
+int sync_recv(int fd, struct sync_msg *m);
+
+/* ward create: returns the init pid (>0) or <0 with err. */
+pid_t container_create(const struct create_opts *o, struct werr **err);
+/* The init process body; never returns. */
+__attribute__((noreturn)) void container_init(struct init_ctx *c);
+int container_start(const char *root, const char *id, struct werr **err);
+int container_kill(const char *root, const char *id, int sig, bool all, struct werr **err);
+int container_delete(const char *root, const char *id, bool force, struct werr **err);
+/* Send sig to every process of the container (its pid namespace when it has one). */
+int container_signal_all(const struct cstate *st, int sig);
+/* Load the config.json copy that create kept in the state directory. */
+int container_load_spec(const char *root, const char *id, struct spec **out, struct werr **err);
+/* Run the named hooks of a container with its state JSON. */
+int container_run_hooks(const char *kind, const struct spec_hook *hooks, size_t n,
+			const struct cstate *st, enum cstatus status, struct werr **err);
+
+#endif

@@ -1,0 +1,365 @@
+/* ward create, the parent side: validate, make the state directory, clone the init process
+ * with its namespaces, answer its sync requests, write state.json. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/sched.h>
+#include <pwd.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "lib/util.h"
+#include "runtime/console.h"
+#include "runtime/container.h"
+#include "runtime/hooks.h"
+#include "runtime/log.h"
+
+int sync_send(int fd, enum sync_type type, int value, const char *text)
+{
+	struct sync_msg m = { .type = type, .value = value };
+	size_t len = offsetof(struct sync_msg, text);
+
+	if (text) {
+		snprintf(m.text, sizeof(m.text), "%s", text);
+		len += strlen(m.text) + 1;
+	}
+	if (send(fd, &m, len, MSG_NOSIGNAL) < 0)
+		return -errno;
+	return 0;
+}
+
+int sync_recv(int fd, struct sync_msg *m)
+{
+	ssize_t n;
+
+	memset(m, 0, sizeof(*m));
+	do
+		n = recv(fd, m, sizeof(*m) - 1, 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	if (n == 0)
+		return -EPIPE;
+	return 0;
+}
+
+static void now_rfc3339(char *buf, size_t len)
+{
+	struct timespec ts;
+	struct tm tm;
+	char base[32];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, len, "%s.%09ldZ", base, ts.tv_nsec);
+}
+
+/* Which namespaces clone3 creates and which the child must join or unshare itself. */
+static void plan_namespaces(const struct ns_config *ns, struct init_ctx *c,
+			    unsigned long *clone_flags, bool *need_fork)
+{
+	const struct ns_entry *user = ns_find(ns, NS_USER);
+	const struct ns_entry *pid = ns_find(ns, NS_PID);
+	unsigned long fresh = 0;
+
+	for (size_t i = 0; i < ns->n_entries; i++)
+		if (!ns->entries[i].path && ns->entries[i].type != NS_TIME)
+			fresh |= (unsigned long)ns_clone_flag(ns->entries[i].type);
+	c->new_userns = user && !user->path;
+	*clone_flags = 0;
+	c->unshare_flags = 0;
+	if (user && user->path) {
+		/* New namespaces must be owned by the joined user namespace: unshare after
+		 * joining it, and a new pid namespace then needs a second fork. */
+		c->unshare_flags = fresh;
+	} else {
+		*clone_flags = fresh;
+	}
+	c->clone_has_user = (*clone_flags & CLONE_NEWUSER) != 0;
+	c->clone_has_pid = (*clone_flags & CLONE_NEWPID) != 0;
+	*need_fork = (pid && pid->path) || (c->unshare_flags & CLONE_NEWPID);
+}
+
+static pid_t clone3_into(unsigned long flags)
+{
+	struct clone_args args = { .flags = flags, .exit_signal = SIGCHLD };
+
+	return (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+}
+
+static char *resolve_rootfs(const char *bundle, const char *root_path, struct werr **err)
+{
+	_cleanup_free_ char *joined = root_path[0] == '/' ? xstrdup(root_path)
+							 : xasprintf("%s/%s", bundle, root_path);
+	char *real = realpath(joined, NULL);
+	struct stat st;
+
+	if (!real) {
+		werr_sys(err, errno, "rootfs %s (root.path in config.json)", joined);
+		return NULL;
+	}
+	if (stat(real, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		werr_set(err, ENOTDIR, "rootfs %s (root.path in config.json) is not a directory",
+			 real);
+		free(real);
+		return NULL;
+	}
+	return real;
+}
+
+static int check_terminal_opts(const struct create_opts *o, const struct spec *s,
+			       struct werr **err)
+{
+	bool terminal = s->process.terminal;
+
+	if (terminal && !o->console_socket && !o->foreground)
+		return werr_set(err, EINVAL,
+				"cannot allocate tty if ward will detach without setting console "
+				"socket (--console-socket)");
+	if (!terminal && o->console_socket)
+		return werr_set(err, EINVAL,
+				"cannot use console socket if ward will not detach or allocate tty "
+				"(process.terminal is false)");
+	return 0;
+}
+
+static char *owner_name(void)
+{
+	struct passwd *pw = getpwuid(geteuid());
+
+	return xstrdup(pw ? pw->pw_name : "");
+}
+
+static int write_pid_file(const char *path, pid_t pid, struct werr **err)
+{
+	_cleanup_free_ char *abs = NULL;
+	_cleanup_free_ char *tmp = NULL;
+	_cleanup_close_ int fd = -1;
+	char buf[32];
+	int n = snprintf(buf, sizeof(buf), "%d", pid);
+
+	/* runc writes the pid file atomically (temp file + rename) and without a newline. */
+	tmp = xasprintf("%s.ward-tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return werr_sys(err, errno, "create pid file %s", path);
+	if (write_all(fd, buf, (size_t)n) < 0 || rename(tmp, path) < 0) {
+		int e = errno;
+
+		unlink(tmp);
+		return werr_sys(err, e, "write pid file %s", path);
+	}
+	return 0;
+}
+
+struct create_run {
+	const struct create_opts *o;
+	struct spec *spec;
+	struct cstate st;
+	pid_t child; /* the cloned process */
+	pid_t init;  /* the container's init (child, or its child after a second fork) */
+};
+
+static int answer_child(struct create_run *cr, int sync_fd, struct werr **err)
+{
+	struct sync_msg m;
+	int r;
+
+	for (;;) {
+		r = sync_recv(sync_fd, &m);
+		if (r < 0) {
+			int status = 0;
+
+			if (waitpid(cr->child, &status, WNOHANG) > 0 && WIFSIGNALED(status))
+				return werr_set(err, ECHILD,
+						"container init was killed by signal %d during set-up",
+						WTERMSIG(status));
+			return werr_set(err, ECHILD, "container init exited during set-up");
+		}
+		switch (m.type) {
+		case SYNC_USERNS_MAP:
+			r = ns_write_id_maps(cr->child, &cr->spec->linux_.ns, err);
+			if (r < 0)
+				return r;
+			sync_send(sync_fd, SYNC_ACK, 0, NULL);
+			break;
+		case SYNC_PID:
+			cr->init = m.value;
+			waitpid(cr->child, NULL, 0);
+			break;
+		case SYNC_HOOKS:
+			cr->st.pid = cr->init;
+			r = container_run_hooks("prestart", cr->spec->hooks.prestart,
+						cr->spec->hooks.n_prestart, &cr->st, ST_CREATING, err);
+			if (r == 0)
+				r = container_run_hooks("createRuntime",
+							cr->spec->hooks.create_runtime,
+							cr->spec->hooks.n_create_runtime, &cr->st,
+							ST_CREATING, err);
+			if (r < 0)
+				return r;
+			sync_send(sync_fd, SYNC_ACK, cr->init, NULL);
+			break;
+		case SYNC_READY:
+			return 0;
+		case SYNC_ERROR:
+			return werr_set(err, EINVAL, "%s", m.text);
+		default:
+			return werr_set(err, EPROTO, "unexpected sync message %u from init", m.type);
+		}
+	}
+}
+
+static void kill_init(struct create_run *cr)
+{
+	if (cr->init > 0 && cr->init != cr->child)
+		kill(cr->init, SIGKILL);
+	if (cr->child > 0) {
+		kill(cr->child, SIGKILL);
+		waitpid(cr->child, NULL, 0);
+	}
+}
+
+pid_t container_create(const struct create_opts *o, struct werr **err)
+{
+	_cleanup_spec_ struct spec *spec = NULL;
+	_cleanup_free_ char *bundle = NULL;
+	_cleanup_free_ char *rootfs = NULL;
+	_cleanup_free_ char *dir = NULL;
+	_cleanup_free_ char *cfg_path = NULL;
+	_cleanup_free_ char *cfg_text = NULL;
+	_cleanup_close_ int dirfd = -1;
+	_cleanup_close_ int console_sock = -1;
+	struct create_run cr = { .o = o };
+	struct init_ctx ctx = { .opts = o, .console_sock = -1 };
+	unsigned long clone_flags;
+	bool need_fork;
+	int sv[2] = { -1, -1 };
+	char created[64];
+	size_t cfg_len;
+	int r;
+
+	r = state_check_id(o->id, err);
+	if (r < 0)
+		return r;
+	bundle = realpath(o->bundle ? o->bundle : ".", NULL);
+	if (!bundle)
+		return werr_sys(err, errno, "bundle %s", o->bundle ? o->bundle : ".");
+	cfg_path = xasprintf("%s/config.json", bundle);
+	r = read_file(cfg_path, &cfg_text, &cfg_len, err);
+	if (r < 0)
+		return werr_wrap(err, "bundle %s", bundle);
+	r = spec_parse(cfg_text, cfg_len, "config.json", &spec, err);
+	if (r < 0)
+		return r;
+	if (!ns_find(&spec->linux_.ns, NS_MNT) || ns_find(&spec->linux_.ns, NS_MNT)->path)
+		return werr_set(err, EINVAL,
+				"config.json: linux.namespaces: a new mount namespace is required");
+	r = check_terminal_opts(o, spec, err);
+	if (r < 0)
+		return r;
+	rootfs = resolve_rootfs(bundle, spec->root_path, err);
+	if (!rootfs)
+		return -EINVAL;
+	r = mkdir_p(o->root, 0700, err);
+	if (r < 0)
+		return r;
+	dir = state_dir(o->root, o->id);
+	if (mkdir(dir, 0711) < 0) {
+		if (errno == EEXIST)
+			return werr_set(err, EEXIST, "container with id exists: %s", o->id);
+		return werr_sys(err, errno, "create state directory %s", dir);
+	}
+	/* From here on, every failure removes the state directory again. */
+	dirfd = open(dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+	if (dirfd < 0) {
+		r = werr_sys(err, errno, "open %s", dir);
+		goto fail;
+	}
+	r = write_file_atomic(dirfd, "config.json", cfg_text, cfg_len, 0600, err);
+	if (r < 0)
+		goto fail;
+	if (mkfifoat(dirfd, "exec.fifo", 0622) < 0 || fchmodat(dirfd, "exec.fifo", 0622, 0) < 0) {
+		r = werr_sys(err, errno, "create exec fifo in %s", dir);
+		goto fail;
+	}
+	if (o->console_socket) {
+		console_sock = console_connect(o->console_socket, err);
+		if (console_sock < 0) {
+			r = console_sock;
+			goto fail;
+		}
+	} else if (o->console_recv_fd >= 0 && spec->process.terminal) {
+		console_sock = fcntl(o->console_recv_fd, F_DUPFD_CLOEXEC, 3);
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		r = werr_sys(err, errno, "socketpair");
+		goto fail;
+	}
+
+	now_rfc3339(created, sizeof(created));
+	cr.spec = spec;
+	cr.st.id = (char *)o->id;
+	cr.st.bundle = bundle;
+	cr.st.rootfs = rootfs;
+	cr.st.created = created;
+	cr.st.owner = owner_name();
+	cr.st.annotations = spec->annotations;
+	cr.st.n_annotations = spec->n_annotations;
+
+	ctx.spec = spec;
+	ctx.rootfs = rootfs;
+	ctx.state_dir = dir;
+	ctx.state_dirfd = dirfd;
+	ctx.console_sock = console_sock;
+	ctx.sync_fd = sv[1];
+	plan_namespaces(&spec->linux_.ns, &ctx, &clone_flags, &need_fork);
+
+	cr.child = clone3_into(clone_flags);
+	if (cr.child < 0) {
+		r = werr_sys(err, errno, "clone3 the container init");
+		goto fail;
+	}
+	if (cr.child == 0) {
+		close(sv[0]);
+		container_init(&ctx);
+	}
+	close(sv[1]);
+	sv[1] = -1;
+	cr.init = cr.child;
+	r = answer_child(&cr, sv[0], err);
+	if (r < 0)
+		goto fail_kill;
+	cr.st.start_time = process_start_time(cr.init);
+	cr.st.pid = cr.init;
+	r = state_save(o->root, &cr.st, err);
+	if (r < 0)
+		goto fail_kill;
+	if (o->pid_file) {
+		r = write_pid_file(o->pid_file, cr.init, err);
+		if (r < 0)
+			goto fail_kill;
+	}
+	close(sv[0]);
+	free(cr.st.owner);
+	return cr.init;
+
+fail_kill:
+	kill_init(&cr);
+fail:
+	if (sv[0] >= 0)
+		close(sv[0]);
+	if (sv[1] >= 0)
+		close(sv[1]);
+	free(cr.st.owner);
+	state_remove(o->root, o->id, NULL);
+	return r;
+}

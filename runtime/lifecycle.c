@@ -1,0 +1,229 @@
+/* start, kill, delete: the commands that act on an existing container. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "lib/util.h"
+#include "runtime/container.h"
+#include "runtime/hooks.h"
+#include "runtime/log.h"
+
+int container_load_spec(const char *root, const char *id, struct spec **out, struct werr **err)
+{
+	_cleanup_free_ char *path = xasprintf("%s/%s/config.json", root, id);
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	int r;
+
+	r = read_file(path, &text, &len, err);
+	if (r < 0)
+		return r;
+	return spec_parse(text, len, path, out, err);
+}
+
+int container_run_hooks(const char *kind, const struct spec_hook *hooks, size_t n,
+			const struct cstate *st, enum cstatus status, struct werr **err)
+{
+	_cleanup_free_ char *json = NULL;
+
+	if (n == 0)
+		return 0;
+	json = state_to_json(st, status, false);
+	return hooks_run(kind, hooks, n, json, err);
+}
+
+static int pidfd_open_pid(pid_t pid)
+{
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+/* Wait until the init has gone (it is not our child, so no waitpid), at most timeout_ms. */
+static bool wait_gone(const struct cstate *st, int timeout_ms)
+{
+	_cleanup_close_ int pfd = pidfd_open_pid(st->pid);
+	struct pollfd p = { .fd = pfd, .events = POLLIN };
+
+	if (pfd < 0)
+		return true;
+	if (!process_alive(st->pid, st->start_time))
+		return true;
+	return poll(&p, 1, timeout_ms) > 0 || !process_alive(st->pid, st->start_time);
+}
+
+int container_start(const char *root, const char *id, struct werr **err)
+{
+	_cleanup_close_ int lock = -1;
+	_cleanup_close_ int fifo = -1;
+	_cleanup_close_ int pfd = -1;
+	_cleanup_spec_ struct spec *spec = NULL;
+	_cleanup_free_ char *fifo_path = NULL;
+	struct cstate st;
+	char byte;
+	int r;
+
+	lock = state_lock(root, id, err);
+	if (lock < 0)
+		return lock;
+	r = state_load(root, id, &st, err);
+	if (r < 0)
+		return r;
+	if (st.status != ST_CREATED) {
+		r = st.status == ST_STOPPED
+			    ? werr_set(err, EINVAL, "cannot start a container that has stopped")
+			    : werr_set(err, EINVAL, "cannot start an already running container");
+		goto out;
+	}
+	fifo_path = xasprintf("%s/%s/exec.fifo", root, id);
+	fifo = open(fifo_path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fifo < 0) {
+		r = werr_sys(err, errno, "open %s", fifo_path);
+		goto out;
+	}
+	/* Wait for the init's byte, or for the init to die (then nobody will ever write). */
+	pfd = pidfd_open_pid(st.pid);
+	for (;;) {
+		struct pollfd p[2] = { { .fd = fifo, .events = POLLIN }, { .fd = pfd, .events = POLLIN } };
+		ssize_t n;
+
+		if (poll(p, pfd >= 0 ? 2 : 1, -1) < 0 && errno != EINTR) {
+			r = werr_sys(err, errno, "poll exec fifo");
+			goto out;
+		}
+		n = read(fifo, &byte, 1);
+		if (n == 1)
+			break;
+		if (p[1].revents & POLLIN) {
+			r = werr_set(err, ESRCH, "cannot start a container that has stopped");
+			goto out;
+		}
+		if (n == 0 && !(p[0].revents & POLLIN))
+			continue;
+		if (n < 0 && errno != EAGAIN && errno != EINTR) {
+			r = werr_sys(err, errno, "read exec fifo");
+			goto out;
+		}
+		if (n == 0)
+			usleep(1000); /* writer not opened yet: POLLHUP without data */
+	}
+	unlink(fifo_path);
+	if (container_load_spec(root, id, &spec, NULL) == 0 && spec->hooks.n_poststart) {
+		_cleanup_werr_ struct werr *herr = NULL;
+
+		if (container_run_hooks("poststart", spec->hooks.poststart, spec->hooks.n_poststart,
+					&st, ST_RUNNING, &herr) < 0)
+			log_warn("%s", herr->msg);
+	}
+	r = 0;
+out:
+	cstate_free(&st);
+	return r;
+}
+
+/* Processes whose pid namespace is the init's; empty when the init shares the host's. */
+static int signal_pid_ns(const struct cstate *st, int sig)
+{
+	char path[64];
+	struct stat init_ns, host_ns, ns;
+	_cleanup_closedir_ DIR *d = NULL;
+	struct dirent *e;
+	int sent = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", st->pid);
+	if (stat(path, &init_ns) < 0 || stat("/proc/self/ns/pid", &host_ns) < 0)
+		return -errno;
+	if (init_ns.st_ino == host_ns.st_ino)
+		return kill(st->pid, sig) < 0 ? -errno : 1;
+	d = opendir("/proc");
+	while (d && (e = readdir(d))) {
+		long long pid;
+
+		if (parse_int64(e->d_name, &pid) < 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%lld/ns/pid", pid);
+		if (stat(path, &ns) == 0 && ns.st_ino == init_ns.st_ino && ns.st_dev == init_ns.st_dev)
+			if (kill((pid_t)pid, sig) == 0)
+				sent++;
+	}
+	return sent;
+}
+
+int container_signal_all(const struct cstate *st, int sig)
+{
+	return signal_pid_ns(st, sig);
+}
+
+int container_kill(const char *root, const char *id, int sig, bool all, struct werr **err)
+{
+	struct cstate st;
+	int r;
+
+	r = state_load(root, id, &st, err);
+	if (r < 0)
+		return r;
+	if (st.status == ST_STOPPED) {
+		r = werr_set(err, ESRCH, "container not running");
+		goto out;
+	}
+	if (all)
+		r = container_signal_all(&st, sig) < 0 ? -errno : 0;
+	else
+		r = kill(st.pid, sig);
+	if (r < 0)
+		r = werr_sys(err, errno, "kill container %s", id);
+	else
+		r = 0;
+out:
+	cstate_free(&st);
+	return r;
+}
+
+int container_delete(const char *root, const char *id, bool force, struct werr **err)
+{
+	_cleanup_close_ int lock = -1;
+	_cleanup_spec_ struct spec *spec = NULL;
+	struct cstate st;
+	int r;
+
+	r = state_load(root, id, &st, err);
+	if (r < 0)
+		return r;
+	lock = state_lock(root, id, err);
+	if (lock < 0) {
+		cstate_free(&st);
+		return lock;
+	}
+	if (st.status == ST_RUNNING && !force) {
+		r = werr_set(err, EBUSY, "cannot delete container %s that is not stopped: running",
+			     id);
+		goto out;
+	}
+	if (st.status != ST_STOPPED) {
+		container_signal_all(&st, SIGKILL);
+		if (!wait_gone(&st, 10000)) {
+			r = werr_set(err, EBUSY, "container %s: init %d did not die after SIGKILL", id,
+				     st.pid);
+			goto out;
+		}
+	}
+	container_load_spec(root, id, &spec, NULL);
+	r = state_remove(root, id, err);
+	if (r < 0)
+		goto out;
+	if (spec && spec->hooks.n_poststop) {
+		_cleanup_werr_ struct werr *herr = NULL;
+
+		if (container_run_hooks("poststop", spec->hooks.poststop, spec->hooks.n_poststop,
+					&st, ST_STOPPED, &herr) < 0)
+			log_warn("%s", herr->msg);
+	}
+out:
+	cstate_free(&st);
+	return r;
+}
