@@ -9,13 +9,16 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/capability.h>
+#include <sys/personality.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -205,6 +208,74 @@ static int raise_nofile_above_hard(void *arg)
 static void rlimit_raise_above_hard_fails_naming_rlimit(void **state)
 {
 	assert_int_equal(in_child(raise_nofile_above_hard, NULL), 0);
+}
+
+static int apply_sched_oom(void *arg)
+{
+	char *flags[] = {"ADDR_NO_RANDOMIZE", NULL};
+	char *bad_flags[] = {"NO_SUCH_PERSONALITY", NULL};
+	struct spec_personality pers = {.set = true, .domain = PER_LINUX, .flags = flags};
+	struct spec_process p = {
+		.has_oom_score_adj = true,
+		.oom_score_adj = 500,
+		.scheduler = {.set = true, .policy = SCHED_BATCH, .nice = 5},
+		.io_priority = {.set = true, .klass = 2, .priority = 4},
+	};
+	struct werr *err = NULL;
+	char *adj = NULL;
+
+	if (process_apply_sched_oom(&p, &pers, &err) < 0) {
+		fprintf(stderr, "child: %s\n", err->msg);
+		return 1;
+	}
+	if (read_file("/proc/self/oom_score_adj", &adj, NULL, NULL) < 0 || atoi(adj) != 500)
+		return 2;
+	free(adj);
+	if (personality(0xffffffff) != (PER_LINUX | ADDR_NO_RANDOMIZE))
+		return 3;
+	errno = 0;
+	if (sched_getscheduler(0) != SCHED_BATCH || getpriority(PRIO_PROCESS, 0) != 5)
+		return 4;
+	if (syscall(SYS_ioprio_get, 1, 0) != ((2 << 13) | 4))
+		return 5;
+	pers.flags = bad_flags;
+	p = (struct spec_process){0};
+	if (process_apply_sched_oom(&p, &pers, &err) != -EINVAL ||
+	    strcmp(err->msg, "personality: unknown flag \"NO_SUCH_PERSONALITY\"") != 0)
+		return 6;
+	werr_free(&err);
+	return 0;
+}
+
+static void sched_oom_personality_io_applied_in_child(void **state)
+{
+	assert_int_equal(in_child(apply_sched_oom, NULL), 0);
+}
+
+static int setgroups_denied_in_userns(void *arg)
+{
+	struct spec_process p = {.has_caps = false};
+	struct werr *err = NULL;
+
+	if (unshare(CLONE_NEWUSER) < 0)
+		return 10;
+	if (write_file("/proc/self/setgroups", "deny", 4, NULL) < 0 ||
+	    write_file("/proc/self/uid_map", "0 0 1", 5, NULL) < 0 ||
+	    write_file("/proc/self/gid_map", "0 0 1", 5, NULL) < 0)
+		return 11;
+	if (process_set_user_caps(&p, &err) < 0) {
+		fprintf(stderr, "child: %s\n", err->msg);
+		return 1;
+	}
+	/* Without a capabilities object every set ends up empty. */
+	if (status_field("CapEff") != 0 || status_field("CapBnd") != 0)
+		return 2;
+	return 0;
+}
+
+static void user_ns_with_setgroups_denied_is_not_an_error(void **state)
+{
+	assert_int_equal(in_child(setgroups_denied_in_userns, NULL), 0);
 }
 
 static void caps_mask_ignores_unknown_and_newer_caps(void **state)
@@ -525,7 +596,9 @@ int main(void)
 		cmocka_unit_test(exec_error_names_missing_binary),
 		cmocka_unit_test(exec_error_names_non_executable_path),
 		cmocka_unit_test(rlimit_raise_above_hard_fails_naming_rlimit),
+		cmocka_unit_test(sched_oom_personality_io_applied_in_child),
 		cmocka_unit_test(caps_mask_ignores_unknown_and_newer_caps),
+		cmocka_unit_test(user_ns_with_setgroups_denied_is_not_an_error),
 		cmocka_unit_test(caps_applied_in_child_match_config),
 		cmocka_unit_test(user_switch_keeps_listed_caps),
 		cmocka_unit_test(close_fds_marks_all_but_preserved_cloexec),
