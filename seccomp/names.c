@@ -60,6 +60,24 @@ bool seccomp_flag_known(const char *name)
 	return in(flags, ARRAY_SIZE(flags), name);
 }
 
+const char *const *seccomp_known_actions(size_t *n)
+{
+	*n = ARRAY_SIZE(actions);
+	return actions;
+}
+
+const char *const *seccomp_known_archs(size_t *n)
+{
+	*n = ARRAY_SIZE(archs);
+	return archs;
+}
+
+const char *const *seccomp_known_ops(size_t *n)
+{
+	*n = ARRAY_SIZE(ops);
+	return ops;
+}
+
 void seccomp_config_free(struct seccomp_config *c)
 {
 	if (!c)

@@ -40,6 +40,10 @@ bool seccomp_action_known(const char *name);
 bool seccomp_arch_known(const char *name);
 bool seccomp_op_known(const char *name);
 bool seccomp_flag_known(const char *name);
+/* The names those accept, for `ward features`; *n gets the count. */
+const char *const *seccomp_known_actions(size_t *n);
+const char *const *seccomp_known_archs(size_t *n);
+const char *const *seccomp_known_ops(size_t *n);
 
 void seccomp_config_free(struct seccomp_config *c);
 
