@@ -27,6 +27,7 @@ for tool in jq busybox perl timeout; do
 done
 
 IT_RUN_TMP=$(mktemp -d "${TMPDIR:-/tmp}/ward-it.XXXXXX")
+chmod 0755 "$IT_RUN_TMP" # user-namespaced containers must reach their rootfs
 export IT_RUN_TMP
 trap 'rm -rf "$IT_RUN_TMP"' EXIT
 echo "# runtime: $WARD ($("$WARD" --version 2>&1 | head -1))"
