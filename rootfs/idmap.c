@@ -1,0 +1,125 @@
+/* Idmapped bind mounts: a throwaway user namespace carries the mount's uid/gid mapping to
+ * mount_setattr(MOUNT_ATTR_IDMAP) on a detached clone of the source tree. */
+#include "rootfs/rootfs.h"
+#include "rootfs/rootfs_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+
+#include "lib/util.h"
+
+static char *format_maps(const struct id_map *maps, size_t n)
+{
+	char *s = xstrdup("");
+
+	for (size_t i = 0; i < n; i++) {
+		char *t = xasprintf("%s%u %u %u\n", s, maps[i].container_id, maps[i].host_id,
+				    maps[i].size);
+
+		free(s);
+		s = t;
+	}
+	return s;
+}
+
+static int write_map(pid_t pid, const char *file, const struct id_map *maps, size_t n,
+		     struct werr **err)
+{
+	_cleanup_free_ char *path = xasprintf("/proc/%d/%s", (int)pid, file);
+	_cleanup_free_ char *text = format_maps(maps, n);
+
+	if (n == 0)
+		return 0;
+	return write_file(path, text, strlen(text), err);
+}
+
+/* The child only holds the new user namespace open until the parent has taken a reference. */
+static void userns_child(int ready_w, int done_r)
+{
+	char c = 0;
+
+	if (unshare(CLONE_NEWUSER) < 0)
+		_exit(1);
+	if (write(ready_w, &c, 1) != 1)
+		_exit(1);
+	while (read(done_r, &c, 1) < 0 && errno == EINTR)
+		;
+	_exit(0);
+}
+
+int rootfs_userns_fd(const struct mount_spec *m, struct werr **err)
+{
+	int ready[2] = { -1, -1 }, done[2] = { -1, -1 };
+	_cleanup_free_ char *ns = NULL;
+	int fd = -1, r = 0;
+	pid_t pid;
+	char c;
+
+	if (!m->n_uid_maps && !m->n_gid_maps) {
+		fd = open("/proc/self/ns/user", O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return werr_sys(err, errno, "open /proc/self/ns/user");
+		return fd;
+	}
+	if (pipe2(ready, O_CLOEXEC) < 0 || pipe2(done, O_CLOEXEC) < 0) {
+		r = werr_sys(err, errno, "pipe");
+		goto out;
+	}
+	pid = fork();
+	if (pid < 0) {
+		r = werr_sys(err, errno, "fork for the idmap user namespace");
+		goto out;
+	}
+	if (pid == 0)
+		userns_child(ready[1], done[0]);
+	closep(&ready[1]);
+	if (read(ready[0], &c, 1) != 1) {
+		r = werr_set(err, EPERM, "create the user namespace of an idmapped mount");
+		goto reap;
+	}
+	r = write_map(pid, "uid_map", m->uid_maps, m->n_uid_maps, err);
+	if (r == 0)
+		r = write_map(pid, "gid_map", m->gid_maps, m->n_gid_maps, err);
+	if (r < 0) {
+		werr_wrap(err, "idmapped mount on %s", m->destination);
+		goto reap;
+	}
+	ns = xasprintf("/proc/%d/ns/user", (int)pid);
+	fd = open(ns, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		r = werr_sys(err, errno, "open %s", ns);
+reap:
+	closep(&done[1]);
+	kill(pid, SIGKILL);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+out:
+	closep(&ready[0]);
+	closep(&ready[1]);
+	closep(&done[0]);
+	closep(&done[1]);
+	return r < 0 ? r : fd;
+}
+
+int rootfs_idmapped_bind(const char *source, int destfd, bool recursive, int usernsfd,
+			 const char *what, struct werr **err)
+{
+	struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (__u64)usernsfd };
+	unsigned int rec = recursive ? AT_RECURSIVE : 0;
+	_cleanup_close_ int tree = open_tree(AT_FDCWD, source,
+					     OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | rec);
+
+	if (tree < 0)
+		return werr_sys(err, errno, "open_tree %s for %s", source, what);
+	if (mount_setattr(tree, "", AT_EMPTY_PATH | rec, &attr, sizeof(attr)) < 0)
+		return werr_sys(err, errno, "idmap %s for %s", source, what);
+	if (move_mount(tree, "", destfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		return werr_sys(err, errno, "move_mount %s onto %s", source, what);
+	return 0;
+}
