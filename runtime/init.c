@@ -10,7 +10,6 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -185,28 +184,9 @@ static int setup_console(struct init_ctx *c, struct werr **err)
 /* runc checks the executable before reporting ready, so `create` fails, not `start`. */
 static int check_executable(const struct spec_process *p, struct werr **err)
 {
-	const char *arg0 = p->args[0];
-	const char *path = NULL;
-	_cleanup_free_ char *copy = NULL;
+	_cleanup_free_ char *path = NULL;
 
-	if (strchr(arg0, '/')) {
-		if (access(arg0, X_OK) < 0)
-			return werr_sys(err, errno, "exec %s", arg0);
-		return 0;
-	}
-	for (char *const *e = p->env; e && *e; e++)
-		if (strncmp(*e, "PATH=", 5) == 0)
-			path = *e + 5;
-	copy = xstrdup(path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-	for (char *save = NULL, *dir = strtok_r(copy, ":", &save); dir;
-	     dir = strtok_r(NULL, ":", &save)) {
-		_cleanup_free_ char *cand = xasprintf("%s/%s", *dir ? dir : ".", arg0);
-		struct stat st;
-
-		if (stat(cand, &st) == 0 && S_ISREG(st.st_mode) && access(cand, X_OK) == 0)
-			return 0;
-	}
-	return werr_set(err, ENOENT, "exec: \"%s\": executable file not found in $PATH", arg0);
+	return process_find_executable(p->env, p->args[0], &path, err);
 }
 
 static int prepare(struct init_ctx *c, int *fifo_path_fd, struct werr **err)
