@@ -48,6 +48,9 @@ host_mounts() { wc -l </proc/self/mountinfo; }
 devs_before=$(host_devs)
 mounts_before=$(host_mounts)
 mountpoints_before=$(awk '{print $5}' /proc/self/mountinfo | sort)
+# cgroups the tests' containers could leave behind (test ids look like c<pid>r<n>)
+test_cgroups() { find /sys/fs/cgroup -maxdepth 5 -type d -regex '.*/c[0-9]+r[0-9]+' 2>/dev/null | sort; }
+cgroups_before=$(test_cgroups)
 
 passed=0 failed=0 skipped=0
 for i in "${!tests[@]}"; do
@@ -88,12 +91,15 @@ done
 devs_after=$(host_devs)
 mounts_after=$(host_mounts)
 if [ -z "$pattern" ] || [[ host_untouched =~ $pattern ]]; then
-	if [ "$devs_after" = "$devs_before" ] && [ "$mounts_after" = "$mounts_before" ]; then
+	cgroups_after=$(test_cgroups)
+	if [ "$devs_after" = "$devs_before" ] && [ "$mounts_after" = "$mounts_before" ] &&
+		[ "$cgroups_after" = "$cgroups_before" ]; then
 		passed=$((passed + 1))
 		echo "ok - host_untouched"
 	else
 		failed=$((failed + 1))
-		echo "not ok - host_untouched: devices or mount count changed ($mounts_before -> $mounts_after mounts)"
+		echo "not ok - host_untouched: devices, mount count ($mounts_before -> $mounts_after) or cgroups changed"
+		diff <(echo "$cgroups_before") <(echo "$cgroups_after") | sed 's/^/#   /'
 		diff <(echo "$devs_before") <(echo "$devs_after") | sed 's/^/#   /'
 		diff <(echo "$mountpoints_before") <(awk '{print $5}' /proc/self/mountinfo | sort) | sed 's/^/#   /'
 	fi
