@@ -28,10 +28,10 @@ static char *format_maps(const struct id_map *maps, size_t n)
 	return s;
 }
 
-static int write_map(pid_t pid, const char *file, const struct id_map *maps, size_t n,
+static int write_map(const char *pid, const char *file, const struct id_map *maps, size_t n,
 		     struct werr **err)
 {
-	_cleanup_free_ char *path = xasprintf("/proc/%d/%s", (int)pid, file);
+	_cleanup_free_ char *path = xasprintf("/proc/%s/%s", pid, file);
 	_cleanup_free_ char *text = format_maps(maps, n);
 
 	if (n == 0)
@@ -39,14 +39,17 @@ static int write_map(pid_t pid, const char *file, const struct id_map *maps, siz
 	return write_file(path, text, strlen(text), err);
 }
 
-/* The child only holds the new user namespace open until the parent has taken a reference. */
+/* The child only holds the new user namespace open until the parent has taken a reference.
+ * It reports its pid as /proc sees it: the parent may be in a pid namespace of its own while
+ * /proc is still the host's. */
 static void userns_child(int ready_w, int done_r)
 {
-	char c = 0;
+	char pid[32] = "", c;
+	ssize_t n = readlink("/proc/self", pid, sizeof(pid) - 1);
 
-	if (unshare(CLONE_NEWUSER) < 0)
+	if (n <= 0 || unshare(CLONE_NEWUSER) < 0)
 		_exit(1);
-	if (write(ready_w, &c, 1) != 1)
+	if (write(ready_w, pid, (size_t)n) != n)
 		_exit(1);
 	while (read(done_r, &c, 1) < 0 && errno == EINTR)
 		;
@@ -58,8 +61,9 @@ int rootfs_userns_fd(const struct mount_spec *m, struct werr **err)
 	int ready[2] = { -1, -1 }, done[2] = { -1, -1 };
 	_cleanup_free_ char *ns = NULL;
 	int fd = -1, r = 0;
+	char procpid[32] = "";
+	ssize_t n;
 	pid_t pid;
-	char c;
 
 	if (!m->n_uid_maps && !m->n_gid_maps) {
 		fd = open("/proc/self/ns/user", O_RDONLY | O_CLOEXEC);
@@ -79,18 +83,20 @@ int rootfs_userns_fd(const struct mount_spec *m, struct werr **err)
 	if (pid == 0)
 		userns_child(ready[1], done[0]);
 	closep(&ready[1]);
-	if (read(ready[0], &c, 1) != 1) {
+	n = read(ready[0], procpid, sizeof(procpid) - 1);
+	if (n <= 0) {
 		r = werr_set(err, EPERM, "create the user namespace of an idmapped mount");
 		goto reap;
 	}
-	r = write_map(pid, "uid_map", m->uid_maps, m->n_uid_maps, err);
+	procpid[n] = '\0';
+	r = write_map(procpid, "uid_map", m->uid_maps, m->n_uid_maps, err);
 	if (r == 0)
-		r = write_map(pid, "gid_map", m->gid_maps, m->n_gid_maps, err);
+		r = write_map(procpid, "gid_map", m->gid_maps, m->n_gid_maps, err);
 	if (r < 0) {
 		werr_wrap(err, "idmapped mount on %s", m->destination);
 		goto reap;
 	}
-	ns = xasprintf("/proc/%d/ns/user", (int)pid);
+	ns = xasprintf("/proc/%s/ns/user", procpid);
 	fd = open(ns, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		r = werr_sys(err, errno, "open %s", ns);
