@@ -191,6 +191,9 @@ int cmd_state(const struct global_opts *g, int argc, char **argv)
 		return 1;
 	if (state_load(g->root, id, &st, &err) < 0)
 		return fail(&err);
+	/* runc's state leaves owner empty (list fills it in). */
+	free(st.owner);
+	st.owner = xstrdup("");
 	json = state_to_json(&st, st.status, true);
 	printf("%s\n", json);
 	cstate_free(&st);
@@ -273,8 +276,6 @@ int cmd_list(const struct global_opts *g, int argc, char **argv)
 	ids = state_list_ids(g->root);
 	if (!quiet && strcmp(format, "table") == 0)
 		list_table_row("ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER");
-	if (!quiet && strcmp(format, "json") == 0)
-		printf("[");
 	for (char **id = ids; *id; id++) {
 		struct cstate st;
 
@@ -285,7 +286,7 @@ int cmd_list(const struct global_opts *g, int argc, char **argv)
 		} else if (strcmp(format, "json") == 0) {
 			_cleanup_free_ char *json = state_to_json(&st, st.status, false);
 
-			printf("%s%s", first ? "" : ",", json);
+			printf("%s%s", first ? "[" : ",", json);
 		} else {
 			char pid[16];
 

@@ -204,8 +204,6 @@ static int prepare(struct init_ctx *c, int *fifo_path_fd, struct werr **err)
 	if (!c->opts->no_new_keyring &&
 	    syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0 && errno != ENOSYS)
 		return werr_sys(err, errno, "join a new session keyring");
-	if (p->terminal && setsid() < 0)
-		return werr_sys(err, errno, "setsid");
 	if (ns_find(&s->linux_.ns, NS_UTS)) {
 		r = process_set_hostname(s->hostname, s->domainname, err);
 		if (r < 0)
