@@ -6,6 +6,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <linux/magic.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -68,6 +70,37 @@ static int finish_mount(struct mnt_ctx *x, bool remount, struct werr **err)
 	return r;
 }
 
+/* Mounting over files of the container's procfs could hide what masks it or forge what the
+ * kernel reports; like runc, only the files that lxcfs-style tools replace may be covered. */
+static int check_proc_dest(struct mnt_ctx *x, int destfd, struct werr **err)
+{
+	static const char *const allowed[] = {
+		"cpuinfo", "diskstats", "meminfo", "stat",    "swaps",
+		"uptime",  "loadavg",	"slabinfo", "net/dev", "sys/kernel/ns_last_pid",
+	};
+	struct fd_path p = rootfs_fd_path(destfd);
+	char real_root[PATH_MAX], where[PATH_MAX];
+	struct statfs s;
+	ssize_t n;
+
+	if (fstatfs(destfd, &s) < 0)
+		return fail(x, err, errno, "statfs destination");
+	if (s.f_type != PROC_SUPER_MAGIC)
+		return 0;
+	n = readlink(p.s, where, sizeof(where) - 1);
+	if (n > 0 && realpath(x->c->root_path, real_root)) {
+		where[n] = '\0';
+		for (size_t i = 0; i < ARRAY_SIZE(allowed); i++) {
+			_cleanup_free_ char *want = xasprintf("%s/proc/%s", real_root, allowed[i]);
+
+			if (strcmp(where, want) == 0)
+				return 0;
+		}
+	}
+	return werr_set(err, EPERM, "mount on %s (in %s): destination is inside /proc, not allowed",
+			x->dest, x->c->root_path);
+}
+
 /* A bind mount needs a remount for any flag besides bind/rec, or any flag to clear. */
 static bool bind_needs_remount(const struct mount_opts *o)
 {
@@ -87,6 +120,9 @@ static int do_bind(struct mnt_ctx *x, const char *source, bool recursive, struct
 	dest = rootfs_mkdir_in_root(x->rootfd, x->dest, !S_ISDIR(st.st_mode), err);
 	if (dest < 0)
 		return werr_wrap(err, "bind mount %s", source);
+	r = check_proc_dest(x, dest, err);
+	if (r < 0)
+		return r;
 	if (x->o.idmap || x->o.ridmap || x->m->n_uid_maps || x->m->n_gid_maps) {
 		_cleanup_close_ int userns = rootfs_userns_fd(x->m, err);
 		_cleanup_free_ char *what = xasprintf("%s (in %s)", x->dest, x->c->root_path);
@@ -119,6 +155,8 @@ static int do_fs(struct mnt_ctx *x, const char *type, struct werr **err)
 
 	if (dest < 0)
 		return werr_wrap(err, "mount %s", type);
+	if (check_proc_dest(x, dest, err) < 0)
+		return -EPERM;
 	data = xstrdup(x->o.data);
 	if (x->c->mount_label && *x->c->mount_label &&
 	    (!strcmp(type, "tmpfs") || !strcmp(type, "devpts") || !strcmp(type, "mqueue"))) {
