@@ -303,13 +303,22 @@ int rootfs_prepare(const struct rootfs_config *c, struct werr **err)
 {
 	long prop = rootfs_propagation_flags(c->propagation);
 	_cleanup_close_ int rootfd = -1;
+	unsigned long tree;
 	int r;
 
 	if (prop < 0)
 		return werr_set(err, EINVAL, "unknown rootfsPropagation \"%s\"", c->propagation);
-	/* Nothing done from here on may propagate back to the host. */
-	if (mount(NULL, "/", NULL, prop ? (unsigned long)prop : MS_SLAVE | MS_REC, NULL) < 0)
+	/* Nothing done from here on may propagate back to the host: the whole tree, recursively,
+	 * whatever rootfsPropagation says for "/" (rootfs_finish applies it as given). An
+	 * unbindable tree could not even bind the rootfs: slave until then. */
+	tree = prop && !(prop & MS_UNBINDABLE) ? (unsigned long)prop | MS_REC : MS_SLAVE | MS_REC;
+	if (mount(NULL, "/", NULL, tree, NULL) < 0)
 		return werr_sys(err, errno, "make / %s", prop ? c->propagation : "rslave");
+	if (prop & MS_SHARED) {
+		r = rootfs_make_parent_private(c->root_path, err);
+		if (r < 0)
+			return r;
+	}
 	r = make_root_mount(c, err);
 	if (r < 0)
 		return r;

@@ -40,6 +40,10 @@ int rootfs_set_propagation(const char *path, unsigned long propagation, const ch
  * -EINVAL when unknown. */
 long rootfs_propagation_flags(const char *name);
 
+/* Make the mount that holds the rootfs directory private, so that binding the rootfs onto
+ * itself cannot propagate out of a shared tree (and pivot_root accepts it). */
+int rootfs_make_parent_private(const char *root_path, struct werr **err);
+
 /* A user namespace fd whose uid/gid maps are the given ones (for MOUNT_ATTR_IDMAP). With no
  * maps at all, the caller's own user namespace. */
 int rootfs_userns_fd(const struct mount_spec *m, struct werr **err);
