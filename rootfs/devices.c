@@ -16,12 +16,12 @@
 #include "lib/util.h"
 
 static const struct device_spec default_devices[] = {
-	{ .path = "/dev/null", .type = 'c', .major = 1, .minor = 3 },
-	{ .path = "/dev/zero", .type = 'c', .major = 1, .minor = 5 },
-	{ .path = "/dev/full", .type = 'c', .major = 1, .minor = 7 },
-	{ .path = "/dev/random", .type = 'c', .major = 1, .minor = 8 },
-	{ .path = "/dev/urandom", .type = 'c', .major = 1, .minor = 9 },
-	{ .path = "/dev/tty", .type = 'c', .major = 5, .minor = 0 },
+	{.path = "/dev/null", .type = 'c', .major = 1, .minor = 3},
+	{.path = "/dev/zero", .type = 'c', .major = 1, .minor = 5},
+	{.path = "/dev/full", .type = 'c', .major = 1, .minor = 7},
+	{.path = "/dev/random", .type = 'c', .major = 1, .minor = 8},
+	{.path = "/dev/urandom", .type = 'c', .major = 1, .minor = 9},
+	{.path = "/dev/tty", .type = 'c', .major = 5, .minor = 0},
 };
 
 /* Compare two container paths ignoring repeated and trailing slashes ("dev//" == "/dev"). */
@@ -161,11 +161,9 @@ static int create_devices(const struct rootfs_config *c, int rootfd, struct werr
 static int dev_symlinks(const struct rootfs_config *c, int devfd, struct werr **err)
 {
 	static const char *const links[][2] = {
-		{ "/proc/self/fd", "fd" },
-		{ "/proc/self/fd/0", "stdin" },
-		{ "/proc/self/fd/1", "stdout" },
-		{ "/proc/self/fd/2", "stderr" },
-		{ "/proc/kcore", "core" },
+		{"/proc/self/fd", "fd"},       {"/proc/self/fd/0", "stdin"},
+		{"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"},
+		{"/proc/kcore", "core"},
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(links); i++) {

@@ -58,7 +58,7 @@ static void userns_child(int ready_w, int done_r)
 
 int rootfs_userns_fd(const struct mount_spec *m, struct werr **err)
 {
-	int ready[2] = { -1, -1 }, done[2] = { -1, -1 };
+	int ready[2] = {-1, -1}, done[2] = {-1, -1};
 	_cleanup_free_ char *ns = NULL;
 	int fd = -1, r = 0;
 	char procpid[32] = "";
@@ -116,10 +116,10 @@ out:
 int rootfs_idmapped_bind(const char *source, int destfd, bool recursive, int usernsfd,
 			 const char *what, struct werr **err)
 {
-	struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (__u64)usernsfd };
+	struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (__u64)usernsfd};
 	unsigned int rec = recursive ? AT_RECURSIVE : 0;
-	_cleanup_close_ int tree = open_tree(AT_FDCWD, source,
-					     OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | rec);
+	_cleanup_close_ int tree =
+		open_tree(AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | rec);
 
 	if (tree < 0)
 		return werr_sys(err, errno, "open_tree %s for %s", source, what);

@@ -28,11 +28,11 @@ unsigned long rootfs_mount_flags_of(const char *path)
 	static const struct {
 		unsigned long st, ms;
 	} map[] = {
-		{ ST_RDONLY, MS_RDONLY },	{ ST_NOSUID, MS_NOSUID },
-		{ ST_NODEV, MS_NODEV },		{ ST_NOEXEC, MS_NOEXEC },
-		{ ST_NOATIME, MS_NOATIME },	{ ST_NODIRATIME, MS_NODIRATIME },
-		{ ST_RELATIME, MS_RELATIME },	{ ST_SYNCHRONOUS, MS_SYNCHRONOUS },
-		{ ST_MANDLOCK, MS_MANDLOCK },
+		{ST_RDONLY, MS_RDONLY},	    {ST_NOSUID, MS_NOSUID},
+		{ST_NODEV, MS_NODEV},	    {ST_NOEXEC, MS_NOEXEC},
+		{ST_NOATIME, MS_NOATIME},   {ST_NODIRATIME, MS_NODIRATIME},
+		{ST_RELATIME, MS_RELATIME}, {ST_SYNCHRONOUS, MS_SYNCHRONOUS},
+		{ST_MANDLOCK, MS_MANDLOCK},
 	};
 	struct statvfs s;
 	unsigned long flags = 0;
@@ -68,7 +68,7 @@ int rootfs_remount_bind(const char *path, unsigned long flags, unsigned long kee
 int rootfs_setattr_recursive(int fd, unsigned long long set, unsigned long long clr,
 			     const char *what, struct werr **err)
 {
-	struct mount_attr attr = { .attr_set = set, .attr_clr = clr };
+	struct mount_attr attr = {.attr_set = set, .attr_clr = clr};
 
 	if (mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
 		return werr_sys(err, errno, "mount_setattr %s", what);
@@ -91,10 +91,10 @@ long rootfs_propagation_flags(const char *name)
 		const char *name;
 		long flags;
 	} map[] = {
-		{ "private", MS_PRIVATE },	 { "rprivate", MS_PRIVATE | MS_REC },
-		{ "shared", MS_SHARED },	 { "rshared", MS_SHARED | MS_REC },
-		{ "slave", MS_SLAVE },		 { "rslave", MS_SLAVE | MS_REC },
-		{ "unbindable", MS_UNBINDABLE }, { "runbindable", MS_UNBINDABLE | MS_REC },
+		{"private", MS_PRIVATE},       {"rprivate", MS_PRIVATE | MS_REC},
+		{"shared", MS_SHARED},	       {"rshared", MS_SHARED | MS_REC},
+		{"slave", MS_SLAVE},	       {"rslave", MS_SLAVE | MS_REC},
+		{"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC},
 	};
 
 	if (!name || !*name)

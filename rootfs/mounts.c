@@ -75,7 +75,7 @@ static int finish_mount(struct mnt_ctx *x, bool remount, struct werr **err)
 static int check_proc_dest(struct mnt_ctx *x, int destfd, struct werr **err)
 {
 	static const char *const allowed[] = {
-		"cpuinfo", "diskstats", "meminfo", "stat",    "swaps",
+		"cpuinfo", "diskstats", "meminfo",  "stat",    "swaps",
 		"uptime",  "loadavg",	"slabinfo", "net/dev", "sys/kernel/ns_last_pid",
 	};
 	struct fd_path p = rootfs_fd_path(destfd);
@@ -172,15 +172,15 @@ static int do_fs(struct mnt_ctx *x, const char *type, struct werr **err)
 			return fail(x, err, -old, "open for tmpcopyup");
 	}
 	p = rootfs_fd_path(dest);
-	if (mount(x->m->source ? x->m->source : type, p.s, type,
-		  x->o.flags & ~(MS_BIND | MS_REC), data) < 0) {
+	if (mount(x->m->source ? x->m->source : type, p.s, type, x->o.flags & ~(MS_BIND | MS_REC),
+		  data) < 0) {
 		_cleanup_free_ char *what = xasprintf("mount %s", type);
 
 		return fail(x, err, errno, what);
 	}
 	if (old >= 0) {
-		_cleanup_close_ int new = rootfs_openat2_in_root(x->rootfd, x->dest,
-								 O_RDONLY | O_DIRECTORY);
+		_cleanup_close_ int new =
+			rootfs_openat2_in_root(x->rootfd, x->dest, O_RDONLY | O_DIRECTORY);
 		_cleanup_free_ char *what = xasprintf("%s (in %s)", x->dest, x->c->root_path);
 		int r;
 
@@ -265,7 +265,7 @@ static int do_cgroup(struct mnt_ctx *x, struct werr **err)
 static int do_mount(const struct rootfs_config *c, int rootfd, const struct mount_spec *m,
 		    struct werr **err)
 {
-	struct mnt_ctx x = { .c = c, .m = m, .rootfd = rootfd, .dest = m->destination };
+	struct mnt_ctx x = {.c = c, .m = m, .rootfd = rootfd, .dest = m->destination};
 	int r;
 
 	if (!m->destination || !*m->destination)

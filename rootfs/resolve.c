@@ -84,8 +84,8 @@ static char *join_rest(const char *head, char **comps, size_t from)
 static int create_entry(int parentfd, const char *name, bool as_file)
 {
 	if (as_file) {
-		int fd = openat(parentfd, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC,
-				0644);
+		int fd = openat(parentfd, name,
+				O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
 
 		if (fd < 0)
 			return errno == EEXIST ? 0 : -errno;
@@ -102,8 +102,7 @@ static int create_entry(int parentfd, const char *name, bool as_file)
 
 /* One pass over path; returns an O_PATH fd, -errno, or WALK_RESTART with *restart set to the
  * path to walk instead (the symlink's target followed by the rest of path). */
-static int mkdir_walk(int rootfd, const char *path, bool as_file, char **restart,
-		      struct werr **err)
+static int mkdir_walk(int rootfd, const char *path, bool as_file, char **restart, struct werr **err)
 {
 	char **comps = split_path(path);
 	_cleanup_free_ char *prefix = xstrdup("");
@@ -126,8 +125,8 @@ static int mkdir_walk(int rootfd, const char *path, bool as_file, char **restart
 				/* A dangling symlink: create its target instead, looked up
 				 * again from the root so that it cannot point out of it. */
 				char target[PATH_MAX];
-				ssize_t len = readlinkat(parent, comps[i], target,
-							 sizeof(target) - 1);
+				ssize_t len =
+					readlinkat(parent, comps[i], target, sizeof(target) - 1);
 				_cleanup_free_ char *base = NULL;
 
 				if (len < 0) {
@@ -156,9 +155,8 @@ static int mkdir_walk(int rootfd, const char *path, bool as_file, char **restart
 		}
 		if (fstat(fd, &st) < 0 || S_ISDIR(st.st_mode) == want_file) {
 			close(fd);
-			r = werr_set(err, want_file ? EISDIR : ENOTDIR,
-				     "%s in container root %s", next,
-				     want_file ? "is a directory" : "is not a directory");
+			r = werr_set(err, want_file ? EISDIR : ENOTDIR, "%s in container root %s",
+				     next, want_file ? "is a directory" : "is not a directory");
 			goto out;
 		}
 		free(prefix);

@@ -11,7 +11,6 @@
  * returns the fd or -errno, sets no error. */
 int rootfs_openat2_in_root(int rootfd, const char *path, int flags);
 
-
 /* "/proc/self/fd/N": the path through which mount(2) reaches what an O_PATH fd names. */
 struct fd_path {
 	char s[32];

@@ -22,9 +22,10 @@ static struct mount_opts parse(char **options)
 
 static void flag_options_set_ms_flags(void **state)
 {
-	char *in[] = { "ro", "nosuid", "nodev", "noexec", "sync", "dirsync", "mand",
-		       "noatime", "nodiratime", "relatime", "strictatime", "nosymfollow",
-		       "lazytime", "iversion", "silent", "remount", NULL };
+	char *in[] = {"ro",	     "nosuid",	    "nodev",	"noexec",     "sync",
+		      "dirsync",     "mand",	    "noatime",	"nodiratime", "relatime",
+		      "strictatime", "nosymfollow", "lazytime", "iversion",   "silent",
+		      "remount",     NULL};
 	struct mount_opts o = parse(in);
 
 	assert_int_equal(o.flags, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_SYNCHRONOUS |
@@ -39,11 +40,12 @@ static void flag_options_set_ms_flags(void **state)
 
 static void clearing_options_undo_earlier_ones_and_record_the_clear(void **state)
 {
-	char *in[] = { "ro", "nosuid", "nodev", "noexec", "sync", "mand", "noatime", "nodiratime",
-		       "relatime", "strictatime", "nosymfollow", "lazytime", "iversion",
-		       "silent", "rw", "suid", "dev", "exec", "async", "nomand", "atime",
-		       "diratime", "norelatime", "nostrictatime", "symfollow", "nolazytime",
-		       "noiversion", "loud", "defaults", NULL };
+	char *in[] = {"ro",	     "nosuid",	   "nodev",	 "noexec",	  "sync",
+		      "mand",	     "noatime",	   "nodiratime", "relatime",	  "strictatime",
+		      "nosymfollow", "lazytime",   "iversion",	 "silent",	  "rw",
+		      "suid",	     "dev",	   "exec",	 "async",	  "nomand",
+		      "atime",	     "diratime",   "norelatime", "nostrictatime", "symfollow",
+		      "nolazytime",  "noiversion", "loud",	 "defaults",	  NULL};
 	unsigned long all = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_SYNCHRONOUS |
 			    MS_MANDLOCK | MS_NOATIME | MS_NODIRATIME | MS_RELATIME |
 			    MS_STRICTATIME | MS_NOSYMFOLLOW | MS_LAZYTIME | MS_I_VERSION |
@@ -57,7 +59,7 @@ static void clearing_options_undo_earlier_ones_and_record_the_clear(void **state
 
 static void a_later_set_wins_over_an_earlier_clear(void **state)
 {
-	char *in[] = { "rw", "ro", NULL };
+	char *in[] = {"rw", "ro", NULL};
 	struct mount_opts o = parse(in);
 
 	assert_int_equal(o.flags, MS_RDONLY);
@@ -67,8 +69,8 @@ static void a_later_set_wins_over_an_earlier_clear(void **state)
 
 static void bind_and_rbind_are_flags_and_booleans(void **state)
 {
-	char *b[] = { "bind", NULL };
-	char *rb[] = { "rbind", "ro", NULL };
+	char *b[] = {"bind", NULL};
+	char *rb[] = {"rbind", "ro", NULL};
 	struct mount_opts o = parse(b);
 
 	assert_true(o.bind);
@@ -86,13 +88,13 @@ static void propagation_options_last_one_wins(void **state)
 		const char *name;
 		unsigned long want;
 	} cases[] = {
-		{ "private", MS_PRIVATE },	 { "rprivate", MS_PRIVATE | MS_REC },
-		{ "shared", MS_SHARED },	 { "rshared", MS_SHARED | MS_REC },
-		{ "slave", MS_SLAVE },		 { "rslave", MS_SLAVE | MS_REC },
-		{ "unbindable", MS_UNBINDABLE }, { "runbindable", MS_UNBINDABLE | MS_REC },
+		{"private", MS_PRIVATE},       {"rprivate", MS_PRIVATE | MS_REC},
+		{"shared", MS_SHARED},	       {"rshared", MS_SHARED | MS_REC},
+		{"slave", MS_SLAVE},	       {"rslave", MS_SLAVE | MS_REC},
+		{"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char *in[] = { "shared", (char *)cases[i].name, NULL };
+		char *in[] = {"shared", (char *)cases[i].name, NULL};
 		struct mount_opts o = parse(in);
 
 		assert_int_equal(o.propagation, cases[i].want);
@@ -103,8 +105,7 @@ static void propagation_options_last_one_wins(void **state)
 
 static void recursive_options_become_mount_setattr_attributes(void **state)
 {
-	char *in[] = { "rro", "rnosuid", "rnodev", "rnoexec", "rnodiratime", "rnosymfollow",
-		       NULL };
+	char *in[] = {"rro", "rnosuid", "rnodev", "rnoexec", "rnodiratime", "rnosymfollow", NULL};
 	struct mount_opts o = parse(in);
 
 	assert_true(o.recursive_attr);
@@ -117,7 +118,7 @@ static void recursive_options_become_mount_setattr_attributes(void **state)
 
 static void recursive_clearing_options_fill_attr_clr(void **state)
 {
-	char *in[] = { "rro", "rrw", "rsuid", "rdev", "rexec", "rdiratime", "rsymfollow", NULL };
+	char *in[] = {"rro", "rrw", "rsuid", "rdev", "rexec", "rdiratime", "rsymfollow", NULL};
 	struct mount_opts o = parse(in);
 
 	assert_int_equal(o.attr_set, 0);
@@ -132,12 +133,12 @@ static void recursive_atime_options_replace_the_whole_atime_field(void **state)
 		const char *name;
 		unsigned long long want;
 	} cases[] = {
-		{ "rnoatime", MOUNT_ATTR_NOATIME },	  { "rstrictatime", MOUNT_ATTR_STRICTATIME },
-		{ "rrelatime", MOUNT_ATTR_RELATIME },	  { "ratime", MOUNT_ATTR_RELATIME },
-		{ "rnostrictatime", MOUNT_ATTR_RELATIME }, { "rnorelatime", MOUNT_ATTR_STRICTATIME },
+		{"rnoatime", MOUNT_ATTR_NOATIME},	 {"rstrictatime", MOUNT_ATTR_STRICTATIME},
+		{"rrelatime", MOUNT_ATTR_RELATIME},	 {"ratime", MOUNT_ATTR_RELATIME},
+		{"rnostrictatime", MOUNT_ATTR_RELATIME}, {"rnorelatime", MOUNT_ATTR_STRICTATIME},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char *in[] = { "rnoatime", "rro", (char *)cases[i].name, NULL };
+		char *in[] = {"rnoatime", "rro", (char *)cases[i].name, NULL};
 		struct mount_opts o = parse(in);
 
 		assert_int_equal(o.attr_set & MOUNT_ATTR__ATIME, cases[i].want);
@@ -149,7 +150,7 @@ static void recursive_atime_options_replace_the_whole_atime_field(void **state)
 
 static void idmap_ridmap_and_tmpcopyup_are_recognised(void **state)
 {
-	char *in[] = { "idmap", "ridmap", "tmpcopyup", NULL };
+	char *in[] = {"idmap", "ridmap", "tmpcopyup", NULL};
 	struct mount_opts o = parse(in);
 
 	assert_true(o.idmap);
@@ -161,8 +162,8 @@ static void idmap_ridmap_and_tmpcopyup_are_recognised(void **state)
 
 static void unknown_options_are_joined_into_data_in_order(void **state)
 {
-	char *in[] = { "nosuid", "newinstance", "ptmxmode=0666", "mode=0620", "noexec", "gid=5",
-		       NULL };
+	char *in[] = {"nosuid", "newinstance", "ptmxmode=0666", "mode=0620", "noexec",
+		      "gid=5",	NULL};
 	struct mount_opts o = parse(in);
 
 	assert_string_equal(o.data, "newinstance,ptmxmode=0666,mode=0620,gid=5");
@@ -173,7 +174,7 @@ static void unknown_options_are_joined_into_data_in_order(void **state)
 
 static void tmpfs_size_and_mode_go_to_data(void **state)
 {
-	char *in[] = { "size=64k", "mode=755", "ro", NULL };
+	char *in[] = {"size=64k", "mode=755", "ro", NULL};
 	struct mount_opts o = parse(in);
 
 	assert_string_equal(o.data, "size=64k,mode=755");
@@ -183,7 +184,7 @@ static void tmpfs_size_and_mode_go_to_data(void **state)
 
 static void no_options_parse_to_nothing(void **state)
 {
-	char *in[] = { "", NULL };
+	char *in[] = {"", NULL};
 	struct mount_opts o = parse(NULL);
 
 	assert_int_equal(o.flags | o.clear | o.propagation, 0);

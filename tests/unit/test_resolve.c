@@ -17,7 +17,7 @@
 #include "rootfs/rootfs.h"
 
 struct fixture {
-	char dir[64];	/* the rootfs */
+	char dir[64];	  /* the rootfs */
 	char outside[96]; /* a host path that a symlink in the rootfs names */
 	int rootfd;
 };
@@ -224,8 +224,7 @@ static void file_in_the_way_of_a_directory_is_enotdir(void **state)
 	struct fixture *f = *state;
 	struct werr *err = NULL;
 
-	assert_int_equal(rootfs_mkdir_in_root(f->rootfd, "/etc/passwd/x", false, &err),
-			 -ENOTDIR);
+	assert_int_equal(rootfs_mkdir_in_root(f->rootfd, "/etc/passwd/x", false, &err), -ENOTDIR);
 	assert_non_null(strstr(err->msg, "/etc/passwd"));
 	werr_free(&err);
 }
@@ -245,8 +244,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(dangling_dotdot_symlink_is_created_inside_root,
 						setup, teardown),
-		cmocka_unit_test_setup_teardown(existing_symlink_to_host_dir_is_followed_inside_root,
-						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			existing_symlink_to_host_dir_is_followed_inside_root, setup, teardown),
 		cmocka_unit_test_setup_teardown(symlink_loop_fails_with_eloop, setup, teardown),
 		cmocka_unit_test_setup_teardown(file_in_the_way_of_a_directory_is_enotdir, setup,
 						teardown),
