@@ -113,9 +113,9 @@ static int parse_hooks(const struct jctx *c, yajl_val top, struct spec_hooks *h)
 	return 0;
 }
 
-static int parse_top(const struct jctx *c, yajl_val top, struct spec *s)
+static int parse_top(const struct jctx *c, yajl_val top, const char *path, void *arg)
 {
-	yajl_val o = NULL;
+	struct spec *s = arg;
 	int r;
 
 	if (jrequire(c, top, NULL, "ociVersion") < 0 ||
@@ -129,34 +129,23 @@ static int parse_top(const struct jctx *c, yajl_val top, struct spec *s)
 		 offsetof(struct kv, value), (void **)&s->annotations, &s->n_annotations) < 0)
 		return -EINVAL;
 	/* runc cannot start a container without a process, so neither can ward. */
-	r = j_obj(c, top, NULL, "process", &o);
+	r = j_section(c, top, NULL, "process", spec_parse_process_value, &s->process);
 	if (r == 0)
 		return jerr(c, NULL, "process", -1, "required");
-	if (r < 0 || spec_parse_process_value(c, o, "process", &s->process) < 0)
-		return -EINVAL;
-	s->has_process = true;
-	r = j_obj(c, top, NULL, "linux", &o);
-	if (r <= 0)
+	if (r < 0)
 		return r;
-	s->has_linux = true;
-	return spec_parse_linux(c, o, "linux", &s->linux_);
+	s->has_process = true;
+	r = j_section(c, top, NULL, "linux", spec_parse_linux, &s->linux_);
+	s->has_linux = r > 0;
+	return r < 0 ? r : 0;
 }
 
 int spec_parse(const char *json, size_t len, const char *what, struct spec **out, struct werr **err)
 {
 	struct jctx c = {.what = what, .err = err};
-	_cleanup_spec_ struct spec *s = NULL;
-	yajl_val tree = NULL;
-	int r;
+	_cleanup_spec_ struct spec *s = xcalloc(1, sizeof(*s));
+	int r = jparse_object(&c, json, len, parse_top, s);
 
-	r = jparse(&c, json, len, &tree);
-	if (r < 0)
-		return r;
-	s = xcalloc(1, sizeof(*s));
-	r = jroot_object(&c, tree);
-	if (r == 0)
-		r = parse_top(&c, tree, s);
-	yajl_tree_free(tree);
 	if (r < 0)
 		return r;
 	*out = steal_ptr(s);
@@ -204,6 +193,15 @@ static void free_hooks(struct spec_hooks *h)
 	}
 }
 
+void spec_kv_free(struct kv *kv, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(kv[i].key);
+		free(kv[i].value);
+	}
+	free(kv);
+}
+
 void spec_free(struct spec *s)
 {
 	if (!s)
@@ -217,11 +215,7 @@ void spec_free(struct spec *s)
 		free_mount(&s->mounts[i]);
 	free(s->mounts);
 	free_hooks(&s->hooks);
-	for (size_t i = 0; i < s->n_annotations; i++) {
-		free(s->annotations[i].key);
-		free(s->annotations[i].value);
-	}
-	free(s->annotations);
+	spec_kv_free(s->annotations, s->n_annotations);
 	spec_linux_free(&s->linux_);
 	free(s);
 }

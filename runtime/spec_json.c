@@ -87,6 +87,19 @@ int j_sub(const struct jctx *c, yajl_val obj, const char *path, const char *key,
 	return r;
 }
 
+int j_section(const struct jctx *c, yajl_val obj, const char *path, const char *key, jsection_fn fn,
+	      void *arg)
+{
+	_cleanup_free_ char *sub = NULL;
+	yajl_val v = NULL;
+	int r = j_sub(c, obj, path, key, &v, &sub);
+
+	if (r <= 0)
+		return r;
+	r = fn(c, v, sub, arg);
+	return r < 0 ? r : 1;
+}
+
 int j_arr(const struct jctx *c, yajl_val obj, const char *path, const char *key, yajl_val *out)
 {
 	return typed(c, obj, path, key, yajl_t_array, "an array", out);
@@ -187,6 +200,15 @@ int j_u32(const struct jctx *c, yajl_val obj, const char *path, const char *key,
 
 	if (r > 0)
 		*out = (uint32_t)v;
+	return r;
+}
+
+int j_opt_u32(const struct jctx *c, yajl_val obj, const char *path, const char *key, bool *has,
+	      uint32_t *out)
+{
+	int r = j_u32(c, obj, path, key, out);
+
+	*has = r > 0;
 	return r;
 }
 
@@ -345,9 +367,17 @@ int jparse(const struct jctx *c, const char *json, size_t len, yajl_val *out)
 			*reason ? reason : "syntax error");
 }
 
-int jroot_object(const struct jctx *c, yajl_val v)
+int jparse_object(const struct jctx *c, const char *json, size_t len, jsection_fn fn, void *arg)
 {
-	if (!YAJL_IS_OBJECT(v))
-		return werr_set(c->err, EINVAL, "%s: expected a JSON object", c->what);
-	return 0;
+	yajl_val tree = NULL;
+	int r = jparse(c, json, len, &tree);
+
+	if (r < 0)
+		return r;
+	if (YAJL_IS_OBJECT(tree))
+		r = fn(c, tree, "", arg);
+	else
+		r = werr_set(c->err, EINVAL, "%s: expected a JSON object", c->what);
+	yajl_tree_free(tree);
+	return r < 0 ? r : 0;
 }

@@ -38,6 +38,10 @@ int j_obj(const struct jctx *c, yajl_val obj, const char *path, const char *key,
 /* Like j_obj, and *sub gets the member's path (caller frees) when it is present. */
 int j_sub(const struct jctx *c, yajl_val obj, const char *path, const char *key, yajl_val *out,
 	  char **sub);
+/* When key holds an object, fn parses it (with its path); 0 when absent, 1 when parsed. */
+typedef int (*jsection_fn)(const struct jctx *c, yajl_val v, const char *path, void *arg);
+int j_section(const struct jctx *c, yajl_val obj, const char *path, const char *key, jsection_fn fn,
+	      void *arg);
 int j_arr(const struct jctx *c, yajl_val obj, const char *path, const char *key, yajl_val *out);
 int j_str(const struct jctx *c, yajl_val obj, const char *path, const char *key, char **out);
 int j_bool(const struct jctx *c, yajl_val obj, const char *path, const char *key, bool *out);
@@ -46,6 +50,9 @@ int j_i64(const struct jctx *c, yajl_val obj, const char *path, const char *key,
 int j_u64(const struct jctx *c, yajl_val obj, const char *path, const char *key, uint64_t max,
 	  uint64_t *out);
 int j_u32(const struct jctx *c, yajl_val obj, const char *path, const char *key, uint32_t *out);
+/* j_u32 that also records whether the field was present. */
+int j_opt_u32(const struct jctx *c, yajl_val obj, const char *path, const char *key, bool *has,
+	      uint32_t *out);
 int j_i32(const struct jctx *c, yajl_val obj, const char *path, const char *key, int32_t *out);
 /* An absolute path string ("must be an absolute path"). */
 int j_abspath(const struct jctx *c, yajl_val obj, const char *path, const char *key, char **out);
@@ -72,8 +79,8 @@ int jv_u64(const struct jctx *c, yajl_val v, const char *path, uint64_t max, uin
 
 /* Parse text into a tree; syntax errors give "<what>: invalid JSON: <reason>". */
 int jparse(const struct jctx *c, const char *json, size_t len, yajl_val *out);
-/* The top-level value must be an object. */
-int jroot_object(const struct jctx *c, yajl_val v);
+/* Parse text whose top level must be an object and hand that object to fn (path ""). */
+int jparse_object(const struct jctx *c, const char *json, size_t len, jsection_fn fn, void *arg);
 
 /* Deep-copy into id_map arrays (shared by mounts[] and linux.*Mappings). */
 struct id_map;

@@ -62,35 +62,25 @@ static int parse_namespaces(const struct jctx *c, yajl_val o, const char *path,
 	return 0;
 }
 
-static int parse_time_offset(const struct jctx *c, yajl_val o, const char *path, const char *key,
-			     struct time_offset *t)
+static int parse_time_offset(const struct jctx *c, yajl_val v, const char *path, void *arg)
 {
-	_cleanup_free_ char *sp = NULL;
-	yajl_val v = NULL;
-	int r = j_sub(c, o, path, key, &v, &sp);
+	struct time_offset *t = arg;
 
-	if (r <= 0)
-		return r;
 	t->set = true;
-	if (j_i64(c, v, sp, "secs", INT64_MIN, INT64_MAX, &t->secs) < 0 ||
-	    j_u32(c, v, sp, "nanosecs", &t->nanosecs) < 0)
+	if (j_i64(c, v, path, "secs", INT64_MIN, INT64_MAX, &t->secs) < 0 ||
+	    j_u32(c, v, path, "nanosecs", &t->nanosecs) < 0)
 		return -EINVAL;
 	if (t->nanosecs >= 1000000000u)
-		return jerr(c, sp, "nanosecs", -1, "must be less than 1000000000");
+		return jerr(c, path, "nanosecs", -1, "must be less than 1000000000");
 	return 0;
 }
 
-static int parse_time_offsets(const struct jctx *c, yajl_val o, const char *path,
-			      struct ns_config *ns)
+static int parse_time_offsets(const struct jctx *c, yajl_val v, const char *path, void *arg)
 {
-	_cleanup_free_ char *sp = NULL;
-	yajl_val v = NULL;
-	int r = j_sub(c, o, path, "timeOffsets", &v, &sp);
+	struct ns_config *ns = arg;
 
-	if (r <= 0)
-		return r;
-	if (parse_time_offset(c, v, sp, "monotonic", &ns->monotonic) < 0 ||
-	    parse_time_offset(c, v, sp, "boottime", &ns->boottime) < 0)
+	if (j_section(c, v, path, "monotonic", parse_time_offset, &ns->monotonic) < 0 ||
+	    j_section(c, v, path, "boottime", parse_time_offset, &ns->boottime) < 0)
 		return -EINVAL;
 	return 0;
 }
@@ -99,8 +89,6 @@ static int device_elem(const struct jctx *c, yajl_val v, const char *path, void 
 {
 	struct device_spec *d = elem;
 	_cleanup_free_ char *type = NULL;
-	uint32_t u;
-	int r;
 
 	if (jrequire(c, v, path, "type") < 0 || j_str(c, v, path, "type", &type) < 0)
 		return -EINVAL;
@@ -109,79 +97,68 @@ static int device_elem(const struct jctx *c, yajl_val v, const char *path, void 
 	d->type = type[0];
 	if (jrequire(c, v, path, "path") < 0 || j_abspath(c, v, path, "path", &d->path) < 0)
 		return -EINVAL;
+	/* Only a fifo has no device number. */
 	if (d->type != 'p' &&
 	    (jrequire(c, v, path, "major") < 0 || jrequire(c, v, path, "minor") < 0))
 		return -EINVAL;
 	if (j_i64(c, v, path, "major", 0, INT64_MAX, &d->major) < 0 ||
-	    j_i64(c, v, path, "minor", 0, INT64_MAX, &d->minor) < 0)
+	    j_i64(c, v, path, "minor", 0, INT64_MAX, &d->minor) < 0 ||
+	    j_opt_u32(c, v, path, "fileMode", &d->has_file_mode, &d->file_mode) < 0 ||
+	    j_opt_u32(c, v, path, "uid", &d->has_uid, &d->uid) < 0 ||
+	    j_opt_u32(c, v, path, "gid", &d->has_gid, &d->gid) < 0)
 		return -EINVAL;
-	r = j_u32(c, v, path, "fileMode", &u);
-	if (r > 0 && u > 07777)
-		return jerr(c, path, "fileMode", -1, "%o has bits outside 07777", u);
-	d->has_file_mode = r > 0;
-	d->file_mode = u;
-	r = r < 0 ? r : j_u32(c, v, path, "uid", &d->uid);
-	d->has_uid = r > 0;
-	r = r < 0 ? r : j_u32(c, v, path, "gid", &d->gid);
-	d->has_gid = r > 0;
-	return r < 0 ? r : 0;
+	if (d->file_mode > 07777)
+		return jerr(c, path, "fileMode", -1, "%o has bits outside 07777", d->file_mode);
+	return 0;
 }
 
-static int parse_personality(const struct jctx *c, yajl_val o, const char *path,
-			     struct spec_personality *p)
+static int parse_personality(const struct jctx *c, yajl_val v, const char *path, void *arg)
 {
-	_cleanup_free_ char *sp = NULL;
-	yajl_val v = NULL;
+	struct spec_personality *p = arg;
 	long domain = 0;
-	int r = j_sub(c, o, path, "personality", &v, &sp);
 
-	if (r <= 0)
-		return r;
-	if (jrequire(c, v, sp, "domain") < 0 ||
-	    j_enum(c, v, sp, "domain", domains, ARRAY_SIZE(domains), "personality domain",
+	if (jrequire(c, v, path, "domain") < 0 ||
+	    j_enum(c, v, path, "domain", domains, ARRAY_SIZE(domains), "personality domain",
 		   &domain) < 0 ||
-	    j_strv(c, v, sp, "flags", &p->flags, NULL, NULL) < 0)
+	    j_strv(c, v, path, "flags", &p->flags, NULL, NULL) < 0)
 		return -EINVAL;
 	p->set = true;
 	p->domain = (unsigned long)domain;
 	return 0;
 }
 
+static int parse_intel_rdt(const struct jctx *c, yajl_val v, const char *path, void *arg)
+{
+	struct spec_linux *l = arg;
+
+	return j_str(c, v, path, "closID", &l->intel_rdt_clos_id);
+}
+
 static int parse_optional_objects(const struct jctx *c, yajl_val o, const char *path,
 				  struct spec_linux *l)
 {
-	_cleanup_free_ char *sp = NULL;
-	yajl_val v = NULL;
-	int r = j_sub(c, o, path, "resources", &v, &sp);
+	int r = j_section(c, o, path, "resources", spec_parse_resources, &l->resources);
 
 	if (r < 0)
 		return r;
 	l->has_resources = r > 0;
-	if (r > 0 && spec_parse_resources(c, v, sp, &l->resources) < 0)
-		return -EINVAL;
-	free(steal_ptr(sp));
-	r = j_sub(c, o, path, "seccomp", &v, &sp);
+	r = j_section(c, o, path, "seccomp", spec_parse_seccomp, &l->seccomp);
 	if (r < 0)
 		return r;
 	l->has_seccomp = r > 0;
-	if (r > 0 && spec_parse_seccomp(c, v, sp, &l->seccomp) < 0)
-		return -EINVAL;
-	free(steal_ptr(sp));
-	r = j_sub(c, o, path, "intelRdt", &v, &sp);
-	if (r > 0)
-		r = j_str(c, v, sp, "closID", &l->intel_rdt_clos_id);
-	return r < 0 ? r : 0;
+	return j_section(c, o, path, "intelRdt", parse_intel_rdt, l);
 }
 
-int spec_parse_linux(const struct jctx *c, yajl_val o, const char *path, struct spec_linux *l)
+int spec_parse_linux(const struct jctx *c, yajl_val o, const char *path, void *arg)
 {
+	struct spec_linux *l = arg;
 	struct ns_config *ns = &l->ns;
 	long unused;
 
 	if (parse_namespaces(c, o, path, ns) < 0 ||
 	    j_id_maps(c, o, path, "uidMappings", &ns->uid_maps, &ns->n_uid_maps) < 0 ||
 	    j_id_maps(c, o, path, "gidMappings", &ns->gid_maps, &ns->n_gid_maps) < 0 ||
-	    parse_time_offsets(c, o, path, ns) < 0 ||
+	    j_section(c, o, path, "timeOffsets", parse_time_offsets, ns) < 0 ||
 	    j_each(c, o, path, "devices", sizeof(*l->devices), (void **)&l->devices, &l->n_devices,
 		   device_elem) < 0 ||
 	    j_str(c, o, path, "cgroupsPath", &l->cgroups_path) < 0 ||
@@ -195,7 +172,7 @@ int spec_parse_linux(const struct jctx *c, yajl_val o, const char *path, struct 
 	    j_strv(c, o, path, "maskedPaths", &l->masked_paths, NULL, NULL) < 0 ||
 	    j_strv(c, o, path, "readonlyPaths", &l->readonly_paths, NULL, NULL) < 0 ||
 	    j_str(c, o, path, "mountLabel", &l->mount_label) < 0 ||
-	    parse_personality(c, o, path, &l->personality) < 0)
+	    j_section(c, o, path, "personality", parse_personality, &l->personality) < 0)
 		return -EINVAL;
 	return 0;
 }
@@ -212,11 +189,7 @@ void spec_linux_free(struct spec_linux *l)
 	free(l->devices);
 	free(l->cgroups_path);
 	cgroup_resources_free(&l->resources);
-	for (size_t i = 0; i < l->n_sysctl; i++) {
-		free(l->sysctl[i].key);
-		free(l->sysctl[i].value);
-	}
-	free(l->sysctl);
+	spec_kv_free(l->sysctl, l->n_sysctl);
 	seccomp_config_free(&l->seccomp);
 	free(l->rootfs_propagation);
 	strv_free(l->masked_paths);

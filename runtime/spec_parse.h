@@ -5,14 +5,13 @@
 #include "runtime/spec.h"
 #include "runtime/spec_json.h"
 
-/* Each parses the object at path into out; a partial result is freed by the owner. */
-int spec_parse_process_value(const struct jctx *c, yajl_val o, const char *path,
-			     struct spec_process *out);
-int spec_parse_linux(const struct jctx *c, yajl_val o, const char *path, struct spec_linux *out);
-int spec_parse_resources(const struct jctx *c, yajl_val o, const char *path,
-			 struct cgroup_resources *out);
-int spec_parse_seccomp(const struct jctx *c, yajl_val o, const char *path,
-		       struct seccomp_config *out);
+/* Each a jsection_fn: parses the object at path into arg (struct spec_process, spec_linux,
+ * cgroup_resources, seccomp_config); a partial result is freed by the owner. */
+int spec_parse_process_value(const struct jctx *c, yajl_val o, const char *path, void *arg);
+int spec_parse_linux(const struct jctx *c, yajl_val o, const char *path, void *arg);
+int spec_parse_resources(const struct jctx *c, yajl_val o, const char *path, void *arg);
+int spec_parse_seccomp(const struct jctx *c, yajl_val o, const char *path, void *arg);
 void spec_linux_free(struct spec_linux *l);
+void spec_kv_free(struct kv *kv, size_t n);
 
 #endif

@@ -30,15 +30,10 @@ static const struct jname ioprio_classes[] = {
 	{"IOPRIO_CLASS_IDLE", 3},
 };
 
-static int parse_console_size(const struct jctx *c, yajl_val proc, const char *path,
-			      struct spec_process *p)
+static int parse_console_size(const struct jctx *c, yajl_val o, const char *sp, void *arg)
 {
-	_cleanup_free_ char *sp = NULL;
-	yajl_val o = NULL;
-	int r = j_sub(c, proc, path, "consoleSize", &o, &sp);
+	struct spec_process *p = arg;
 
-	if (r <= 0)
-		return r;
 	p->has_console_size = true;
 	if (j_u32(c, o, sp, "height", &p->console_height) < 0 ||
 	    j_u32(c, o, sp, "width", &p->console_width) < 0)
@@ -67,21 +62,14 @@ static int parse_additional_gids(const struct jctx *c, yajl_val user, const char
 	return 0;
 }
 
-static int parse_user(const struct jctx *c, yajl_val proc, const char *path, struct spec_user *u)
+static int parse_user(const struct jctx *c, yajl_val o, const char *sp, void *arg)
 {
-	_cleanup_free_ char *sp = NULL;
-	yajl_val o = NULL;
-	int r = j_sub(c, proc, path, "user", &o, &sp);
+	struct spec_user *u = arg;
 
-	if (r <= 0)
-		return r;
 	if (j_u32(c, o, sp, "uid", &u->uid) < 0 || j_u32(c, o, sp, "gid", &u->gid) < 0)
 		return -EINVAL;
-	r = j_u32(c, o, sp, "umask", &u->umask);
-	if (r < 0)
-		return r;
-	u->has_umask = r > 0;
-	if (parse_additional_gids(c, o, sp, u) < 0 || j_str(c, o, sp, "username", &u->username) < 0)
+	if (j_opt_u32(c, o, sp, "umask", &u->has_umask, &u->umask) < 0 ||
+	    parse_additional_gids(c, o, sp, u) < 0 || j_str(c, o, sp, "username", &u->username) < 0)
 		return -EINVAL;
 	return 0;
 }
@@ -95,15 +83,11 @@ static int parse_args(const struct jctx *c, yajl_val proc, const char *path, str
 	return j_strv(c, proc, path, "args", &p->args, NULL, NULL);
 }
 
-static int parse_caps(const struct jctx *c, yajl_val proc, const char *path, struct spec_process *p)
+static int parse_caps(const struct jctx *c, yajl_val o, const char *sp, void *arg)
 {
-	_cleanup_free_ char *sp = NULL;
-	yajl_val o = NULL;
+	struct spec_process *p = arg;
 	struct spec_caps *k = &p->caps;
-	int r = j_sub(c, proc, path, "capabilities", &o, &sp);
 
-	if (r <= 0)
-		return r;
 	p->has_caps = true;
 	if (j_strv(c, o, sp, "bounding", &k->bounding, spec_cap_known, "capability") < 0 ||
 	    j_strv(c, o, sp, "effective", &k->effective, spec_cap_known, "capability") < 0 ||
@@ -147,41 +131,43 @@ static int parse_rlimits(const struct jctx *c, yajl_val proc, const char *path,
 	return 0;
 }
 
+/* Name of the first entry of sched_flags names does not list, or NULL. */
+static const char *sched_flags_mask(char **names, uint32_t *mask, size_t *bad)
+{
+	for (size_t i = 0; names && names[i]; i++) {
+		size_t k = 0;
+
+		while (k < ARRAY_SIZE(sched_flags) && strcmp(sched_flags[k].name, names[i]))
+			k++;
+		if (k == ARRAY_SIZE(sched_flags)) {
+			*bad = i;
+			return names[i];
+		}
+		*mask |= (uint32_t)sched_flags[k].value;
+	}
+	return NULL;
+}
+
 static int parse_sched_flags(const struct jctx *c, yajl_val o, const char *path,
 			     struct spec_scheduler *s)
 {
-	_cleanup_free_ char *ap = jpath_key(path, "flags");
-	yajl_val a = NULL;
-	int r = j_arr(c, o, path, "flags", &a);
+	char **names = NULL;
+	const char *unknown;
+	size_t bad = 0;
+	int r = j_strv(c, o, path, "flags", &names, NULL, NULL);
 
-	if (r <= 0)
-		return r;
-	for (size_t i = 0; i < a->u.array.len; i++) {
-		yajl_val e = a->u.array.values[i];
-		size_t k = 0;
-
-		if (!YAJL_IS_STRING(e))
-			return jerr(c, ap, NULL, (long)i, "expected a string");
-		while (k < ARRAY_SIZE(sched_flags) && strcmp(sched_flags[k].name, e->u.string))
-			k++;
-		if (k == ARRAY_SIZE(sched_flags))
-			return jerr(c, ap, NULL, (long)i, "unknown scheduler flag \"%s\"",
-				    e->u.string);
-		s->flags |= (uint32_t)sched_flags[k].value;
-	}
-	return 0;
+	unknown = r > 0 ? sched_flags_mask(names, &s->flags, &bad) : NULL;
+	if (unknown)
+		r = jerr(c, path, "flags", (long)bad, "unknown scheduler flag \"%s\"", unknown);
+	strv_free(names);
+	return r;
 }
 
-static int parse_scheduler(const struct jctx *c, yajl_val proc, const char *path,
-			   struct spec_scheduler *s)
+static int parse_scheduler(const struct jctx *c, yajl_val o, const char *sp, void *arg)
 {
-	_cleanup_free_ char *sp = NULL;
-	yajl_val o = NULL;
+	struct spec_scheduler *s = arg;
 	long policy = 0;
-	int r = j_sub(c, proc, path, "scheduler", &o, &sp);
 
-	if (r <= 0)
-		return r;
 	s->set = true;
 	if (jrequire(c, o, sp, "policy") < 0 ||
 	    j_enum(c, o, sp, "policy", sched_policies, ARRAY_SIZE(sched_policies),
@@ -199,17 +185,12 @@ static int parse_scheduler(const struct jctx *c, yajl_val proc, const char *path
 	return 0;
 }
 
-static int parse_io_priority(const struct jctx *c, yajl_val proc, const char *path,
-			     struct spec_io_priority *io)
+static int parse_io_priority(const struct jctx *c, yajl_val o, const char *sp, void *arg)
 {
-	_cleanup_free_ char *sp = NULL;
-	yajl_val o = NULL;
+	struct spec_io_priority *io = arg;
 	long klass = 0;
 	int64_t prio = 0;
-	int r = j_sub(c, proc, path, "ioPriority", &o, &sp);
 
-	if (r <= 0)
-		return r;
 	if (jrequire(c, o, sp, "class") < 0 ||
 	    j_enum(c, o, sp, "class", ioprio_classes, ARRAY_SIZE(ioprio_classes),
 		   "I/O priority class", &klass) < 0 ||
@@ -227,15 +208,10 @@ static bool cpu_list_valid(const char *s)
 	return *s && s[strspn(s, "0123456789,-")] == '\0';
 }
 
-static int parse_cpu_affinity(const struct jctx *c, yajl_val proc, const char *path,
-			      struct spec_process *p)
+static int parse_cpu_affinity(const struct jctx *c, yajl_val o, const char *sp, void *arg)
 {
-	_cleanup_free_ char *sp = NULL;
-	yajl_val o = NULL;
-	int r = j_sub(c, proc, path, "execCPUAffinity", &o, &sp);
+	struct spec_process *p = arg;
 
-	if (r <= 0)
-		return r;
 	if (j_str(c, o, sp, "initial", &p->exec_cpu_affinity_initial) < 0 ||
 	    j_str(c, o, sp, "final", &p->exec_cpu_affinity_final) < 0)
 		return -EINVAL;
@@ -261,25 +237,28 @@ static int parse_oom_score_adj(const struct jctx *c, yajl_val proc, const char *
 	return r;
 }
 
-int spec_parse_process_value(const struct jctx *c, yajl_val o, const char *path,
-			     struct spec_process *p)
+int spec_parse_process_value(const struct jctx *c, yajl_val o, const char *path, void *arg)
 {
+	struct spec_process *p = arg;
+
 	if (j_bool(c, o, path, "terminal", &p->terminal) < 0 ||
-	    parse_console_size(c, o, path, p) < 0 || parse_user(c, o, path, &p->user) < 0 ||
+	    j_section(c, o, path, "consoleSize", parse_console_size, p) < 0 ||
+	    j_section(c, o, path, "user", parse_user, &p->user) < 0 ||
 	    parse_args(c, o, path, p) < 0 || j_strv(c, o, path, "env", &p->env, NULL, NULL) < 0)
 		return -EINVAL;
 	if (jrequire(c, o, path, "cwd") < 0 || j_abspath(c, o, path, "cwd", &p->cwd) < 0)
 		return -EINVAL;
 	if (!p->env)
 		p->env = xcalloc(1, sizeof(char *));
-	if (parse_caps(c, o, path, p) < 0 || parse_rlimits(c, o, path, p) < 0 ||
+	if (j_section(c, o, path, "capabilities", parse_caps, p) < 0 ||
+	    parse_rlimits(c, o, path, p) < 0 ||
 	    j_bool(c, o, path, "noNewPrivileges", &p->no_new_privileges) < 0 ||
 	    j_str(c, o, path, "apparmorProfile", &p->apparmor_profile) < 0 ||
 	    j_str(c, o, path, "selinuxLabel", &p->selinux_label) < 0 ||
 	    parse_oom_score_adj(c, o, path, p) < 0 ||
-	    parse_scheduler(c, o, path, &p->scheduler) < 0 ||
-	    parse_io_priority(c, o, path, &p->io_priority) < 0 ||
-	    parse_cpu_affinity(c, o, path, p) < 0)
+	    j_section(c, o, path, "scheduler", parse_scheduler, &p->scheduler) < 0 ||
+	    j_section(c, o, path, "ioPriority", parse_io_priority, &p->io_priority) < 0 ||
+	    j_section(c, o, path, "execCPUAffinity", parse_cpu_affinity, p) < 0)
 		return -EINVAL;
 	return 0;
 }
@@ -288,20 +267,13 @@ int spec_parse_process(const char *json, size_t len, const char *what, struct sp
 		       struct werr **err)
 {
 	struct jctx c = {.what = what, .err = err};
-	yajl_val tree = NULL;
 	int r;
 
 	memset(out, 0, sizeof(*out));
-	r = jparse(&c, json, len, &tree);
-	if (r < 0)
-		return r;
-	r = jroot_object(&c, tree);
-	if (r == 0)
-		r = spec_parse_process_value(&c, tree, "", out);
-	yajl_tree_free(tree);
+	r = jparse_object(&c, json, len, spec_parse_process_value, out);
 	if (r < 0)
 		spec_process_free(out);
-	return r < 0 ? r : 0;
+	return r;
 }
 
 void spec_process_free(struct spec_process *p)

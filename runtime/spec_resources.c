@@ -49,15 +49,10 @@ static int device_rule_elem(const struct jctx *c, yajl_val v, const char *path, 
 	return 0;
 }
 
-static int parse_memory(const struct jctx *c, yajl_val o, const char *path,
-			struct cgroup_resources *r)
+static int parse_memory(const struct jctx *c, yajl_val v, const char *sp, void *arg)
 {
-	_cleanup_free_ char *sp = NULL;
-	yajl_val v = NULL;
-	int ret = j_sub(c, o, path, "memory", &v, &sp);
+	struct cgroup_resources *r = arg;
 
-	if (ret <= 0)
-		return ret;
 	if (opt_i64(c, v, sp, "limit", &r->memory.limit) < 0 ||
 	    opt_i64(c, v, sp, "reservation", &r->memory.reservation) < 0 ||
 	    opt_i64(c, v, sp, "swap", &r->memory.swap) < 0 ||
@@ -71,14 +66,10 @@ static int parse_memory(const struct jctx *c, yajl_val o, const char *path,
 	return 0;
 }
 
-static int parse_cpu(const struct jctx *c, yajl_val o, const char *path, struct cgroup_resources *r)
+static int parse_cpu(const struct jctx *c, yajl_val v, const char *sp, void *arg)
 {
-	_cleanup_free_ char *sp = NULL;
-	yajl_val v = NULL;
-	int ret = j_sub(c, o, path, "cpu", &v, &sp);
+	struct cgroup_resources *r = arg;
 
-	if (ret <= 0)
-		return ret;
 	if (opt_u64(c, v, sp, "shares", UINT64_MAX, &r->cpu.shares) < 0 ||
 	    opt_i64(c, v, sp, "quota", &r->cpu.quota) < 0 ||
 	    opt_u64(c, v, sp, "burst", UINT64_MAX, &r->cpu.burst) < 0 ||
@@ -92,15 +83,10 @@ static int parse_cpu(const struct jctx *c, yajl_val o, const char *path, struct 
 	return 0;
 }
 
-static int parse_pids(const struct jctx *c, yajl_val o, const char *path,
-		      struct cgroup_resources *r)
+static int parse_pids(const struct jctx *c, yajl_val v, const char *sp, void *arg)
 {
-	_cleanup_free_ char *sp = NULL;
-	yajl_val v = NULL;
-	int ret = j_sub(c, o, path, "pids", &v, &sp);
+	struct cgroup_resources *r = arg;
 
-	if (ret <= 0)
-		return ret;
 	return opt_i64(c, v, sp, "limit", &r->pids.limit) < 0 ? -EINVAL : 0;
 }
 
@@ -142,16 +128,11 @@ static int parse_throttle(const struct jctx *c, yajl_val v, const char *path, co
 	return j_each(c, v, path, key, sizeof(**list), (void **)list, n, throttle_device_elem);
 }
 
-static int parse_block_io(const struct jctx *c, yajl_val o, const char *path,
-			  struct cgroup_resources *r)
+static int parse_block_io(const struct jctx *c, yajl_val v, const char *sp, void *arg)
 {
-	_cleanup_free_ char *sp = NULL;
-	yajl_val v = NULL;
+	struct cgroup_resources *r = arg;
 	typeof(r->block_io) *b = &r->block_io;
-	int ret = j_sub(c, o, path, "blockIO", &v, &sp);
 
-	if (ret <= 0)
-		return ret;
 	if (opt_u64(c, v, sp, "weight", UINT16_MAX, &b->weight) < 0 ||
 	    opt_u64(c, v, sp, "leafWeight", UINT16_MAX, &b->leaf_weight) < 0 ||
 	    j_each(c, v, sp, "weightDevice", sizeof(*b->weight_device), (void **)&b->weight_device,
@@ -189,15 +170,10 @@ static int net_priority_elem(const struct jctx *c, yajl_val v, const char *path,
 	return 0;
 }
 
-static int parse_network(const struct jctx *c, yajl_val o, const char *path,
-			 struct cgroup_resources *r)
+static int parse_network(const struct jctx *c, yajl_val v, const char *sp, void *arg)
 {
-	_cleanup_free_ char *sp = NULL;
-	yajl_val v = NULL;
-	int ret = j_sub(c, o, path, "network", &v, &sp);
+	struct cgroup_resources *r = arg;
 
-	if (ret <= 0)
-		return ret;
 	if (opt_u64(c, v, sp, "classID", UINT32_MAX, &r->network.class_id) < 0 ||
 	    j_each(c, v, sp, "priorities", sizeof(*r->network.priorities),
 		   (void **)&r->network.priorities, &r->network.n_priorities,
@@ -208,15 +184,10 @@ static int parse_network(const struct jctx *c, yajl_val o, const char *path,
 
 /* linux.resources.rdma: {"mlx5_1": {"hcaHandles": 3, "hcaObjects": 10000}} becomes the
  * rdma.max line of the device: "hca_handle=3 hca_object=10000". */
-static int parse_rdma(const struct jctx *c, yajl_val o, const char *path,
-		      struct cgroup_resources *r)
+static int parse_rdma(const struct jctx *c, yajl_val v, const char *sp, void *arg)
 {
-	_cleanup_free_ char *sp = NULL;
-	yajl_val v = NULL;
-	int ret = j_sub(c, o, path, "rdma", &v, &sp);
+	struct cgroup_resources *r = arg;
 
-	if (ret <= 0)
-		return ret;
 	r->rdma = xcalloc(v->u.object.len, sizeof(*r->rdma));
 	for (size_t i = 0; i < v->u.object.len; i++) {
 		const char *dev = v->u.object.keys[i];
@@ -240,16 +211,20 @@ static int parse_rdma(const struct jctx *c, yajl_val o, const char *path,
 	return 0;
 }
 
-int spec_parse_resources(const struct jctx *c, yajl_val o, const char *path,
-			 struct cgroup_resources *r)
+int spec_parse_resources(const struct jctx *c, yajl_val o, const char *path, void *arg)
 {
+	struct cgroup_resources *r = arg;
+
 	if (j_each(c, o, path, "devices", sizeof(*r->devices), (void **)&r->devices, &r->n_devices,
 		   device_rule_elem) < 0 ||
-	    parse_memory(c, o, path, r) < 0 || parse_cpu(c, o, path, r) < 0 ||
-	    parse_pids(c, o, path, r) < 0 || parse_block_io(c, o, path, r) < 0 ||
+	    j_section(c, o, path, "memory", parse_memory, r) < 0 ||
+	    j_section(c, o, path, "cpu", parse_cpu, r) < 0 ||
+	    j_section(c, o, path, "pids", parse_pids, r) < 0 ||
+	    j_section(c, o, path, "blockIO", parse_block_io, r) < 0 ||
 	    j_each(c, o, path, "hugepageLimits", sizeof(*r->hugepage_limits),
 		   (void **)&r->hugepage_limits, &r->n_hugepage_limits, hugepage_elem) < 0 ||
-	    parse_network(c, o, path, r) < 0 || parse_rdma(c, o, path, r) < 0 ||
+	    j_section(c, o, path, "network", parse_network, r) < 0 ||
+	    j_section(c, o, path, "rdma", parse_rdma, r) < 0 ||
 	    j_kv(c, o, path, "unified", sizeof(struct cg_kv), offsetof(struct cg_kv, key),
 		 offsetof(struct cg_kv, value), (void **)&r->unified, &r->n_unified) < 0)
 		return -EINVAL;

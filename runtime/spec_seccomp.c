@@ -23,15 +23,6 @@ static int known_string(const struct jctx *c, yajl_val o, const char *path, cons
 	return r;
 }
 
-static int errno_ret(const struct jctx *c, yajl_val o, const char *path, const char *key, bool *has,
-		     uint32_t *out)
-{
-	int r = j_u32(c, o, path, key, out);
-
-	*has = r > 0;
-	return r;
-}
-
 static int arg_elem(const struct jctx *c, yajl_val v, const char *path, void *elem)
 {
 	struct seccomp_arg *a = elem;
@@ -58,18 +49,20 @@ static int rule_elem(const struct jctx *c, yajl_val v, const char *path, void *e
 	if (j_strv(c, v, path, "names", &s->names, NULL, NULL) < 0 ||
 	    known_string(c, v, path, "action", true, seccomp_action_known, "action", &s->action) <
 		    0 ||
-	    errno_ret(c, v, path, "errnoRet", &s->has_errno_ret, &s->errno_ret) < 0 ||
+	    j_opt_u32(c, v, path, "errnoRet", &s->has_errno_ret, &s->errno_ret) < 0 ||
 	    j_each(c, v, path, "args", sizeof(*s->args), (void **)&s->args, &s->n_args, arg_elem) <
 		    0)
 		return -EINVAL;
 	return 0;
 }
 
-int spec_parse_seccomp(const struct jctx *c, yajl_val o, const char *path, struct seccomp_config *s)
+int spec_parse_seccomp(const struct jctx *c, yajl_val o, const char *path, void *arg)
 {
+	struct seccomp_config *s = arg;
+
 	if (known_string(c, o, path, "defaultAction", true, seccomp_action_known, "action",
 			 &s->default_action) < 0 ||
-	    errno_ret(c, o, path, "defaultErrnoRet", &s->has_default_errno_ret,
+	    j_opt_u32(c, o, path, "defaultErrnoRet", &s->has_default_errno_ret,
 		      &s->default_errno_ret) < 0 ||
 	    j_strv(c, o, path, "architectures", &s->architectures, seccomp_arch_known,
 		   "architecture") < 0 ||

@@ -419,6 +419,10 @@ static void bad_process_fields_are_rejected(void **state)
 	expect_process_error(
 		"{\"args\": [\"sh\"], \"cwd\": \"/\", \"ioPriority\": {\"class\": \"Y\"}}",
 		"config.json: process.ioPriority.class: unknown I/O priority class");
+	expect_process_error(
+		"{\"args\": [\"sh\"], \"cwd\": \"/\", \"scheduler\": {\"policy\":"
+		" \"SCHED_FIFO\", \"flags\": [\"SCHED_FLAG_RECLAIM\", \"SCHED_FLAG_NO\"]}}",
+		"config.json: process.scheduler.flags[1]: unknown scheduler flag");
 	expect_process_error("{\"args\": [\"sh\"], \"cwd\": \"/\", \"oomScoreAdj\": 1001}",
 			     "config.json: process.oomScoreAdj: 1001 out of range");
 }
