@@ -129,3 +129,49 @@ int rootfs_idmapped_bind(const char *source, int destfd, bool recursive, int use
 		return werr_sys(err, errno, "move_mount %s onto %s", source, what);
 	return 0;
 }
+
+bool rootfs_mount_wants_idmap(const struct mount_spec *m)
+{
+	bool idmap = m->n_uid_maps || m->n_gid_maps;
+
+	for (char *const *o = m->options; o && *o && !idmap; o++)
+		idmap = strcmp(*o, "idmap") == 0 || strcmp(*o, "ridmap") == 0;
+	return idmap;
+}
+
+int rootfs_make_idmapped_tree(const struct mount_spec *m, const struct ns_config *container_ns,
+			      struct werr **err)
+{
+	struct mount_spec maps = *m;
+	struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP};
+	_cleanup_close_ int userns = -1;
+	bool recursive = false;
+	int tree;
+
+	for (char *const *o = m->options; o && *o; o++)
+		recursive |= strcmp(*o, "rbind") == 0 || strcmp(*o, "ridmap") == 0;
+	if (!m->n_uid_maps && !m->n_gid_maps) {
+		maps.uid_maps = container_ns->uid_maps;
+		maps.n_uid_maps = container_ns->n_uid_maps;
+		maps.gid_maps = container_ns->gid_maps;
+		maps.n_gid_maps = container_ns->n_gid_maps;
+	}
+	if (!m->source)
+		return werr_set(err, EINVAL, "idmapped mount on %s has no source", m->destination);
+	userns = rootfs_userns_fd(&maps, err);
+	if (userns < 0)
+		return userns;
+	attr.userns_fd = (__u64)userns;
+	tree = open_tree(AT_FDCWD, m->source, OPEN_TREE_CLONE | (recursive ? AT_RECURSIVE : 0));
+	if (tree < 0)
+		return werr_sys(err, errno, "open_tree %s for idmapped mount on %s", m->source,
+				m->destination);
+	if (mount_setattr(tree, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr,
+			  sizeof(attr)) < 0) {
+		int e = errno;
+
+		close(tree);
+		return werr_sys(err, e, "idmap %s for mount on %s", m->source, m->destination);
+	}
+	return tree;
+}

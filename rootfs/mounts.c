@@ -24,6 +24,7 @@ struct mnt_ctx {
 	struct mount_opts o;
 	int rootfd;
 	const char *dest;
+	int premade; /* host-made idmapped tree, or -1 */
 };
 
 static bool is_type(const struct mount_spec *m, const char *type)
@@ -123,7 +124,12 @@ static int do_bind(struct mnt_ctx *x, const char *source, bool recursive, struct
 	r = check_proc_dest(x, dest, err);
 	if (r < 0)
 		return r;
-	if (x->o.idmap || x->o.ridmap || x->m->n_uid_maps || x->m->n_gid_maps) {
+	if (x->premade >= 0) {
+		if (move_mount(x->premade, "", dest, "",
+			       MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+			return werr_sys(err, errno, "attach idmapped %s on %s", source, x->dest);
+		r = 0;
+	} else if (rootfs_mount_wants_idmap(x->m)) {
 		_cleanup_close_ int userns = rootfs_userns_fd(x->m, err);
 		_cleanup_free_ char *what = xasprintf("%s (in %s)", x->dest, x->c->root_path);
 
@@ -266,7 +272,10 @@ static int do_mount(const struct rootfs_config *c, int rootfd, const struct moun
 		    struct werr **err)
 {
 	struct mnt_ctx x = {.c = c, .m = m, .rootfd = rootfd, .dest = m->destination};
+	size_t i = (size_t)(m - c->mounts);
 	int r;
+
+	x.premade = c->premade_trees ? c->premade_trees[i] : -1;
 
 	if (!m->destination || !*m->destination)
 		return werr_set(err, EINVAL, "mount of %s has no destination",

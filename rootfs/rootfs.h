@@ -53,6 +53,10 @@ struct rootfs_config {
 	bool no_pivot;
 	const char *console_path; /* pty slave to bind on /dev/console, or NULL */
 	const char *mount_label;
+	/* Per mount (n_mounts entries, or NULL): a detached, already idmapped tree made on the
+	 * host side by rootfs_make_idmapped_tree, attached instead of binding source; -1 = none.
+	 * A container in a new user namespace lacks the rights to idmap host mounts itself. */
+	const int *premade_trees;
 };
 
 /* Parsed mount options (see rootfs/mount_opts.c). "bind" and "rbind" also put MS_BIND
@@ -70,6 +74,14 @@ struct mount_opts {
 };
 int rootfs_parse_mount_opts(char *const *options, struct mount_opts *out, struct werr **err);
 void rootfs_mount_opts_free(struct mount_opts *o);
+
+/* True if the mount asks for an idmapped bind (idmap/ridmap option or mount mappings). */
+bool rootfs_mount_wants_idmap(const struct mount_spec *m);
+/* On the host, before the container exists: clone source as a detached tree idmapped with the
+ * mount's maps (or, when it has none, with the container's uid_maps/gid_maps). Returns the tree
+ * fd (O_CLOEXEC is not set: the init inherits it). */
+int rootfs_make_idmapped_tree(const struct mount_spec *m, const struct ns_config *container_ns,
+			      struct werr **err);
 
 /* Resolve path inside root (a directory fd) without escaping it; returns an O_PATH fd. */
 int rootfs_open_in_root(int rootfd, const char *path, int flags, struct werr **err);

@@ -36,7 +36,8 @@ struct init_ctx {
 	bool new_userns;
 	bool clone_has_pid, clone_has_user;
 	unsigned long unshare_flags; /* namespaces the child must unshare itself */
-	pid_t host_pid;	       /* the init's pid as the host sees it (for hook state) */
+	pid_t host_pid;
+	int *idmapped_trees;    /* per mount: host-made idmapped tree or -1 (NULL: none) */	       /* the init's pid as the host sees it (for hook state) */
 };
 
 /* Sync messages between ward create and the init process (SOCK_SEQPACKET). */

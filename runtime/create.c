@@ -62,6 +62,14 @@ static void now_rfc3339(char *buf, size_t len)
 	snprintf(buf, len, "%s.%09ldZ", base, ts.tv_nsec);
 }
 
+static void close_idmapped_trees(int *trees, size_t n)
+{
+	for (size_t i = 0; trees && i < n; i++)
+		if (trees[i] >= 0)
+			close(trees[i]);
+	free(trees);
+}
+
 /* Which namespaces clone3 creates and which the child must join or unshare itself. */
 static void plan_namespaces(const struct ns_config *ns, struct init_ctx *c,
 			    unsigned long *clone_flags, bool *need_fork)
@@ -93,6 +101,31 @@ static pid_t clone3_into(unsigned long flags)
 	struct clone_args args = { .flags = flags, .exit_signal = SIGCHLD };
 
 	return (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+}
+
+/* A container in its own user namespace cannot idmap host mounts: make the trees here. */
+static int make_idmapped_trees(const struct spec *s, bool new_userns, int **out,
+			       struct werr **err)
+{
+	int *trees = NULL;
+
+	*out = NULL;
+	for (size_t i = 0; new_userns && i < s->n_mounts; i++) {
+		if (!rootfs_mount_wants_idmap(&s->mounts[i]))
+			continue;
+		if (!trees) {
+			trees = xmalloc(s->n_mounts * sizeof(int));
+			for (size_t j = 0; j < s->n_mounts; j++)
+				trees[j] = -1;
+		}
+		trees[i] = rootfs_make_idmapped_tree(&s->mounts[i], &s->linux_.ns, err);
+		if (trees[i] < 0) {
+			close_idmapped_trees(trees, s->n_mounts);
+			return werr_wrap(err, "config.json: mounts[%zu]", i);
+		}
+	}
+	*out = trees;
+	return 0;
 }
 
 static char *resolve_rootfs(const char *bundle, const char *root_path, struct werr **err)
@@ -322,6 +355,9 @@ pid_t container_create(const struct create_opts *o, struct werr **err)
 	ctx.console_sock = console_sock;
 	ctx.sync_fd = sv[1];
 	plan_namespaces(&spec->linux_.ns, &ctx, &clone_flags, &need_fork);
+	r = make_idmapped_trees(spec, ctx.new_userns, &ctx.idmapped_trees, err);
+	if (r < 0)
+		goto fail;
 
 	cr.child = clone3_into(clone_flags);
 	if (cr.child < 0) {
@@ -334,6 +370,8 @@ pid_t container_create(const struct create_opts *o, struct werr **err)
 	}
 	close(sv[1]);
 	sv[1] = -1;
+	close_idmapped_trees(ctx.idmapped_trees, spec->n_mounts);
+	ctx.idmapped_trees = NULL;
 	cr.init = cr.child;
 	r = answer_child(&cr, sv[0], err);
 	if (r < 0)
@@ -355,6 +393,7 @@ pid_t container_create(const struct create_opts *o, struct werr **err)
 fail_kill:
 	kill_init(&cr);
 fail:
+	close_idmapped_trees(ctx.idmapped_trees, spec->n_mounts);
 	if (sv[0] >= 0)
 		close(sv[0]);
 	if (sv[1] >= 0)

@@ -122,6 +122,7 @@ static void fill_rootfs_config(const struct init_ctx *c, struct rootfs_config *r
 	rc->new_user_ns = ns_find(&s->linux_.ns, NS_USER) != NULL;
 	rc->no_pivot = c->opts->no_pivot;
 	rc->mount_label = s->linux_.mount_label;
+	rc->premade_trees = c->idmapped_trees;
 }
 
 /* Ask the parent to run prestart/createRuntime (runtime namespace), then run createContainer

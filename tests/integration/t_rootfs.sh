@@ -91,19 +91,28 @@ test_idmapped_bind_mount_maps_owner() {
 	touch "$T/src/rootfile"
 	chown 0:0 "$T/src/rootfile"
 	mkbundle
+	# the userns root (host uid 100000) cannot create the mount point in a root-owned rootfs
+	mkdir -p "$T/bundle/rootfs/idm"
 	cfg_set '.linux.namespaces += [{"type": "user"}]
 		| .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
 		| .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
 		| .mounts |= map(select(.destination != "/sys/fs/cgroup"))
 		| .mounts += [{"destination": "/idm", "type": "bind", "source": $s, "options": ["rbind", "idmap"],
-			"uidMappings": [{"containerID": 0, "hostID": 0, "size": 1}],
-			"gidMappings": [{"containerID": 0, "hostID": 0, "size": 1}]}]' --arg s "$T/src"
+			"uidMappings": [{"containerID": 0, "hostID": 100000, "size": 65536}],
+			"gidMappings": [{"containerID": 0, "hostID": 100000, "size": 65536}]}]' --arg s "$T/src"
+	sh_ok 'stat -c "%u:%g" /idm/rootfile; grep " /idm " /proc/self/mountinfo'
+	assert_eq "0:0" "$(echo "$OUT" | sed -n 1p)" "owner of a host-root file through the idmapped mount"
+	assert_contains "$OUT" "idmapped" "mountinfo marks the mount idmapped"
+	# "idmap" without mappings takes the container's user namespace mappings
+	cfg_set '.mounts |= map(if .destination == "/idm" then del(.uidMappings, .gidMappings) else . end)'
 	sh_ok 'stat -c "%u:%g" /idm/rootfile'
-	assert_eq "0:0" "$OUT" "owner of a host-root file through the idmapped mount"
+	assert_eq "0:0" "$OUT" "owner through an idmapped mount using the container's mappings"
 	# without idmap the same file shows as the overflow id
-	cfg_set '.mounts |= map(if .destination == "/idm" then del(.uidMappings, .gidMappings) | .options = ["rbind"] else . end)'
+	cfg_set '.mounts |= map(if .destination == "/idm" then .options = ["rbind"] else . end)'
 	sh_ok 'stat -c "%u:%g" /idm/rootfile'
 	assert_eq "65534:65534" "$OUT" "owner without idmap"
+	# the host file itself is untouched
+	assert_eq "0:0" "$(stat -c %u:%g "$T/src/rootfile")" "host file owner unchanged"
 }
 
 test_config_devices_created_with_mode() {
