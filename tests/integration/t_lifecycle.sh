@@ -224,3 +224,16 @@ test_terminal_without_console_socket_is_refused_for_create() {
 	assert_fail "" w create --bundle "$B" "$id"
 	assert_no_leftovers "$id"
 }
+
+test_features_document_lists_namespaces_and_hooks() {
+	local f
+	f=$(w features)
+	echo "$f" | jq -e . >/dev/null || fail "features output is not JSON: $f"
+	assert_match "$(echo "$f" | jq -r .ociVersionMin)" '^1\.' "ociVersionMin"
+	assert_match "$(echo "$f" | jq -r .ociVersionMax)" '^1\.' "ociVersionMax"
+	local ns
+	for ns in cgroup ipc mount network pid user uts; do
+		[ "$(echo "$f" | jq --arg n "$ns" '.linux.namespaces | index($n) != null')" = true ] || fail "features: namespace $ns missing"
+	done
+	[ "$(echo "$f" | jq '.hooks | index("prestart") != null and index("poststop") != null')" = true ] || fail "features: hooks incomplete"
+}
