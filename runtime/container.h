@@ -29,6 +29,7 @@ struct init_ctx {
 	const struct create_opts *opts;
 	struct spec *spec;
 	const char *rootfs;    /* absolute host path */
+	const char *bundle;    /* absolute host path */
 	const char *state_dir;
 	int sync_fd;	       /* child's end of the sync socketpair */
 	int state_dirfd;
@@ -68,8 +69,11 @@ int container_delete(const char *root, const char *id, bool force, struct werr *
 int container_signal_all(const struct cstate *st, int sig);
 /* Load the config.json copy that create kept in the state directory. */
 int container_load_spec(const char *root, const char *id, struct spec **out, struct werr **err);
-/* Run the named hooks of a container with its state JSON. */
+/* Run the named hooks of a container with its state JSON; the first failure stops them. */
 int container_run_hooks(const char *kind, const struct spec_hook *hooks, size_t n,
 			const struct cstate *st, enum cstatus status, struct werr **err);
+/* poststart/poststop: a failing hook is logged as a warning and the rest still run. */
+void container_run_hooks_warn(const char *kind, const struct spec_hook *hooks, size_t n,
+			      const struct cstate *st, enum cstatus status);
 
 #endif

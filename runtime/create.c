@@ -350,6 +350,7 @@ pid_t container_create(const struct create_opts *o, struct werr **err)
 
 	ctx.spec = spec;
 	ctx.rootfs = rootfs;
+	ctx.bundle = bundle;
 	ctx.state_dir = dir;
 	ctx.state_dirfd = dirfd;
 	ctx.console_sock = console_sock;
@@ -359,6 +360,8 @@ pid_t container_create(const struct create_opts *o, struct werr **err)
 	if (r < 0)
 		goto fail;
 
+	log_debug("create %s: bundle %s, rootfs %s, clone flags 0x%lx, unshare 0x%lx%s", o->id,
+		  bundle, rootfs, clone_flags, ctx.unshare_flags, need_fork ? ", second fork" : "");
 	cr.child = clone3_into(clone_flags);
 	if (cr.child < 0) {
 		r = werr_sys(err, errno, "clone3 the container init");
@@ -388,6 +391,7 @@ pid_t container_create(const struct create_opts *o, struct werr **err)
 	}
 	close(sv[0]);
 	free(cr.st.owner);
+	log_debug("create %s: init pid %d is waiting for start", o->id, cr.init);
 	return cr.init;
 
 fail_kill:

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -142,14 +143,11 @@ static char *init_state_json(struct init_ctx *c, pid_t host_pid, enum cstatus st
 	struct cstate st = {
 		.id = (char *)c->opts->id,
 		.pid = host_pid,
-		.bundle = (char *)"",
 		.rootfs = (char *)c->rootfs,
 		.annotations = c->spec->annotations,
 		.n_annotations = c->spec->n_annotations,
 	};
-	_cleanup_free_ char *bundle = realpath(c->opts->bundle ? c->opts->bundle : ".", NULL);
-
-	st.bundle = bundle ? bundle : (char *)"";
+	st.bundle = (char *)c->bundle;
 	return state_to_json(&st, status, false);
 }
 
@@ -186,8 +184,27 @@ static int setup_console(struct init_ctx *c, struct werr **err)
 static int check_executable(const struct spec_process *p, struct werr **err)
 {
 	_cleanup_free_ char *path = NULL;
+	struct stat st;
+	int r;
 
-	return process_find_executable(p->env, p->args[0], &path, err);
+	r = process_find_executable(p->env, p->args[0], &path, err);
+	if (r < 0)
+		return r;
+	if (stat(path, &st) < 0)
+		return werr_sys(err, errno, "exec: \"%s\": stat %s", p->args[0], path);
+	if (S_ISDIR(st.st_mode) || access(path, X_OK) < 0)
+		return werr_set(err, EACCES, "exec: \"%s\": permission denied", p->args[0]);
+	return 0;
+}
+
+/* runc creates a missing process.cwd (before the root may become read-only). */
+static int make_cwd(const struct spec_process *p, struct werr **err)
+{
+	struct stat st;
+
+	if (stat(p->cwd, &st) == 0 || errno != ENOENT)
+		return 0;
+	return mkdir_p(p->cwd, 0755, err);
 }
 
 static int prepare(struct init_ctx *c, int *fifo_path_fd, struct werr **err)
@@ -247,6 +264,9 @@ static int prepare(struct init_ctx *c, int *fifo_path_fd, struct werr **err)
 		if (r < 0)
 			return r;
 	}
+	r = make_cwd(p, err);
+	if (r < 0)
+		return r;
 	r = rootfs_finish(&rc, err);
 	if (r < 0)
 		return r;
@@ -289,10 +309,6 @@ void container_init(struct init_ctx *c)
 		fprintf(stderr, "ward init: open exec fifo: %s\n", strerror(errno));
 		_exit(127);
 	}
-	if (write(fifo, "0", 1) != 1)
-		_exit(127);
-	close(fifo);
-	close(fifo_path_fd);
 	if (c->spec->hooks.n_start_container) {
 		_cleanup_free_ char *json = init_state_json(c, c->host_pid, ST_RUNNING);
 
@@ -302,6 +318,11 @@ void container_init(struct init_ctx *c)
 			_exit(127);
 		}
 	}
+	/* The fifo stays open: execve closes it (O_CLOEXEC), which tells `start` the process
+	 * has been executed, so poststart hooks run after it as the spec asks. */
+	if (write(fifo, "0", 1) != 1)
+		_exit(127);
+	close(fifo_path_fd);
 	process_exec(&c->spec->process, &err);
 	fprintf(stderr, "ward: %s\n", err ? err->msg : "exec failed");
 	_exit(127);

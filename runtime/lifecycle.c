@@ -39,6 +39,23 @@ int container_run_hooks(const char *kind, const struct spec_hook *hooks, size_t 
 	return hooks_run(kind, hooks, n, json, err);
 }
 
+void container_run_hooks_warn(const char *kind, const struct spec_hook *hooks, size_t n,
+			      const struct cstate *st, enum cstatus status)
+{
+	_cleanup_free_ char *json = NULL;
+
+	if (n == 0)
+		return;
+	json = state_to_json(st, status, false);
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_werr_ struct werr *err = NULL;
+		_cleanup_free_ char *kind_i = xasprintf("%s", kind);
+
+		if (hooks_run(kind_i, &hooks[i], 1, json, &err) < 0)
+			log_warn("%s (hook #%zu)", err->msg, i);
+	}
+}
+
 static int pidfd_open_pid(pid_t pid)
 {
 	return (int)syscall(SYS_pidfd_open, pid, 0);
@@ -57,6 +74,42 @@ static bool wait_gone(const struct cstate *st, int timeout_ms)
 	return poll(&p, 1, timeout_ms) > 0 || !process_alive(st->pid, st->start_time);
 }
 
+/* 1 byte means the init passed its last check; EOF after it means execve happened (or the init
+ * died after the byte, which the caller sees as a stopped container). */
+static int wait_exec_fifo(int fifo, int pfd, struct werr **err)
+{
+	bool got_byte = false;
+
+	for (;;) {
+		struct pollfd p[2] = { { .fd = fifo, .events = POLLIN },
+				       { .fd = pfd, .events = POLLIN } };
+		char byte;
+		ssize_t n;
+
+		if (poll(p, pfd >= 0 ? 2 : 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return werr_sys(err, errno, "poll exec fifo");
+		}
+		n = read(fifo, &byte, 1);
+		if (n == 1) {
+			got_byte = true;
+			continue;
+		}
+		if (n == 0 && got_byte)
+			return 0;
+		if (n < 0 && errno != EAGAIN && errno != EINTR)
+			return werr_sys(err, errno, "read exec fifo");
+		if (p[1].revents & POLLIN) {
+			if (got_byte)
+				return 0;
+			return werr_set(err, ESRCH, "cannot start a container that has stopped");
+		}
+		if (n == 0)
+			usleep(200); /* no writer yet: a FIFO reports hang-up before the open */
+	}
+}
+
 int container_start(const char *root, const char *id, struct werr **err)
 {
 	_cleanup_close_ int lock = -1;
@@ -65,7 +118,6 @@ int container_start(const char *root, const char *id, struct werr **err)
 	_cleanup_spec_ struct spec *spec = NULL;
 	_cleanup_free_ char *fifo_path = NULL;
 	struct cstate st;
-	char byte;
 	int r;
 
 	lock = state_lock(root, id, err);
@@ -86,40 +138,16 @@ int container_start(const char *root, const char *id, struct werr **err)
 		r = werr_sys(err, errno, "open %s", fifo_path);
 		goto out;
 	}
-	/* Wait for the init's byte, or for the init to die (then nobody will ever write). */
+	/* Wait for the init's byte, then for end-of-file: the init's end closes on execve. */
 	pfd = pidfd_open_pid(st.pid);
-	for (;;) {
-		struct pollfd p[2] = { { .fd = fifo, .events = POLLIN }, { .fd = pfd, .events = POLLIN } };
-		ssize_t n;
-
-		if (poll(p, pfd >= 0 ? 2 : 1, -1) < 0 && errno != EINTR) {
-			r = werr_sys(err, errno, "poll exec fifo");
-			goto out;
-		}
-		n = read(fifo, &byte, 1);
-		if (n == 1)
-			break;
-		if (p[1].revents & POLLIN) {
-			r = werr_set(err, ESRCH, "cannot start a container that has stopped");
-			goto out;
-		}
-		if (n == 0 && !(p[0].revents & POLLIN))
-			continue;
-		if (n < 0 && errno != EAGAIN && errno != EINTR) {
-			r = werr_sys(err, errno, "read exec fifo");
-			goto out;
-		}
-		if (n == 0)
-			usleep(1000); /* writer not opened yet: POLLHUP without data */
-	}
+	r = wait_exec_fifo(fifo, pfd, err);
+	if (r < 0)
+		goto out;
 	unlink(fifo_path);
-	if (container_load_spec(root, id, &spec, NULL) == 0 && spec->hooks.n_poststart) {
-		_cleanup_werr_ struct werr *herr = NULL;
-
-		if (container_run_hooks("poststart", spec->hooks.poststart, spec->hooks.n_poststart,
-					&st, ST_RUNNING, &herr) < 0)
-			log_warn("%s", herr->msg);
-	}
+	log_debug("start %s: init %d released", id, st.pid);
+	if (container_load_spec(root, id, &spec, NULL) == 0)
+		container_run_hooks_warn("poststart", spec->hooks.poststart,
+					 spec->hooks.n_poststart, &st, ST_RUNNING);
 	r = 0;
 out:
 	cstate_free(&st);
@@ -216,13 +244,10 @@ int container_delete(const char *root, const char *id, bool force, struct werr *
 	r = state_remove(root, id, err);
 	if (r < 0)
 		goto out;
-	if (spec && spec->hooks.n_poststop) {
-		_cleanup_werr_ struct werr *herr = NULL;
-
-		if (container_run_hooks("poststop", spec->hooks.poststop, spec->hooks.n_poststop,
-					&st, ST_STOPPED, &herr) < 0)
-			log_warn("%s", herr->msg);
-	}
+	log_debug("delete %s: state removed", id);
+	if (spec)
+		container_run_hooks_warn("poststop", spec->hooks.poststop, spec->hooks.n_poststop,
+					 &st, ST_STOPPED);
 out:
 	cstate_free(&st);
 	return r;
