@@ -122,18 +122,22 @@ test_time_namespace_monotonic_offset_in_timens_offsets() {
 	ns_differs time
 }
 
+# The namespace is pinned by a bind mount on a file in the test dir (what `ip netns add` does
+# under /run/netns, without leaving a /run/netns mount on the host).
 test_join_network_namespace_by_path() {
-	command -v ip >/dev/null || skip "no ip(8)"
-	local ns=wardit$$
-	ip netns add "$ns"
-	defer "ip netns delete $ns"
-	ip netns exec "$ns" ip link add dummy7 type dummy 2>/dev/null || true
+	touch "$T/netns"
+	unshare --net="$T/netns" true
+	defer "umount '$T/netns'"
+	nsenter --net="$T/netns" ip link add dummy7 type dummy 2>/dev/null || true
 	mkbundle
-	cfg_set '.linux.namespaces |= map(if .type == "network" then .path = $p else . end)' --arg p "/run/netns/$ns"
+	cfg_set '.linux.namespaces |= map(if .type == "network" then .path = $p else . end)' --arg p "$T/netns"
 	sh_ok 'readlink /proc/self/ns/net; ls /sys/class/net | tr "\n" " "'
 	local want
-	want="net:[$(stat -L -c %i "/run/netns/$ns")]"
+	want="net:[$(stat -L -c %i "$T/netns")]"
 	assert_eq "$want" "$(echo "$OUT" | sed -n 1p)" "net ns inside"
+	if nsenter --net="$T/netns" ip link show dummy7 >/dev/null 2>&1; then
+		assert_contains "$OUT" dummy7 "interfaces of the joined namespace"
+	fi
 }
 
 test_join_uts_namespace_of_another_container() {
