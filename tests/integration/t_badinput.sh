@@ -70,7 +70,7 @@ test_duplicate_id_refused() {
 	local pid
 	pid=$(state_field "$id" .pid)
 	assert_fail "" w create --bundle "$B" "$id"
-	is_runc || assert_contains "$OUT" "already exists" "error message"
+	assert_contains "$OUT" "container with id exists: $id" "error message (runc's text, which callers may match)"
 	assert_eq created "$(state_field "$id" .status)" "the first container"
 	assert_eq "$pid" "$(state_field "$id" .pid)" "the first container's pid"
 }
