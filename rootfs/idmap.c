@@ -162,7 +162,9 @@ int rootfs_make_idmapped_tree(const struct mount_spec *m, const struct ns_config
 	if (userns < 0)
 		return userns;
 	attr.userns_fd = (__u64)userns;
-	tree = open_tree(AT_FDCWD, m->source, OPEN_TREE_CLONE | (recursive ? AT_RECURSIVE : 0));
+	/* CLOEXEC is fine: clone copies the fd table; no exec may inherit the tree. */
+	tree = open_tree(AT_FDCWD, m->source,
+			 OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0));
 	if (tree < 0)
 		return werr_sys(err, errno, "open_tree %s for idmapped mount on %s", m->source,
 				m->destination);

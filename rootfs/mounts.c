@@ -125,10 +125,11 @@ static int do_bind(struct mnt_ctx *x, const char *source, bool recursive, struct
 	if (r < 0)
 		return r;
 	if (x->premade >= 0) {
-		if (move_mount(x->premade, "", dest, "",
-			       MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		r = move_mount(x->premade, "", dest, "",
+			       MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+		close(x->premade);
+		if (r < 0)
 			return werr_sys(err, errno, "attach idmapped %s on %s", source, x->dest);
-		r = 0;
 	} else if (rootfs_mount_wants_idmap(x->m)) {
 		_cleanup_close_ int userns = rootfs_userns_fd(x->m, err);
 		_cleanup_free_ char *what = xasprintf("%s (in %s)", x->dest, x->c->root_path);

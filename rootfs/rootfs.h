@@ -79,7 +79,7 @@ void rootfs_mount_opts_free(struct mount_opts *o);
 bool rootfs_mount_wants_idmap(const struct mount_spec *m);
 /* On the host, before the container exists: clone source as a detached tree idmapped with the
  * mount's maps (or, when it has none, with the container's uid_maps/gid_maps). Returns the tree
- * fd (O_CLOEXEC is not set: the init inherits it). */
+ * fd (close-on-exec; a cloned init still has it). rootfs_prepare closes it once attached. */
 int rootfs_make_idmapped_tree(const struct mount_spec *m, const struct ns_config *container_ns,
 			      struct werr **err);
 

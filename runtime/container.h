@@ -36,6 +36,8 @@ struct init_ctx {
 	int console_sock;      /* connected --console-socket, or -1 */
 	bool new_userns;
 	bool clone_has_pid, clone_has_user;
+	bool late_userns;      /* unshare the new user ns after joining host-owned paths */
+	const char *created, *owner; /* for the hooks' state JSON */
 	unsigned long unshare_flags; /* namespaces the child must unshare itself */
 	pid_t host_pid;
 	int *idmapped_trees;    /* per mount: host-made idmapped tree or -1 (NULL: none) */	       /* the init's pid as the host sees it (for hook state) */
@@ -58,6 +60,8 @@ struct sync_msg {
 int sync_send(int fd, enum sync_type type, int value, const char *text);
 int sync_recv(int fd, struct sync_msg *m);
 
+/* Cross-section and host checks of a config before create makes anything. */
+int container_validate(const struct spec *s, struct werr **err);
 /* ward create: returns the init pid (>0) or <0 with err. */
 pid_t container_create(const struct create_opts *o, struct werr **err);
 /* The init process body; never returns. */

@@ -81,13 +81,23 @@ static void plan_namespaces(const struct ns_config *ns, struct init_ctx *c,
 	for (size_t i = 0; i < ns->n_entries; i++)
 		if (!ns->entries[i].path && ns->entries[i].type != NS_TIME)
 			fresh |= (unsigned long)ns_clone_flag(ns->entries[i].type);
+	bool joins = false;
+
+	for (size_t i = 0; i < ns->n_entries; i++)
+		joins |= ns->entries[i].path && ns->entries[i].type != NS_USER;
 	c->new_userns = user && !user->path;
 	*clone_flags = 0;
 	c->unshare_flags = 0;
+	c->late_userns = false;
 	if (user && user->path) {
 		/* New namespaces must be owned by the joined user namespace: unshare after
 		 * joining it, and a new pid namespace then needs a second fork. */
 		c->unshare_flags = fresh;
+	} else if (c->new_userns && joins) {
+		/* Joining host-owned namespaces needs host privileges: join them first, then
+		 * create the user namespace and the rest (as runc does). */
+		c->unshare_flags = fresh;
+		c->late_userns = true;
 	} else {
 		*clone_flags = fresh;
 	}
@@ -227,6 +237,7 @@ static int answer_child(struct create_run *cr, int sync_fd, struct werr **err)
 		case SYNC_PID:
 			cr->init = m.value;
 			waitpid(cr->child, NULL, 0);
+			cr->child = 0; /* reaped: its pid may be reused */
 			break;
 		case SYNC_HOOKS:
 			cr->st.pid = cr->init;
@@ -299,6 +310,9 @@ pid_t container_create(const struct create_opts *o, struct werr **err)
 	r = check_terminal_opts(o, spec, err);
 	if (r < 0)
 		return r;
+	r = container_validate(spec, err);
+	if (r < 0)
+		return r;
 	rootfs = resolve_rootfs(bundle, spec->root_path, err);
 	if (!rootfs)
 		return -EINVAL;
@@ -351,6 +365,8 @@ pid_t container_create(const struct create_opts *o, struct werr **err)
 	ctx.spec = spec;
 	ctx.rootfs = rootfs;
 	ctx.bundle = bundle;
+	ctx.created = created;
+	ctx.owner = cr.st.owner;
 	ctx.state_dir = dir;
 	ctx.state_dirfd = dirfd;
 	ctx.console_sock = console_sock;
@@ -381,6 +397,11 @@ pid_t container_create(const struct create_opts *o, struct werr **err)
 		goto fail_kill;
 	cr.st.start_time = process_start_time(cr.init);
 	cr.st.pid = cr.init;
+	cr.st.own_pid_ns = ns_find(&spec->linux_.ns, NS_PID) && !ns_find(&spec->linux_.ns, NS_PID)->path;
+	if (cr.st.start_time == 0) {
+		r = werr_set(err, ESRCH, "container init %d exited right after set-up", cr.init);
+		goto fail_kill;
+	}
 	r = state_save(o->root, &cr.st, err);
 	if (r < 0)
 		goto fail_kill;

@@ -51,19 +51,26 @@ static int become_ns_root(struct werr **err)
 	return 0;
 }
 
+/* The parent writes our uid_map/gid_map; then we are root in the new user namespace. */
+static int request_id_maps(struct init_ctx *c, struct werr **err)
+{
+	struct sync_msg m;
+
+	sync_send(c->sync_fd, SYNC_USERNS_MAP, 0, NULL);
+	if (sync_recv(c->sync_fd, &m) < 0 || m.type != SYNC_ACK)
+		return werr_set(err, EPROTO, "waiting for user namespace id maps");
+	return become_ns_root(err);
+}
+
 static int setup_namespaces(struct init_ctx *c, struct werr **err)
 {
 	const struct ns_config *ns = &c->spec->linux_.ns;
 	const struct ns_entry *user = ns_find(ns, NS_USER);
 	const struct ns_entry *time = ns_find(ns, NS_TIME);
-	struct sync_msg m;
 	int r;
 
 	if (c->clone_has_user) {
-		sync_send(c->sync_fd, SYNC_USERNS_MAP, 0, NULL);
-		if (sync_recv(c->sync_fd, &m) < 0 || m.type != SYNC_ACK)
-			return werr_set(err, EPROTO, "waiting for user namespace id maps");
-		r = become_ns_root(err);
+		r = request_id_maps(c, err);
 		if (r < 0)
 			return r;
 	}
@@ -75,7 +82,15 @@ static int setup_namespaces(struct init_ctx *c, struct werr **err)
 		if (r < 0)
 			return r;
 	}
-	if (c->unshare_flags && unshare((int)c->unshare_flags) < 0)
+	if (c->late_userns) {
+		if (unshare(CLONE_NEWUSER) < 0)
+			return werr_sys(err, errno, "unshare the user namespace");
+		r = request_id_maps(c, err);
+		if (r < 0)
+			return r;
+	}
+	if ((c->unshare_flags & ~(unsigned long)CLONE_NEWUSER) &&
+	    unshare((int)(c->unshare_flags & ~(unsigned long)CLONE_NEWUSER)) < 0)
 		return werr_sys(err, errno, "unshare namespaces 0x%lx", c->unshare_flags);
 	if (time && !time->path) {
 		r = ns_enter_new_time(ns, err);
@@ -144,6 +159,8 @@ static char *init_state_json(struct init_ctx *c, pid_t host_pid, enum cstatus st
 		.id = (char *)c->opts->id,
 		.pid = host_pid,
 		.rootfs = (char *)c->rootfs,
+		.created = (char *)c->created,
+		.owner = (char *)c->owner,
 		.annotations = c->spec->annotations,
 		.n_annotations = c->spec->n_annotations,
 	};

@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -154,20 +155,19 @@ out:
 	return r;
 }
 
-/* Processes whose pid namespace is the init's; empty when the init shares the host's. */
+/* Every process in the init's pid namespace (only when the container created it: a namespace
+ * joined by path belongs to someone else too). */
 static int signal_pid_ns(const struct cstate *st, int sig)
 {
 	char path[64];
-	struct stat init_ns, host_ns, ns;
+	struct stat init_ns, ns;
 	_cleanup_closedir_ DIR *d = NULL;
 	struct dirent *e;
 	int sent = 0;
 
 	snprintf(path, sizeof(path), "/proc/%d/ns/pid", st->pid);
-	if (stat(path, &init_ns) < 0 || stat("/proc/self/ns/pid", &host_ns) < 0)
+	if (stat(path, &init_ns) < 0)
 		return -errno;
-	if (init_ns.st_ino == host_ns.st_ino)
-		return kill(st->pid, sig) < 0 ? -errno : 1;
 	d = opendir("/proc");
 	while (d && (e = readdir(d))) {
 		long long pid;
@@ -182,9 +182,69 @@ static int signal_pid_ns(const struct cstate *st, int sig)
 	return sent;
 }
 
+static pid_t parent_of(pid_t pid)
+{
+	_cleanup_free_ char *buf = NULL;
+	char path[64];
+	char *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (read_file(path, &buf, NULL, NULL) < 0)
+		return 0;
+	p = strrchr(buf, ')');
+	return p ? (pid_t)strtol(p + 4, NULL, 10) : 0; /* ") S ppid" */
+}
+
+/* The init and its descendants, for containers sharing a pid namespace (until cgroups give the
+ * exact set). Walks /proc until no new descendant turns up. */
+static int signal_descendants(const struct cstate *st, int sig)
+{
+	size_t n = 1, cap = 64;
+	pid_t *tree = xmalloc(cap * sizeof(pid_t));
+	bool grew = true;
+	int sent = 0;
+
+	tree[0] = st->pid;
+	while (grew) {
+		_cleanup_closedir_ DIR *d = opendir("/proc");
+		struct dirent *e;
+
+		grew = false;
+		while (d && (e = readdir(d))) {
+			long long pid;
+			pid_t ppid;
+			bool known = false;
+
+			if (parse_int64(e->d_name, &pid) < 0)
+				continue;
+			for (size_t i = 0; i < n && !known; i++)
+				known = tree[i] == (pid_t)pid;
+			if (known)
+				continue;
+			ppid = parent_of((pid_t)pid);
+			for (size_t i = 0; i < n; i++) {
+				if (tree[i] != ppid)
+					continue;
+				if (n == cap)
+					tree = xrealloc(tree, (cap *= 2) * sizeof(pid_t));
+				tree[n++] = (pid_t)pid;
+				grew = true;
+				break;
+			}
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		if (kill(tree[i], sig) == 0)
+			sent++;
+	free(tree);
+	return sent;
+}
+
 int container_signal_all(const struct cstate *st, int sig)
 {
-	return signal_pid_ns(st, sig);
+	if (st->own_pid_ns)
+		return signal_pid_ns(st, sig);
+	return signal_descendants(st, sig);
 }
 
 int container_kill(const char *root, const char *id, int sig, bool all, struct werr **err)
@@ -220,6 +280,18 @@ int container_delete(const char *root, const char *id, bool force, struct werr *
 	int r;
 
 	r = state_load(root, id, &st, err);
+	if (r == -ENOENT && state_check_id(id, NULL) == 0) {
+		/* An interrupted create leaves a directory without state.json; its init died with
+		 * it (PDEATHSIG). runc's delete removes such a directory too. */
+		_cleanup_free_ char *dir = state_dir(root, id);
+		struct stat sb;
+
+		if (stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+			werr_free(err);
+			log_debug("delete %s: removing the directory of an unfinished create", id);
+			return state_remove(root, id, err);
+		}
+	}
 	if (r < 0)
 		return r;
 	lock = state_lock(root, id, err);

@@ -16,7 +16,14 @@
 #include "runtime/container.h"
 #include "runtime/log.h"
 
-static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
+/* Like runc, every signal reaches the container except these: SIGCHLD is ours, the pty relay
+ * handles SIGWINCH, and faults must stay deliverable to ward itself. */
+static bool ward_keeps(int sig)
+{
+	return sig == SIGCHLD || sig == SIGWINCH || sig == SIGSEGV || sig == SIGBUS ||
+	       sig == SIGILL || sig == SIGFPE || sig == SIGTRAP || sig == SIGSYS ||
+	       sig == SIGKILL || sig == SIGSTOP;
+}
 
 static int exit_status(int status)
 {
@@ -63,7 +70,7 @@ static int wait_container(pid_t init, pid_t relay, int sfd)
 				continue;
 			return 1;
 		}
-		if (si.ssi_signo != SIGCHLD) {
+		if (si.ssi_signo != SIGCHLD && !ward_keeps((int)si.ssi_signo)) {
 			kill(init, (int)si.ssi_signo);
 			continue;
 		}
@@ -106,8 +113,9 @@ int cmd_run(const struct global_opts *g, int argc, char **argv)
 	}
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
-	for (size_t i = 0; i < ARRAY_SIZE(forwarded); i++)
-		sigaddset(&mask, forwarded[i]);
+	for (int sig = 1; sig <= SIGRTMAX; sig++)
+		if (!ward_keeps(sig))
+			sigaddset(&mask, sig);
 	if (!detach)
 		sigprocmask(SIG_BLOCK, &mask, NULL);
 	init = container_create(&o, &err);

@@ -75,7 +75,7 @@ bool process_alive(pid_t pid, unsigned long long start_time)
 	if (pid <= 0)
 		return false;
 	t = process_start_time(pid);
-	return t != 0 && (start_time == 0 || t == start_time);
+	return t != 0 && t == start_time;
 }
 
 static const char *tree_str(yajl_val root, const char *key)
@@ -127,6 +127,7 @@ int state_load(const char *root, const char *id, struct cstate *out, struct werr
 	out->id = xstrdup(id);
 	out->pid = (pid_t)tree_int(tree, "pid");
 	out->start_time = (unsigned long long)tree_int(tree, "wardStartTime");
+	out->own_pid_ns = tree_int(tree, "wardOwnPidNs") != 0;
 	out->bundle = xstrdup(tree_str(tree, "bundle"));
 	out->rootfs = xstrdup(tree_str(tree, "rootfs"));
 	out->created = xstrdup(tree_str(tree, "created"));
@@ -187,6 +188,8 @@ static char *gen_state(const struct cstate *st, enum cstatus status, bool pretty
 	if (internal) {
 		GEN_STR(g, "wardStartTime");
 		yajl_gen_integer(g, (long long)st->start_time);
+		GEN_STR(g, "wardOwnPidNs");
+		yajl_gen_integer(g, st->own_pid_ns ? 1 : 0);
 	}
 	yajl_gen_map_close(g);
 	yajl_gen_get_buf(g, &buf, &len);

@@ -21,6 +21,7 @@ struct cstate {
 	char *owner;
 	struct kv *annotations;
 	size_t n_annotations;
+	bool own_pid_ns;     /* the container created its pid namespace (kill --all may sweep it) */
 	enum cstatus status; /* computed by state_load, not stored */
 };
 
