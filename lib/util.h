@@ -74,6 +74,9 @@ ssize_t read_all(int fd, void *buf, size_t len);
 /* mkdir -p on a host path (not inside a container root: see rootfs/ for that). */
 int mkdir_p(const char *path, mode_t mode, struct werr **err);
 
+/* The current UTC time as RFC 3339 with nanoseconds ("2026-01-02T03:04:05.123456789Z"). */
+void now_rfc3339(char *buf, size_t len);
+
 /* Parse a whole decimal string; 0 or -EINVAL/-ERANGE. */
 int parse_int64(const char *s, long long *out);
 

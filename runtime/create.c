@@ -50,18 +50,6 @@ int sync_recv(int fd, struct sync_msg *m)
 	return 0;
 }
 
-static void now_rfc3339(char *buf, size_t len)
-{
-	struct timespec ts;
-	struct tm tm;
-	char base[32];
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, len, "%s.%09ldZ", base, ts.tv_nsec);
-}
-
 static void close_idmapped_trees(int *trees, size_t n)
 {
 	for (size_t i = 0; trees && i < n; i++)

@@ -60,18 +60,6 @@ static const char *level_name(enum log_level l)
 	return names[l];
 }
 
-static void now_rfc3339(char *buf, size_t len)
-{
-	struct timespec ts;
-	struct tm tm;
-	char base[32];
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, len, "%s.%09ldZ", base, ts.tv_nsec);
-}
-
 void log_msg(enum log_level level, const char *fmt, ...)
 {
 	_cleanup_free_ char *msg = NULL;
