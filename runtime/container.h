@@ -22,6 +22,7 @@ struct create_opts {
 	/* Set by `run` in the foreground: keep the init our child, receive the console. */
 	bool foreground;
 	int console_recv_fd; /* run -t without --console-socket: our end of a socketpair, or -1 */
+	bool terminal;	     /* out: process.terminal of the created container */
 };
 
 /* What the parent hands the init process (a clone of this process). */
@@ -63,7 +64,7 @@ int sync_recv(int fd, struct sync_msg *m);
 /* Cross-section and host checks of a config before create makes anything. */
 int container_validate(const struct spec *s, struct werr **err);
 /* ward create: returns the init pid (>0) or <0 with err. */
-pid_t container_create(const struct create_opts *o, struct werr **err);
+pid_t container_create(struct create_opts *o, struct werr **err);
 /* The init process body; never returns. */
 __attribute__((noreturn)) void container_init(struct init_ctx *c);
 int container_start(const char *root, const char *id, struct werr **err);

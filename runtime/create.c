@@ -260,7 +260,7 @@ static void kill_init(struct create_run *cr)
 	}
 }
 
-pid_t container_create(const struct create_opts *o, struct werr **err)
+pid_t container_create(struct create_opts *o, struct werr **err)
 {
 	_cleanup_spec_ struct spec *spec = NULL;
 	_cleanup_free_ char *bundle = NULL;
@@ -295,6 +295,7 @@ pid_t container_create(const struct create_opts *o, struct werr **err)
 	if (!ns_find(&spec->linux_.ns, NS_MNT) || ns_find(&spec->linux_.ns, NS_MNT)->path)
 		return werr_set(err, EINVAL,
 				"config.json: linux.namespaces: a new mount namespace is required");
+	o->terminal = spec->process.terminal;
 	r = check_terminal_opts(o, spec, err);
 	if (r < 0)
 		return r;

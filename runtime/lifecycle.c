@@ -182,19 +182,6 @@ static int signal_pid_ns(const struct cstate *st, int sig)
 	return sent;
 }
 
-static pid_t parent_of(pid_t pid)
-{
-	_cleanup_free_ char *buf = NULL;
-	char path[64];
-	char *p;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	if (read_file(path, &buf, NULL, NULL) < 0)
-		return 0;
-	p = strrchr(buf, ')');
-	return p ? (pid_t)strtol(p + 4, NULL, 10) : 0; /* ") S ppid" */
-}
-
 /* The init and its descendants, for containers sharing a pid namespace (until cgroups give the
  * exact set). Walks /proc until no new descendant turns up. */
 static int signal_descendants(const struct cstate *st, int sig)
@@ -221,7 +208,8 @@ static int signal_descendants(const struct cstate *st, int sig)
 				known = tree[i] == (pid_t)pid;
 			if (known)
 				continue;
-			ppid = parent_of((pid_t)pid);
+			if (process_stat((pid_t)pid, NULL, &ppid, NULL) < 0)
+				continue;
 			for (size_t i = 0; i < n; i++) {
 				if (tree[i] != ppid)
 					continue;

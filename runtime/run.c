@@ -126,9 +126,7 @@ int cmd_run(const struct global_opts *g, int argc, char **argv)
 		return 1;
 	}
 	if (!detach && sv[0] >= 0) {
-		_cleanup_spec_ struct spec *spec = NULL;
-
-		if (container_load_spec(g->root, o.id, &spec, NULL) == 0 && spec->process.terminal)
+		if (o.terminal)
 			relay = start_console_relay(sv[0]);
 		close(sv[0]);
 	}

@@ -33,6 +33,8 @@ char *jg_finish(yajl_gen g)
 
 void jg_str(yajl_gen g, const char *s)
 {
+	if (!s)
+		s = ""; /* an absent value is written as an empty string */
 	yajl_gen_string(g, (const unsigned char *)s, strlen(s));
 }
 

@@ -12,6 +12,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "lib/util.h"
+#include "runtime/spec_gen.h"
 
 const char *cstatus_name(enum cstatus s)
 {
@@ -41,30 +42,41 @@ char *state_dir(const char *root, const char *id)
 	return xasprintf("%s/%s", root, id);
 }
 
-unsigned long long process_start_time(pid_t pid)
+int process_stat(pid_t pid, char *state, pid_t *ppid, unsigned long long *start_time)
 {
 	_cleanup_free_ char *buf = NULL;
 	char path[64];
-	unsigned long long t = 0;
 	char *p;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
 	if (read_file(path, &buf, NULL, NULL) < 0)
-		return 0;
+		return -ESRCH;
 	/* The command name may hold spaces and parentheses: fields start after the last ')'. */
 	p = strrchr(buf, ')');
-	if (!p)
-		return 0;
+	if (!p || !p[1] || !p[2])
+		return -EINVAL;
 	p += 2;
-	if (*p == 'Z' || *p == 'X')
-		return 0;
+	if (state)
+		*state = *p;
+	if (ppid)
+		*ppid = (pid_t)strtol(p + 1, NULL, 10);
 	for (int field = 3; field < 22 && p; field++) {
 		p = strchr(p, ' ');
 		if (p)
 			p++;
 	}
-	if (p)
-		t = strtoull(p, NULL, 10);
+	if (start_time)
+		*start_time = p ? strtoull(p, NULL, 10) : 0;
+	return 0;
+}
+
+unsigned long long process_start_time(pid_t pid)
+{
+	unsigned long long t = 0;
+	char state = 0;
+
+	if (process_stat(pid, &state, NULL, &t) < 0 || state == 'Z' || state == 'X')
+		return 0;
 	return t;
 }
 
@@ -151,14 +163,6 @@ int state_load(const char *root, const char *id, struct cstate *out, struct werr
 	return 0;
 }
 
-#define GEN_STR(g, s) yajl_gen_string(g, (const unsigned char *)(s), strlen(s))
-
-static void gen_kv(yajl_gen g, const char *key, const char *value)
-{
-	GEN_STR(g, key);
-	GEN_STR(g, value ? value : "");
-}
-
 static char *gen_state(const struct cstate *st, enum cstatus status, bool pretty, bool internal)
 {
 	yajl_gen g = yajl_gen_alloc(NULL);
@@ -168,31 +172,29 @@ static char *gen_state(const struct cstate *st, enum cstatus status, bool pretty
 
 	yajl_gen_config(g, yajl_gen_beautify, pretty ? 1 : 0);
 	yajl_gen_config(g, yajl_gen_indent_string, "  ");
-	yajl_gen_map_open(g);
-	gen_kv(g, "ociVersion", "1.2.0");
-	gen_kv(g, "id", st->id);
-	GEN_STR(g, "pid");
-	yajl_gen_integer(g, status == ST_STOPPED && !internal ? 0 : st->pid);
-	gen_kv(g, "status", cstatus_name(status));
-	gen_kv(g, "bundle", st->bundle);
-	gen_kv(g, "rootfs", st->rootfs);
-	gen_kv(g, "created", st->created);
+	jg_kopen(g, NULL);
+	jg_kstr(g, "ociVersion", "1.2.0");
+	jg_kstr(g, "id", st->id);
+	jg_kint(g, "pid", status == ST_STOPPED && !internal ? 0 : st->pid);
+	jg_kstr(g, "status", cstatus_name(status));
+	jg_kstr(g, "bundle", st->bundle);
+	jg_kstr(g, "rootfs", st->rootfs);
+	jg_kstr(g, "created", st->created);
 	if (st->n_annotations || internal) {
-		GEN_STR(g, "annotations");
-		yajl_gen_map_open(g);
+		jg_kopen(g, "annotations");
 		for (size_t i = 0; i < st->n_annotations; i++)
-			gen_kv(g, st->annotations[i].key, st->annotations[i].value);
-		yajl_gen_map_close(g);
+			jg_kstr(g, st->annotations[i].key, st->annotations[i].value);
+		jg_close(g);
 	}
-	gen_kv(g, "owner", st->owner);
+	jg_kstr(g, "owner", st->owner);
 	if (internal) {
-		GEN_STR(g, "wardStartTime");
-		yajl_gen_integer(g, (long long)st->start_time);
-		GEN_STR(g, "wardOwnPidNs");
-		yajl_gen_integer(g, st->own_pid_ns ? 1 : 0);
+		jg_kint(g, "wardStartTime", (long long)st->start_time);
+		jg_kint(g, "wardOwnPidNs", st->own_pid_ns ? 1 : 0);
 	}
-	yajl_gen_map_close(g);
+	jg_close(g);
 	yajl_gen_get_buf(g, &buf, &len);
+	while (len > 0 && buf[len - 1] == '\n')
+		len--; /* beautify ends with a newline; callers add their own */
 	out = xmalloc(len + 1);
 	memcpy(out, buf, len);
 	out[len] = '\0';

@@ -40,6 +40,8 @@ int state_lock(const char *root, const char *id, struct werr **err);
 /* True if pid is alive, not a zombie, and its start time matches. */
 bool process_alive(pid_t pid, unsigned long long start_time);
 unsigned long long process_start_time(pid_t pid);
+/* Fields of /proc/<pid>/stat: state letter, parent pid, start time (any may be NULL). */
+int process_stat(pid_t pid, char *state, pid_t *ppid, unsigned long long *start_time);
 /* Remove <root>/<id> and everything in it. */
 int state_remove(const char *root, const char *id, struct werr **err);
 /* Ids of every container under root, sorted. NULL-terminated; caller frees with strv_free. */
