@@ -423,15 +423,24 @@ static int is_frozen(struct cgroup *cg, bool *frozen, struct werr **err)
 /* Write the state, then poll until the kernel reports it. A task that cannot be frozen yet
  * (in a syscall that ignores the freezer) keeps the cgroup FREEZING: writing FROZEN again
  * retries it. After ~5 s give up, thaw, and say so. */
+static int64_t mono_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
 static int freeze(struct cgroup *cg, bool frozen, struct werr **err)
 {
 	struct v1_priv *p = cg->priv;
 	const char *want = frozen ? "FROZEN" : "THAWED";
 	struct timespec ts = { 0, 1000 * 1000 };
+	int64_t deadline = mono_ms() + 5000;
 	char st[32];
 	int r;
 
-	for (int i = 0; i < 1000; i++) {
+	for (int i = 0;; i++) {
 		if (i % 10 == 0) {
 			r = cg_write(v1_fd(p, V1_FREEZER), v1_dir(p, V1_FREEZER), "freezer.state",
 				     want, err);
@@ -443,6 +452,8 @@ static int freeze(struct cgroup *cg, bool frozen, struct werr **err)
 			return r;
 		if (strcmp(st, want) == 0)
 			return 0;
+		if (mono_ms() > deadline)
+			break;
 		nanosleep(&ts, NULL);
 		if (ts.tv_nsec < 8 * 1000 * 1000)
 			ts.tv_nsec *= 2;
