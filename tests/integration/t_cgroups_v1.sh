@@ -264,3 +264,31 @@ test_cgv1_unified_resources_are_refused_with_a_clear_error() {
 	assert_contains "$OUT" "cgroup v2"
 	[ ! -d "$(cgdir memory)" ] || fail "cgroup $(cgdir memory) left after the failed create"
 }
+
+test_cgv1_cpuset_pins_the_container_to_cpu0() {
+	need_v1 cpuset
+	[ "$(nproc)" -ge 2 ] || skip "needs 2 CPUs to see the pinning"
+	mkbundle -- sh -c 'grep Cpus_allowed_list /proc/self/status'
+	ID=$(newid)
+	use_cgpath
+	cfg_set '.linux.resources.cpu = {cpus: "0", mems: "0"}'
+	run_ok "$ID"
+	assert_match "$OUT" 'Cpus_allowed_list:[[:space:]]+0$' "CPUs the container may run on"
+}
+
+# The kernel keeps memory.limit <= memory.memsw.limit at every write: raising both and
+# lowering both only work when the two files are written in the right order.
+test_cgv1_update_raises_and_lowers_memory_with_swap() {
+	need_v1 memory
+	start_ctr sleep 600
+	[ -e "$(v1_mnt memory)/memory.memsw.limit_in_bytes" ] || skip "swap accounting is off"
+	cfg_set '.linux.resources.memory = {limit: 33554432, swap: 67108864}'
+	launch
+	w update --memory 128M --memory-swap 256M "$ID"
+	assert_eq 134217728 "$(cat "$(cgdir memory)/memory.limit_in_bytes")" "limit after raising"
+	assert_eq 268435456 "$(cat "$(cgdir memory)/memory.memsw.limit_in_bytes")" "memsw after raising"
+	w update --memory 16M --memory-swap 20M "$ID"
+	assert_eq 16777216 "$(cat "$(cgdir memory)/memory.limit_in_bytes")" "limit after lowering"
+	assert_eq 20971520 "$(cat "$(cgdir memory)/memory.memsw.limit_in_bytes")" "memsw after lowering"
+	assert_eq running "$(state_field "$ID" .status)"
+}
