@@ -66,7 +66,8 @@ uint64_t cgv1_mem_limit(uint64_t v)
 	return v >= 0x7fffffffff000000ULL ? UINT64_MAX : v;
 }
 
-/* ---- writing -------------------------------------------------------------------------------------- */
+/* ---- writing
+ * -------------------------------------------------------------------------------------- */
 
 static int need(struct v1_priv *p, enum v1_ctrl c, const char *what, struct werr **err)
 {
@@ -74,8 +75,7 @@ static int need(struct v1_priv *p, enum v1_ctrl c, const char *what, struct werr
 		return 0;
 	return werr_set(err, ENOTSUP, "linux.resources.%s: the %s cgroup controller is %s", what,
 			cgv1_ctrl_name(c),
-			p->m.of[c] < 0 ? "not mounted on this host"
-				       : "missing for this container");
+			p->m.of[c] < 0 ? "not mounted on this host" : "missing for this container");
 }
 
 static bool has(struct v1_priv *p, enum v1_ctrl c, const char *file)
@@ -91,8 +91,7 @@ static int wr(struct v1_priv *p, enum v1_ctrl c, const char *file, const char *v
 	return cg_write(v1_fd(p, c), v1_dir(p, c), file, val, err);
 }
 
-static int wr_i64(struct v1_priv *p, enum v1_ctrl c, const char *file, int64_t v,
-		  struct werr **err)
+static int wr_i64(struct v1_priv *p, enum v1_ctrl c, const char *file, int64_t v, struct werr **err)
 {
 	char buf[32];
 
@@ -115,8 +114,8 @@ static int rd_i64(struct v1_priv *p, enum v1_ctrl c, const char *file, int64_t *
 }
 
 /* Write a then b, or b then a; if the first write is refused as invalid, try the other way. */
-static int wr_pair(struct v1_priv *p, enum v1_ctrl c, bool a_first, const char *fa,
-		   int64_t va, const char *fb, int64_t vb, struct werr **err)
+static int wr_pair(struct v1_priv *p, enum v1_ctrl c, bool a_first, const char *fa, int64_t va,
+		   const char *fb, int64_t vb, struct werr **err)
 {
 	const char *f1 = a_first ? fa : fb, *f2 = a_first ? fb : fa;
 	int64_t v1 = a_first ? va : vb, v2 = a_first ? vb : va;
@@ -173,8 +172,10 @@ static int apply_cpu(struct v1_priv *p, const struct cgroup_resources *res, stru
 		return r;
 	if (c->burst.set && (int64_t)c->burst.v >= cur_burst) {
 		if (!has(p, V1_CPU, "cpu.cfs_burst_us"))
-			return c->burst.v ? werr_set(err, ENOTSUP, "linux.resources.cpu.burst: "
-						     "this kernel has no cpu.cfs_burst_us") : 0;
+			return c->burst.v ? werr_set(err, ENOTSUP,
+						     "linux.resources.cpu.burst: "
+						     "this kernel has no cpu.cfs_burst_us")
+					  : 0;
 		if ((r = wr_i64(p, V1_CPU, "cpu.cfs_burst_us", (int64_t)c->burst.v, err)) < 0)
 			return r;
 	}
@@ -226,9 +227,10 @@ static int apply_memory(struct v1_priv *p, const struct cgroup_resources *res, s
 	/* swap accounting may be off (no memsw files): then swap cannot be limited at all */
 	if (swap && !has(p, V1_MEMORY, "memory.memsw.limit_in_bytes")) {
 		if (sw >= 0 && (!limit || sw != lim))
-			return werr_set(err, ENOTSUP, "linux.resources.memory.swap: swap "
-						      "accounting is off on this host (no "
-						      "memory.memsw.limit_in_bytes)");
+			return werr_set(err, ENOTSUP,
+					"linux.resources.memory.swap: swap "
+					"accounting is off on this host (no "
+					"memory.memsw.limit_in_bytes)");
 		swap = false;
 	}
 	if (limit && swap) {
@@ -250,8 +252,8 @@ static int apply_memory(struct v1_priv *p, const struct cgroup_resources *res, s
 	if (resv && (r = wr_i64(p, V1_MEMORY, "memory.soft_limit_in_bytes",
 				m->reservation.v < 0 ? -1 : m->reservation.v, err)) < 0)
 		return r;
-	if (m->swappiness.set && (r = wr_i64(p, V1_MEMORY, "memory.swappiness",
-					     (int64_t)m->swappiness.v, err)) < 0)
+	if (m->swappiness.set &&
+	    (r = wr_i64(p, V1_MEMORY, "memory.swappiness", (int64_t)m->swappiness.v, err)) < 0)
 		return r;
 	/* kernel and kernelTCP: memory.kmem.* is deprecated (and a no-op on new kernels) */
 	if (m->disable_oom_killer)
@@ -311,9 +313,10 @@ static int apply_blkio(struct v1_priv *p, const struct cgroup_resources *res, st
 		return r;
 	if (b->weight.set && b->weight.v) {
 		if (!(f = blkio_file(p, "blkio.weight", "blkio.bfq.weight")))
-			return werr_set(err, ENOTSUP, "linux.resources.blockIO.weight: neither "
-						      "blkio.weight nor blkio.bfq.weight exists "
-						      "(no CFQ/BFQ I/O scheduler)");
+			return werr_set(err, ENOTSUP,
+					"linux.resources.blockIO.weight: neither "
+					"blkio.weight nor blkio.bfq.weight exists "
+					"(no CFQ/BFQ I/O scheduler)");
 		if ((r = wr_i64(p, V1_BLKIO, f, (int64_t)b->weight.v, err)) < 0)
 			return r;
 	}
@@ -327,8 +330,9 @@ static int apply_blkio(struct v1_priv *p, const struct cgroup_resources *res, st
 		if (d->weight.set) {
 			f = blkio_file(p, "blkio.weight_device", "blkio.bfq.weight_device");
 			if (!f)
-				return werr_set(err, ENOTSUP, "linux.resources.blockIO.weightDevice: "
-							      "no blkio.weight_device on this host");
+				return werr_set(err, ENOTSUP,
+						"linux.resources.blockIO.weightDevice: "
+						"no blkio.weight_device on this host");
 			cgv1_blkio_dev(buf, sizeof(buf), d->major, d->minor, d->weight.v);
 			if ((r = wr(p, V1_BLKIO, f, buf, err)) < 0)
 				return r;
@@ -375,8 +379,8 @@ static int apply_net(struct v1_priv *p, const struct cgroup_resources *res, stru
 	if (res->network.class_id.set) {
 		r = need(p, V1_NET_CLS, "network.classID", err);
 		if (r == 0)
-			r = wr_i64(p, V1_NET_CLS, "net_cls.classid", (int64_t)res->network.class_id.v,
-				   err);
+			r = wr_i64(p, V1_NET_CLS, "net_cls.classid",
+				   (int64_t)res->network.class_id.v, err);
 	}
 	if (r == 0 && res->network.n_priorities)
 		r = need(p, V1_NET_PRIO, "network.priorities", err);
@@ -417,9 +421,10 @@ static int apply_devices(struct v1_priv *p, const struct cgroup_resources *res, 
 		const struct cg_device_rule *d = &res->devices[i];
 
 		if (cgv1_device_rule(d, buf, sizeof(buf)) < 0)
-			return werr_set(err, EINVAL,
-					"linux.resources.devices[%zu]: bad type '%c' or access \"%s\"",
-					i, d->type ? d->type : '?', d->access ? d->access : "");
+			return werr_set(
+				err, EINVAL,
+				"linux.resources.devices[%zu]: bad type '%c' or access \"%s\"", i,
+				d->type ? d->type : '?', d->access ? d->access : "");
 		r = wr(p, V1_DEVICES, d->allow ? "devices.allow" : "devices.deny", buf, err);
 	}
 	return r;
@@ -432,8 +437,9 @@ int cgv1_apply(struct cgroup *cg, const struct cgroup_resources *res, bool updat
 	int r;
 
 	if (res->n_unified)
-		return werr_set(err, EINVAL, "linux.resources.unified (\"%s\"): needs cgroup v2; "
-					     "this host has cgroup v1 controllers (%s)",
+		return werr_set(err, EINVAL,
+				"linux.resources.unified (\"%s\"): needs cgroup v2; "
+				"this host has cgroup v1 controllers (%s)",
 				res->unified[0].key, cgroup_mode_name(cg->mode));
 	if ((r = apply_devices(p, res, err)) < 0 || (r = apply_memory(p, res, err)) < 0 ||
 	    (r = apply_cpu(p, res, err)) < 0 || (r = apply_cpuset(p, res, err)) < 0 ||

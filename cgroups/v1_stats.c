@@ -25,7 +25,7 @@ int cgv1_parse_blkio(const char *text, struct cg_blkio_entry **out, size_t *n)
 	size_t cnt = 0;
 
 	for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
-		struct cg_blkio_entry e = { 0 };
+		struct cg_blkio_entry e = {0};
 		char op[16];
 
 		if (sscanf(p, "%" SCNu64 ":%" SCNu64 " %15s %" SCNu64, &e.major, &e.minor, op,
@@ -86,9 +86,9 @@ static void cpu_stats(struct v1_priv *p, struct cgroup_stats *st)
 
 static void mem_entry(struct v1_priv *p, const char *prefix, struct cg_mem_entry *e)
 {
-	static const char *const names[] = { "usage_in_bytes", "max_usage_in_bytes",
-					     "limit_in_bytes", "failcnt" };
-	uint64_t *dst[] = { &e->usage, &e->max, &e->limit, &e->failcnt };
+	static const char *const names[] = {"usage_in_bytes", "max_usage_in_bytes",
+					    "limit_in_bytes", "failcnt"};
+	uint64_t *dst[] = {&e->usage, &e->max, &e->limit, &e->failcnt};
 
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
 		_cleanup_free_ char *f = xasprintf("%s%s", prefix, names[i]);
@@ -115,8 +115,8 @@ static void memory_stats(struct v1_priv *p, struct cgroup_stats *st)
 		nl = strchr(s, '\n');
 		if (!sp || (nl && sp > nl))
 			continue;
-		st->memory.raw = xrealloc(st->memory.raw,
-					  (st->memory.n_raw + 1) * sizeof(*st->memory.raw));
+		st->memory.raw =
+			xrealloc(st->memory.raw, (st->memory.n_raw + 1) * sizeof(*st->memory.raw));
 		st->memory.raw[st->memory.n_raw].key = xasprintf("%.*s", (int)(sp - s), s);
 		st->memory.raw[st->memory.n_raw].value = strtoull(sp + 1, NULL, 10);
 		st->memory.n_raw++;
@@ -190,8 +190,8 @@ static void hugetlb_stats(struct v1_priv *p, struct cgroup_stats *st)
 /* Hybrid: the controller-less cgroup2 still accounts PSI and CPU time. */
 static void unified_stats(struct v1_priv *p, struct cgroup_stats *st)
 {
-	static const char *const files[] = { "cpu.pressure", "memory.pressure", "io.pressure" };
-	struct cg_psi *dst[] = { &st->psi_cpu, &st->psi_memory, &st->psi_io };
+	static const char *const files[] = {"cpu.pressure", "memory.pressure", "io.pressure"};
+	struct cg_psi *dst[] = {&st->psi_cpu, &st->psi_memory, &st->psi_io};
 	_cleanup_free_ char *cpu = NULL;
 
 	if (p->ufd < 0)
@@ -199,7 +199,8 @@ static void unified_stats(struct v1_priv *p, struct cgroup_stats *st)
 	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
 		_cleanup_free_ char *s = NULL;
 
-		if (cg_read(p->ufd, p->udir, files[i], &s, NULL) == 0 && cg_parse_psi(s, dst[i]) < 0)
+		if (cg_read(p->ufd, p->udir, files[i], &s, NULL) == 0 &&
+		    cg_parse_psi(s, dst[i]) < 0)
 			memset(dst[i], 0, sizeof(*dst[i]));
 	}
 	if (cg_read(p->ufd, p->udir, "cpu.stat", &cpu, NULL) == 0)

@@ -70,10 +70,10 @@ static void mountinfo_skips_named_cgroup2_unmounted_and_non_cgroup(void **state)
 
 static void device_rules_format_as_devices_allow_lines(void **state)
 {
-	struct cg_device_rule null = { true, 'c', { true, 1 }, { true, 3 }, "rwm" };
-	struct cg_device_rule anyblock = { false, 'b', { false, 0 }, { false, 0 }, "r" };
-	struct cg_device_rule tty = { true, 'c', { true, 136 }, { false, 0 }, NULL };
-	struct cg_device_rule all = { false, 'a', { true, 5 }, { true, 5 }, "rwm" };
+	struct cg_device_rule null = {true, 'c', {true, 1}, {true, 3}, "rwm"};
+	struct cg_device_rule anyblock = {false, 'b', {false, 0}, {false, 0}, "r"};
+	struct cg_device_rule tty = {true, 'c', {true, 136}, {false, 0}, NULL};
+	struct cg_device_rule all = {false, 'a', {true, 5}, {true, 5}, "rwm"};
 	char buf[64];
 
 	assert_int_equal(cgv1_device_rule(&null, buf, sizeof(buf)), 0);
@@ -88,8 +88,8 @@ static void device_rules_format_as_devices_allow_lines(void **state)
 
 static void device_rules_refuse_unknown_type_or_access(void **state)
 {
-	struct cg_device_rule badtype = { true, 'p', { true, 1 }, { true, 3 }, "rwm" };
-	struct cg_device_rule badaccess = { true, 'c', { true, 1 }, { true, 3 }, "rwx" };
+	struct cg_device_rule badtype = {true, 'p', {true, 1}, {true, 3}, "rwm"};
+	struct cg_device_rule badaccess = {true, 'c', {true, 1}, {true, 3}, "rwx"};
 	char buf[64];
 
 	assert_int_equal(cgv1_device_rule(&badtype, buf, sizeof(buf)), -EINVAL);
