@@ -226,8 +226,8 @@ test_cgroup_events_cpu_demand_tells_busy_from_idle() {
 	# the interval stream gives the same picture over its window
 	timeout 5 "$WARD" --root "$ROOT" events --interval 1s "$busy" >"$T/stream" || true
 	assert_match "$(head -1 "$T/stream" | jq -r .data.cpuDemand.window)" '^interval$' "window"
-	awk -v b="$(head -1 "$T/stream" | jq -r .data.cpuDemand.usedCpus)" 'BEGIN { exit !(b > 0.5) }' ||
-		fail "interval usedCpus of the busy loop: $(head -1 "$T/stream")"
+	awk -v b="$(head -1 "$T/stream" | jq -r .data.cpuDemand.demandCpus)" 'BEGIN { exit !(b > 0.5) }' ||
+		fail "interval demandCpus of the busy loop: $(head -1 "$T/stream")"
 }
 
 test_cgroup_events_psi_present_where_the_kernel_has_it() {
