@@ -6,8 +6,9 @@
 #
 # PATTERN (or VM_PATTERN): which integration tests, as for tests/integration/run.sh; default
 # ^test_(cgv2|cgroup|vm)_. Env: WARD_TREE (the ward tree to test, default: this one),
-# VM_TIMEOUT (s, default 1200), VM_MEM (MiB, 2048), VM_SMP (2), IT_TIMEOUT (s per test in the
-# guest, 180), IT_VERBOSE, VM_CACHE (/var/cache/ward-vm), KEEP=1 (keep the work dir).
+# VM_TIMEOUT (s, default 1200), VM_MEM (MiB, 2048), VM_SMP (2), VM_DISK (MiB of the guest's
+# ext4 /tmp, 4096), IT_TIMEOUT (s per test in the guest, 180), IT_VERBOSE, VM_CACHE
+# (/var/cache/ward-vm), KEEP=1 (keep the work dir).
 set -uo pipefail
 
 VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -15,6 +16,7 @@ PATTERN=${1-${VM_PATTERN-^test_(cgv2|cgroup|vm)_}}
 VM_TIMEOUT=${VM_TIMEOUT:-1200}
 VM_MEM=${VM_MEM:-2048}
 VM_SMP=${VM_SMP:-2}
+VM_DISK=${VM_DISK:-4096}
 VM_CACHE=${VM_CACHE:-/var/cache/ward-vm}
 IT_TIMEOUT=${IT_TIMEOUT:-180}
 IT_VERBOSE=${IT_VERBOSE:-0}
@@ -22,9 +24,9 @@ KEEP=${KEEP:-0}
 # Host tools are looked up in the system directories only (not ~/.local, pyenv, ...): the
 # guest gets the same Debian binaries the tests run with on the host.
 SYS_PATH=/usr/sbin:/usr/bin:/sbin:/bin
-# Kernel modules the guest loads (their dependencies are added): kvm-amd for the micro-VM
-# tests, overlay, veth/bridge/tun/dummy for container networking.
-MODULES="irqbypass kvm kvm_amd overlay veth bridge dummy tun"
+# Kernel modules the guest loads (their dependencies are added): virtio-blk for /tmp's disk,
+# kvm-amd for the micro-VM tests, overlay, loop, veth/bridge/tun/dummy for container networking.
+MODULES="virtio_pci virtio_blk irqbypass kvm kvm_amd overlay loop veth bridge dummy tun"
 # What the integration tests and scripts/mkbundle.sh run, besides coreutils (copied whole) and
 # busybox (for everything else). A missing optional tool is left to busybox.
 TOOLS="bash dash jq perl python3 find xargs awk mawk sed grep diff cmp getopt mount umount
@@ -57,7 +59,7 @@ check_host() {
 	for t in qemu-system-x86_64:qemu-system-x86 cpio:cpio busybox:busybox-static \
 		apt-get:apt apt-cache:apt dpkg:dpkg ldd:libc-bin gzip:gzip flock:util-linux \
 		unshare:util-linux nsenter:util-linux jq:jq perl:perl-base python3:python3 \
-		ip:iproute2 pgrep:procps diff:diffutils; do
+		ip:iproute2 pgrep:procps diff:diffutils mkfs.ext4:e2fsprogs; do
 		pkg=${t#*:}
 		t=${t%%:*}
 		host_bin "$t" >/dev/null || missing="$missing $pkg($t)"
@@ -251,11 +253,13 @@ add_module() {
 	echo "$name" >>"$out/order"
 }
 
-# prepare_kernel: VM_CACHE/kernel-PKG/{vmlinuz,modules.cpio}, made once per kernel package.
+# prepare_kernel: VM_CACHE/kernel-PKG/{vmlinuz,modules.cpio}, made once per kernel package
+# (and list of modules).
 prepare_kernel() {
 	local pkg k m
 	pkg=$(kernel_pkg)
-	if [ -n "$pkg" ] && [ -e "$VM_CACHE/kernel-$pkg/ok" ]; then
+	if [ -n "$pkg" ] && [ -e "$VM_CACHE/kernel-$pkg/ok" ] &&
+		[ "$(cat "$VM_CACHE/kernel-$pkg/modules.list" 2>/dev/null)" = "$MODULES" ]; then
 		KERNEL_DIR=$VM_CACHE/kernel-$pkg
 		return 0
 	fi
@@ -281,6 +285,7 @@ prepare_kernel() {
 	mkdir -p "$KERNEL_DIR.new"
 	cp "$k"/boot/vmlinuz-* "$KERNEL_DIR.new/vmlinuz"
 	cpio_of "$m" "$KERNEL_DIR.new/modules.cpio" || return 1
+	echo "$MODULES" >"$KERNEL_DIR.new/modules.list"
 	echo "$pkg" >"$KERNEL_DIR.new/ok"
 	rm -rf "$KERNEL_DIR" "$k" "$m"
 	mv "$KERNEL_DIR.new" "$KERNEL_DIR"
@@ -334,6 +339,10 @@ TOKEN=$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')
 	cp "$KERNEL_DIR/vmlinuz" "$work/vmlinuz"
 } 9>"$VM_CACHE/.lock"
 build_tree "$work/tree" || die "could not copy ward and its tests"
+# The guest's /tmp: ext4 on a sparse disk image, as on the host (tmpfs in 6.1 has no idmapped
+# mounts, and the tests' data should not live in the guest's RAM).
+truncate -s "${VM_DISK}M" "$work/tmp.img" && "$(host_bin mkfs.ext4)" -q -F -L ward-vm-tmp "$work/tmp.img" ||
+	die "could not make the guest's /tmp disk"
 cpio_of "$work/tree" "$work/tree.cpio" && cat "$work/tree.cpio" >>"$work/initrd" || die "initrd: cpio failed"
 say "kernel $(cat "$KERNEL_DIR/ok"), initrd $(($(stat -c %s "$work/initrd") / 1048576)) MiB ready in $(secs_since "$lane_start") s; pattern '$PATTERN'"
 
@@ -342,6 +351,7 @@ say "kernel $(cat "$KERNEL_DIR/ok"), initrd $(($(stat -c %s "$work/initrd") / 10
 boot_start=$(now_ms)
 qemu-system-x86_64 -M q35 -accel tcg,thread=multi -cpu EPYC -m "$VM_MEM" -smp "$VM_SMP" \
 	-nodefaults -no-user-config -display none -serial "file:$work/serial.log" \
+	-drive "file=$work/tmp.img,format=raw,if=virtio,cache=unsafe" \
 	-kernel "$work/vmlinuz" -initrd "$work/initrd" -no-reboot \
 	-append "console=ttyS0 panic=-1 quiet loglevel=3 mitigations=off" \
 	</dev/null >"$work/qemu.log" 2>&1 &
