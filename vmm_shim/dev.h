@@ -68,4 +68,10 @@ struct cmos {
 };
 extern const struct dev_ops cmos_ops;
 
+/* ---- ACPI PM1 registers (dev_acpi_pm.c): PM1a_EVT at base, PM1a_CNT at base + 4 ---- */
+#define ACPI_PM_PORT 0x600
+#define ACPI_PM_LEN 6
+#define ACPI_PM1_CNT_OFF 4
+extern const struct dev_ops acpi_pm_ops;
+
 #endif

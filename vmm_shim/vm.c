@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 
 #include "lib/util.h"
+#include "vmm_shim/acpi.h"
 #include "vmm_shim/boot.h"
 #include "vmm_shim/cpu.h"
 #include "vmm_shim/dev.h"
@@ -382,7 +383,13 @@ static int load_guest(struct vm *vm, const struct vmm_config *cfg, struct boot_i
 		if (r < 0)
 			return r;
 	}
-	return mptable_write(&vm->gm, BOOT_EBDA_START, vm->n_vcpus, err);
+	r = mptable_write(&vm->gm, BOOT_EBDA_START, vm->n_vcpus, err);
+	if (r == 0)
+		r = acpi_write(&vm->gm, vm->n_vcpus, err);
+	if (r == 0)
+		((struct boot_params *)gm_ptr(&vm->gm, bi->boot_params, sizeof(struct boot_params)))
+			->acpi_rsdp_addr = ACPI_RSDP_ADDR;
+	return r;
 }
 
 static int get_cpuid(struct vm *vm, struct werr **err)
@@ -452,6 +459,8 @@ static int add_devices(struct vm *vm, const struct vmm_config *cfg, struct werr 
 		r = bus_add(&vm->io, VMM_STATUS_PORT, 4, &status_port_ops, &vm->status);
 	if (r == 0)
 		r = bus_add(&vm->io, CMOS_PORT, 2, &cmos_ops, &vm->cmos);
+	if (r == 0)
+		r = bus_add(&vm->io, ACPI_PM_PORT, ACPI_PM_LEN, &acpi_pm_ops, NULL);
 	if (r < 0)
 		return werr_set(err, -r, "registering the port I/O devices");
 	return 0;
