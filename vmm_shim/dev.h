@@ -72,6 +72,9 @@ extern const struct dev_ops cmos_ops;
 #define ACPI_PM_PORT 0x600
 #define ACPI_PM_LEN 6
 #define ACPI_PM1_CNT_OFF 4
+struct acpi_pm {
+	uint8_t en[2]; /* PM1 enable */
+};
 extern const struct dev_ops acpi_pm_ops;
 
 #endif

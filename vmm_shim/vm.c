@@ -49,6 +49,7 @@ struct vm {
 	struct i8042 kbd;
 	struct status_port status;
 	struct cmos cmos;
+	struct acpi_pm acpi_pm;
 	unsigned n_vcpus;
 	struct vcpu *vcpus;
 	struct kvm_cpuid2 *cpuid;
@@ -460,7 +461,7 @@ static int add_devices(struct vm *vm, const struct vmm_config *cfg, struct werr 
 	if (r == 0)
 		r = bus_add(&vm->io, CMOS_PORT, 2, &cmos_ops, &vm->cmos);
 	if (r == 0)
-		r = bus_add(&vm->io, ACPI_PM_PORT, ACPI_PM_LEN, &acpi_pm_ops, NULL);
+		r = bus_add(&vm->io, ACPI_PM_PORT, ACPI_PM_LEN, &acpi_pm_ops, &vm->acpi_pm);
 	if (r < 0)
 		return werr_set(err, -r, "registering the port I/O devices");
 	return 0;
