@@ -16,14 +16,14 @@ CFLAGS_ALL := -std=gnu11 -D_GNU_SOURCE -I. $(WARN) $(OPT) $(PKG_CFLAGS) \
 LDFLAGS_ALL := -Wl,--as-needed $(EXTRA_LDFLAGS)
 
 LIB_DIRS := lib ns rootfs cgroups netns seccomp image checkpoint vmm_shim runtime
-LIB_SRCS := $(filter-out runtime/main.c,$(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c)))
+LIB_SRCS := $(filter-out runtime/main.c vmm_shim/main_vmm.c,$(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c)))
 LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
 
 .PHONY: all unit asan check demo deps integration vm-lane bench install clean format
 
-all: $(BUILD)/ward
+all: $(BUILD)/ward $(BUILD)/ward-vmm
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -35,6 +35,10 @@ $(BUILD)/libward.a: $(LIB_OBJS)
 
 $(BUILD)/ward: $(BUILD)/runtime/main.o $(BUILD)/libward.a
 	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
+
+# The micro-VM's developer front end (the runtime reaches vmm_shim through libward.a).
+$(BUILD)/ward-vmm: $(BUILD)/vmm_shim/main_vmm.o $(BUILD)/libward.a
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $^ -lpthread
 
 $(BUILD)/tests/unit/%: tests/unit/%.c $(BUILD)/libward.a
 	@mkdir -p $(dir $@)

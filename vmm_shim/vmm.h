@@ -1,0 +1,59 @@
+/* ward's micro-VM: a minimal KVM VMM that boots an unmodified Linux kernel (bzImage through the
+ * 64-bit boot protocol, or ELF vmlinux) to an 8250 serial console. The library never prints or
+ * exits; vmm_run() is meant to be called by a dedicated process (the developer binary
+ * ward-vmm, later a container's init after its namespaces and cgroup are set up). */
+#ifndef WARD_VMM_H
+#define WARD_VMM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lib/err.h"
+
+/* The paravirtual status port: the guest writes its workload's exit code (one byte, or the low
+ * byte of a wider write) here and the VM stops. Unused by any PC device Linux probes. */
+#define VMM_STATUS_PORT 0x0ff0
+
+#define VMM_MAX_VCPUS 64
+#define VMM_MIN_MEM_MIB 64
+
+/* Used when vmm_config.cmdline is NULL: serial console, reboot through the i8042 (our exit
+ * path), no PCI probing (there is no PCI bus), reboot at once on panic. */
+#define VMM_DEFAULT_CMDLINE "console=ttyS0 reboot=k panic=-1 pci=off i8042.noaux i8042.nopnp"
+
+struct vmm_config {
+	const char *kernel;  /* bzImage or ELF vmlinux (required) */
+	const char *initrd;  /* optional */
+	const char *cmdline; /* NULL: VMM_DEFAULT_CMDLINE */
+	unsigned mem_mib;    /* guest RAM; 0: 256 */
+	unsigned n_vcpus;    /* 1..VMM_MAX_VCPUS; 0: 1 */
+	int console_in;	     /* guest serial input read from here; -1: none */
+	int console_out;     /* guest serial output written here (required) */
+};
+
+enum vmm_stop_reason {
+	VMM_STOP_STATUS = 1,   /* the guest wrote the status port */
+	VMM_STOP_RESET,	       /* i8042 reset or KVM system event reset (reboot, panic=-1) */
+	VMM_STOP_POWEROFF,     /* KVM system event shutdown */
+	VMM_STOP_TRIPLE_FAULT, /* KVM_EXIT_SHUTDOWN */
+	VMM_STOP_HALT,	       /* the boot vCPU halted with nothing to wake it */
+	VMM_STOP_CRASH,	       /* KVM system event crash */
+};
+
+struct vmm_result {
+	enum vmm_stop_reason reason;
+	int status; /* the reported status when reason == VMM_STOP_STATUS, else 0 */
+};
+
+const char *vmm_stop_reason_name(enum vmm_stop_reason r);
+
+/* Boot the guest and run it until it stops. Returns 0 with *res filled, or < 0 with *err set
+ * (KVM unusable, kernel unreadable or not bootable, a vCPU exit the VMM cannot handle). Nothing
+ * keeps running after the return. Installs a no-op handler for SIGRTMIN (used to kick vCPU
+ * threads out of KVM_RUN) for its duration. */
+int vmm_run_result(const struct vmm_config *cfg, struct vmm_result *res, struct werr **err);
+
+/* vmm_run_result, with *exit_code the guest's reported status, or 0 after a poweroff or reset. */
+int vmm_run(const struct vmm_config *cfg, int *exit_code, struct werr **err);
+
+#endif
