@@ -317,6 +317,13 @@ build_tree() {
 	put_libs "$root" "$root/ward/build/ward"
 	cp -a "$WARD_TREE/tests/integration" "$root/ward/tests/"
 	cp -a "$WARD_TREE/scripts" "$root/ward/"
+	# the micro-VM tests (test_vm_*): the VMM next to ward, and this lane's kernel as the guest's
+	if [ -x "$WARD_TREE/build/ward-vmm" ]; then
+		cp -L "$WARD_TREE/build/ward-vmm" "$root/ward/build/ward-vmm"
+		put_libs "$root" "$root/ward/build/ward-vmm"
+		mkdir -p "$root/ward/vm"
+		cp "$KERNEL_DIR/vmlinuz" "$root/ward/vm/vmlinuz"
+	fi
 }
 
 # ---- main ---------------------------------------------------------------------------------------
