@@ -31,8 +31,10 @@ int cg_write(int dirfd, const char *dir, const char *file, const char *val, stru
 
 int cg_read(int dirfd, const char *dir, const char *file, char **out, struct werr **err)
 {
+	/* AT_FDCWD: no directory fd, the file is dir/file (not file in the cwd) */
+	_cleanup_free_ char *full = dirfd == AT_FDCWD ? xasprintf("%s/%s", dir, file) : NULL;
 	size_t len;
-	int r = read_file_at(dirfd, file, out, &len, NULL);
+	int r = read_file_at(dirfd, full ? full : file, out, &len, NULL);
 
 	if (r < 0)
 		return werr_sys(err, -r, "read %s/%s", dir, file);

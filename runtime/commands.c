@@ -17,7 +17,7 @@
 
 #define MAX_PRESERVE_FDS 1024
 
-static int fail(struct werr **err)
+int cmd_fail(struct werr **err)
 {
 	log_error("%s", *err ? (*err)->msg : "failed");
 	werr_free(err);
@@ -25,7 +25,7 @@ static int fail(struct werr **err)
 }
 
 /* The one positional argument every per-container command takes. */
-static const char *want_id(int argc, char **argv, const char *cmd)
+const char *cmd_want_id(int argc, char **argv, const char *cmd)
 {
 	if (optind >= argc) {
 		log_error("%s: missing container id (usage: ward %s [options] <container-id>)", cmd,
@@ -118,7 +118,7 @@ int parse_create_flags(int argc, char **argv, struct create_opts *o, bool *detac
 			return -1;
 		}
 	}
-	o->id = want_id(argc, argv, argv[0]);
+	o->id = cmd_want_id(argc, argv, argv[0]);
 	if (!o->id)
 		return -1;
 	o->preserve_fds += listen_fds();
@@ -134,7 +134,7 @@ int cmd_create(const struct global_opts *g, int argc, char **argv)
 	if (parse_create_flags(argc, argv, &o, NULL, NULL) < 0)
 		return 1;
 	if (container_create(&o, &err) < 0)
-		return fail(&err);
+		return cmd_fail(&err);
 	return 0;
 }
 
@@ -167,11 +167,11 @@ int cmd_start(const struct global_opts *g, int argc, char **argv)
 
 	if (parse_simple(argc, argv, opts, "+", &unused, NULL) < 0)
 		return 1;
-	id = want_id(argc, argv, "start");
+	id = cmd_want_id(argc, argv, "start");
 	if (!id)
 		return 1;
 	if (container_start(g->root, id, &err) < 0)
-		return fail(&err);
+		return cmd_fail(&err);
 	return 0;
 }
 
@@ -186,11 +186,11 @@ int cmd_state(const struct global_opts *g, int argc, char **argv)
 
 	if (parse_simple(argc, argv, opts, "+", &unused, NULL) < 0)
 		return 1;
-	id = want_id(argc, argv, "state");
+	id = cmd_want_id(argc, argv, "state");
 	if (!id)
 		return 1;
 	if (state_load(g->root, id, &st, &err) < 0)
-		return fail(&err);
+		return cmd_fail(&err);
 	/* runc's state leaves owner empty (list fills it in). */
 	free(st.owner);
 	st.owner = xstrdup("");
@@ -211,7 +211,7 @@ int cmd_kill(const struct global_opts *g, int argc, char **argv)
 
 	if (parse_simple(argc, argv, opts, "+a", &all, NULL) < 0)
 		return 1;
-	id = want_id(argc, argv, "kill");
+	id = cmd_want_id(argc, argv, "kill");
 	if (!id)
 		return 1;
 	if (optind + 1 < argc) {
@@ -222,7 +222,7 @@ int cmd_kill(const struct global_opts *g, int argc, char **argv)
 		}
 	}
 	if (container_kill(g->root, id, sig, all, &err) < 0)
-		return fail(&err);
+		return cmd_fail(&err);
 	return 0;
 }
 
@@ -236,11 +236,11 @@ int cmd_delete(const struct global_opts *g, int argc, char **argv)
 
 	if (parse_simple(argc, argv, opts, "+f", &force, NULL) < 0)
 		return 1;
-	id = want_id(argc, argv, "delete");
+	id = cmd_want_id(argc, argv, "delete");
 	if (!id)
 		return 1;
 	if (container_delete(g->root, id, force, &err) < 0)
-		return fail(&err);
+		return cmd_fail(&err);
 	return 0;
 }
 

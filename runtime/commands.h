@@ -3,6 +3,8 @@
 
 #include <stdbool.h>
 
+#include "lib/err.h"
+
 struct global_opts {
 	const char *root;
 	const char *log;
@@ -25,6 +27,16 @@ int cmd_delete(const struct global_opts *g, int argc, char **argv);
 int cmd_list(const struct global_opts *g, int argc, char **argv);
 int cmd_spec(const struct global_opts *g, int argc, char **argv);
 int cmd_features(const struct global_opts *g, int argc, char **argv);
+int cmd_pause(const struct global_opts *g, int argc, char **argv);
+int cmd_resume(const struct global_opts *g, int argc, char **argv);
+int cmd_ps(const struct global_opts *g, int argc, char **argv);
+int cmd_update(const struct global_opts *g, int argc, char **argv);
+int cmd_events(const struct global_opts *g, int argc, char **argv);
+
+/* Shared by the commands: log *err as "ward: msg", free it, return exit status 1. */
+int cmd_fail(struct werr **err);
+/* The container id positional argument at optind, or NULL after logging a usage error. */
+const char *cmd_want_id(int argc, char **argv, const char *cmd);
 
 /* Make sure this process runs from a sealed memfd copy of the binary before it spawns anything
  * into a container (CVE-2019-5736). Re-executes itself when needed; returns only if already

@@ -40,6 +40,7 @@ struct init_ctx {
 	bool late_userns;      /* unshare the new user ns after joining host-owned paths */
 	const char *created, *owner; /* for the hooks' state JSON */
 	unsigned long unshare_flags; /* namespaces the child must unshare itself */
+	bool cgroup_wait;	     /* wait for SYNC_ACK: the parent is placing us in the cgroup */
 	pid_t host_pid;
 	int *idmapped_trees;    /* per mount: host-made idmapped tree or -1 (NULL: none) */	       /* the init's pid as the host sees it (for hook state) */
 };

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "lib/util.h"
+#include "runtime/cgroup.h"
 #include "runtime/console.h"
 #include "runtime/container.h"
 #include "runtime/hooks.h"
@@ -94,9 +95,14 @@ static void plan_namespaces(const struct ns_config *ns, struct init_ctx *c,
 	*need_fork = (pid && pid->path) || (c->unshare_flags & CLONE_NEWPID);
 }
 
-static pid_t clone3_into(unsigned long flags)
+static pid_t clone3_into(unsigned long flags, int cgroup_fd)
 {
 	struct clone_args args = { .flags = flags, .exit_signal = SIGCHLD };
+
+	if (cgroup_fd >= 0) {
+		args.flags |= CLONE_INTO_CGROUP;
+		args.cgroup = (uint64_t)cgroup_fd;
+	}
 
 	return (pid_t)syscall(SYS_clone3, &args, sizeof(args));
 }
@@ -272,6 +278,7 @@ pid_t container_create(struct create_opts *o, struct werr **err)
 	_cleanup_close_ int console_sock = -1;
 	struct create_run cr = { .o = o };
 	struct init_ctx ctx = { .opts = o, .console_sock = -1 };
+	struct cgroup *cg = NULL;
 	unsigned long clone_flags;
 	bool need_fork;
 	int sv[2] = { -1, -1 };
@@ -365,9 +372,23 @@ pid_t container_create(struct create_opts *o, struct werr **err)
 	if (r < 0)
 		goto fail;
 
-	log_debug("create %s: bundle %s, rootfs %s, clone flags 0x%lx, unshare 0x%lx%s", o->id,
-		  bundle, rootfs, clone_flags, ctx.unshare_flags, need_fork ? ", second fork" : "");
-	cr.child = clone3_into(clone_flags);
+	r = container_cgroup_create(spec, o->id, &cg, err);
+	if (r < 0)
+		goto fail;
+	cr.st.cgroup_path = cg->path;
+	/* CLONE_INTO_CGROUP places the child in the cgroup2 hierarchy only; v1 hierarchies are
+	 * joined by the parent while the child waits, and a new cgroup namespace must then be
+	 * made after that (so that its root is the container's cgroup). */
+	ctx.cgroup_wait = cg->mode != CGROUP_UNIFIED;
+	if (ctx.cgroup_wait && (clone_flags & CLONE_NEWCGROUP)) {
+		clone_flags &= ~(unsigned long)CLONE_NEWCGROUP;
+		ctx.unshare_flags |= CLONE_NEWCGROUP;
+	}
+	log_debug("create %s: bundle %s, rootfs %s, cgroup %s (%s), clone flags 0x%lx, unshare "
+		  "0x%lx%s",
+		  o->id, bundle, rootfs, cg->path, cgroup_mode_name(cg->mode), clone_flags,
+		  ctx.unshare_flags, need_fork ? ", second fork" : "");
+	cr.child = clone3_into(clone_flags, cgroup_clone_fd(cg));
 	if (cr.child < 0) {
 		r = werr_sys(err, errno, "clone3 the container init");
 		goto fail;
@@ -381,6 +402,12 @@ pid_t container_create(struct create_opts *o, struct werr **err)
 	close_idmapped_trees(ctx.idmapped_trees, spec->n_mounts);
 	ctx.idmapped_trees = NULL;
 	cr.init = cr.child;
+	if (ctx.cgroup_wait) {
+		r = cgroup_add_pid(cg, cr.child, err);
+		if (r < 0)
+			goto fail_kill;
+		sync_send(sv[0], SYNC_ACK, 0, NULL);
+	}
 	r = answer_child(&cr, sv[0], err);
 	if (r < 0)
 		goto fail_kill;
@@ -401,12 +428,17 @@ pid_t container_create(struct create_opts *o, struct werr **err)
 	}
 	close(sv[0]);
 	free(cr.st.owner);
+	cgroup_free(cg);
 	log_debug("create %s: init pid %d is waiting for start", o->id, cr.init);
 	return cr.init;
 
 fail_kill:
 	kill_init(&cr);
 fail:
+	if (cg) {
+		cgroup_destroy(cg, NULL);
+		cgroup_free(cg);
+	}
 	close_idmapped_trees(ctx.idmapped_trees, spec->n_mounts);
 	if (sv[0] >= 0)
 		close(sv[0]);

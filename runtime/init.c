@@ -232,6 +232,12 @@ static int prepare(struct init_ctx *c, int *fifo_path_fd, struct werr **err)
 	pid_t host_pid;
 	int r;
 
+	if (c->cgroup_wait) {
+		struct sync_msg m;
+
+		if (sync_recv(c->sync_fd, &m) < 0 || m.type != SYNC_ACK)
+			return werr_set(err, EPROTO, "no cgroup placement from the parent");
+	}
 	r = setup_namespaces(c, err);
 	if (r < 0)
 		return r;

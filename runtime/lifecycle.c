@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "lib/util.h"
+#include "runtime/cgroup.h"
 #include "runtime/container.h"
 #include "runtime/hooks.h"
 #include "runtime/log.h"
@@ -235,6 +236,21 @@ int container_signal_all(const struct cstate *st, int sig)
 	return signal_descendants(st, sig);
 }
 
+/* kill --all: every process in the container's cgroup. A paused container is thawed after a
+ * SIGKILL so the kill is delivered on v1 too (its freezer holds even fatal signals). */
+static int kill_cgroup(const struct cstate *st, int sig, struct werr **err)
+{
+	_cleanup_cgroup_ struct cgroup *cg = NULL;
+	int r = container_cgroup_open(st, &cg, err);
+
+	if (r < 0)
+		return r;
+	r = cgroup_kill(cg, sig, err);
+	if (r == 0 && sig == SIGKILL && st->status == ST_PAUSED)
+		r = cgroup_freeze(cg, false, err);
+	return r;
+}
+
 int container_kill(const char *root, const char *id, int sig, bool all, struct werr **err)
 {
 	struct cstate st;
@@ -247,7 +263,10 @@ int container_kill(const char *root, const char *id, int sig, bool all, struct w
 		r = werr_set(err, ESRCH, "container not running");
 		goto out;
 	}
-	if (all)
+	if (all && st.cgroup_path) {
+		r = kill_cgroup(&st, sig, err);
+		goto out;
+	} else if (all)
 		r = container_signal_all(&st, sig) < 0 ? -errno : 0;
 	else
 		r = kill(st.pid, sig);
@@ -287,10 +306,16 @@ int container_delete(const char *root, const char *id, bool force, struct werr *
 		cstate_free(&st);
 		return lock;
 	}
-	if (st.status == ST_RUNNING && !force) {
-		r = werr_set(err, EBUSY, "cannot delete container %s that is not stopped: running",
-			     id);
+	if ((st.status == ST_RUNNING || st.status == ST_PAUSED) && !force) {
+		r = werr_set(err, EBUSY, "cannot delete container %s that is not stopped: %s", id,
+			     cstatus_name(st.status));
 		goto out;
+	}
+	if (st.status == ST_PAUSED) {
+		_cleanup_cgroup_ struct cgroup *cg = NULL;
+
+		if (container_cgroup_open(&st, &cg, NULL) == 0)
+			cgroup_freeze(cg, false, NULL);
 	}
 	if (st.status != ST_STOPPED) {
 		container_signal_all(&st, SIGKILL);
@@ -300,6 +325,9 @@ int container_delete(const char *root, const char *id, bool force, struct werr *
 			goto out;
 		}
 	}
+	r = container_cgroup_destroy(&st, err);
+	if (r < 0)
+		goto out;
 	container_load_spec(root, id, &spec, NULL);
 	r = state_remove(root, id, err);
 	if (r < 0)

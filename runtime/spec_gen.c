@@ -1,5 +1,7 @@
 #include "runtime/spec_gen.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "lib/util.h"
@@ -48,6 +50,25 @@ void jg_kint(yajl_gen g, const char *key, long long value)
 {
 	jg_str(g, key);
 	yajl_gen_integer(g, value);
+}
+
+void jg_ku64(yajl_gen g, const char *key, uint64_t value)
+{
+	char buf[32];
+	int n = snprintf(buf, sizeof(buf), "%" PRIu64, value);
+
+	if (key)
+		jg_str(g, key);
+	yajl_gen_number(g, buf, (size_t)n);
+}
+
+void jg_kdouble(yajl_gen g, const char *key, double value)
+{
+	char buf[64];
+	int n = snprintf(buf, sizeof(buf), "%.4f", value);
+
+	jg_str(g, key);
+	yajl_gen_number(g, buf, (size_t)n);
 }
 
 void jg_kbool(yajl_gen g, const char *key, bool value)

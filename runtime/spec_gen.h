@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <yajl/yajl_gen.h>
 
 /* A generator that indents with tabs, like runc's output. */
@@ -15,6 +16,9 @@ void jg_str(yajl_gen g, const char *s);
 void jg_kstr(yajl_gen g, const char *key, const char *value);
 void jg_kint(yajl_gen g, const char *key, long long value);
 void jg_kbool(yajl_gen g, const char *key, bool value);
+/* An unsigned 64-bit number (key NULL: a bare array element); a double with 4 decimals. */
+void jg_ku64(yajl_gen g, const char *key, uint64_t value);
+void jg_kdouble(yajl_gen g, const char *key, double value);
 /* key: [list[0], ... list[n-1]] (key NULL: the array alone). */
 void jg_kstrv(yajl_gen g, const char *key, const char *const *list, size_t n);
 /* key: { (key NULL: the object alone), and its end. */

@@ -114,6 +114,8 @@ static enum cstatus compute_status(const char *dir, const struct cstate *st)
 		return ST_STOPPED;
 	if (access(fifo, F_OK) == 0)
 		return ST_CREATED;
+	if (st->cgroup_path && container_cgroup_frozen(st))
+		return ST_PAUSED;
 	return ST_RUNNING;
 }
 
@@ -144,6 +146,8 @@ int state_load(const char *root, const char *id, struct cstate *out, struct werr
 	out->rootfs = xstrdup(tree_str(tree, "rootfs"));
 	out->created = xstrdup(tree_str(tree, "created"));
 	out->owner = xstrdup(tree_str(tree, "owner"));
+	if (*tree_str(tree, "wardCgroupPath"))
+		out->cgroup_path = xstrdup(tree_str(tree, "wardCgroupPath"));
 	ann = yajl_tree_get(tree, ann_path, yajl_t_object);
 	if (ann && YAJL_GET_OBJECT(ann)->len) {
 		size_t n = YAJL_GET_OBJECT(ann)->len;
@@ -190,6 +194,8 @@ static char *gen_state(const struct cstate *st, enum cstatus status, bool pretty
 	if (internal) {
 		jg_kint(g, "wardStartTime", (long long)st->start_time);
 		jg_kint(g, "wardOwnPidNs", st->own_pid_ns ? 1 : 0);
+		if (st->cgroup_path)
+			jg_kstr(g, "wardCgroupPath", st->cgroup_path);
 	}
 	jg_close(g);
 	yajl_gen_get_buf(g, &buf, &len);
@@ -225,6 +231,7 @@ void cstate_free(struct cstate *st)
 	free(st->rootfs);
 	free(st->created);
 	free(st->owner);
+	free(st->cgroup_path);
 	for (size_t i = 0; i < st->n_annotations; i++) {
 		free(st->annotations[i].key);
 		free(st->annotations[i].value);

@@ -22,6 +22,7 @@ struct cstate {
 	struct kv *annotations;
 	size_t n_annotations;
 	bool own_pid_ns;     /* the container created its pid namespace (kill --all may sweep it) */
+	char *cgroup_path;   /* the container's cgroup ("/ward/<id>"), NULL if it has none */
 	enum cstatus status; /* computed by state_load, not stored */
 };
 
@@ -42,6 +43,8 @@ bool process_alive(pid_t pid, unsigned long long start_time);
 unsigned long long process_start_time(pid_t pid);
 /* Fields of /proc/<pid>/stat: state letter, parent pid, start time (any may be NULL). */
 int process_stat(pid_t pid, char *state, pid_t *ppid, unsigned long long *start_time);
+/* True when the container's cgroup is frozen (ward pause); runtime/cgroup.c. */
+bool container_cgroup_frozen(const struct cstate *st);
 /* Remove <root>/<id> and everything in it. */
 int state_remove(const char *root, const char *id, struct werr **err);
 /* Ids of every container under root, sorted. NULL-terminated; caller frees with strv_free. */
