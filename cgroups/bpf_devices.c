@@ -25,8 +25,8 @@
 
 static struct bpf_insn insn(__u8 code, __u8 dst, __u8 src, __s16 off, __s32 imm)
 {
-	return (struct bpf_insn){.code = code, .dst_reg = dst, .src_reg = src, .off = off,
-				 .imm = imm};
+	return (struct bpf_insn){
+		.code = code, .dst_reg = dst, .src_reg = src, .off = off, .imm = imm};
 }
 
 struct prog {
@@ -126,18 +126,21 @@ int cg_devices_prog(const struct cg_device_rule *rules, size_t n, struct bpf_ins
 		int mask;
 
 		if (rules[i].type != 'a' && rules[i].type != 'c' && rules[i].type != 'b')
-			return werr_set(err, EINVAL,
-					"linux.resources.devices[%zu].type: \"%c\" is not a, b or c",
-					i, rules[i].type ? rules[i].type : '?');
+			return werr_set(
+				err, EINVAL,
+				"linux.resources.devices[%zu].type: \"%c\" is not a, b or c", i,
+				rules[i].type ? rules[i].type : '?');
 		if (access_mask(rules[i].access, &mask) < 0)
-			return werr_set(err, EINVAL,
-					"linux.resources.devices[%zu].access: \"%s\" is not a subset "
-					"of \"rwm\"",
-					i, rules[i].access);
+			return werr_set(
+				err, EINVAL,
+				"linux.resources.devices[%zu].access: \"%s\" is not a subset "
+				"of \"rwm\"",
+				i, rules[i].access);
 		if ((rules[i].major.set && rules[i].major.v > UINT32_MAX) ||
 		    (rules[i].minor.set && rules[i].minor.v > UINT32_MAX))
 			return werr_set(err, EINVAL,
-					"linux.resources.devices[%zu]: major/minor out of range", i);
+					"linux.resources.devices[%zu]: major/minor out of range",
+					i);
 	}
 
 	emit_ldx_w(&p, R_TYPE, offsetof(struct bpf_cgroup_dev_ctx, access_type));
@@ -159,9 +162,12 @@ int cg_devices_prog(const struct cg_device_rule *rules, size_t n, struct bpf_ins
 		for (size_t k = 0; k < nc; k++) {
 			left -= check_len(&c[k]);
 			if (c[k].and_access) {
-				emit(&p, insn(BPF_ALU | BPF_MOV | BPF_X, BPF_REG_1, R_ACCESS, 0, 0));
-				emit(&p, insn(BPF_ALU | BPF_AND | BPF_K, BPF_REG_1, 0, 0, c[k].imm));
-				emit(&p, insn(BPF_JMP | c[k].op | BPF_K, BPF_REG_1, 0, (__s16)left, 0));
+				emit(&p,
+				     insn(BPF_ALU | BPF_MOV | BPF_X, BPF_REG_1, R_ACCESS, 0, 0));
+				emit(&p,
+				     insn(BPF_ALU | BPF_AND | BPF_K, BPF_REG_1, 0, 0, c[k].imm));
+				emit(&p,
+				     insn(BPF_JMP | c[k].op | BPF_K, BPF_REG_1, 0, (__s16)left, 0));
 			} else {
 				emit(&p, insn(BPF_JMP | c[k].op | BPF_K, c[k].reg, 0, (__s16)left,
 					      c[k].imm));
@@ -201,10 +207,11 @@ static int prog_load(const struct bpf_insn *insns, size_t n, const char *dir, st
 	if (fd >= 0)
 		return fd;
 	if (fd == -EPERM)
-		return werr_sys(err, EPERM,
-				"load the device filter for %s (BPF_PROG_LOAD; no CAP_SYS_ADMIN, or "
-				"RLIMIT_MEMLOCK too low on a kernel older than 5.11)",
-				dir);
+		return werr_sys(
+			err, EPERM,
+			"load the device filter for %s (BPF_PROG_LOAD; no CAP_SYS_ADMIN, or "
+			"RLIMIT_MEMLOCK too low on a kernel older than 5.11)",
+			dir);
 	/* again with the verifier's log, for the message */
 	log = xcalloc(1, 16384);
 	attr.log_buf = (__u64)(uintptr_t)log;

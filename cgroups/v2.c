@@ -30,8 +30,8 @@ const char *cgv2_mount(void)
 }
 
 /* Controllers a container may need, in the order they are enabled. */
-const char *const cgv2_controller_names[] = {"cpu",	"cpuset", "io",	  "memory",
-					     "pids",	"hugetlb", "rdma", "misc", NULL};
+const char *const cgv2_controller_names[] = {"cpu",	"cpuset", "io",	  "memory", "pids",
+					     "hugetlb", "rdma",	  "misc", NULL};
 
 static unsigned ctl_bit(const char *name, size_t len)
 {
@@ -118,7 +118,8 @@ static int enable_controllers(const char *dir, unsigned needed, struct werr **er
 		r = cg_write(fd, dir, "cgroup.subtree_control", plus, &e);
 		if (r < 0 && (needed & (1u << i)))
 			return werr_set(err, -r, "enable the %s controller: %s%s", c, e->msg,
-					r == -EBUSY ? " (the cgroup has processes of its own)" : "");
+					r == -EBUSY ? " (the cgroup has processes of its own)"
+						    : "");
 	}
 	return 0;
 }
@@ -259,8 +260,9 @@ static int wait_frozen(struct cgroup *cg, bool want, struct werr **err)
 			return 0;
 		left = FREEZE_TIMEOUT_MS - ms_since(&t0);
 		if (left <= 0)
-			return werr_set(err, ETIMEDOUT, "cgroup %s did not %s within %d s", cg->path,
-					want ? "freeze" : "thaw", FREEZE_TIMEOUT_MS / 1000);
+			return werr_set(err, ETIMEDOUT, "cgroup %s did not %s within %d s",
+					cg->path, want ? "freeze" : "thaw",
+					FREEZE_TIMEOUT_MS / 1000);
 		if (poll(&pfd, 1, left < 100 ? (int)left : 100) < 0 && errno != EINTR)
 			return werr_sys(err, errno, "poll %s/cgroup.events", p->dir);
 	}

@@ -171,8 +171,7 @@ static int apply_io_max(const struct target *t, const struct cg_throttle_device 
 	return 0;
 }
 
-static int apply_io(const struct target *t, const struct cgroup_resources *res,
-		    struct werr **err)
+static int apply_io(const struct target *t, const struct cgroup_resources *res, struct werr **err)
 {
 	const typeof(res->block_io) *b = &res->block_io;
 	int r;
@@ -200,9 +199,12 @@ static int apply_io(const struct target *t, const struct cgroup_resources *res,
 			return r;
 	}
 	if ((r = apply_io_max(t, b->throttle_read_bps, b->n_throttle_read_bps, "rbps", err)) < 0 ||
-	    (r = apply_io_max(t, b->throttle_write_bps, b->n_throttle_write_bps, "wbps", err)) < 0 ||
-	    (r = apply_io_max(t, b->throttle_read_iops, b->n_throttle_read_iops, "riops", err)) < 0 ||
-	    (r = apply_io_max(t, b->throttle_write_iops, b->n_throttle_write_iops, "wiops", err)) < 0)
+	    (r = apply_io_max(t, b->throttle_write_bps, b->n_throttle_write_bps, "wbps", err)) <
+		    0 ||
+	    (r = apply_io_max(t, b->throttle_read_iops, b->n_throttle_read_iops, "riops", err)) <
+		    0 ||
+	    (r = apply_io_max(t, b->throttle_write_iops, b->n_throttle_write_iops, "wiops", err)) <
+		    0)
 		return r;
 	return 0;
 }
@@ -217,10 +219,11 @@ static int apply_hugetlb_rdma(const struct target *t, const struct cgroup_resour
 
 		if (!h->page_size || !*h->page_size || strchr(h->page_size, '/') ||
 		    strstr(h->page_size, ".."))
-			return werr_set(err, EINVAL,
-					"linux.resources.hugepageLimits[%zu].pageSize: \"%s\" is not "
-					"a page size like 2MB",
-					i, h->page_size ? h->page_size : "");
+			return werr_set(
+				err, EINVAL,
+				"linux.resources.hugepageLimits[%zu].pageSize: \"%s\" is not "
+				"a page size like 2MB",
+				i, h->page_size ? h->page_size : "");
 		file = xasprintf("hugetlb.%s.max", h->page_size);
 		r = put_fmt(t, file, err, "%" PRIu64, h->limit);
 		if (r < 0)
@@ -255,8 +258,9 @@ static int apply_unified(const struct target *t, const struct cgroup_resources *
 			return r;
 		r = put(t, kv->key, kv->value ? kv->value : "", err);
 		if (r == -ENOENT)
-			return werr_wrap(err, "linux.resources.unified.%s (is its controller "
-					      "enabled?)",
+			return werr_wrap(err,
+					 "linux.resources.unified.%s (is its controller "
+					 "enabled?)",
 					 kv->key);
 		if (r < 0)
 			return werr_wrap(err, "linux.resources.unified.%s", kv->key);
@@ -279,9 +283,9 @@ int cgv2_apply(struct cgroup *cg, const struct cgroup_resources *res, bool updat
 	    (r = apply_memory(&t, res, update, err)) < 0)
 		return r;
 	if (res->pids.limit.set) {
-		r = res->pids.limit.v <= 0 ? put(&t, "pids.max", "max", err)
-					   : put_fmt(&t, "pids.max", err, "%" PRId64,
-						     res->pids.limit.v);
+		r = res->pids.limit.v <= 0
+			    ? put(&t, "pids.max", "max", err)
+			    : put_fmt(&t, "pids.max", err, "%" PRId64, res->pids.limit.v);
 		if (r < 0)
 			return r;
 	}

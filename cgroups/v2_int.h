@@ -48,7 +48,8 @@ unsigned cgv2_needed_controllers(const struct cgroup_resources *res);
 /* The BPF_PROG_TYPE_CGROUP_DEVICE program for an ordered rule list: the last rule that matches
  * an access decides (an allow rule matches when it grants every requested access bit, a deny
  * rule when it refuses any of them); with no match the access is allowed, as in a fresh v1
- * devices cgroup (lists start with a deny-all rule). Errors name linux.resources.devices[i]. */
+ * devices cgroup (lists start with a deny-all rule). Type 'a' is every device whatever the
+ * major/minor say, as the v1 kernel reads "a". Errors name linux.resources.devices[i]. */
 int cg_devices_prog(const struct cg_device_rule *rules, size_t n, struct bpf_insn **insns,
 		    size_t *n_insns, struct werr **err);
 /* Load the program for rules and attach it to the cgroup (BPF_F_ALLOW_MULTI), then detach the

@@ -48,7 +48,8 @@ void cgv2_parse_io_stat(const char *text, struct cgroup_stats *st)
 
 	for (const char *line = text; line && *line;) {
 		const char *end = strchr(line, '\n');
-		_cleanup_free_ char *l = xasprintf("%.*s", end ? (int)(end - line) : (int)strlen(line), line);
+		_cleanup_free_ char *l =
+			xasprintf("%.*s", end ? (int)(end - line) : (int)strlen(line), line);
 		unsigned long long maj, min;
 		char *save = NULL, *tok;
 
@@ -69,8 +70,9 @@ void cgv2_parse_io_stat(const char *text, struct cgroup_stats *st)
 					continue;
 				v = strtoull(eq + 1, NULL, 10);
 				if (map[i].bytes)
-					add_blkio(&st->blkio.service_bytes, &st->blkio.n_service_bytes,
-						  maj, min, map[i].op, v);
+					add_blkio(&st->blkio.service_bytes,
+						  &st->blkio.n_service_bytes, maj, min, map[i].op,
+						  v);
 				else
 					add_blkio(&st->blkio.serviced, &st->blkio.n_serviced, maj,
 						  min, map[i].op, v);

@@ -272,25 +272,24 @@ static struct prog gen(const struct cg_device_rule *rules, size_t n)
 static struct cg_device_rule rule(bool allow, char type, int64_t major, int64_t minor,
 				  const char *access)
 {
-	return (struct cg_device_rule){allow, type, {major >= 0, major}, {minor >= 0, minor},
-				       (char *)access};
+	return (struct cg_device_rule){
+		allow, type, {major >= 0, major}, {minor >= 0, minor}, (char *)access};
 }
 
 static void device_filter_denies_all_but_allowed_nodes(void **state)
 {
 	struct cg_device_rule rules[] = {
-		rule(false, 'a', -1, -1, "rwm"),
-		rule(true, 'c', 1, 3, "rwm"),	/* /dev/null */
-		rule(true, 'c', 136, -1, "rw"), /* /dev/pts/N */
+		rule(false, 'a', -1, -1, "rwm"), rule(true, 'c', 1, 3, "rwm"), /* /dev/null */
+		rule(true, 'c', 136, -1, "rw"),				       /* /dev/pts/N */
 	};
 	struct prog p = gen(rules, 3);
 
 	assert_int_equal(run_prog(p.v, p.n, C, RD | WR, 1, 3), 1);
 	assert_int_equal(run_prog(p.v, p.n, C, MK, 1, 3), 1);
-	assert_int_equal(run_prog(p.v, p.n, C, RD, 1, 5), 0);	 /* /dev/zero */
-	assert_int_equal(run_prog(p.v, p.n, B, RD, 1, 3), 0);	 /* block 1:3 is not char 1:3 */
+	assert_int_equal(run_prog(p.v, p.n, C, RD, 1, 5), 0);	     /* /dev/zero */
+	assert_int_equal(run_prog(p.v, p.n, B, RD, 1, 3), 0);	     /* block 1:3 is not char 1:3 */
 	assert_int_equal(run_prog(p.v, p.n, C, RD | WR, 136, 7), 1); /* any minor */
-	assert_int_equal(run_prog(p.v, p.n, C, MK, 136, 7), 0);	    /* no mknod granted */
+	assert_int_equal(run_prog(p.v, p.n, C, MK, 136, 7), 0);	     /* no mknod granted */
 	assert_int_equal(run_prog(p.v, p.n, C, RD, 8, 0), 0);
 	/* prologue 6, deny-all: verdict 2 and nothing after (it decides everything), null: 3
 	 * checks + 2, pts: type, major, 3 for access + 2 */
@@ -311,7 +310,7 @@ static void device_filter_last_matching_rule_wins(void **state)
 	assert_int_equal(run_prog(p.v, p.n, C, RD, 1, 5), 1);
 	assert_int_equal(run_prog(p.v, p.n, C, WR, 1, 5), 0);
 	assert_int_equal(run_prog(p.v, p.n, C, RD | WR, 1, 5), 0); /* any refused bit denies */
-	assert_int_equal(run_prog(p.v, p.n, B, RD, 8, 0), 1);	    /* allowed after the deny */
+	assert_int_equal(run_prog(p.v, p.n, B, RD, 8, 0), 1);	   /* allowed after the deny */
 	assert_int_equal(run_prog(p.v, p.n, B, RD | WR, 8, 0), 0);
 	assert_int_equal(run_prog(p.v, p.n, B, RD, 8, 1), 0);
 	/* nothing matched: allowed, as a fresh v1 cgroup is */
