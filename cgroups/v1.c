@@ -15,9 +15,9 @@
 #include "lib/util.h"
 
 static const char *const ctrl_names[V1_NCTRL] = {
-	[V1_CPU] = "cpu",	  [V1_CPUACCT] = "cpuacct", [V1_CPUSET] = "cpuset",
-	[V1_MEMORY] = "memory",	  [V1_PIDS] = "pids",	    [V1_BLKIO] = "blkio",
-	[V1_DEVICES] = "devices", [V1_FREEZER] = "freezer", [V1_HUGETLB] = "hugetlb",
+	[V1_CPU] = "cpu",	  [V1_CPUACCT] = "cpuacct",   [V1_CPUSET] = "cpuset",
+	[V1_MEMORY] = "memory",	  [V1_PIDS] = "pids",	      [V1_BLKIO] = "blkio",
+	[V1_DEVICES] = "devices", [V1_FREEZER] = "freezer",   [V1_HUGETLB] = "hugetlb",
 	[V1_NET_CLS] = "net_cls", [V1_NET_PRIO] = "net_prio", [V1_RDMA] = "rdma",
 };
 
@@ -36,7 +36,8 @@ static char *unescape_mnt(const char *s, size_t len)
 	for (size_t i = 0; i < len; i++) {
 		if (s[i] == '\\' && i + 3 < len && s[i + 1] >= '0' && s[i + 1] <= '3' &&
 		    s[i + 2] >= '0' && s[i + 2] <= '7' && s[i + 3] >= '0' && s[i + 3] <= '7') {
-			*o++ = (char)((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0'));
+			*o++ = (char)((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 +
+				      (s[i + 3] - '0'));
 			i += 3;
 		} else {
 			*o++ = s[i];
@@ -141,7 +142,8 @@ static int discover(struct v1_mounts *m, struct werr **err)
 		return werr_sys(err, -r, "read /proc/self/mountinfo");
 	cgv1_parse_mountinfo(text, m);
 	if (m->n == 0)
-		return werr_set(err, ENOENT, "no cgroup v1 hierarchy is mounted (/proc/self/mountinfo)");
+		return werr_set(err, ENOENT,
+				"no cgroup v1 hierarchy is mounted (/proc/self/mountinfo)");
 	return 0;
 }
 
@@ -238,7 +240,7 @@ static void created_forget(struct created *c)
 /* A new cpuset cgroup starts with empty cpus/mems and refuses tasks: copy the parent's. */
 static int cpuset_inherit(const char *dir, struct werr **err)
 {
-	static const char *const files[] = { "cpuset.cpus", "cpuset.mems" };
+	static const char *const files[] = {"cpuset.cpus", "cpuset.mems"};
 	_cleanup_free_ char *parent = xstrdup(dir);
 	_cleanup_close_ int pfd = -1, fd = -1;
 
@@ -313,7 +315,7 @@ static int refuse_in_use(const char *cgpath, const char *dir, struct werr **err)
 static int create_(struct cgroup *cg, const struct cgroup_resources *res, struct werr **err)
 {
 	struct v1_priv *p = priv_new(cg, err);
-	struct created made = { 0 };
+	struct created made = {0};
 	bool existed;
 	int r = 0;
 
@@ -423,15 +425,24 @@ static int is_frozen(struct cgroup *cg, bool *frozen, struct werr **err)
 /* Write the state, then poll until the kernel reports it. A task that cannot be frozen yet
  * (in a syscall that ignores the freezer) keeps the cgroup FREEZING: writing FROZEN again
  * retries it. After ~5 s give up, thaw, and say so. */
+static int64_t mono_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
 static int freeze(struct cgroup *cg, bool frozen, struct werr **err)
 {
 	struct v1_priv *p = cg->priv;
 	const char *want = frozen ? "FROZEN" : "THAWED";
-	struct timespec ts = { 0, 1000 * 1000 };
+	struct timespec ts = {0, 1000 * 1000};
+	int64_t deadline = mono_ms() + 5000;
 	char st[32];
 	int r;
 
-	for (int i = 0; i < 1000; i++) {
+	for (int i = 0;; i++) {
 		if (i % 10 == 0) {
 			r = cg_write(v1_fd(p, V1_FREEZER), v1_dir(p, V1_FREEZER), "freezer.state",
 				     want, err);
@@ -443,6 +454,8 @@ static int freeze(struct cgroup *cg, bool frozen, struct werr **err)
 			return r;
 		if (strcmp(st, want) == 0)
 			return 0;
+		if (mono_ms() > deadline)
+			break;
 		nanosleep(&ts, NULL);
 		if (ts.tv_nsec < 8 * 1000 * 1000)
 			ts.tv_nsec *= 2;
@@ -458,7 +471,7 @@ static int freeze(struct cgroup *cg, bool frozen, struct werr **err)
 
 static const char *procs_dir(const struct v1_priv *p)
 {
-	static const enum v1_ctrl pref[] = { V1_PIDS, V1_FREEZER, V1_MEMORY, V1_CPU };
+	static const enum v1_ctrl pref[] = {V1_PIDS, V1_FREEZER, V1_MEMORY, V1_CPU};
 
 	if (p->ufd >= 0)
 		return p->udir;

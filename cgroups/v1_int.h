@@ -24,8 +24,8 @@ const char *cgv1_ctrl_name(enum v1_ctrl c);
 
 /* One mounted v1 hierarchy; co-mounted controllers ("cpu,cpuacct") share one. */
 struct v1_hier {
-	char *mnt;	 /* mount point, e.g. /sys/fs/cgroup/cpu,cpuacct */
-	unsigned ctrls;	 /* bit (1 << enum v1_ctrl) per controller it carries */
+	char *mnt;	/* mount point, e.g. /sys/fs/cgroup/cpu,cpuacct */
+	unsigned ctrls; /* bit (1 << enum v1_ctrl) per controller it carries */
 };
 
 struct v1_mounts {
@@ -44,9 +44,9 @@ void cgv1_mounts_free(struct v1_mounts *m);
 struct v1_priv {
 	struct v1_mounts m;
 	char *dir[V1_NCTRL];
-	int fd[V1_NCTRL];  /* O_DIRECTORY fd of dir[i], -1 if that directory is missing */
-	char *udir;	   /* hybrid: the cgroup2 directory under CGROUP_UNIFIED_MOUNT */
-	int ufd;	   /* -1 in legacy mode */
+	int fd[V1_NCTRL]; /* O_DIRECTORY fd of dir[i], -1 if that directory is missing */
+	char *udir;	  /* hybrid: the cgroup2 directory under CGROUP_UNIFIED_MOUNT */
+	int ufd;	  /* -1 in legacy mode */
 };
 
 /* The hierarchy carrying controller c: its directory fd (or -1) and name. */

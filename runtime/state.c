@@ -146,7 +146,7 @@ int state_load(const char *root, const char *id, struct cstate *out, struct werr
 	out->rootfs = xstrdup(tree_str(tree, "rootfs"));
 	out->created = xstrdup(tree_str(tree, "created"));
 	out->owner = xstrdup(tree_str(tree, "owner"));
-	if (*tree_str(tree, "wardCgroupPath"))
+	if (tree_str(tree, "wardCgroupPath") && *tree_str(tree, "wardCgroupPath"))
 		out->cgroup_path = xstrdup(tree_str(tree, "wardCgroupPath"));
 	ann = yajl_tree_get(tree, ann_path, yajl_t_object);
 	if (ann && YAJL_GET_OBJECT(ann)->len) {
