@@ -108,7 +108,6 @@ test_cgv2_cpu_max_holds_a_busy_loop_near_its_quota() {
 	# per mille of one CPU
 	share=$(((u1 - u0) * 1000000 / (t1 - t0)))
 	echo "# cpu.max 0.2 CPU: measured $share/1000 of a CPU over $(((t1 - t0) / 1000000)) ms" >&2
-	echo "cpu_share_permille=$share" >>"$IT_RUN_TMP/cgv2-figures" 2>/dev/null || true
 	[ "$share" -ge 150 ] && [ "$share" -le 250 ] ||
 		fail "busy loop under cpu.max 20000/100000 used $share/1000 of a CPU (want 150..250)"
 	[ "$(cg_key cpu.stat nr_throttled)" -ge 1 ] || fail "never throttled: $(cat "$CG/cpu.stat")"
