@@ -129,9 +129,12 @@ int container_start(const char *root, const char *id, struct werr **err)
 	if (r < 0)
 		return r;
 	if (st.status != ST_CREATED) {
-		r = st.status == ST_STOPPED
-			    ? werr_set(err, EINVAL, "cannot start a container that has stopped")
-			    : werr_set(err, EINVAL, "cannot start an already running container");
+		if (st.status == ST_STOPPED)
+			r = werr_set(err, EINVAL, "cannot start a container that has stopped");
+		else if (st.status == ST_PAUSED)
+			r = werr_set(err, EINVAL, "cannot start a container in the paused state");
+		else
+			r = werr_set(err, EINVAL, "cannot start an already running container");
 		goto out;
 	}
 	fifo_path = xasprintf("%s/%s/exec.fifo", root, id);

@@ -112,10 +112,11 @@ static enum cstatus compute_status(const char *dir, const struct cstate *st)
 
 	if (!process_alive(st->pid, st->start_time))
 		return ST_STOPPED;
-	if (access(fifo, F_OK) == 0)
-		return ST_CREATED;
+	/* before the fifo: a created container can be paused too (as in runc) */
 	if (st->cgroup_path && container_cgroup_frozen(st))
 		return ST_PAUSED;
+	if (access(fifo, F_OK) == 0)
+		return ST_CREATED;
 	return ST_RUNNING;
 }
 

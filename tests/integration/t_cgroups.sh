@@ -146,6 +146,21 @@ test_cgroup_pause_and_resume_refuse_wrong_states() {
 	assert_fail "does not exist" w pause nosuchcontainer
 }
 
+test_cgroup_pause_of_created_container_is_paused_and_resumes_to_created() {
+	mkbundle -- sleep 600
+	ID=$(newid)
+	w create --bundle "$B" "$ID" </dev/null >/dev/null
+	PID=$(state_field "$ID" .pid)
+	w pause "$ID"
+	assert_eq paused "$(state_field "$ID" .status)" "status after pausing a created container"
+	assert_fail "paused" timeout 5 "$WARD" --root "$ROOT" start "$ID"
+	w resume "$ID"
+	assert_eq created "$(state_field "$ID" .status)" "status after resume"
+	w pause "$ID"
+	timeout 20 "$WARD" --root "$ROOT" delete -f "$ID" || fail "delete -f of a paused created container"
+	wait_for 5 sh -c "! kill -0 $PID 2>/dev/null || grep -q '^State:.*Z' /proc/$PID/status"
+}
+
 test_cgroup_delete_force_of_paused_container() {
 	start_ctr sleep 600
 	w pause "$ID"
