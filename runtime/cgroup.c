@@ -31,12 +31,11 @@ struct cg_device_rule *container_device_rules(const struct spec *s, size_t *n)
 	struct cg_device_rule *rules;
 	size_t k = 0;
 
-	*n = 0;
-	if (!r->n_devices)
-		return NULL; /* no rules given: the cgroup's device access is left as it is */
-	rules = xcalloc(r->n_devices + nd + s->linux_.n_devices, sizeof(*rules));
-	/* The last matching rule wins: the config's rules, then the defaults and the devices the
-	 * config creates, so a config-wide deny cannot take away what the container needs. */
+	rules = xcalloc(1 + r->n_devices + nd + s->linux_.n_devices, sizeof(*rules));
+	/* The last matching rule wins: deny-all (so a config without rules is not given every host
+	 * device, as in runc), the config's rules, then the defaults and the devices the config
+	 * creates, so a config-wide deny cannot take away what the container needs. */
+	rules[k++] = (struct cg_device_rule){ false, 'a', { false, 0 }, { false, 0 }, (char *)"rwm" };
 	for (size_t i = 0; i < r->n_devices; i++)
 		rules[k++] = r->devices[i];
 	for (size_t i = 0; i < nd; i++)

@@ -7,7 +7,8 @@
 #include "runtime/state.h"
 
 /* linux.resources.devices + runc's default allowed devices + linux.devices, in the order the
- * backends evaluate them (last match wins). NULL/0 when the config gives no device rules.
+ * backends evaluate them (last match wins), after a deny-all rule (also when the config gives
+ * no device rules, as in runc).
  * The rules borrow strings from s; free only the array. */
 struct cg_device_rule *container_device_rules(const struct spec *s, size_t *n);
 /* Create the container's cgroup (linux.cgroupsPath or /ward/<id>) and apply linux.resources. */

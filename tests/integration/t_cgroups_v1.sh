@@ -167,12 +167,23 @@ test_cgv1_devices_deny_all_refuses_node_but_allows_null() {
 	run_ctr "$ID"
 	assert_contains "$OUT" null-ok
 	assert_contains "$OUT" "Operation not permitted" "opening the denied c 1:200 node"
-	if ! is_runc; then
-		# control: with no device rules at all ward leaves the device cgroup alone
-		cfg_set 'del(.linux.resources.devices)'
-		run_ctr "$(newid)"
-		assert_contains "$OUT" "No such device or address" "c 1:200 without device rules"
-	fi
+	# control: without the deny rule the node is reachable (the driver answers ENXIO)
+	cfg_set '.linux.resources.devices = [{allow: true, type: "c", major: 1, minor: 200, access: "rwm"}]'
+	run_ctr "$(newid)"
+	assert_contains "$OUT" "No such device or address" "c 1:200 allowed by a rule"
+}
+
+test_cgv1_no_device_rules_still_denies_all_but_the_defaults() {
+	# as runc: a config without linux.resources.devices gets deny-all plus the default devices
+	need_v1 devices
+	mkbundle -- sh -c 'echo x >/dev/null && echo null-ok; head -c1 /denied'
+	mknod "$B/rootfs/denied" c 1 200
+	ID=$(newid)
+	use_cgpath
+	cfg_set 'del(.linux.resources.devices)'
+	run_ctr "$ID"
+	assert_contains "$OUT" null-ok
+	assert_contains "$OUT" "Operation not permitted" "opening c 1:200 without device rules"
 }
 
 test_cgv1_update_changes_memory_and_pids_and_new_pids_limit_holds() {

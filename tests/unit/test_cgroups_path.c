@@ -74,13 +74,20 @@ static void root_cgroup_is_not_a_container_cgroup(void **state)
 	werr_free(&err);
 }
 
-static void no_device_rules_means_none_are_installed(void **state)
+static void no_device_rules_still_deny_all_but_the_defaults(void **state)
 {
 	struct spec s = { 0 };
-	size_t n = 99;
+	struct cg_device_rule *r;
+	size_t n = 0;
 
-	assert_null(container_device_rules(&s, &n));
-	assert_int_equal(n, 0);
+	r = container_device_rules(&s, &n);
+	assert_non_null(r);
+	assert_true(n > 1);
+	assert_false(r[0].allow);
+	assert_int_equal(r[0].type, 'a');
+	for (size_t i = 1; i < n; i++)
+		assert_true(r[i].allow);
+	free(r);
 }
 
 static void device_rules_end_with_defaults_and_linux_devices(void **state)
@@ -99,9 +106,10 @@ static void device_rules_end_with_defaults_and_linux_devices(void **state)
 	r = container_device_rules(&s, &n);
 	assert_non_null(r);
 	assert_true(n > 3);
-	/* the config's deny-all first: later (default) allows override it */
+	/* deny-all first, then the config's deny-all: later (default) allows override them */
 	assert_false(r[0].allow);
-	assert_int_equal(r[0].type, 'a');
+	assert_false(r[1].allow);
+	assert_int_equal(r[1].type, 'a');
 	/* /dev/null is among the defaults */
 	bool null_ok = false;
 	for (size_t i = 1; i < n; i++)
@@ -123,7 +131,7 @@ int main(void)
 		cmocka_unit_test(relative_path_lands_below_an_absolute_parent),
 		cmocka_unit_test(dotdot_and_systemd_paths_are_refused_naming_the_field),
 		cmocka_unit_test(root_cgroup_is_not_a_container_cgroup),
-		cmocka_unit_test(no_device_rules_means_none_are_installed),
+		cmocka_unit_test(no_device_rules_still_deny_all_but_the_defaults),
 		cmocka_unit_test(device_rules_end_with_defaults_and_linux_devices),
 	};
 
