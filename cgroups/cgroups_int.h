@@ -35,6 +35,9 @@ int cg_read_u64(int dirfd, const char *dir, const char *file, uint64_t *v, struc
 bool cg_keyed_u64(const char *text, const char *key, uint64_t *v);
 /* Parse a PSI file's text. */
 int cg_parse_psi(const char *text, struct cg_psi *psi);
+/* rmdir dir after its child cgroups, deepest first. A directory already gone is success;
+ * -EBUSY while processes remain. */
+int cg_rmdir_tree(const char *dir, struct werr **err);
 /* Read cgroup.procs of dir (and all descendants) into a growing array. */
 int cg_read_procs_tree(const char *dir, pid_t **pids, size_t *n, struct werr **err);
 

@@ -151,3 +151,28 @@ int cg_read_procs_tree(const char *dir, pid_t **pids, size_t *n, struct werr **e
 		qsort(*pids, *n, sizeof(**pids), pid_cmp);
 	return r;
 }
+
+int cg_rmdir_tree(const char *dir, struct werr **err)
+{
+	_cleanup_closedir_ DIR *d = opendir(dir);
+	struct dirent *de;
+
+	if (!d)
+		return errno == ENOENT ? 0 : werr_sys(err, errno, "open %s", dir);
+	while ((de = readdir(d))) {
+		_cleanup_free_ char *sub = NULL;
+		int r;
+
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		sub = xasprintf("%s/%s", dir, de->d_name);
+		r = cg_rmdir_tree(sub, err);
+		if (r < 0)
+			return r;
+	}
+	if (rmdir(dir) == 0 || errno == ENOENT)
+		return 0;
+	if (errno == EBUSY)
+		return werr_set(err, EBUSY, "cgroup %s still has processes", dir);
+	return werr_sys(err, errno, "rmdir %s", dir);
+}

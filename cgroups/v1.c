@@ -509,30 +509,6 @@ static int stats(struct cgroup *cg, struct cgroup_stats *st, struct werr **err)
 
 /* ---- removal ----------------------------------------------------------------------------- */
 
-/* rmdir dir after its child cgroups (depth first). ENOENT is success. */
-static int rmdir_tree(const char *dir, struct werr **err)
-{
-	_cleanup_closedir_ DIR *d = opendir(dir);
-	struct dirent *de;
-
-	if (!d)
-		return errno == ENOENT ? 0 : werr_sys(err, errno, "open %s", dir);
-	while ((de = readdir(d))) {
-		_cleanup_free_ char *sub = NULL;
-		int r;
-
-		if (de->d_type != DT_DIR || de->d_name[0] == '.')
-			continue;
-		sub = xasprintf("%s/%s", dir, de->d_name);
-		r = rmdir_tree(sub, err);
-		if (r < 0)
-			return r;
-	}
-	if (rmdir(dir) < 0 && errno != ENOENT)
-		return werr_sys(err, errno, "rmdir %s", dir);
-	return 0;
-}
-
 static int remove_(struct cgroup *cg, struct werr **err)
 {
 	struct v1_priv *p = cg->priv;
@@ -544,7 +520,7 @@ static int remove_(struct cgroup *cg, struct werr **err)
 
 		if (!dir)
 			continue;
-		r = rmdir_tree(dir, first ? NULL : err);
+		r = cg_rmdir_tree(dir, first ? NULL : err);
 		if (r < 0 && !first)
 			first = r;
 	}

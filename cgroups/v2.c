@@ -311,43 +311,9 @@ static int kill_all(struct cgroup *cg, struct werr **err)
 	return cg_write(p->dirfd, p->dir, "cgroup.kill", "1", err);
 }
 
-/* rmdir the child cgroups of dir, deepest first. */
-static int rmdir_children(const char *dir, struct werr **err)
-{
-	_cleanup_closedir_ DIR *d = opendir(dir);
-	struct dirent *de;
-
-	if (!d)
-		return errno == ENOENT ? 0 : werr_sys(err, errno, "opendir %s", dir);
-	while ((de = readdir(d))) {
-		_cleanup_free_ char *sub = NULL;
-		int r;
-
-		if (de->d_type != DT_DIR || de->d_name[0] == '.')
-			continue;
-		sub = xasprintf("%s/%s", dir, de->d_name);
-		r = rmdir_children(sub, err);
-		if (r < 0)
-			return r;
-		if (rmdir(sub) < 0 && errno != ENOENT)
-			return errno == EBUSY ? werr_set(err, EBUSY, "cgroup %s has processes", sub)
-					      : werr_sys(err, errno, "rmdir %s", sub);
-	}
-	return 0;
-}
-
 static int remove_(struct cgroup *cg, struct werr **err)
 {
-	const char *dir = v2_priv(cg)->dir;
-	int r = rmdir_children(dir, err);
-
-	if (r < 0)
-		return r;
-	if (rmdir(dir) == 0 || errno == ENOENT)
-		return 0;
-	if (errno == EBUSY)
-		return werr_set(err, EBUSY, "cgroup %s still has processes", cg->path);
-	return werr_sys(err, errno, "rmdir %s", dir);
+	return cg_rmdir_tree(v2_priv(cg)->dir, err);
 }
 
 const struct cgroup_backend cgroup_v2_backend = {
