@@ -302,6 +302,10 @@ uint64_t cgroup_blkio_to_io_weight(uint64_t weight)
 {
 	if (weight == 0)
 		return 0;
+	if (weight < 10) /* the OCI range is 10..1000: clamp rather than wrap */
+		weight = 10;
+	if (weight > 1000)
+		weight = 1000;
 	return 1 + (weight - 10) * 9999 / 990;
 }
 

@@ -175,7 +175,7 @@ struct cgroup_stats {
 		struct cg_mem_entry usage, swap, kernel, kernel_tcp;
 		struct cg_raw_stat *raw; /* memory.stat as is */
 		size_t n_raw;
-		uint64_t oom_events;	 /* memory.events "oom" / v1 oom_control under_oom count */
+		uint64_t oom_events;	 /* memory.events "oom" (v2 only: v1 has just a flag) */
 		uint64_t oom_kill_events; /* memory.events "oom_kill" / v1 oom_control oom_kill */
 	} memory;
 	struct {

@@ -265,7 +265,7 @@ static int apply_pids(struct v1_priv *p, const struct cgroup_resources *res, str
 {
 	int r;
 
-	if (!res->pids.limit.set)
+	if (!res->pids.limit.set || res->pids.limit.v == 0) /* 0: unchanged, as runc */
 		return 0;
 	r = need(p, V1_PIDS, "pids", err);
 	if (r < 0)

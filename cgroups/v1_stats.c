@@ -123,10 +123,9 @@ static void memory_stats(struct v1_priv *p, struct cgroup_stats *st)
 	}
 	if (stat && !cg_keyed_u64(stat, "cache", &st->memory.cache))
 		cg_keyed_u64(stat, "total_cache", &st->memory.cache);
-	if (oom) {
-		cg_keyed_u64(oom, "under_oom", &st->memory.oom_events);
+	/* under_oom is a 0/1 flag, not a count: only oom_kill counts OOM events on v1 */
+	if (oom)
 		cg_keyed_u64(oom, "oom_kill", &st->memory.oom_kill_events);
-	}
 }
 
 static void pids_stats(struct v1_priv *p, struct cgroup_stats *st)

@@ -124,12 +124,14 @@ static int enable_controllers(const char *dir, unsigned needed, struct werr **er
 	return 0;
 }
 
+/* On failure, the directories this call made are removed again (deepest first). */
 static int make_dirs(const char *path, unsigned needed, char **full, struct werr **err)
 {
 	_cleanup_free_ char *cur = xstrdup(mount_dir);
 	_cleanup_free_ char *rel = xstrdup(path);
+	_cleanup_free_ char *first_made = NULL;
 	char *save = NULL, *next;
-	int r;
+	int r = 0;
 
 	next = strtok_r(rel, "/", &save);
 	while (next) {
@@ -139,13 +141,31 @@ static int make_dirs(const char *path, unsigned needed, char **full, struct werr
 		/* cur is an ancestor of the container cgroup: its children get the controllers */
 		r = enable_controllers(cur, needed, err);
 		if (r < 0)
-			return r;
+			break;
 		tmp = xasprintf("%s/%s", cur, comp);
 		free(cur);
 		cur = tmp;
 		next = strtok_r(NULL, "/", &save);
-		if (mkdir(cur, 0755) < 0 && errno != EEXIST)
-			return werr_sys(err, errno, "mkdir %s", cur);
+		if (mkdir(cur, 0755) == 0) {
+			if (!first_made)
+				first_made = xstrdup(cur);
+		} else if (errno != EEXIST) {
+			r = werr_sys(err, errno, "mkdir %s", cur);
+			break;
+		}
+	}
+	if (r < 0) {
+		/* cur's parent chain down from first_made was made here */
+		while (first_made && strlen(cur) >= strlen(first_made)) {
+			char *slash;
+
+			rmdir(cur);
+			slash = strrchr(cur, '/');
+			if (!slash || strcmp(cur, first_made) == 0)
+				break;
+			*slash = 0;
+		}
+		return r;
 	}
 	*full = steal_ptr(cur);
 	return 0;

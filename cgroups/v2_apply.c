@@ -282,8 +282,8 @@ int cgv2_apply(struct cgroup *cg, const struct cgroup_resources *res, bool updat
 	if ((r = apply_cpu(&t, res, update, err)) < 0 ||
 	    (r = apply_memory(&t, res, update, err)) < 0)
 		return r;
-	if (res->pids.limit.set) {
-		r = res->pids.limit.v <= 0
+	if (res->pids.limit.set && res->pids.limit.v != 0) { /* 0: unchanged, as runc */
+		r = res->pids.limit.v < 0
 			    ? put(&t, "pids.max", "max", err)
 			    : put_fmt(&t, "pids.max", err, "%" PRId64, res->pids.limit.v);
 		if (r < 0)

@@ -161,7 +161,11 @@ int cmd_ps(const struct global_opts *g, int argc, char **argv)
 	id = cmd_want_id(argc, argv, "ps");
 	if (!id)
 		return 1;
-	r = open_live(g, id, &st, &cg, &err);
+	/* a stopped container can still have processes in its cgroup (daemons its init left
+	 * behind): list them as runc does */
+	r = state_load(g->root, id, &st, &err);
+	if (r == 0)
+		r = container_cgroup_open(&st, &cg, &err);
 	if (r == 0)
 		r = cgroup_pids(cg, &pids, &n, &err);
 	cstate_free(&st);

@@ -72,6 +72,9 @@ mkbundle() {
 	cp "$tpl/config.json" "$dir/config.json"
 	B=$dir
 	CFG=$dir/config.json
+	# runc puts a relative (or no) cgroupsPath below its own cgroup in every v1 hierarchy,
+	# which on these hosts is the machine's memory:/process_api/...: keep it out of there.
+	if is_runc; then cfg_set ".linux.cgroupsPath = \"/wardit/$(newid)\""; fi
 	[ $# -gt 0 ] && set_args "$@"
 	return 0
 }

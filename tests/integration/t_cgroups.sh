@@ -53,7 +53,6 @@ test_cgroup_absolute_cgroups_path_is_used() {
 	PID=$(state_field "$ID" .pid)
 	assert_eq "/$top/inner" "$(sed -n 's/^0:://p' /proc/$PID/cgroup)" "cgroup2 path"
 	w delete -f "$ID"
-	[ ! -e "$(dirname "$(cg_dir_of $$)")/$top/inner" ] || true
 	for d in /sys/fs/cgroup/$top/inner /sys/fs/cgroup/*/$top/inner; do
 		[ ! -e "$d" ] || fail "$d left after delete"
 	done
@@ -284,4 +283,44 @@ test_cgroup_update_stopped_container_fails() {
 	w kill "$ID" KILL
 	wait_stopped "$ID"
 	assert_fail "" w update --pids-limit 10 "$ID"
+}
+
+test_cgroup_ps_lists_leftovers_of_a_stopped_container() {
+	# the init exits, a daemon it started stays in the cgroup (host pid namespace)
+	mkbundle -- sh -c '(setsid sleep 600 &); sleep 0.2'
+	cfg_set '.linux.namespaces |= map(select(.type != "pid"))'
+	ID=$(newid)
+	w run --detach --bundle "$B" "$ID" </dev/null >/dev/null
+	PID=$(state_field "$ID" .pid)
+	CG=$(cg_dir_of "$PID")
+	wait_stopped "$ID"
+	local left
+	left=$(cat "$CG/cgroup.procs")
+	[ -n "$left" ] || fail "no daemon left in $CG"
+	assert_eq "$left" "$(w ps --format json "$ID" | jq -r '.[]')" "ps of the stopped container"
+	w delete "$ID"
+	for p in $left; do
+		if kill -0 "$p" 2>/dev/null && ! grep -q '^State:.*Z' /proc/$p/status; then
+			fail "daemon $p survived delete"
+		fi
+	done
+}
+
+# pids.max of the container's cgroup (v2 file, or the v1 pids hierarchy)
+pids_max_of() {
+	if [ -e "$CG/pids.max" ]; then cat "$CG/pids.max"; else cat "/sys/fs/cgroup/pids$(sed -n 's/^[0-9]*:pids://p' /proc/$PID/cgroup)/pids.max"; fi
+}
+
+test_cgroup_update_pids_limit_zero_leaves_the_limit_and_minus_one_lifts_it() {
+	mkbundle -- sleep 600
+	cfg_set '.linux.resources.pids = {"limit": 10}'
+	ID=$(newid)
+	w run --detach --bundle "$B" "$ID" </dev/null >/dev/null
+	PID=$(state_field "$ID" .pid)
+	CG=$(cg_dir_of "$PID")
+	assert_eq 10 "$(pids_max_of)" "pids.max at create"
+	w update --pids-limit 0 "$ID"
+	assert_eq 10 "$(pids_max_of)" "pids.max after --pids-limit 0"
+	w update --pids-limit -1 "$ID"
+	assert_eq max "$(pids_max_of)" "pids.max after --pids-limit -1"
 }
