@@ -21,7 +21,7 @@ LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
 
-.PHONY: all unit asan check demo deps integration vm-lane bench install clean format
+.PHONY: all unit asan check demo deps integration vm-lane bench bench-vm install clean format
 
 all: $(BUILD)/ward $(BUILD)/ward-vmm
 
@@ -71,6 +71,11 @@ demo: deps all
 
 bench: all
 	@tests/bench/lifecycle.sh
+	@tests/bench/cgroups.sh
+
+# The cgroup benchmark on a cgroup-v2-only host (the VM lane), with runc and crun beside ward.
+bench-vm: all
+	@tests/vm/run.sh bench:cgroups.sh
 
 install: all
 	install -D -m 0755 $(BUILD)/ward $(DESTDIR)$(PREFIX)/bin/ward

@@ -36,7 +36,8 @@ jq '.linux.resources = {
 
 RT_BIN[ward]=$PWD/build/ward
 RT_BIN[runc]=$(command -v runc || echo runc)
-runtimes=(ward runc)
+RT_BIN[crun]=$(command -v crun || echo crun)
+runtimes=(ward runc crun) # crun 1.8 refuses hybrid hosts: reported as "-"
 trixie_dir=${CRUN_TRIXIE_DIR:-/var/cache/ward-bench/trixie}
 if [ -e "$trixie_dir/.ward-bench-ready" ] && wrapper=$(tests/bench/crun-trixie.sh "$trixie_dir" 2>/dev/null); then
 	RT_BIN[crun-trixie]=$wrapper

@@ -317,6 +317,15 @@ build_tree() {
 	put_libs "$root" "$root/ward/build/ward"
 	cp -a "$WARD_TREE/tests/integration" "$root/ward/tests/"
 	cp -a "$WARD_TREE/scripts" "$root/ward/"
+	# benchmarks (PATTERN "bench:SCRIPT"), with the host's runc and crun as peers
+	cp -a "$WARD_TREE/tests/bench" "$root/ward/tests/"
+	local peer
+	for peer in runc crun; do
+		peer=$(command -v "$peer") || continue
+		mkdir -p "$root/usr/bin"
+		cp -L "$peer" "$root/usr/bin/"
+		put_libs "$root" "$peer"
+	done
 	# the micro-VM tests (test_vm_*): the VMM next to ward, and this lane's kernel as the guest's
 	if [ -x "$WARD_TREE/build/ward-vmm" ]; then
 		cp -L "$WARD_TREE/build/ward-vmm" "$root/ward/build/ward-vmm"
