@@ -287,12 +287,14 @@ test_cgroup_update_stopped_container_fails() {
 
 test_cgroup_ps_lists_leftovers_of_a_stopped_container() {
 	# the init exits, a daemon it started stays in the cgroup (host pid namespace)
-	mkbundle -- sh -c '(setsid sleep 600 &); sleep 0.2'
-	cfg_set '.linux.namespaces |= map(select(.type != "pid"))'
+	mkbundle -- sh -c '(setsid sleep 600 &); read x </ready'
+	cfg_set '.linux.namespaces |= map(select(.type != "pid")) | .root.readonly = false'
+	mkfifo "$B/rootfs/ready"
 	ID=$(newid)
 	w run --detach --bundle "$B" "$ID" </dev/null >/dev/null
 	PID=$(state_field "$ID" .pid)
 	CG=$(cg_dir_of "$PID")
+	echo go >"$B/rootfs/ready"
 	wait_stopped "$ID"
 	local left
 	left=$(cat "$CG/cgroup.procs")

@@ -165,10 +165,18 @@ test_cgv2_device_rules_deny_what_they_do_not_allow() {
 	local probe='for d in /dev/kmsg /dev/null; do if echo probe >$d; then echo "$d ok"; else echo "$d denied"; fi; done 2>&1'
 	cg_bundle sh -c "$probe"
 	cfg_set '.mounts += [{destination: "/dev/kmsg", source: "/dev/kmsg", type: "bind", options: ["bind"]}]'
-	# without rules (runc spec's config has a deny-all one) nothing is filtered: /dev/kmsg opens
+	# an explicit allow for c 1:11 (kmsg): the control that shows the probe can succeed
+	cfg_set '.linux.resources.devices = [{allow: false, access: "rwm"},
+		{allow: true, type: "c", major: 1, minor: 11, access: "rwm"}]'
+	run_ok "$ID"
+	assert_contains "$OUT" "/dev/kmsg ok" "with kmsg allowed"
+	# without rules the baseline is still deny-all plus the default devices (as runc)
+	ID=$(newid)
+	cfg_set '.linux.cgroupsPath = $p' --arg p "/ward/$ID"
 	cfg_set 'del(.linux.resources.devices)'
 	run_ok "$ID"
-	assert_contains "$OUT" "/dev/kmsg ok" "without device rules"
+	assert_contains "$OUT" "/dev/kmsg denied" "without device rules"
+	assert_contains "$OUT" "/dev/null ok" "a default device without device rules"
 	ID=$(newid)
 	cfg_set '.linux.cgroupsPath = $p' --arg p "/ward/$ID"
 	cfg_set '.linux.resources.devices = [{allow: false, access: "rwm"},
