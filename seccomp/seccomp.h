@@ -47,4 +47,26 @@ const char *const *seccomp_known_ops(size_t *n);
 
 void seccomp_config_free(struct seccomp_config *c);
 
+/* ---- the filter (issue 4) ----------------------------------------------------------------- */
+
+struct seccomp_filter; /* a compiled filter, ready to load */
+
+/* Translate the OCI section into a filter. Syscall names this libseccomp/kernel does not know
+ * are skipped (counted in *skipped when not NULL); everything else that is wrong fails with an
+ * error naming the JSON path (linux.seccomp.syscalls[i].names[j], ...). */
+int seccomp_filter_build(const struct seccomp_config *c, struct seccomp_filter **out,
+			 size_t *skipped, struct werr **err);
+/* True when some rule (or the default) uses SCMP_ACT_NOTIFY: loading gives a listener fd. */
+bool seccomp_filter_wants_notify(const struct seccomp_filter *f);
+/* Load into the calling thread (all threads with SECCOMP_FILTER_FLAG_TSYNC). *notify_fd gets
+ * the listener fd (or -1). The caller must already have no_new_privs or CAP_SYS_ADMIN. */
+int seccomp_filter_load(struct seccomp_filter *f, int *notify_fd, struct werr **err);
+void seccomp_filter_free(struct seccomp_filter *f);
+
+/* runtime-spec "seccomp listener": connect to listener_path (a unix stream socket) and send the
+ * containerProcessState JSON (state_json, built by the caller with "fds": ["seccompFd"]) with
+ * notify_fd attached as SCM_RIGHTS. */
+int seccomp_notify_send(const char *listener_path, int notify_fd, const char *state_json,
+			struct werr **err);
+
 #endif
