@@ -18,8 +18,23 @@
 static const enum ns_type join_order[] = { NS_USER, NS_IPC, NS_UTS, NS_NET,  NS_PID,
 					   NS_CGROUP, NS_TIME, NS_MNT };
 
+int ns_join_fds(const int fds[NS_COUNT], const char *const what[NS_COUNT], struct werr **err)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(join_order); i++) {
+		enum ns_type t = join_order[i];
+
+		if (fds[t] < 0)
+			continue;
+		if (setns(fds[t], ns_clone_flag(t)) < 0)
+			return werr_sys(err, errno, "join %s namespace%s%s", ns_type_name(t),
+					what && what[t] ? " " : "", what && what[t] ? what[t] : "");
+	}
+	return 0;
+}
+
 int ns_join_paths(const struct ns_config *c, unsigned skip_mask, struct werr **err)
 {
+	const char *paths[NS_COUNT] = { NULL };
 	int fds[NS_COUNT];
 	int r = 0;
 
@@ -32,23 +47,14 @@ int ns_join_paths(const struct ns_config *c, unsigned skip_mask, struct werr **e
 
 		if (!e || !e->path || (skip_mask & (1u << t)))
 			continue;
-		fds[i] = open(e->path, O_RDONLY | O_CLOEXEC);
-		if (fds[i] < 0) {
+		paths[t] = e->path;
+		fds[t] = open(e->path, O_RDONLY | O_CLOEXEC);
+		if (fds[t] < 0) {
 			r = werr_sys(err, errno, "open %s namespace %s", ns_type_name(t), e->path);
 			goto out;
 		}
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(join_order); i++) {
-		enum ns_type t = join_order[i];
-
-		if (fds[i] < 0)
-			continue;
-		if (setns(fds[i], ns_clone_flag(t)) < 0) {
-			r = werr_sys(err, errno, "join %s namespace %s", ns_type_name(t),
-				     ns_find(c, t)->path);
-			goto out;
-		}
-	}
+	r = ns_join_fds(fds, paths, err);
 out:
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
 		if (fds[i] >= 0)

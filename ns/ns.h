@@ -67,6 +67,9 @@ int ns_write_id_maps(pid_t pid, const struct ns_config *c, struct werr **err);
 /* Join every namespace in c that has a path, user namespace first, mount last.
  * Types in skip_mask (bit = 1 << type) are left alone. */
 int ns_join_paths(const struct ns_config *c, unsigned skip_mask, struct werr **err);
+/* The same with open namespace fds indexed by type (-1: leave that one alone); what[type]
+ * names each in errors (may be NULL). */
+int ns_join_fds(const int fds[NS_COUNT], const char *const what[NS_COUNT], struct werr **err);
 /* Create a time namespace with the configured offsets and move the caller into it. */
 int ns_enter_new_time(const struct ns_config *c, struct werr **err);
 

@@ -35,7 +35,7 @@ const char *cmd_want_id(int argc, char **argv, const char *cmd)
 	return argv[optind];
 }
 
-static int parse_preserve_fds(const char *s, int *out)
+int parse_preserve_fds(const char *s, int *out)
 {
 	long long v;
 
@@ -48,7 +48,7 @@ static int parse_preserve_fds(const char *s, int *out)
 }
 
 /* Socket-activation fds (LISTEN_FDS) travel with stdio, as with runc. */
-static int listen_fds(void)
+int listen_fds(void)
 {
 	const char *s = getenv("LISTEN_FDS");
 	long long v;

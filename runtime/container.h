@@ -53,6 +53,7 @@ enum sync_type {
 	SYNC_READY,	     /* child: waiting for start */
 	SYNC_ERROR,	     /* child: failed; text = message */
 	SYNC_ACK,
+	SYNC_SECCOMP_FD,     /* exec child: the seccomp notify fd rides along (SCM_RIGHTS) */
 };
 struct sync_msg {
 	uint32_t type;
@@ -62,6 +63,8 @@ struct sync_msg {
 int sync_send(int fd, enum sync_type type, int value, const char *text);
 int sync_recv(int fd, struct sync_msg *m);
 
+/* Write pid into path atomically and without a newline, as runc does. */
+int write_pid_file(const char *path, pid_t pid, struct werr **err);
 /* Cross-section and host checks of a config before create makes anything. */
 int container_validate(const struct spec *s, struct werr **err);
 /* ward create: returns the init pid (>0) or <0 with err. */

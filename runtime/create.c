@@ -175,7 +175,7 @@ static char *owner_name(void)
 	return xstrdup(pw ? pw->pw_name : "");
 }
 
-static int write_pid_file(const char *path, pid_t pid, struct werr **err)
+int write_pid_file(const char *path, pid_t pid, struct werr **err)
 {
 	_cleanup_free_ char *abs = NULL;
 	_cleanup_free_ char *tmp = NULL;

@@ -40,7 +40,7 @@ static const struct command commands[] = {
 	{ "spec", cmd_spec, false, "write a default config.json" },
 	{ "features", cmd_features, false, "print the OCI features document" },
 	{ "ps", cmd_ps, false, "list the processes of a container" },
-	{ "exec", not_yet, true, "run a process in a container (not yet)" },
+	{ "exec", cmd_exec, true, "run a new process in a running (or created) container" },
 	{ "pause", cmd_pause, false, "freeze every process of a container" },
 	{ "resume", cmd_resume, false, "thaw a paused container" },
 	{ "update", cmd_update, false, "change the resource limits of a container" },

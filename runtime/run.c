@@ -14,6 +14,7 @@
 #include "runtime/commands.h"
 #include "runtime/console.h"
 #include "runtime/container.h"
+#include "runtime/foreground.h"
 #include "runtime/log.h"
 
 /* Like runc, every signal reaches the container except these: SIGCHLD is ours, the pty relay
@@ -34,8 +35,17 @@ static int exit_status(int status)
 	return 1;
 }
 
+void foreground_signal_mask(sigset_t *mask)
+{
+	sigemptyset(mask);
+	sigaddset(mask, SIGCHLD);
+	for (int sig = 1; sig <= SIGRTMAX; sig++)
+		if (!ward_keeps(sig))
+			sigaddset(mask, sig);
+}
+
 /* The terminal relay runs in its own process so the wait loop stays simple. */
-static pid_t start_console_relay(int sock)
+pid_t foreground_console_relay(int sock)
 {
 	_cleanup_werr_ struct werr *err = NULL;
 	int master = -1;
@@ -57,7 +67,7 @@ static pid_t start_console_relay(int sock)
 	return pid;
 }
 
-static int wait_container(pid_t init, pid_t relay, int sfd)
+int foreground_wait(pid_t init, pid_t relay, int sfd)
 {
 	int status = 0;
 	bool init_done = false;
@@ -111,11 +121,7 @@ int cmd_run(const struct global_opts *g, int argc, char **argv)
 		    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0)
 			o.console_recv_fd = sv[1];
 	}
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGCHLD);
-	for (int sig = 1; sig <= SIGRTMAX; sig++)
-		if (!ward_keeps(sig))
-			sigaddset(&mask, sig);
+	foreground_signal_mask(&mask);
 	if (!detach)
 		sigprocmask(SIG_BLOCK, &mask, NULL);
 	init = container_create(&o, &err);
@@ -127,7 +133,7 @@ int cmd_run(const struct global_opts *g, int argc, char **argv)
 	}
 	if (!detach && sv[0] >= 0) {
 		if (o.terminal)
-			relay = start_console_relay(sv[0]);
+			relay = foreground_console_relay(sv[0]);
 		close(sv[0]);
 	}
 	if (container_start(g->root, o.id, &err) < 0) {
@@ -143,7 +149,7 @@ int cmd_run(const struct global_opts *g, int argc, char **argv)
 		log_error("signalfd: %s", strerror(errno));
 		return 1;
 	}
-	status = wait_container(init, relay, sfd);
+	status = foreground_wait(init, relay, sfd);
 	close(sfd);
 	if (!keep && container_delete(g->root, o.id, true, &err) < 0)
 		log_warn("%s", err->msg);

@@ -1,0 +1,196 @@
+/* ward exec, the process that enters the container: it waits for its cgroup, joins the init's
+ * namespaces (user first, mount last), forks into the pid namespace, then sets up the process
+ * as the init does (terminal, rlimits, user, capabilities, cwd, seccomp) and executes it.
+ * Errors travel to the parent as SYNC_ERROR; success shows as end of file on the sync socket
+ * (close-on-exec). */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "lib/util.h"
+#include "runtime/console.h"
+#include "runtime/container.h"
+#include "runtime/exec.h"
+#include "runtime/process.h"
+
+__attribute__((noreturn)) static void child_fail(struct exec_ctx *c, struct werr **err)
+{
+	sync_send(c->sync_fd, SYNC_ERROR, 0, *err ? (*err)->msg : "exec failed");
+	_exit(1);
+}
+
+static void reset_signals(void)
+{
+	sigset_t none;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	for (int s = 1; s < NSIG; s++)
+		if (s != SIGKILL && s != SIGSTOP)
+			signal(s, SIG_DFL);
+}
+
+static int wait_cgroup(struct exec_ctx *c, struct werr **err)
+{
+	struct sync_msg m;
+
+	if (!c->cgroup_wait)
+		return 0;
+	if (sync_recv(c->sync_fd, &m) < 0 || m.type != SYNC_ACK)
+		return werr_set(err, EPROTO, "no cgroup placement from the parent");
+	return 0;
+}
+
+static int join_namespaces(struct exec_ctx *c, struct werr **err)
+{
+	int r = ns_join_fds(c->ns_fds, NULL, err);
+
+	for (int t = 0; t < NS_COUNT; t++)
+		if (c->ns_fds[t] >= 0 && t != NS_PID)
+			close(c->ns_fds[t]);
+	return r;
+}
+
+/* Joining a pid namespace only moves our children into it. */
+static void fork_into_pid_ns(struct exec_ctx *c)
+{
+	pid_t child;
+
+	if (c->ns_fds[NS_PID] < 0)
+		return;
+	close(c->ns_fds[NS_PID]);
+	child = fork();
+	if (child < 0) {
+		sync_send(c->sync_fd, SYNC_ERROR, 0, "fork into the container's pid namespace failed");
+		_exit(1);
+	}
+	if (child > 0) {
+		sync_send(c->sync_fd, SYNC_PID, child, NULL);
+		_exit(0);
+	}
+}
+
+static int setup_terminal(struct exec_ctx *c, struct werr **err)
+{
+	const struct spec_process *p = c->proc;
+	_cleanup_close_ int master = -1;
+	_cleanup_close_ int slave = -1;
+	_cleanup_free_ char *slave_path = NULL;
+	int r;
+
+	r = console_open_pty(&master, &slave_path, err);
+	if (r < 0)
+		return r;
+	slave = open(slave_path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (slave < 0)
+		return werr_sys(err, errno, "open %s", slave_path);
+	if (p->has_console_size) {
+		r = console_set_size(master, p->console_height, p->console_width, err);
+		if (r < 0)
+			return r;
+	}
+	r = console_send_fd(c->console_sock, master, "/dev/ptmx", err);
+	if (r < 0)
+		return r;
+	close(c->console_sock);
+	c->console_sock = -1;
+	return console_make_controlling(slave, err);
+}
+
+static int send_notify_fd(int sock, int fd, struct werr **err)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	struct sync_msg m = { .type = SYNC_SECCOMP_FD };
+	struct iovec iov = { .iov_base = &m, .iov_len = offsetof(struct sync_msg, text) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+			      .msg_controllen = sizeof(ctl.buf) };
+	struct cmsghdr *cm;
+
+	memset(&ctl, 0, sizeof(ctl));
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	if (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0)
+		return werr_sys(err, errno, "send the seccomp notify fd to ward");
+	return 0;
+}
+
+static int load_seccomp(struct exec_ctx *c, struct werr **err)
+{
+	int notify_fd = -1;
+	int r;
+
+	if (!c->seccomp)
+		return 0;
+	r = seccomp_filter_load(c->seccomp, &notify_fd, err);
+	if (r < 0)
+		return r;
+	if (notify_fd >= 0) {
+		r = send_notify_fd(c->sync_fd, notify_fd, err);
+		close(notify_fd);
+	}
+	return r;
+}
+
+static int check_executable(const struct spec_process *p, struct werr **err)
+{
+	_cleanup_free_ char *path = NULL;
+
+	if (!p->args || !p->args[0])
+		return werr_set(err, EINVAL, "exec: process args cannot be empty");
+	return process_find_executable(p->env, p->args[0], &path, err);
+}
+
+static int setup(struct exec_ctx *c, struct werr **err)
+{
+	const struct spec_process *p = c->proc;
+	int r;
+
+	if (p->terminal) {
+		r = setup_terminal(c, err);
+		if (r < 0)
+			return r;
+	}
+	r = process_apply_sched_oom(p, NULL, err);
+	if (r == 0)
+		r = process_apply_rlimits(p, err);
+	/* Without no_new_privs the filter needs CAP_SYS_ADMIN: load it before the caps go. */
+	if (r == 0 && !p->no_new_privileges)
+		r = load_seccomp(c, err);
+	if (r == 0)
+		r = process_set_user_caps(p, err);
+	if (r == 0)
+		r = process_chdir(p, err);
+	if (r == 0)
+		r = check_executable(p, err);
+	if (r == 0)
+		r = process_close_fds(c->preserve_fds, err);
+	if (r == 0 && p->no_new_privileges)
+		r = load_seccomp(c, err);
+	return r;
+}
+
+void exec_child(struct exec_ctx *c)
+{
+	_cleanup_werr_ struct werr *err = NULL;
+
+	reset_signals();
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (wait_cgroup(c, &err) < 0 || join_namespaces(c, &err) < 0)
+		child_fail(c, &err);
+	fork_into_pid_ns(c);
+	if (setup(c, &err) < 0)
+		child_fail(c, &err);
+	process_exec(c->proc, &err);
+	child_fail(c, &err);
+}
