@@ -70,7 +70,8 @@ static int check_status(const struct exec_opts *o, const struct cstate *st, stru
 	if (st->status == ST_STOPPED)
 		return werr_set(err, EINVAL, "cannot exec in a stopped container");
 	if (st->status == ST_PAUSED && !o->ignore_paused)
-		return werr_set(err, EINVAL, "cannot exec in a paused container");
+		return werr_set(err, EINVAL,
+				"cannot exec in a paused container (use --ignore-paused to override)");
 	return 0;
 }
 
@@ -114,7 +115,7 @@ static int check_terminal_flags(const struct exec_opts *o, const struct spec_pro
 		return werr_set(err, EINVAL,
 				"cannot allocate tty if ward will detach without setting console "
 				"socket (--console-socket)");
-	if (!p->terminal && o->console_socket)
+	if ((!o->detach || !p->terminal) && o->console_socket)
 		return werr_set(err, EINVAL,
 				"cannot use console socket if ward will not detach or allocate tty");
 	return 0;
@@ -219,7 +220,7 @@ static int follow_child(struct exec_run *x, const struct cstate *st, const struc
 		case SYNC_ERROR:
 			if (fd >= 0)
 				close(fd);
-			return werr_set(err, EINVAL, "exec failed: unable to start container process: %s",
+			return werr_set(err, EINVAL, "unable to start container process: %s",
 					m.text);
 		default:
 			if (fd >= 0)
@@ -388,7 +389,7 @@ int container_exec(const struct exec_opts *o, struct werr **err)
 		x.ns_fds[t] = -1;
 	r = state_load(o->root, o->id, &st, err);
 	if (r < 0)
-		return r;
+		return werr_wrap(err, "exec failed");
 	r = check_status(o, &st, err);
 	if (r == 0)
 		r = container_load_spec(o->root, o->id, &spec, err);
@@ -398,5 +399,5 @@ int container_exec(const struct exec_opts *o, struct werr **err)
 		r = run_exec(o, &x, &st, spec, err);
 	exec_run_close(&x);
 	cstate_free(&st);
-	return r;
+	return r < 0 ? werr_wrap(err, "exec failed") : r;
 }
