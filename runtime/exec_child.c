@@ -189,6 +189,8 @@ void exec_child(struct exec_ctx *c)
 	if (wait_cgroup(c, &err) < 0 || join_namespaces(c, &err) < 0)
 		child_fail(c, &err);
 	fork_into_pid_ns(c);
+	/* Execve keeps it: a detached process must outlive ward exec. */
+	prctl(PR_SET_PDEATHSIG, 0);
 	if (setup(c, &err) < 0)
 		child_fail(c, &err);
 	process_exec(c->proc, &err);

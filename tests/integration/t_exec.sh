@@ -245,6 +245,17 @@ test_exec_detach_with_pid_file() {
 	assert_eq "$(cat /proc/$IPID/cgroup)" "$(cat /proc/$pid/cgroup)" "its cgroup"
 }
 
+test_exec_detached_outlives_ward_without_pid_namespace() {
+	mkbundle
+	cfg_set '.linux.namespaces |= map(select(.type != "pid"))'
+	start_ctr
+	w exec -d --pid-file "$T/pid" "$ID" sleep 600 </dev/null >/dev/null 2>&1
+	sleep 0.3
+	local pid
+	pid=$(cat "$T/pid")
+	assert_eq sleep "$(cat /proc/$pid/comm 2>/dev/null)" "detached process after ward exec returned"
+}
+
 test_exec_into_created_container() {
 	mkbundle -- sleep 600
 	local id
