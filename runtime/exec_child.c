@@ -56,14 +56,21 @@ static int join_namespaces(struct exec_ctx *c, struct werr **err)
 	return r;
 }
 
-/* Joining a pid namespace only moves our children into it. */
+/* Joining a pid namespace only moves our children into it. The child goes on only once the
+ * parent knows its pid (the seccomp listener's state names it). */
 static void fork_into_pid_ns(struct exec_ctx *c)
 {
+	int gate[2];
 	pid_t child;
+	char byte;
 
 	if (c->ns_fds[NS_PID] < 0)
 		return;
 	close(c->ns_fds[NS_PID]);
+	if (pipe2(gate, O_CLOEXEC) < 0) {
+		sync_send(c->sync_fd, SYNC_ERROR, 0, "pipe for the pid namespace fork failed");
+		_exit(1);
+	}
 	child = fork();
 	if (child < 0) {
 		sync_send(c->sync_fd, SYNC_ERROR, 0, "fork into the container's pid namespace failed");
@@ -71,8 +78,12 @@ static void fork_into_pid_ns(struct exec_ctx *c)
 	}
 	if (child > 0) {
 		sync_send(c->sync_fd, SYNC_PID, child, NULL);
-		_exit(0);
+		_exit(0); /* closes gate[1]: the child's read returns */
 	}
+	close(gate[1]);
+	while (read(gate[0], &byte, 1) < 0 && errno == EINTR)
+		;
+	close(gate[0]);
 }
 
 static int setup_terminal(struct exec_ctx *c, struct werr **err)

@@ -439,3 +439,73 @@ test_exec_process_is_seccomp_filtered() {
 	exec_ok "$ID" sh -c 'test ! -e /tmp/blocked && echo absent'
 	assert_eq absent "$OUT" "the blocked mkdir made nothing"
 }
+
+# SCMP_ACT_NOTIFY: the exec'd process's own filter gives a listener fd, which reaches the
+# listenerPath agent with the process state (its pid, listenerMetadata). This agent closes
+# every fd it gets, so notified syscalls then fail with ENOSYS.
+test_exec_seccomp_notify_fd_reaches_the_listener() {
+	command -v python3 >/dev/null || skip "no python3"
+	cat >"$T/agent.py" <<'PY'
+import json, os, socket, sys
+path, out = sys.argv[1], sys.argv[2]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(path)
+s.listen(4)
+open(out + ".ready", "w").close()
+n = 0
+while True:
+    c, _ = s.accept()
+    data, fds = b"", []
+    while True:
+        msg, got, flags, addr = socket.recv_fds(c, 65536, 4)
+        data += msg
+        fds += got
+        try:
+            doc = json.loads(data)
+            break
+        except ValueError:
+            if not msg:
+                doc = {"bad": data.decode(errors="replace")}
+                break
+    for fd in fds:
+        os.close(fd)
+    c.close()
+    n += 1
+    with open("%s.%d" % (out, n), "w") as f:
+        json.dump({"fds": len(fds), "doc": doc}, f)
+PY
+	python3 "$T/agent.py" "$T/agent.sock" "$T/agent" &
+	defer "kill $! 2>/dev/null"
+	wait_for 5 test -e "$T/agent.ready"
+	mkbundle
+	cfg_set '.root.readonly = false
+		| .linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": $sock,
+			"listenerMetadata": "exec-meta",
+			"syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_NOTIFY"}]}' \
+		--arg sock "$T/agent.sock"
+	set_args sleep 600
+	ID=$(newid)
+	if ! w run --detach --bundle "$B" "$ID" </dev/null >"$T/run.out" 2>&1; then
+		case $(cat "$T/run.out") in *"not supported by this build"*) skip "seccomp filter not built yet" ;; esac
+		fail "run with a notify filter failed: $(cat "$T/run.out")"
+	fi
+	local before
+	before=$(find "$T" -maxdepth 1 -name 'agent.[0-9]*' | wc -l)
+	set +e
+	w exec -d --pid-file "$T/exec.pid" "$ID" sh -c 'sleep 0.5; mkdir /tmp/x 2>/tmp/err; cat /tmp/err >/tmp/done; sleep 60' </dev/null >"$T/exec.out" 2>&1
+	set -e
+	OUT=$(cat "$T/exec.out")
+	case $OUT in *"not supported by this build"*) skip "seccomp filter not built yet: $OUT" ;; esac
+	[ -s "$T/exec.pid" ] || fail "exec with a notify filter failed: $OUT"
+	local n=$((before + 1))
+	wait_for 10 test -s "$T/agent.$n"
+	cat "$T/agent.$n" >&2
+	assert_eq 1 "$(jq -r .fds "$T/agent.$n")" "fds passed to the agent"
+	assert_eq exec-meta "$(jq -r .doc.metadata "$T/agent.$n")" "listenerMetadata"
+	assert_eq '["seccompFd"]' "$(jq -c .doc.fds "$T/agent.$n")" "fds names"
+	assert_eq "$ID" "$(jq -r .doc.state.id "$T/agent.$n")" "state.id"
+	is_runc || assert_eq "$(cat "$T/exec.pid")" "$(jq -r .doc.pid "$T/agent.$n")" "pid of the exec'd process"
+	wait_for 10 w exec "$ID" test -e /tmp/done
+	exec_ok "$ID" cat /tmp/done
+	assert_contains "$OUT" "Function not implemented" "mkdir once the agent closed the fd"
+}
