@@ -62,6 +62,8 @@ bool seccomp_filter_wants_notify(const struct seccomp_filter *f);
  * the listener fd (or -1). The caller must already have no_new_privs or CAP_SYS_ADMIN. */
 int seccomp_filter_load(struct seccomp_filter *f, int *notify_fd, struct werr **err);
 void seccomp_filter_free(struct seccomp_filter *f);
+/* Write the filter to fd: libseccomp's pseudo-code text (bpf false) or the raw BPF program. */
+int seccomp_filter_export(const struct seccomp_filter *f, int fd, bool bpf, struct werr **err);
 
 /* runtime-spec "seccomp listener": connect to listener_path (a unix stream socket) and send the
  * containerProcessState JSON (state_json, built by the caller with "fds": ["seccompFd"]) with
