@@ -71,4 +71,28 @@ int seccomp_filter_export(const struct seccomp_filter *f, int fd, bool bpf, stru
 int seccomp_notify_send(const char *listener_path, int notify_fd, const char *state_json,
 			struct werr **err);
 
+/* ---- the default profile of `ward spec` (default_profile.c) ------------------------------ */
+
+struct seccomp_profile_arg {
+	uint32_t index;
+	uint64_t value, value_two;
+	const char *op;
+};
+
+struct seccomp_profile_rule {
+	const char *const *names; /* NULL-terminated */
+	const char *action;	  /* NULL: SCMP_ACT_ALLOW */
+	uint32_t errno_ret;	  /* 0: none */
+	struct seccomp_profile_arg args[5];
+	size_t n_args;		  /* several on one index: any of them matches */
+	unsigned min_kernel;	  /* KERNEL_VERSION-style 0xMMmmpp; 0: any */
+};
+
+/* The profile's rules (with the default action SCMP_ACT_ERRNO, EPERM) and the architectures
+ * of this build's host. */
+const struct seccomp_profile_rule *seccomp_default_rules(size_t *n);
+const char *const *seccomp_default_archs(size_t *n);
+/* The running kernel as 0xMMmmpp (0 when uname cannot tell). */
+unsigned seccomp_running_kernel(void);
+
 #endif

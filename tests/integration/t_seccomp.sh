@@ -48,12 +48,12 @@ test_seccomp_kill_process_kills_with_sigsys() {
 
 test_seccomp_arg_filter_blocks_only_the_matching_argument() {
 	sc_bundle
-	# mkdir's mode argument (a1 of mkdir, a2 of mkdirat): refuse 0700 only.
-	seccomp_with_rule '{names: ["mkdir"], action: "SCMP_ACT_ERRNO", errnoRet: 13,
+	# chmod's mode argument (a1 of chmod, a2 of fchmodat): refuse 0700 only.
+	seccomp_with_rule '{names: ["chmod"], action: "SCMP_ACT_ERRNO", errnoRet: 13,
 		args: [{index: 1, value: 448, op: "SCMP_CMP_EQ"}]},
-		{names: ["mkdirat"], action: "SCMP_ACT_ERRNO", errnoRet: 13,
+		{names: ["fchmodat"], action: "SCMP_ACT_ERRNO", errnoRet: 13,
 		args: [{index: 2, value: 448, op: "SCMP_CMP_EQ"}]}'
-	sh_ok 'mkdir -m 0700 /tmp/a 2>&1; echo "a=$?"; mkdir -m 0755 /tmp/b; echo "b=$?"'
+	sh_ok 'touch /tmp/f; chmod 700 /tmp/f 2>&1; echo "a=$?"; chmod 755 /tmp/f; echo "b=$?"'
 	assert_contains "$OUT" "Permission denied"
 	assert_contains "$OUT" "a=1"
 	assert_contains "$OUT" "b=0"
@@ -62,11 +62,11 @@ test_seccomp_arg_filter_blocks_only_the_matching_argument() {
 test_seccomp_masked_eq_matches_on_the_masked_bits() {
 	sc_bundle
 	# (mode & 0o077) == 0: refuse modes that give the group and others nothing.
-	seccomp_with_rule '{names: ["mkdir"], action: "SCMP_ACT_ERRNO", errnoRet: 13,
+	seccomp_with_rule '{names: ["chmod"], action: "SCMP_ACT_ERRNO", errnoRet: 13,
 		args: [{index: 1, value: 63, valueTwo: 0, op: "SCMP_CMP_MASKED_EQ"}]},
-		{names: ["mkdirat"], action: "SCMP_ACT_ERRNO", errnoRet: 13,
+		{names: ["fchmodat"], action: "SCMP_ACT_ERRNO", errnoRet: 13,
 		args: [{index: 2, value: 63, valueTwo: 0, op: "SCMP_CMP_MASKED_EQ"}]}'
-	sh_ok 'mkdir -m 0700 /tmp/a 2>/dev/null; echo "a=$?"; mkdir -m 0750 /tmp/b; echo "b=$?"'
+	sh_ok 'touch /tmp/f; chmod 700 /tmp/f 2>/dev/null; echo "a=$?"; chmod 750 /tmp/f; echo "b=$?"'
 	assert_contains "$OUT" "a=1"
 	assert_contains "$OUT" "b=0"
 }
