@@ -417,6 +417,50 @@ static void flag_the_library_lacks_is_named(void **state)
 	werr_free(&err);
 }
 
+/* Under the default profile: bit 0 unshare(CLONE_NEWUSER) refused with EPERM, bit 1
+ * personality(ADDR_NO_RANDOMIZE) refused, bit 2 clone3 says ENOSYS, bit 3 getcwd works, bit 4
+ * a namespace-free fork works. */
+static int probe_default_profile(void)
+{
+	char buf[64];
+	int out = 0;
+	pid_t pid;
+
+	if (syscall(SYS_unshare, 0x10000000) < 0 && errno == EPERM)
+		out |= 1;
+	if (syscall(SYS_personality, 0x0040000UL) < 0 && errno == EPERM)
+		out |= 2;
+	if (syscall(SYS_clone3, NULL, 0) < 0 && errno == ENOSYS)
+		out |= 4;
+	if (syscall(SYS_getcwd, buf, sizeof(buf)) > 0)
+		out |= 8;
+	pid = fork();
+	if (pid == 0)
+		_exit(0);
+	if (pid > 0 && waitpid(pid, NULL, 0) == pid)
+		out |= 16;
+	return out;
+}
+
+static void default_profile_builds_and_refuses_the_privileged(void **state)
+{
+	_cleanup_free_ char *json = spec_default_json(false);
+	_cleanup_spec_ struct spec *s = NULL;
+	struct seccomp_filter *f = NULL;
+	struct werr *err = NULL;
+	size_t skipped = 0;
+
+	assert_int_equal(spec_parse(json, strlen(json), "config.json", &s, &err), 0);
+	assert_true(s->linux_.has_seccomp);
+	assert_string_equal(s->linux_.seccomp.default_action, "SCMP_ACT_ERRNO");
+	assert_int_equal(s->linux_.seccomp.default_errno_ret, EPERM);
+	if (seccomp_filter_build(&s->linux_.seccomp, &f, &skipped, &err) < 0)
+		fail_msg("default profile: %s", err->msg);
+	print_message("default profile: %zu names unknown to this libseccomp\n", skipped);
+	assert_int_equal(exit_code(run_filtered(f, probe_default_profile)), 31);
+	seccomp_filter_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -437,6 +481,7 @@ int main(void)
 		cmocka_unit_test(flags_become_filter_attributes),
 		cmocka_unit_test(bad_input_names_the_json_path),
 		cmocka_unit_test(flag_the_library_lacks_is_named),
+		cmocka_unit_test(default_profile_builds_and_refuses_the_privileged),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
