@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <linux/seccomp.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,10 +22,42 @@ static int die(const char *what)
 	exit(1);
 }
 
-/* One connection: the JSON (possibly over several reads) and the fd with the first bytes. */
+/* Where a JSON document that starts in buf ends: depth goes back to 0 outside a string. */
+struct scan {
+	int depth;
+	bool in_string, escaped, started;
+};
+
+static bool complete(struct scan *sc, const char *buf, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char ch = buf[i];
+
+		if (sc->in_string) {
+			if (sc->escaped)
+				sc->escaped = false;
+			else if (ch == '\\')
+				sc->escaped = true;
+			else if (ch == '"')
+				sc->in_string = false;
+		} else if (ch == '"') {
+			sc->in_string = true;
+		} else if (ch == '{' || ch == '[') {
+			sc->depth++;
+			sc->started = true;
+		} else if (ch == '}' || ch == ']') {
+			sc->depth--;
+		}
+	}
+	return sc->started && sc->depth == 0;
+}
+
+/* One connection: the JSON (possibly over several reads) and the fd with the first bytes. It
+ * stops at the end of the document, not at EOF: a runtime may close the connection late. */
 static int receive(int conn, FILE *out)
 {
 	char buf[65536], control[CMSG_SPACE(sizeof(int))];
+	struct scan sc = {0};
 	int fd = -1;
 
 	for (;;) {
@@ -41,6 +74,8 @@ static int receive(int conn, FILE *out)
 			if (cm->cmsg_type == SCM_RIGHTS)
 				memcpy(&fd, CMSG_DATA(cm), sizeof(int));
 		fwrite(buf, 1, (size_t)n, out);
+		if (complete(&sc, buf, (size_t)n))
+			break;
 	}
 	return fd;
 }
