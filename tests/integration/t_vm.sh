@@ -158,7 +158,7 @@ test_vm_linux_guest_sees_every_vcpu() {
 }
 
 # vm_ward_initramfs OUT MODULE...: ward-init as /init and the named modules (from
-# WARD_VM_MODULES, in the order given) as /lib/modules/ward/NAME.ko + order.
+# WARD_VM_MODULES, in the order given: dependencies first) as /lib/modules/ward/NAME.ko + order.
 vm_ward_initramfs() {
 	local out=$1 root=$T/wardinit mods=${WARD_VM_MODULES:-/lib/modules/ward-vm} m
 	shift
@@ -179,7 +179,7 @@ test_vm_ward_init_runs_the_workload_from_a_read_only_virtio_disk() {
 	for m in virtio virtio_ring virtio_mmio virtio_blk overlay; do
 		[ -f "$mods/$m.ko" ] || skip "no $m.ko in $mods (WARD_VM_MODULES)"
 	done
-	vm_ward_initramfs "$T/initrd" virtio virtio_ring virtio_mmio virtio_blk overlay || fail "initramfs"
+	vm_ward_initramfs "$T/initrd" virtio_ring virtio virtio_mmio virtio_blk overlay || fail "initramfs"
 	# the rootfs: busybox and a workload that reads the disk, writes through the overlay
 	local rf=$T/rootfs
 	mkdir -p "$rf/bin" "$rf/etc" "$rf/proc" "$rf/sys" "$rf/dev" "$rf/tmp"

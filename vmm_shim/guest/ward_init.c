@@ -113,7 +113,10 @@ static void load_modules(void)
 		if (fd < 0)
 			fail("module %s: %m", path);
 		if (syscall(SYS_finit_module, fd, "", 0) < 0 && errno != EEXIST)
-			fail("loading module %s: %m", name);
+			fail("loading module %s: %m%s", name,
+			     errno == ENOENT
+				     ? " (unknown symbols: is a module it needs listed after it?)"
+				     : "");
 		close(fd);
 	}
 	fclose(f);
