@@ -26,7 +26,7 @@ HELPER_BINS := $(patsubst tests/integration/helpers/%.c,$(BUILD)/tests/helpers/%
 
 .PHONY: all unit asan check demo deps integration vm-lane bench bench-vm install clean format
 
-all: $(BUILD)/ward $(BUILD)/ward-vmm $(HELPER_BINS)
+all: $(BUILD)/ward $(BUILD)/ward-vmm $(BUILD)/ward-init $(HELPER_BINS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -42,6 +42,11 @@ $(BUILD)/ward: $(BUILD)/runtime/main.o $(BUILD)/libward.a
 # The micro-VM's developer front end (the runtime reaches vmm_shim through libward.a).
 $(BUILD)/ward-vmm: $(BUILD)/vmm_shim/main_vmm.o $(BUILD)/libward.a
 	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $^ -lpthread
+
+# The micro-VM guest's PID 1: static, no libward (it runs inside the guest, not on the host).
+$(BUILD)/ward-init: vmm_shim/guest/ward_init.c vmm_shim/guest/ward_init_cmdline.h
+	@mkdir -p $(dir $@)
+	$(CC) -static -O2 -std=gnu11 -D_GNU_SOURCE $(WARN) -o $@ $<
 
 $(BUILD)/tests/unit/%: tests/unit/%.c $(BUILD)/libward.a
 	@mkdir -p $(dir $@)
