@@ -20,10 +20,13 @@ LIB_SRCS := $(filter-out runtime/main.c vmm_shim/main_vmm.c,$(foreach d,$(LIB_DI
 LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
+# Small programs the integration tests run (a seccomp listener, ...).
+HELPER_SRCS := $(wildcard tests/integration/helpers/*.c)
+HELPER_BINS := $(patsubst tests/integration/helpers/%.c,$(BUILD)/tests/helpers/%,$(HELPER_SRCS))
 
 .PHONY: all unit asan check demo deps integration vm-lane bench bench-vm install clean format
 
-all: $(BUILD)/ward $(BUILD)/ward-vmm
+all: $(BUILD)/ward $(BUILD)/ward-vmm $(BUILD)/ward-init $(HELPER_BINS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -40,9 +43,18 @@ $(BUILD)/ward: $(BUILD)/runtime/main.o $(BUILD)/libward.a
 $(BUILD)/ward-vmm: $(BUILD)/vmm_shim/main_vmm.o $(BUILD)/libward.a
 	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $^ -lpthread
 
+# The micro-VM guest's PID 1: static, no libward (it runs inside the guest, not on the host).
+$(BUILD)/ward-init: vmm_shim/guest/ward_init.c vmm_shim/guest/ward_init_cmdline.h
+	@mkdir -p $(dir $@)
+	$(CC) -static -O2 -std=gnu11 -D_GNU_SOURCE $(WARN) -o $@ $<
+
 $(BUILD)/tests/unit/%: tests/unit/%.c $(BUILD)/libward.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(BUILD)/libward.a $(PKG_LIBS) -lcmocka
+
+$(BUILD)/tests/helpers/%: tests/integration/helpers/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $<
 
 # Unit tests: each binary prints cmocka's summary; tests/run-unit.sh adds them up.
 unit: $(UNIT_BINS)

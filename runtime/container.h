@@ -42,6 +42,7 @@ struct init_ctx {
 	unsigned long unshare_flags; /* namespaces the child must unshare itself */
 	bool cgroup_wait;	     /* wait for SYNC_ACK: the parent is placing us in the cgroup */
 	pid_t host_pid;
+	struct seccomp_filter *seccomp; /* built by the parent, loaded by the init, or NULL */
 	int *idmapped_trees;    /* per mount: host-made idmapped tree or -1 (NULL: none) */	       /* the init's pid as the host sees it (for hook state) */
 };
 
@@ -53,7 +54,7 @@ enum sync_type {
 	SYNC_READY,	     /* child: waiting for start */
 	SYNC_ERROR,	     /* child: failed; text = message */
 	SYNC_ACK,
-	SYNC_SECCOMP_FD,     /* exec child: the seccomp notify fd rides along (SCM_RIGHTS) */
+	SYNC_SECCOMP,	     /* child: the seccomp listener fd (SCM_RIGHTS); parent: SYNC_ACK */
 };
 struct sync_msg {
 	uint32_t type;
@@ -62,6 +63,9 @@ struct sync_msg {
 };
 int sync_send(int fd, enum sync_type type, int value, const char *text);
 int sync_recv(int fd, struct sync_msg *m);
+/* The same with one fd attached (SCM_RIGHTS); sync_recv_fd sets *passed to it or -1. */
+int sync_send_fd(int fd, enum sync_type type, int value, int pass);
+int sync_recv_fd(int fd, struct sync_msg *m, int *passed);
 
 /* Write pid into path atomically and without a newline, as runc does. */
 int write_pid_file(const char *path, pid_t pid, struct werr **err);

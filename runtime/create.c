@@ -21,6 +21,8 @@
 #include "runtime/container.h"
 #include "runtime/hooks.h"
 #include "runtime/log.h"
+#include "runtime/spec_gen.h"
+#include "seccomp/seccomp.h"
 
 int sync_send(int fd, enum sync_type type, int value, const char *text)
 {
@@ -36,19 +38,61 @@ int sync_send(int fd, enum sync_type type, int value, const char *text)
 	return 0;
 }
 
-int sync_recv(int fd, struct sync_msg *m)
+int sync_send_fd(int fd, enum sync_type type, int value, int pass)
 {
+	struct sync_msg m = {.type = type, .value = value};
+	char control[CMSG_SPACE(sizeof(int))] = {0};
+	struct iovec iov = {.iov_base = &m, .iov_len = offsetof(struct sync_msg, text)};
+	struct msghdr msg = {.msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = control,
+			     .msg_controllen = sizeof(control)};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &pass, sizeof(int));
+	if (sendmsg(fd, &msg, MSG_NOSIGNAL) < 0)
+		return -errno;
+	return 0;
+}
+
+int sync_recv_fd(int fd, struct sync_msg *m, int *passed)
+{
+	char control[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = {.iov_base = m, .iov_len = sizeof(*m) - 1};
+	struct msghdr msg = {.msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = control,
+			     .msg_controllen = sizeof(control)};
+	struct cmsghdr *cm;
 	ssize_t n;
 
+	*passed = -1;
 	memset(m, 0, sizeof(*m));
 	do
-		n = recv(fd, m, sizeof(*m) - 1, 0);
+		n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return -errno;
 	if (n == 0)
 		return -EPIPE;
+	for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm))
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
+		    cm->cmsg_len == CMSG_LEN(sizeof(int)))
+			memcpy(passed, CMSG_DATA(cm), sizeof(int));
 	return 0;
+}
+
+int sync_recv(int fd, struct sync_msg *m)
+{
+	int passed;
+	int r = sync_recv_fd(fd, m, &passed);
+
+	if (passed >= 0)
+		close(passed); /* not expected here */
+	return r;
 }
 
 static void close_idmapped_trees(int *trees, size_t n)
@@ -205,13 +249,50 @@ struct create_run {
 	pid_t init;  /* the container's init (child, or its child after a second fork) */
 };
 
+/* runtime-spec containerProcessState: the state JSON of the creating container is spliced into
+ * an object generated with the other fields (yajl cannot embed a finished document). */
+static char *process_state_json(const struct create_run *cr)
+{
+	_cleanup_free_ char *state = state_to_json(&cr->st, ST_CREATING, false);
+	static const char *const fds[] = {"seccompFd"};
+	yajl_gen g = jg_new();
+	char *head, *end;
+
+	jg_kopen(g, NULL);
+	jg_kstr(g, "ociVersion", "1.2.0");
+	jg_kstrv(g, "fds", fds, 1);
+	jg_kint(g, "pid", cr->init);
+	if (cr->spec->linux_.seccomp.listener_metadata)
+		jg_kstr(g, "metadata", cr->spec->linux_.seccomp.listener_metadata);
+	jg_close(g);
+	head = jg_finish(g);
+	end = strrchr(head, '}');
+	*end = '\0';
+	end = xasprintf("%s,\"state\":%s}", head, state);
+	free(head);
+	return end;
+}
+
+static int send_to_listener(struct create_run *cr, int notify_fd, struct werr **err)
+{
+	_cleanup_free_ char *json = NULL;
+
+	if (notify_fd < 0)
+		return werr_set(err, EPROTO, "init sent no seccomp listener fd");
+	cr->st.pid = cr->init;
+	json = process_state_json(cr);
+	return seccomp_notify_send(cr->spec->linux_.seccomp.listener_path, notify_fd, json, err);
+}
+
 static int answer_child(struct create_run *cr, int sync_fd, struct werr **err)
 {
 	struct sync_msg m;
 	int r;
 
 	for (;;) {
-		r = sync_recv(sync_fd, &m);
+		_cleanup_close_ int passed = -1;
+
+		r = sync_recv_fd(sync_fd, &m, &passed);
 		if (r < 0) {
 			int status = 0;
 
@@ -246,6 +327,12 @@ static int answer_child(struct create_run *cr, int sync_fd, struct werr **err)
 				return r;
 			sync_send(sync_fd, SYNC_ACK, cr->init, NULL);
 			break;
+		case SYNC_SECCOMP:
+			r = send_to_listener(cr, passed, err);
+			if (r < 0)
+				return r;
+			sync_send(sync_fd, SYNC_ACK, 0, NULL);
+			break;
 		case SYNC_READY:
 			return 0;
 		case SYNC_ERROR:
@@ -266,8 +353,32 @@ static void kill_init(struct create_run *cr)
 	}
 }
 
+static void seccomp_filter_freep(struct seccomp_filter **f)
+{
+	seccomp_filter_free(*f);
+}
+
+/* Built before anything exists, so that a profile libseccomp refuses leaves nothing behind;
+ * the init inherits it with its copy of our memory. */
+static int build_seccomp(const struct spec *s, struct seccomp_filter **out, struct werr **err)
+{
+	size_t skipped = 0;
+	int r;
+
+	*out = NULL;
+	if (!s->linux_.has_seccomp)
+		return 0;
+	r = seccomp_filter_build(&s->linux_.seccomp, out, &skipped, err);
+	if (r < 0)
+		return r;
+	if (skipped)
+		log_debug("seccomp: %zu syscall name(s) unknown to libseccomp skipped", skipped);
+	return 0;
+}
+
 pid_t container_create(struct create_opts *o, struct werr **err)
 {
+	__attribute__((cleanup(seccomp_filter_freep))) struct seccomp_filter *filter = NULL;
 	_cleanup_spec_ struct spec *spec = NULL;
 	_cleanup_free_ char *bundle = NULL;
 	_cleanup_free_ char *rootfs = NULL;
@@ -307,6 +418,9 @@ pid_t container_create(struct create_opts *o, struct werr **err)
 	if (r < 0)
 		return r;
 	r = container_validate(spec, err);
+	if (r < 0)
+		return r;
+	r = build_seccomp(spec, &filter, err);
 	if (r < 0)
 		return r;
 	rootfs = resolve_rootfs(bundle, spec->root_path, err);
@@ -359,6 +473,7 @@ pid_t container_create(struct create_opts *o, struct werr **err)
 	cr.st.n_annotations = spec->n_annotations;
 
 	ctx.spec = spec;
+	ctx.seccomp = filter;
 	ctx.rootfs = rootfs;
 	ctx.bundle = bundle;
 	ctx.created = created;

@@ -132,31 +132,6 @@ static pid_t clone3_into(int cgroup_fd)
 	return (pid_t)syscall(SYS_clone3, &args, sizeof(args));
 }
 
-/* A sync message, and the fd that may ride along with it (else -1). */
-static int recv_with_fd(int sock, struct sync_msg *m, int *fd)
-{
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} ctl;
-	struct iovec iov = { .iov_base = m, .iov_len = sizeof(*m) - 1 };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
-			      .msg_controllen = sizeof(ctl.buf) };
-	ssize_t n;
-
-	*fd = -1;
-	memset(m, 0, sizeof(*m));
-	do
-		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm))
-		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
-			memcpy(fd, CMSG_DATA(cm), sizeof(int));
-	return n == 0 ? -EPIPE : 0;
-}
-
 /* runtime-spec containerProcessState for the seccomp listener. */
 static char *listener_state(const struct cstate *st, const struct spec *spec, pid_t pid)
 {
@@ -201,7 +176,7 @@ static int follow_child(struct exec_run *x, const struct cstate *st, const struc
 		struct sync_msg m;
 		int fd, r;
 
-		r = recv_with_fd(x->sync[0], &m, &fd);
+		r = sync_recv_fd(x->sync[0], &m, &fd);
 		if (r == -EPIPE)
 			return 0;
 		if (r < 0)
@@ -212,10 +187,11 @@ static int follow_child(struct exec_run *x, const struct cstate *st, const struc
 			waitpid(x->child, NULL, 0);
 			x->child = 0; /* reaped; its child is now ours (subreaper) */
 			break;
-		case SYNC_SECCOMP_FD:
+		case SYNC_SECCOMP:
 			r = forward_notify_fd(st, spec, x->proc, fd, err);
 			if (r < 0)
 				return r;
+			sync_send(x->sync[0], SYNC_ACK, 0, NULL);
 			break;
 		case SYNC_ERROR:
 			if (fd >= 0)

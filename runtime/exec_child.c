@@ -113,31 +113,9 @@ static int setup_terminal(struct exec_ctx *c, struct werr **err)
 	return console_make_controlling(slave, err);
 }
 
-static int send_notify_fd(int sock, int fd, struct werr **err)
-{
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} ctl;
-	struct sync_msg m = { .type = SYNC_SECCOMP_FD };
-	struct iovec iov = { .iov_base = &m, .iov_len = offsetof(struct sync_msg, text) };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
-			      .msg_controllen = sizeof(ctl.buf) };
-	struct cmsghdr *cm;
-
-	memset(&ctl, 0, sizeof(ctl));
-	cm = CMSG_FIRSTHDR(&msg);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	if (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0)
-		return werr_sys(err, errno, "send the seccomp notify fd to ward");
-	return 0;
-}
-
 static int load_seccomp(struct exec_ctx *c, struct werr **err)
 {
+	struct sync_msg m;
 	int notify_fd = -1;
 	int r;
 
@@ -146,11 +124,16 @@ static int load_seccomp(struct exec_ctx *c, struct werr **err)
 	r = seccomp_filter_load(c->seccomp, &notify_fd, err);
 	if (r < 0)
 		return r;
-	if (notify_fd >= 0) {
-		r = send_notify_fd(c->sync_fd, notify_fd, err);
-		close(notify_fd);
-	}
-	return r;
+	if (notify_fd < 0)
+		return 0;
+	/* The parent passes it on to listenerPath; go on once the agent has it. */
+	r = sync_send_fd(c->sync_fd, SYNC_SECCOMP, 0, notify_fd);
+	close(notify_fd);
+	if (r < 0)
+		return werr_sys(err, -r, "send the seccomp listener fd to ward");
+	if (sync_recv(c->sync_fd, &m) < 0 || m.type != SYNC_ACK)
+		return werr_set(err, EPROTO, "waiting for the seccomp listener hand-off");
+	return 0;
 }
 
 static int check_executable(const struct spec_process *p, struct werr **err)

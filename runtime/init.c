@@ -20,6 +20,7 @@
 #include "runtime/container.h"
 #include "runtime/hooks.h"
 #include "runtime/process.h"
+#include "seccomp/seccomp.h"
 
 #ifndef KEYCTL_JOIN_SESSION_KEYRING
 #define KEYCTL_JOIN_SESSION_KEYRING 1
@@ -224,6 +225,43 @@ static int make_cwd(const struct spec_process *p, struct werr **err)
 	return mkdir_p(p->cwd, 0755, err);
 }
 
+/* Load the filter; with a NOTIFY rule, hand the listener fd to the parent, which passes it on
+ * to listenerPath before it answers (so the listener holds the fd before anything it must
+ * answer happens). */
+static int load_seccomp(struct init_ctx *c, struct werr **err)
+{
+	_cleanup_close_ int notify_fd = -1;
+	struct sync_msg m;
+	int r = seccomp_filter_load(c->seccomp, &notify_fd, err);
+
+	if (r < 0 || notify_fd < 0)
+		return r;
+	r = sync_send_fd(c->sync_fd, SYNC_SECCOMP, 0, notify_fd);
+	if (r < 0)
+		return werr_sys(err, -r, "send the seccomp listener fd");
+	close(steal_fd(notify_fd));
+	if (sync_recv(c->sync_fd, &m) < 0 || m.type != SYNC_ACK)
+		return werr_set(err, EPROTO, "waiting for the seccomp listener hand-off");
+	return 0;
+}
+
+/* Where the filter goes: without no_new_privs loading needs CAP_SYS_ADMIN, so it is loaded
+ * just before the capabilities are dropped; with it, as late as possible (right before execve)
+ * so that the filter need not allow ward's own syscalls, except that a NOTIFY filter must be
+ * loaded while the parent is still there to pass the listener fd on. */
+enum seccomp_when { SECCOMP_NONE, SECCOMP_BEFORE_CAPS, SECCOMP_BEFORE_READY, SECCOMP_BEFORE_EXEC };
+
+static enum seccomp_when seccomp_when(const struct init_ctx *c)
+{
+	if (!c->seccomp)
+		return SECCOMP_NONE;
+	if (!c->spec->process.no_new_privileges)
+		return SECCOMP_BEFORE_CAPS;
+	if (seccomp_filter_wants_notify(c->seccomp))
+		return SECCOMP_BEFORE_READY;
+	return SECCOMP_BEFORE_EXEC;
+}
+
 static int prepare(struct init_ctx *c, int *fifo_path_fd, struct werr **err)
 {
 	struct spec *s = c->spec;
@@ -299,9 +337,19 @@ static int prepare(struct init_ctx *c, int *fifo_path_fd, struct werr **err)
 		return werr_sys(err, errno, "open exec.fifo");
 	close(c->state_dirfd);
 	c->state_dirfd = -1;
+	if (seccomp_when(c) == SECCOMP_BEFORE_CAPS) {
+		r = load_seccomp(c, err);
+		if (r < 0)
+			return r;
+	}
 	r = process_set_user_caps(p, err);
 	if (r < 0)
 		return r;
+	if (seccomp_when(c) == SECCOMP_BEFORE_READY) {
+		r = load_seccomp(c, err);
+		if (r < 0)
+			return r;
+	}
 	r = process_chdir(p, err);
 	if (r < 0)
 		return r;
@@ -346,6 +394,10 @@ void container_init(struct init_ctx *c)
 	if (write(fifo, "0", 1) != 1)
 		_exit(127);
 	close(fifo_path_fd);
+	if (seccomp_when(c) == SECCOMP_BEFORE_EXEC && load_seccomp(c, &err) < 0) {
+		fprintf(stderr, "ward: %s\n", err->msg);
+		_exit(127);
+	}
 	process_exec(&c->spec->process, &err);
 	fprintf(stderr, "ward: %s\n", err ? err->msg : "exec failed");
 	_exit(127);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "lib/util.h"
+#include "seccomp/seccomp.h"
 
 #define MAX_OPTS 6
 
@@ -115,6 +116,56 @@ static void gen_id_map(yajl_gen g, const char *key, unsigned host_id)
 	jg_close_array(g);
 }
 
+static void gen_seccomp_rule(yajl_gen g, const struct seccomp_profile_rule *r)
+{
+	size_t n = 0;
+
+	while (r->names[n])
+		n++;
+	jg_kopen(g, NULL);
+	jg_kstrv(g, "names", r->names, n);
+	jg_kstr(g, "action", r->action ? r->action : "SCMP_ACT_ALLOW");
+	if (r->errno_ret)
+		jg_kint(g, "errnoRet", r->errno_ret);
+	if (r->n_args) {
+		jg_kopen_array(g, "args");
+		for (size_t i = 0; i < r->n_args; i++) {
+			jg_kopen(g, NULL);
+			jg_kint(g, "index", r->args[i].index);
+			jg_ku64(g, "value", r->args[i].value);
+			if (r->args[i].value_two)
+				jg_ku64(g, "valueTwo", r->args[i].value_two);
+			jg_kstr(g, "op", r->args[i].op);
+			jg_close(g);
+		}
+		jg_close_array(g);
+	}
+	jg_close(g);
+}
+
+/* seccomp/default_profile.c has the list and the reasons. */
+static void gen_seccomp(yajl_gen g)
+{
+	unsigned kernel = seccomp_running_kernel();
+	const struct seccomp_profile_rule *rules;
+	const char *const *archs;
+	size_t n;
+
+	jg_kopen(g, "seccomp");
+	jg_kstr(g, "defaultAction", "SCMP_ACT_ERRNO");
+	jg_kint(g, "defaultErrnoRet", 1); /* EPERM */
+	archs = seccomp_default_archs(&n);
+	if (n)
+		jg_kstrv(g, "architectures", archs, n);
+	jg_kopen_array(g, "syscalls");
+	rules = seccomp_default_rules(&n);
+	for (size_t i = 0; i < n; i++)
+		if (!rules[i].min_kernel || kernel >= rules[i].min_kernel)
+			gen_seccomp_rule(g, &rules[i]);
+	jg_close_array(g);
+	jg_close(g);
+}
+
 static void gen_linux(yajl_gen g, bool rootless)
 {
 	static const char *const ns_root[] = {"pid", "network", "ipc", "uts", "mount", "cgroup"};
@@ -146,6 +197,7 @@ static void gen_linux(yajl_gen g, bool rootless)
 	jg_close_array(g);
 	jg_kstrv(g, "maskedPaths", masked_paths, ARRAY_SIZE(masked_paths));
 	jg_kstrv(g, "readonlyPaths", readonly_paths, ARRAY_SIZE(readonly_paths));
+	gen_seccomp(g);
 	jg_close(g);
 }
 

@@ -68,9 +68,11 @@ int container_validate(const struct spec *s, struct werr **err)
 
 	if (r < 0)
 		return r;
-	/* Honest about what this version does not enforce yet (issues: cgroups, seccomp). */
-	if (s->linux_.has_seccomp)
-		log_warn("config.json: linux.seccomp is not enforced by this version of ward");
+	if (s->linux_.has_seccomp && s->linux_.seccomp.listener_metadata &&
+	    !s->linux_.seccomp.listener_path)
+		log_warn("config.json: linux.seccomp.listenerMetadata is ignored without "
+			 "listenerPath");
+	/* Honest about what this version does not enforce yet. */
 	if (s->linux_.has_resources)
 		log_debug("config.json: linux.resources are not applied by this version of ward");
 	return 0;

@@ -62,11 +62,37 @@ bool seccomp_filter_wants_notify(const struct seccomp_filter *f);
  * the listener fd (or -1). The caller must already have no_new_privs or CAP_SYS_ADMIN. */
 int seccomp_filter_load(struct seccomp_filter *f, int *notify_fd, struct werr **err);
 void seccomp_filter_free(struct seccomp_filter *f);
+/* Write the filter to fd: libseccomp's pseudo-code text (bpf false) or the raw BPF program. */
+int seccomp_filter_export(const struct seccomp_filter *f, int fd, bool bpf, struct werr **err);
 
 /* runtime-spec "seccomp listener": connect to listener_path (a unix stream socket) and send the
  * containerProcessState JSON (state_json, built by the caller with "fds": ["seccompFd"]) with
  * notify_fd attached as SCM_RIGHTS. */
 int seccomp_notify_send(const char *listener_path, int notify_fd, const char *state_json,
 			struct werr **err);
+
+/* ---- the default profile of `ward spec` (default_profile.c) ------------------------------ */
+
+struct seccomp_profile_arg {
+	uint32_t index;
+	uint64_t value, value_two;
+	const char *op;
+};
+
+struct seccomp_profile_rule {
+	const char *const *names; /* NULL-terminated */
+	const char *action;	  /* NULL: SCMP_ACT_ALLOW */
+	uint32_t errno_ret;	  /* 0: none */
+	struct seccomp_profile_arg args[5];
+	size_t n_args;		  /* several on one index: any of them matches */
+	unsigned min_kernel;	  /* KERNEL_VERSION-style 0xMMmmpp; 0: any */
+};
+
+/* The profile's rules (with the default action SCMP_ACT_ERRNO, EPERM) and the architectures
+ * of this build's host. */
+const struct seccomp_profile_rule *seccomp_default_rules(size_t *n);
+const char *const *seccomp_default_archs(size_t *n);
+/* The running kernel as 0xMMmmpp (0 when uname cannot tell). */
+unsigned seccomp_running_kernel(void);
 
 #endif

@@ -17,11 +17,13 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: ward-vmm --kernel FILE [--initrd FILE] [--cmdline STRING] [--mem MiB] "
-		"[--cpus N]\n"
+		"[--cpus N] [--disk FILE[,ro]]...\n"
 		"Boots a Linux bzImage or ELF vmlinux in a KVM micro-VM with its serial console\n"
 		"on stdin/stdout; exits with the status the guest writes to port 0x%x.\n"
+		"Each --disk is a virtio-blk disk (vda, vdb, ...; at most %d), read-only with "
+		",ro.\n"
 		"Default command line: %s\n",
-		VMM_STATUS_PORT, VMM_DEFAULT_CMDLINE);
+		VMM_STATUS_PORT, VMM_MAX_DISKS, VMM_DEFAULT_CMDLINE);
 }
 
 static int parse_uint(const char *opt, const char *s, unsigned *out)
@@ -36,22 +38,45 @@ static int parse_uint(const char *opt, const char *s, unsigned *out)
 	return 0;
 }
 
+/* FILE or FILE,ro */
+static int parse_disk(char *arg, struct vmm_config *cfg)
+{
+	char *comma = strrchr(arg, ',');
+	struct vmm_disk *d;
+
+	if (cfg->n_disks >= VMM_MAX_DISKS) {
+		fprintf(stderr, "ward-vmm: at most %d disks\n", VMM_MAX_DISKS);
+		return -1;
+	}
+	d = &cfg->disks[cfg->n_disks++];
+	d->ro = false;
+	if (comma && strcmp(comma, ",ro") == 0) {
+		*comma = '\0';
+		d->ro = true;
+	} else if (comma && strcmp(comma, ",rw") == 0) {
+		*comma = '\0';
+	}
+	if (!*arg) {
+		fprintf(stderr, "ward-vmm: --disk needs a file\n");
+		return -1;
+	}
+	d->path = arg;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"kernel", required_argument, NULL, 'k'},
-		{"initrd", required_argument, NULL, 'i'},
-		{"cmdline", required_argument, NULL, 'c'},
-		{"mem", required_argument, NULL, 'm'},
-		{"cpus", required_argument, NULL, 'n'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
+		{"kernel", required_argument, NULL, 'k'},  {"initrd", required_argument, NULL, 'i'},
+		{"cmdline", required_argument, NULL, 'c'}, {"mem", required_argument, NULL, 'm'},
+		{"cpus", required_argument, NULL, 'n'},	   {"disk", required_argument, NULL, 'd'},
+		{"help", no_argument, NULL, 'h'},	   {0},
 	};
 	struct vmm_config cfg = {.console_in = STDIN_FILENO, .console_out = STDOUT_FILENO};
 	_cleanup_werr_ struct werr *err = NULL;
 	int c, status = 0;
 
-	while ((c = getopt_long(argc, argv, "k:i:c:m:n:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "k:i:c:m:n:d:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'k':
 			cfg.kernel = optarg;
@@ -73,6 +98,10 @@ int main(int argc, char **argv)
 				fprintf(stderr, "ward-vmm: --cpus must be at least 1\n");
 				return EXIT_VMM_ERROR;
 			}
+			break;
+		case 'd':
+			if (parse_disk(optarg, &cfg) < 0)
+				return EXIT_VMM_ERROR;
 			break;
 		case 'h':
 			usage(stdout);

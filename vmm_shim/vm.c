@@ -22,6 +22,7 @@
 #include "vmm_shim/cpu.h"
 #include "vmm_shim/dev.h"
 #include "vmm_shim/dev_uart.h"
+#include "vmm_shim/dev_virtio_blk.h"
 #include "vmm_shim/guest_mem.h"
 #include "vmm_shim/mptable.h"
 
@@ -50,6 +51,10 @@ struct vm {
 	struct status_port status;
 	struct cmos cmos;
 	struct acpi_pm acpi_pm;
+	struct bus mmio;
+	struct virtio_blk *disks[VMM_MAX_DISKS];
+	int disk_fds[VMM_MAX_DISKS];
+	unsigned n_disks;
 	unsigned n_vcpus;
 	struct vcpu *vcpus;
 	struct kvm_cpuid2 *cpuid;
@@ -159,11 +164,18 @@ static void handle_io(struct vm *vm, struct kvm_run *run)
 	}
 }
 
-/* No MMIO devices yet (the LAPIC and IOAPIC are in the kernel): reads float high. */
-static void handle_mmio(struct kvm_run *run)
+/* MMIO outside guest RAM and the in-kernel LAPIC/IOAPIC: the virtio-mmio devices; anything
+ * else reads as all-ones. */
+static void handle_mmio(struct vm *vm, struct kvm_run *run)
 {
-	if (!run->mmio.is_write)
-		memset(run->mmio.data, 0xff, sizeof(run->mmio.data));
+	unsigned len = run->mmio.len;
+
+	if (len == 0 || len > sizeof(run->mmio.data))
+		return;
+	if (run->mmio.is_write)
+		bus_write(&vm->mmio, run->mmio.phys_addr, run->mmio.data, len);
+	else
+		bus_read(&vm->mmio, run->mmio.phys_addr, run->mmio.data, len);
 }
 
 /* Handle one exit: 0 to run on, 1 when the VM stops, < 0 with *err. */
@@ -177,7 +189,7 @@ static int handle_exit(struct vcpu *c, struct werr **err)
 		handle_io(vm, run);
 		return 0;
 	case KVM_EXIT_MMIO:
-		handle_mmio(run);
+		handle_mmio(vm, run);
 		return 0;
 	case KVM_EXIT_INTR:
 		return 0;
@@ -353,6 +365,9 @@ static int read_initrd(struct vm *vm, const char *path, int fd, uint64_t addr, u
 	return 0;
 }
 
+/* The virtio-mmio devices' ISA IRQs: free on this machine (COM1 4, i8042 1/12, SCI 9). */
+static const unsigned virtio_irqs[VMM_MAX_DISKS] = {5, 6, 7, 10};
+
 static int load_guest(struct vm *vm, const struct vmm_config *cfg, struct boot_info *bi,
 		      struct werr **err)
 {
@@ -385,8 +400,17 @@ static int load_guest(struct vm *vm, const struct vmm_config *cfg, struct boot_i
 			return r;
 	}
 	r = mptable_write(&vm->gm, BOOT_EBDA_START, vm->n_vcpus, err);
-	if (r == 0)
-		r = acpi_write(&vm->gm, vm->n_vcpus, err);
+	if (r == 0) {
+		struct acpi_virtio virtio[VMM_MAX_DISKS];
+
+		for (unsigned i = 0; i < vm->n_disks; i++)
+			virtio[i] = (struct acpi_virtio){
+				.base = (uint32_t)(VIRTIO_MMIO_BASE + i * VIRTIO_MMIO_SIZE),
+				.size = VIRTIO_MMIO_SIZE,
+				.irq = virtio_irqs[i],
+			};
+		r = acpi_write(&vm->gm, vm->n_vcpus, virtio, vm->n_disks, err);
+	}
 	if (r == 0)
 		((struct boot_params *)gm_ptr(&vm->gm, bi->boot_params, sizeof(struct boot_params)))
 			->acpi_rsdp_addr = ACPI_RSDP_ADDR;
@@ -467,6 +491,34 @@ static int add_devices(struct vm *vm, const struct vmm_config *cfg, struct werr 
 	return 0;
 }
 
+/* The disks, once guest memory exists (the devices reach it through gm_ptr). */
+static int add_disks(struct vm *vm, const struct vmm_config *cfg, struct werr **err)
+{
+	for (unsigned i = 0; i < cfg->n_disks; i++) {
+		const struct vmm_disk *d = &cfg->disks[i];
+		char id[VIRTIO_BLK_ID_BYTES + 1];
+		int r;
+
+		vm->disk_fds[i] = open(d->path, (d->ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+		if (vm->disk_fds[i] < 0)
+			return werr_sys(err, errno, "disk %s", d->path);
+		vm->disks[i] = xcalloc(1, sizeof(*vm->disks[i]));
+		snprintf(id, sizeof(id), "ward-disk-%u", i);
+		r = virtio_blk_init(vm->disks[i], vm->disk_fds[i], d->ro, id, &vm->gm, &vm->hooks,
+				    virtio_irqs[i], err);
+		if (r < 0) {
+			free(steal_ptr(vm->disks[i]));
+			return werr_wrap(err, "%s", d->path);
+		}
+		vm->n_disks = i + 1;
+		r = bus_add(&vm->mmio, VIRTIO_MMIO_BASE + i * VIRTIO_MMIO_SIZE, VIRTIO_MMIO_SIZE,
+			    &virtio_mmio_ops, &vm->disks[i]->t);
+		if (r < 0)
+			return werr_set(err, -r, "registering virtio-mmio device %u", i);
+	}
+	return 0;
+}
+
 static int start_threads(struct vm *vm, struct werr **err)
 {
 	sigset_t all, old;
@@ -525,6 +577,13 @@ static void vm_destroy(struct vm *vm)
 	}
 	free(vm->vcpus);
 	free(vm->cpuid);
+	for (unsigned i = 0; i < vm->n_disks; i++) {
+		virtio_blk_destroy(vm->disks[i]);
+		free(vm->disks[i]);
+	}
+	for (unsigned i = 0; i < VMM_MAX_DISKS; i++)
+		if (vm->disk_fds[i] >= 0)
+			close(vm->disk_fds[i]);
 	if (vm->vm_fd >= 0)
 		close(vm->vm_fd);
 	if (vm->kvm_fd >= 0)
@@ -552,6 +611,8 @@ static int check_config(const struct vmm_config *cfg, struct werr **err)
 				VMM_MAX_VCPUS);
 	if (cfg->console_out < 0)
 		return werr_set(err, EINVAL, "no console output fd");
+	if (cfg->n_disks > VMM_MAX_DISKS)
+		return werr_set(err, EINVAL, "%u disks, at most %u", cfg->n_disks, VMM_MAX_DISKS);
 	return 0;
 }
 
@@ -567,6 +628,8 @@ int vmm_run_result(const struct vmm_config *cfg, struct vmm_result *res, struct 
 		return r;
 	vm.n_vcpus = cfg->n_vcpus ? cfg->n_vcpus : 1;
 	vm.console_in = cfg->console_in;
+	for (unsigned i = 0; i < VMM_MAX_DISKS; i++)
+		vm.disk_fds[i] = -1;
 	pthread_mutex_init(&vm.lock, NULL);
 	pthread_cond_init(&vm.stop_cond, NULL);
 	r = add_devices(&vm, cfg, err);
@@ -574,6 +637,8 @@ int vmm_run_result(const struct vmm_config *cfg, struct vmm_result *res, struct 
 		r = kvm_open(&vm, err);
 	if (r == 0)
 		r = map_memory(&vm, (uint64_t)(cfg->mem_mib ? cfg->mem_mib : 256) << 20, err);
+	if (r == 0)
+		r = add_disks(&vm, cfg, err);
 	if (r == 0)
 		r = load_guest(&vm, cfg, &bi, err);
 	if (r == 0)

@@ -21,6 +21,14 @@
  * path), no PCI probing (there is no PCI bus), reboot at once on panic. */
 #define VMM_DEFAULT_CMDLINE "console=ttyS0 reboot=k panic=-1 pci=off i8042.noaux i8042.nopnp"
 
+#define VMM_MAX_DISKS 4
+
+/* A virtio-blk disk: /dev/vda, vdb, ... in the order given. */
+struct vmm_disk {
+	const char *path;
+	bool ro;
+};
+
 struct vmm_config {
 	const char *kernel;  /* bzImage or ELF vmlinux (required) */
 	const char *initrd;  /* optional */
@@ -29,6 +37,8 @@ struct vmm_config {
 	unsigned n_vcpus;    /* 1..VMM_MAX_VCPUS; 0: 1 */
 	int console_in;	     /* guest serial input read from here; -1: none */
 	int console_out;     /* guest serial output written here (required) */
+	struct vmm_disk disks[VMM_MAX_DISKS];
+	unsigned n_disks;
 };
 
 enum vmm_stop_reason {

@@ -1,9 +1,11 @@
 # Micro-VM (vmm_shim) through build/ward-vmm: the KVM plumbing with a tiny 64-bit guest (runs
 # on any working /dev/kvm, PVM included), then a real Linux boot (needs VMX/SVM: the VM lane).
 # Env: WARD_VMM (default: ward-vmm next to $WARD), WARD_VM_KERNEL (the guest kernel; default:
-# the VM lane's cached Debian cloud kernel).
+# the VM lane's cached Debian cloud kernel), WARD_VM_MODULES (a directory of that kernel's
+# decompressed .ko files; default: the VM lane guest's /lib/modules/ward-vm).
 
 : "${WARD_VMM:=$(dirname "$WARD")/ward-vmm}"
+: "${WARD_INIT:=$(dirname "$WARD")/ward-init}"
 VM_STATUS_PORT=4080 # 0xff0, VMM_STATUS_PORT in vmm_shim/vmm.h
 
 vm_need_kvm() {
@@ -153,4 +155,50 @@ test_vm_linux_guest_sees_every_vcpu() {
 		--cmdline "console=ttyS0 reboot=k panic=-1 pci=off quiet" </dev/null 2>&1) || rc=$?
 	assert_eq 0 "$rc" "ward-vmm exit status (output: $OUT)"
 	assert_contains "$OUT" "GUEST-CPUS 2"
+}
+
+# vm_ward_initramfs OUT MODULE...: ward-init as /init and the named modules (from
+# WARD_VM_MODULES, in the order given: dependencies first) as /lib/modules/ward/NAME.ko + order.
+vm_ward_initramfs() {
+	local out=$1 root=$T/wardinit mods=${WARD_VM_MODULES:-/lib/modules/ward-vm} m
+	shift
+	mkdir -p "$root/lib/modules/ward"
+	cp "$WARD_INIT" "$root/init"
+	for m in "$@"; do
+		cp "$mods/$m.ko" "$root/lib/modules/ward/" || return 1
+		echo "$m" >>"$root/lib/modules/ward/order"
+	done
+	(cd "$root" && find . | cpio -o -H newc -R 0:0 --quiet) >"$out"
+}
+
+test_vm_ward_init_runs_the_workload_from_a_read_only_virtio_disk() {
+	vm_need_real_kvm
+	local mods=${WARD_VM_MODULES:-/lib/modules/ward-vm} m
+	[ -x "$WARD_INIT" ] || skip "ward-init not found at $WARD_INIT"
+	command -v mkfs.ext4 >/dev/null || skip "mkfs.ext4 needed for the rootfs image"
+	for m in virtio virtio_ring virtio_mmio virtio_blk overlay; do
+		[ -f "$mods/$m.ko" ] || skip "no $m.ko in $mods (WARD_VM_MODULES)"
+	done
+	vm_ward_initramfs "$T/initrd" virtio_ring virtio virtio_mmio virtio_blk overlay || fail "initramfs"
+	# the rootfs: busybox and a workload that reads the disk, writes through the overlay
+	local rf=$T/rootfs
+	mkdir -p "$rf/bin" "$rf/etc" "$rf/proc" "$rf/sys" "$rf/dev" "$rf/tmp"
+	cp "$VM_BUSYBOX" "$rf/bin/busybox"
+	for m in sh cat echo hostname; do ln -s busybox "$rf/bin/$m"; done
+	echo "hello from the disk" >"$rf/etc/msg"
+	printf '#!/bin/sh\necho "WORKLOAD $(hostname) $1: $(cat /etc/msg) in $(pwd) as $FOO"\necho new >/etc/msg && echo "WROTE $(cat /etc/msg)"\nexit 7\n' >"$rf/bin/workload"
+	chmod 0755 "$rf/bin/workload"
+	truncate -s 16M "$T/root.img"
+	mkfs.ext4 -q -F -d "$rf" "$T/root.img" || fail "mkfs.ext4 -d"
+	local before rc=0
+	before=$(sha256sum <"$T/root.img")
+	OUT=$(timeout 150 "$WARD_VMM" --kernel "$VM_KERNEL" --initrd "$T/initrd" --mem 256 \
+		--disk "$T/root.img,ro" --cmdline "console=ttyS0 reboot=k panic=-1 pci=off quiet \
+ward.args=/bin/workload,first%20arg ward.env=PATH=/bin,FOO=bar ward.cwd=/tmp ward.hostname=wardguest" \
+		</dev/null 2>&1) || rc=$?
+	OUT=$(printf '%s\n' "$OUT" | tr -d '\r')
+	assert_eq 7 "$rc" "ward-vmm exit status (output: $OUT)"
+	assert_contains "$OUT" "WORKLOAD wardguest first arg: hello from the disk in /tmp as bar"
+	assert_contains "$OUT" "WROTE new"
+	assert_eq "$before" "$(sha256sum <"$T/root.img")" "the read-only image is unchanged"
 }

@@ -26,12 +26,13 @@ KEEP=${KEEP:-0}
 SYS_PATH=/usr/sbin:/usr/bin:/sbin:/bin
 # Kernel modules the guest loads (their dependencies are added): virtio-blk for /tmp's disk,
 # kvm-amd for the micro-VM tests, overlay, loop, veth/bridge/tun/dummy for container networking.
-MODULES="virtio_pci virtio_blk irqbypass kvm kvm_amd overlay loop veth bridge dummy tun"
+# virtio_mmio: for the micro-VM's own guests (t_vm.sh puts it into their initramfs).
+MODULES="virtio_pci virtio_blk virtio_mmio irqbypass kvm kvm_amd overlay loop veth bridge dummy tun"
 # What the integration tests and scripts/mkbundle.sh run, besides coreutils (copied whole) and
 # busybox (for everything else). A missing optional tool is left to busybox.
 TOOLS="bash dash jq perl python3 find xargs awk mawk sed grep diff cmp getopt mount umount
 unshare nsenter mountpoint findmnt setsid flock pgrep pkill ps kill sysctl ip hostname gzip tar"
-TOOLS_OPTIONAL="capsh setpriv lsns"
+TOOLS_OPTIONAL="capsh setpriv lsns mkfs.ext4"
 # Python modules the tests' helpers may import (console receiver: os, socket, sys, time).
 PY_MODULES="os socket sys time json subprocess signal struct array select fcntl termios errno
 tempfile shutil re pty encodings.ascii encodings.latin_1"
@@ -330,6 +331,7 @@ build_tree() {
 	if [ -x "$WARD_TREE/build/ward-vmm" ]; then
 		cp -L "$WARD_TREE/build/ward-vmm" "$root/ward/build/ward-vmm"
 		put_libs "$root" "$root/ward/build/ward-vmm"
+		[ ! -x "$WARD_TREE/build/ward-init" ] || cp -L "$WARD_TREE/build/ward-init" "$root/ward/build/"
 		mkdir -p "$root/ward/vm"
 		cp "$KERNEL_DIR/vmlinuz" "$root/ward/vm/vmlinuz"
 	fi

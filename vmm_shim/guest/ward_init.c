@@ -1,0 +1,254 @@
+/* ward-init: PID 1 of ward's micro-VM guest, a static program in the guest's initramfs (/init).
+ *
+ * It mounts /dev, /proc; loads the kernel modules the initramfs carries (/lib/modules/ward/ORDER
+ * lists NAME.ko files in load order, see below); reads its job from the kernel command line
+ * (ward_init_cmdline.h); mounts the rootfs read-only from the virtio-blk disk with a tmpfs
+ * overlay on top for writes; moves into it (mount --move + chroot: pivot_root does not work on
+ * an initramfs root); mounts /proc, /sys, /dev, /tmp there; sets the hostname; runs the workload
+ * as its child with the console as stdio; forwards SIGTERM/SIGINT/SIGHUP/SIGQUIT/SIGUSR1/SIGUSR2
+ * to it; reaps every orphan; and reports the workload's exit status (128 + signal when killed)
+ * through the VMM's status port 0xff0. If the port does nothing, it reboots (reboot=k: the
+ * VMM's i8042 reset). When it cannot set up the job it prints why and reports 125.
+ *
+ * Module order file: /lib/modules/ward/order, one module name per line (without .ko), each
+ * loaded from /lib/modules/ward/NAME.ko with finit_module; "already loaded" is fine. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <grp.h>
+#include <sys/io.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ward_init_cmdline.h"
+
+#define STATUS_PORT 0x0ff0 /* VMM_STATUS_PORT in vmm_shim/vmm.h */
+#define EXIT_SETUP 125
+#define MODULE_DIR "/lib/modules/ward"
+#define ROOT_WAIT_MS 10000
+
+static volatile sig_atomic_t workload_pid;
+
+static void say(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("ward-init: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+static void report(int status)
+{
+	sync();
+	if (iopl(3) == 0)
+		outb((unsigned char)status, STATUS_PORT);
+	else
+		say("iopl: %m; rebooting without reporting status %d", status);
+	reboot(RB_AUTOBOOT);
+	for (;;)
+		pause();
+}
+
+static void fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("ward-init: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	report(EXIT_SETUP);
+}
+
+static void mount_or_fail(const char *src, const char *dst, const char *type, unsigned long flags,
+			  const char *data)
+{
+	mkdir(dst, 0755);
+	if (mount(src, dst, type, flags, data) < 0)
+		fail("mount %s on %s (%s): %m", src, dst, type);
+}
+
+static void console_stdio(void)
+{
+	int fd;
+
+	if (fcntl(0, F_GETFD) >= 0 && fcntl(1, F_GETFD) >= 0 && fcntl(2, F_GETFD) >= 0)
+		return;
+	fd = open("/dev/console", O_RDWR | O_NOCTTY);
+	if (fd < 0)
+		return; /* nowhere to say anything; the status port still works */
+	for (int i = 0; i < 3; i++)
+		if (fcntl(i, F_GETFD) < 0)
+			dup2(fd, i);
+	if (fd > 2)
+		close(fd);
+}
+
+static void load_modules(void)
+{
+	FILE *f = fopen(MODULE_DIR "/order", "re");
+	char name[128], path[256];
+
+	if (!f)
+		return;
+	while (fgets(name, sizeof(name), f)) {
+		int fd;
+
+		name[strcspn(name, "\r\n")] = '\0';
+		if (!name[0])
+			continue;
+		snprintf(path, sizeof(path), MODULE_DIR "/%s.ko", name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			fail("module %s: %m", path);
+		if (syscall(SYS_finit_module, fd, "", 0) < 0 && errno != EEXIST)
+			fail("loading module %s: %m%s", name,
+			     errno == ENOENT
+				     ? " (unknown symbols: is a module it needs listed after it?)"
+				     : "");
+		close(fd);
+	}
+	fclose(f);
+}
+
+static char *read_cmdline(void)
+{
+	static char buf[8192];
+	int fd = open("/proc/cmdline", O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		fail("open /proc/cmdline: %m");
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0)
+		fail("read /proc/cmdline: %m");
+	buf[n] = '\0';
+	return buf;
+}
+
+static void wait_for(const char *dev)
+{
+	struct timespec ts = {0, 10 * 1000 * 1000};
+	struct stat st;
+
+	for (int ms = 0; stat(dev, &st) < 0; ms += 10) {
+		if (ms >= ROOT_WAIT_MS)
+			fail("no root device %s after %d s", dev, ROOT_WAIT_MS / 1000);
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* The rootfs at /newroot: the disk read-only, under a tmpfs overlay unless told otherwise. */
+static void mount_root(const struct winit_job *job)
+{
+	wait_for(job->root);
+	if (!job->overlay) {
+		mount_or_fail(job->root, "/newroot", job->rootfstype, MS_RDONLY, NULL);
+		return;
+	}
+	mount_or_fail(job->root, "/lower", job->rootfstype, MS_RDONLY, NULL);
+	mount_or_fail("rw", "/rw", "tmpfs", 0, "mode=0755");
+	mkdir("/rw/upper", 0755);
+	mkdir("/rw/work", 0755);
+	mount_or_fail("overlay", "/newroot", "overlay", 0,
+		      "lowerdir=/lower,upperdir=/rw/upper,workdir=/rw/work");
+}
+
+/* Become the rootfs: move it over /, chroot there; then the kernel filesystems inside it. */
+static void enter_root(void)
+{
+	if (chdir("/newroot") < 0 || mount(".", "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0 ||
+	    chdir("/") < 0)
+		fail("switching to the rootfs: %m");
+	mount_or_fail("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+	mount_or_fail("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+	mount_or_fail("dev", "/dev", "devtmpfs", MS_NOSUID, "mode=0755");
+	mount_or_fail("tmp", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
+}
+
+static void forward(int sig)
+{
+	if (workload_pid > 0)
+		kill(workload_pid, sig);
+}
+
+static void run_child(const struct winit_job *job, const sigset_t *old)
+{
+	setsid();
+	if (setgid(job->gid) < 0 || setgroups(0, NULL) < 0 || setuid(job->uid) < 0) {
+		say("credentials %u:%u: %m", job->uid, job->gid);
+		_exit(EXIT_SETUP);
+	}
+	if (chdir(job->cwd) < 0) {
+		say("chdir %s: %m", job->cwd);
+		_exit(EXIT_SETUP);
+	}
+	sigprocmask(SIG_SETMASK, old, NULL);
+	execvpe(job->args[0], job->args, job->env);
+	say("exec %s: %m", job->args[0]);
+	_exit(errno == ENOENT ? 127 : 126);
+}
+
+int main(void)
+{
+	static const int fwd[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+	struct sigaction sa = {.sa_handler = forward};
+	struct winit_job job;
+	const char *bad;
+	sigset_t all, old;
+	pid_t pid;
+	int wstatus;
+
+	if (getpid() != 1) {
+		fprintf(stderr, "ward-init: not PID 1; this is the micro-VM guest's init\n");
+		return EXIT_SETUP;
+	}
+	mkdir("/dev", 0755);
+	mount("dev", "/dev", "devtmpfs", MS_NOSUID, "mode=0755");
+	console_stdio();
+	mount_or_fail("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+	if (winit_parse_cmdline(read_cmdline(), &job, &bad) < 0)
+		fail("bad or missing %s on the kernel command line",
+		     bad ? bad : "ward.* parameter");
+	load_modules();
+	mount_root(&job);
+	umount2("/proc", MNT_DETACH);
+	enter_root();
+	console_stdio();
+	if (job.hostname && sethostname(job.hostname, strlen(job.hostname)) < 0)
+		fail("sethostname %s: %m", job.hostname);
+
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(fwd) / sizeof(fwd[0]); i++)
+		sigaction(fwd[i], &sa, NULL);
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
+	pid = fork();
+	if (pid < 0)
+		fail("fork: %m");
+	if (pid == 0)
+		run_child(&job, &old);
+	workload_pid = pid;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	for (;;) {
+		pid_t r = wait(&wstatus);
+
+		if (r == pid)
+			break;
+		if (r < 0 && errno != EINTR)
+			fail("wait: %m");
+	}
+	report(winit_exit_status(wstatus));
+}
