@@ -28,12 +28,12 @@
 struct exec_run {
 	int ns_fds[NS_COUNT];
 	int sync[2];
-	int console[2];	   /* [0] ours (receives the master), [1] the child's */
+	int console[2]; /* [0] ours (receives the master), [1] the child's */
 	int pidfd_sock;
 	struct cgroup *cg;
 	struct seccomp_filter *seccomp;
-	pid_t child;	   /* the clone; exits after forking into the pid namespace */
-	pid_t proc;	   /* the process that executes (child, or its child) */
+	pid_t child; /* the clone; exits after forking into the pid namespace */
+	pid_t proc;  /* the process that executes (child, or its child) */
 };
 
 static void exec_run_close(struct exec_run *x)
@@ -70,8 +70,9 @@ static int check_status(const struct exec_opts *o, const struct cstate *st, stru
 	if (st->status == ST_STOPPED)
 		return werr_set(err, EINVAL, "cannot exec in a stopped container");
 	if (st->status == ST_PAUSED && !o->ignore_paused)
-		return werr_set(err, EINVAL,
-				"cannot exec in a paused container (use --ignore-paused to override)");
+		return werr_set(
+			err, EINVAL,
+			"cannot exec in a paused container (use --ignore-paused to override)");
 	return 0;
 }
 
@@ -116,14 +117,15 @@ static int check_terminal_flags(const struct exec_opts *o, const struct spec_pro
 				"cannot allocate tty if ward will detach without setting console "
 				"socket (--console-socket)");
 	if ((!o->detach || !p->terminal) && o->console_socket)
-		return werr_set(err, EINVAL,
-				"cannot use console socket if ward will not detach or allocate tty");
+		return werr_set(
+			err, EINVAL,
+			"cannot use console socket if ward will not detach or allocate tty");
 	return 0;
 }
 
 static pid_t clone3_into(int cgroup_fd)
 {
-	struct clone_args args = { .exit_signal = SIGCHLD };
+	struct clone_args args = {.exit_signal = SIGCHLD};
 
 	if (cgroup_fd >= 0) {
 		args.flags |= CLONE_INTO_CGROUP;
@@ -135,7 +137,7 @@ static pid_t clone3_into(int cgroup_fd)
 /* runtime-spec containerProcessState for the seccomp listener. */
 static char *listener_state(const struct cstate *st, const struct spec *spec, pid_t pid)
 {
-	static const char *const fds[] = { "seccompFd" };
+	static const char *const fds[] = {"seccompFd"};
 	_cleanup_free_ char *state = state_to_json(st, st->status, false);
 	_cleanup_free_ char *head = NULL;
 	yajl_gen g = jg_new();
@@ -145,8 +147,9 @@ static char *listener_state(const struct cstate *st, const struct spec *spec, pi
 	jg_kstr(g, "ociVersion", "1.2.0");
 	jg_kstrv(g, "fds", fds, 1);
 	jg_kint(g, "pid", pid);
-	jg_kstr(g, "metadata", spec->linux_.seccomp.listener_metadata
-				       ? spec->linux_.seccomp.listener_metadata : "");
+	jg_kstr(g, "metadata",
+		spec->linux_.seccomp.listener_metadata ? spec->linux_.seccomp.listener_metadata
+						       : "");
 	jg_close(g);
 	head = jg_finish(g);
 	end = strrchr(head, '}');
@@ -155,8 +158,8 @@ static char *listener_state(const struct cstate *st, const struct spec *spec, pi
 	return xasprintf("%s,\"state\":%s}", head, state);
 }
 
-static int forward_notify_fd(const struct cstate *st, const struct spec *spec, pid_t pid,
-			     int fd, struct werr **err)
+static int forward_notify_fd(const struct cstate *st, const struct spec *spec, pid_t pid, int fd,
+			     struct werr **err)
 {
 	_cleanup_free_ char *json = listener_state(st, spec, pid);
 	_cleanup_close_ int nfd = fd;
@@ -357,7 +360,7 @@ static int run_exec(const struct exec_opts *o, struct exec_run *x, const struct 
 int container_exec(const struct exec_opts *o, struct werr **err)
 {
 	_cleanup_spec_ struct spec *spec = NULL;
-	struct exec_run x = { .sync = { -1, -1 }, .console = { -1, -1 }, .pidfd_sock = -1 };
+	struct exec_run x = {.sync = {-1, -1}, .console = {-1, -1}, .pidfd_sock = -1};
 	struct cstate st;
 	int r;
 

@@ -18,9 +18,9 @@ struct exec_opts {
 	char **args;		  /* trailing COMMAND ARGS..., NULL-terminated (borrowed) */
 	bool tty, detach, ignore_paused, no_new_privs;
 	const char *console_socket, *pid_file, *pidfd_socket, *cwd, *user;
-	char **env;		  /* -e K=V, NULL-terminated */
-	char **caps;		  /* --cap, NULL-terminated */
-	uint32_t *gids;		  /* --additional-gids */
+	char **env;	/* -e K=V, NULL-terminated */
+	char **caps;	/* --cap, NULL-terminated */
+	uint32_t *gids; /* --additional-gids */
 	size_t n_gids;
 	int preserve_fds;
 };
@@ -28,10 +28,10 @@ struct exec_opts {
 /* What the parent hands the joining process (a clone of the parent). */
 struct exec_ctx {
 	const struct spec_process *proc;
-	int ns_fds[NS_COUNT];	   /* the init's namespaces that differ from ours, or -1 */
-	int sync_fd;		   /* child's end of the sync socketpair */
-	int console_sock;	   /* where the pty master goes, or -1 */
-	bool cgroup_wait;	   /* wait for SYNC_ACK: the parent is placing us in the cgroup */
+	int ns_fds[NS_COUNT]; /* the init's namespaces that differ from ours, or -1 */
+	int sync_fd;	      /* child's end of the sync socketpair */
+	int console_sock;     /* where the pty master goes, or -1 */
+	bool cgroup_wait;     /* wait for SYNC_ACK: the parent is placing us in the cgroup */
 	struct seccomp_filter *seccomp; /* NULL when the container has no filter */
 	int preserve_fds;
 };

@@ -73,7 +73,8 @@ static void fork_into_pid_ns(struct exec_ctx *c)
 	}
 	child = fork();
 	if (child < 0) {
-		sync_send(c->sync_fd, SYNC_ERROR, 0, "fork into the container's pid namespace failed");
+		sync_send(c->sync_fd, SYNC_ERROR, 0,
+			  "fork into the container's pid namespace failed");
 		_exit(1);
 	}
 	if (child > 0) {

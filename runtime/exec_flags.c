@@ -65,9 +65,11 @@ static int apply_user(const char *s, struct spec_user *u, struct werr **err)
 	if (colon)
 		*colon++ = '\0';
 	if (parse_u32(copy, &u->uid) < 0)
-		return werr_set(err, EINVAL, "--user %s: parsing %s as int for uid failed", s, copy);
+		return werr_set(err, EINVAL, "--user %s: parsing %s as int for uid failed", s,
+				copy);
 	if (colon && parse_u32(colon, &u->gid) < 0)
-		return werr_set(err, EINVAL, "--user %s: parsing %s as int for gid failed", s, colon);
+		return werr_set(err, EINVAL, "--user %s: parsing %s as int for gid failed", s,
+				colon);
 	return 0;
 }
 
@@ -76,8 +78,8 @@ static int apply_caps(char *const *caps, struct spec_process *p, struct werr **e
 	struct spec_caps *k = &p->caps;
 
 	for (char *const *c = caps; c && *c; c++) {
-		_cleanup_free_ char *name = strncmp(*c, "CAP_", 4) == 0 ? xstrdup(*c)
-									 : xasprintf("CAP_%s", *c);
+		_cleanup_free_ char *name =
+			strncmp(*c, "CAP_", 4) == 0 ? xstrdup(*c) : xasprintf("CAP_%s", *c);
 
 		if (spec_cap_from_name(name) < 0)
 			return werr_set(err, EINVAL, "--cap %s: unknown capability", *c);
@@ -135,8 +137,8 @@ int exec_build_process(const struct exec_opts *o, struct spec *spec, struct werr
 	if (o->n_gids) {
 		struct spec_user *u = &p->user;
 
-		u->additional_gids = xrealloc(u->additional_gids,
-					      (u->n_additional_gids + o->n_gids) * sizeof(uint32_t));
+		u->additional_gids = xrealloc(
+			u->additional_gids, (u->n_additional_gids + o->n_gids) * sizeof(uint32_t));
 		memcpy(u->additional_gids + u->n_additional_gids, o->gids,
 		       o->n_gids * sizeof(uint32_t));
 		u->n_additional_gids += o->n_gids;
@@ -150,8 +152,18 @@ int exec_build_process(const struct exec_opts *o, struct spec *spec, struct werr
 	return 0;
 }
 
-enum { OPT_CONSOLE = 256, OPT_CWD, OPT_PIDFILE, OPT_LABEL, OPT_APPARMOR, OPT_NNP, OPT_PRESERVE,
-       OPT_IGNORE_PAUSED, OPT_PIDFD, OPT_CGROUP };
+enum {
+	OPT_CONSOLE = 256,
+	OPT_CWD,
+	OPT_PIDFILE,
+	OPT_LABEL,
+	OPT_APPARMOR,
+	OPT_NNP,
+	OPT_PRESERVE,
+	OPT_IGNORE_PAUSED,
+	OPT_PIDFD,
+	OPT_CGROUP
+};
 
 static int add_gid(struct exec_opts *o, const char *s)
 {
@@ -169,24 +181,24 @@ static int add_gid(struct exec_opts *o, const char *s)
 static int parse_exec_flags(int argc, char **argv, struct exec_opts *o)
 {
 	static const struct option opts[] = {
-		{ "console-socket", required_argument, NULL, OPT_CONSOLE },
-		{ "cwd", required_argument, NULL, OPT_CWD },
-		{ "env", required_argument, NULL, 'e' },
-		{ "tty", no_argument, NULL, 't' },
-		{ "user", required_argument, NULL, 'u' },
-		{ "additional-gids", required_argument, NULL, 'g' },
-		{ "process", required_argument, NULL, 'p' },
-		{ "detach", no_argument, NULL, 'd' },
-		{ "pid-file", required_argument, NULL, OPT_PIDFILE },
-		{ "process-label", required_argument, NULL, OPT_LABEL },
-		{ "apparmor", required_argument, NULL, OPT_APPARMOR },
-		{ "no-new-privs", no_argument, NULL, OPT_NNP },
-		{ "cap", required_argument, NULL, 'c' },
-		{ "preserve-fds", required_argument, NULL, OPT_PRESERVE },
-		{ "ignore-paused", no_argument, NULL, OPT_IGNORE_PAUSED },
-		{ "pidfd-socket", required_argument, NULL, OPT_PIDFD },
-		{ "cgroup", required_argument, NULL, OPT_CGROUP },
-		{ NULL, 0, NULL, 0 },
+		{"console-socket", required_argument, NULL, OPT_CONSOLE},
+		{"cwd", required_argument, NULL, OPT_CWD},
+		{"env", required_argument, NULL, 'e'},
+		{"tty", no_argument, NULL, 't'},
+		{"user", required_argument, NULL, 'u'},
+		{"additional-gids", required_argument, NULL, 'g'},
+		{"process", required_argument, NULL, 'p'},
+		{"detach", no_argument, NULL, 'd'},
+		{"pid-file", required_argument, NULL, OPT_PIDFILE},
+		{"process-label", required_argument, NULL, OPT_LABEL},
+		{"apparmor", required_argument, NULL, OPT_APPARMOR},
+		{"no-new-privs", no_argument, NULL, OPT_NNP},
+		{"cap", required_argument, NULL, 'c'},
+		{"preserve-fds", required_argument, NULL, OPT_PRESERVE},
+		{"ignore-paused", no_argument, NULL, OPT_IGNORE_PAUSED},
+		{"pidfd-socket", required_argument, NULL, OPT_PIDFD},
+		{"cgroup", required_argument, NULL, OPT_CGROUP},
+		{NULL, 0, NULL, 0},
 	};
 	int c;
 
@@ -261,7 +273,7 @@ static int parse_exec_flags(int argc, char **argv, struct exec_opts *o)
 int cmd_exec(const struct global_opts *g, int argc, char **argv)
 {
 	_cleanup_werr_ struct werr *err = NULL;
-	struct exec_opts o = { .root = g->root };
+	struct exec_opts o = {.root = g->root};
 	int status;
 
 	if (parse_exec_flags(argc, argv, &o) < 0) {

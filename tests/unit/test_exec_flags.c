@@ -31,16 +31,22 @@ static struct spec *load(void)
 	return s;
 }
 
-static char *args_sh[] = { "sh", "-c", "true", NULL };
+static char *args_sh[] = {"sh", "-c", "true", NULL};
 
 static void flags_override_env_cwd_user_and_add_caps(void **state)
 {
-	char *env[] = { "TERM=dumb", "NEW=1", NULL };
-	char *caps[] = { "CAP_SYS_ADMIN", "NET_RAW", NULL };
-	uint32_t gids[] = { 10 };
-	struct exec_opts o = { .args = args_sh, .env = env, .caps = caps, .cwd = "/tmp",
-			       .user = "1000", .gids = gids, .n_gids = 1, .tty = true,
-			       .no_new_privs = true };
+	char *env[] = {"TERM=dumb", "NEW=1", NULL};
+	char *caps[] = {"CAP_SYS_ADMIN", "NET_RAW", NULL};
+	uint32_t gids[] = {10};
+	struct exec_opts o = {.args = args_sh,
+			      .env = env,
+			      .caps = caps,
+			      .cwd = "/tmp",
+			      .user = "1000",
+			      .gids = gids,
+			      .n_gids = 1,
+			      .tty = true,
+			      .no_new_privs = true};
 	struct werr *err = NULL;
 	struct spec *s = load();
 	struct spec_process *p = &s->process;
@@ -66,8 +72,8 @@ static void flags_override_env_cwd_user_and_add_caps(void **state)
 
 static void bad_user_unknown_cap_and_no_args_fail(void **state)
 {
-	char *bad_cap[] = { "CAP_NOPE", NULL };
-	struct exec_opts o = { .args = args_sh, .user = "bob" };
+	char *bad_cap[] = {"CAP_NOPE", NULL};
+	struct exec_opts o = {.args = args_sh, .user = "bob"};
 	struct werr *err = NULL;
 	struct spec *s = load();
 
@@ -95,7 +101,7 @@ static void process_file_replaces_the_configs_process(void **state)
 	char path[] = "/tmp/ward-unit-process.XXXXXX";
 	const char *doc = "{\"args\": [\"id\"], \"cwd\": \"/etc\", \"env\": [\"X=1\"]}";
 	int fd = mkstemp(path);
-	struct exec_opts o = { .process_file = path, .cwd = "/ignored" };
+	struct exec_opts o = {.process_file = path, .cwd = "/ignored"};
 	struct werr *err = NULL;
 	struct spec *s = load();
 
