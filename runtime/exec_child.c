@@ -180,6 +180,9 @@ void exec_child(struct exec_ctx *c)
 	_cleanup_werr_ struct werr *err = NULL;
 
 	reset_signals();
+	/* Until execve (which resets it) nothing in the container may ptrace us or open our
+	 * /proc/<pid>/fd: we carry ward's host fds (cgroup directories, namespaces) till then. */
+	prctl(PR_SET_DUMPABLE, 0);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (wait_cgroup(c, &err) < 0 || join_namespaces(c, &err) < 0)
 		child_fail(c, &err);
