@@ -147,9 +147,8 @@ static char *listener_state(const struct cstate *st, const struct spec *spec, pi
 	jg_kstr(g, "ociVersion", "1.2.0");
 	jg_kstrv(g, "fds", fds, 1);
 	jg_kint(g, "pid", pid);
-	jg_kstr(g, "metadata",
-		spec->linux_.seccomp.listener_metadata ? spec->linux_.seccomp.listener_metadata
-						       : "");
+	if (spec->linux_.seccomp.listener_metadata)
+		jg_kstr(g, "metadata", spec->linux_.seccomp.listener_metadata);
 	jg_close(g);
 	head = jg_finish(g);
 	end = strrchr(head, '}');
@@ -175,13 +174,18 @@ static int forward_notify_fd(const struct cstate *st, const struct spec *spec, p
 static int follow_child(struct exec_run *x, const struct cstate *st, const struct spec *spec,
 			struct werr **err)
 {
+	bool ready = false;
+
 	for (;;) {
 		struct sync_msg m;
 		int fd, r;
 
 		r = sync_recv_fd(x->sync[0], &m, &fd);
-		if (r == -EPIPE)
+		if (r == -EPIPE && ready)
 			return 0;
+		if (r == -EPIPE)
+			return werr_set(err, ECHILD, "unable to start container process: it exited "
+						     "during set-up");
 		if (r < 0)
 			return werr_sys(err, -r, "exec: read the sync socket");
 		switch (m.type) {
@@ -189,6 +193,9 @@ static int follow_child(struct exec_run *x, const struct cstate *st, const struc
 			x->proc = m.value;
 			waitpid(x->child, NULL, 0);
 			x->child = 0; /* reaped; its child is now ours (subreaper) */
+			break;
+		case SYNC_READY:
+			ready = true;
 			break;
 		case SYNC_SECCOMP:
 			r = forward_notify_fd(st, spec, x->proc, fd, err);

@@ -164,12 +164,19 @@ static int setup(struct exec_ctx *c, struct werr **err)
 		r = load_seccomp(c, err);
 	if (r == 0)
 		r = process_set_user_caps(p, err);
+	/* a uid change makes the process dumpable again where fs.suid_dumpable=1 */
+	if (r == 0)
+		prctl(PR_SET_DUMPABLE, 0);
 	if (r == 0)
 		r = process_chdir(p, err);
 	if (r == 0)
 		r = check_executable(p, err);
 	if (r == 0)
 		r = process_close_fds(c->preserve_fds, err);
+	/* ward exec tells "set up, about to execve" from a child that died on the way; sent
+	 * before the no_new_privs filter, which may refuse the socket calls */
+	if (r == 0)
+		sync_send(c->sync_fd, SYNC_READY, 0, NULL);
 	if (r == 0 && p->no_new_privileges)
 		r = load_seccomp(c, err);
 	return r;
