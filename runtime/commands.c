@@ -48,7 +48,7 @@ int parse_preserve_fds(const char *s, int *out)
 }
 
 /* Socket-activation fds (LISTEN_FDS) travel with stdio, as with runc. */
-int listen_fds(void)
+static int listen_fds(void)
 {
 	const char *s = getenv("LISTEN_FDS");
 	long long v;

@@ -39,9 +39,8 @@ int cmd_fail(struct werr **err);
 /* The container id positional argument at optind, or NULL after logging a usage error. */
 const char *cmd_want_id(int argc, char **argv, const char *cmd);
 
-/* --preserve-fds N (0..1024, logs a usage error); the LISTEN_FDS count of socket activation. */
+/* --preserve-fds N (0..1024, logs a usage error). */
 int parse_preserve_fds(const char *s, int *out);
-int listen_fds(void);
 
 /* Make sure this process runs from a sealed memfd copy of the binary before it spawns anything
  * into a container (CVE-2019-5736). Re-executes itself when needed; returns only if already

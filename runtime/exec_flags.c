@@ -266,7 +266,8 @@ static int parse_exec_flags(int argc, char **argv, struct exec_opts *o)
 	if (!o->id)
 		return -1;
 	o->args = argv + optind + 1;
-	o->preserve_fds += listen_fds();
+	/* unlike create/run, exec does not pass socket-activation fds (runc's exec neither): an
+	 * inherited LISTEN_FDS must not leak the caller's fds into the container */
 	return 0;
 }
 

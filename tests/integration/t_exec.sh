@@ -276,6 +276,18 @@ test_exec_preserve_fds() {
 	assert_eq passed-fd "$OUT" "content read from fd 3"
 }
 
+test_exec_ignores_an_inherited_listen_fds() {
+	ward_only "runc's exec ignores LISTEN_FDS too, but prints its own texts"
+	mkbundle
+	start_ctr
+	echo host-secret >"$T/fd3"
+	set +e
+	OUT=$(LISTEN_FDS=1 LISTEN_PID=$$ "$WARD" --root "$ROOT" exec "$ID" sh -c 'cat <&3 || echo no-fd-3' 3<"$T/fd3" </dev/null 2>&1)
+	set -e
+	assert_not_contains "$OUT" host-secret "what the exec'd process read from fd 3"
+	assert_contains "$OUT" no-fd-3 "fd 3 inside"
+}
+
 # A receiver for --console-socket: accepts one connection, takes the fd, copies from it to OUT.
 write_console_receiver() {
 	cat >"$T/recv.py" <<'PY'
