@@ -63,6 +63,14 @@ struct sync_msg {
 };
 int sync_send(int fd, enum sync_type type, int value, const char *text);
 int sync_recv(int fd, struct sync_msg *m);
+/* Wait for the other side's SYNC_ACK (its value in *value when not NULL); anything else is an
+ * error "waiting for <what>". */
+int sync_wait_ack(int fd, const char *what, int *value, struct werr **err);
+/* Load a seccomp filter (NULL: none) into this process; with a NOTIFY rule, send the listener
+ * fd over the sync socket (SYNC_SECCOMP) and go on once the parent has passed it to
+ * listenerPath (its SYNC_ACK). Used by the container init and by exec. */
+struct seccomp_filter;
+int sync_load_seccomp(int fd, struct seccomp_filter *f, struct werr **err);
 /* The same with one fd attached (SCM_RIGHTS); sync_recv_fd sets *passed to it or -1. */
 int sync_send_fd(int fd, enum sync_type type, int value, int pass);
 int sync_recv_fd(int fd, struct sync_msg *m, int *passed);

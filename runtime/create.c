@@ -95,6 +95,34 @@ int sync_recv(int fd, struct sync_msg *m)
 	return r;
 }
 
+int sync_load_seccomp(int fd, struct seccomp_filter *f, struct werr **err)
+{
+	int notify_fd = -1;
+	int r;
+
+	if (!f)
+		return 0;
+	r = seccomp_filter_load(f, &notify_fd, err);
+	if (r < 0 || notify_fd < 0)
+		return r;
+	r = sync_send_fd(fd, SYNC_SECCOMP, 0, notify_fd);
+	close(notify_fd);
+	if (r < 0)
+		return werr_sys(err, -r, "send the seccomp listener fd to ward");
+	return sync_wait_ack(fd, "the seccomp listener hand-off", NULL, err);
+}
+
+int sync_wait_ack(int fd, const char *what, int *value, struct werr **err)
+{
+	struct sync_msg m;
+
+	if (sync_recv(fd, &m) < 0 || m.type != SYNC_ACK)
+		return werr_set(err, EPROTO, "waiting for %s", what);
+	if (value)
+		*value = m.value;
+	return 0;
+}
+
 static void close_idmapped_trees(int *trees, size_t n)
 {
 	for (size_t i = 0; trees && i < n; i++)

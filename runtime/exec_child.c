@@ -17,6 +17,7 @@
 #include "runtime/container.h"
 #include "runtime/exec.h"
 #include "runtime/process.h"
+#include "runtime/signals.h"
 
 __attribute__((noreturn)) static void child_fail(struct exec_ctx *c, struct werr **err)
 {
@@ -24,26 +25,11 @@ __attribute__((noreturn)) static void child_fail(struct exec_ctx *c, struct werr
 	_exit(1);
 }
 
-static void reset_signals(void)
-{
-	sigset_t none;
-
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	for (int s = 1; s < NSIG; s++)
-		if (s != SIGKILL && s != SIGSTOP)
-			signal(s, SIG_DFL);
-}
-
 static int wait_cgroup(struct exec_ctx *c, struct werr **err)
 {
-	struct sync_msg m;
-
 	if (!c->cgroup_wait)
 		return 0;
-	if (sync_recv(c->sync_fd, &m) < 0 || m.type != SYNC_ACK)
-		return werr_set(err, EPROTO, "no cgroup placement from the parent");
-	return 0;
+	return sync_wait_ack(c->sync_fd, "cgroup placement from the parent", NULL, err);
 }
 
 static int join_namespaces(struct exec_ctx *c, struct werr **err)
@@ -114,29 +100,6 @@ static int setup_terminal(struct exec_ctx *c, struct werr **err)
 	return console_make_controlling(slave, err);
 }
 
-static int load_seccomp(struct exec_ctx *c, struct werr **err)
-{
-	struct sync_msg m;
-	int notify_fd = -1;
-	int r;
-
-	if (!c->seccomp)
-		return 0;
-	r = seccomp_filter_load(c->seccomp, &notify_fd, err);
-	if (r < 0)
-		return r;
-	if (notify_fd < 0)
-		return 0;
-	/* The parent passes it on to listenerPath; go on once the agent has it. */
-	r = sync_send_fd(c->sync_fd, SYNC_SECCOMP, 0, notify_fd);
-	close(notify_fd);
-	if (r < 0)
-		return werr_sys(err, -r, "send the seccomp listener fd to ward");
-	if (sync_recv(c->sync_fd, &m) < 0 || m.type != SYNC_ACK)
-		return werr_set(err, EPROTO, "waiting for the seccomp listener hand-off");
-	return 0;
-}
-
 static int check_executable(const struct spec_process *p, struct werr **err)
 {
 	_cleanup_free_ char *path = NULL;
@@ -161,7 +124,7 @@ static int setup(struct exec_ctx *c, struct werr **err)
 		r = process_apply_rlimits(p, err);
 	/* Without no_new_privs the filter needs CAP_SYS_ADMIN: load it before the caps go. */
 	if (r == 0 && !p->no_new_privileges)
-		r = load_seccomp(c, err);
+		r = sync_load_seccomp(c->sync_fd, c->seccomp, err);
 	if (r == 0)
 		r = process_set_user_caps(p, err);
 	/* a uid change makes the process dumpable again where fs.suid_dumpable=1 */
@@ -178,7 +141,7 @@ static int setup(struct exec_ctx *c, struct werr **err)
 	if (r == 0)
 		sync_send(c->sync_fd, SYNC_READY, 0, NULL);
 	if (r == 0 && p->no_new_privileges)
-		r = load_seccomp(c, err);
+		r = sync_load_seccomp(c->sync_fd, c->seccomp, err);
 	return r;
 }
 
@@ -186,7 +149,7 @@ void exec_child(struct exec_ctx *c)
 {
 	_cleanup_werr_ struct werr *err = NULL;
 
-	reset_signals();
+	signals_reset();
 	/* Until execve (which resets it) nothing in the container may ptrace us or open our
 	 * /proc/<pid>/fd: we carry ward's host fds (cgroup directories, namespaces) till then. */
 	prctl(PR_SET_DUMPABLE, 0);

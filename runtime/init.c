@@ -20,6 +20,7 @@
 #include "runtime/container.h"
 #include "runtime/hooks.h"
 #include "runtime/process.h"
+#include "runtime/signals.h"
 #include "seccomp/seccomp.h"
 
 #ifndef KEYCTL_JOIN_SESSION_KEYRING
@@ -30,17 +31,6 @@ __attribute__((noreturn)) static void init_fail(struct init_ctx *c, struct werr 
 {
 	sync_send(c->sync_fd, SYNC_ERROR, 0, *err ? (*err)->msg : "container init failed");
 	_exit(1);
-}
-
-static void reset_signals(void)
-{
-	sigset_t none;
-
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	for (int s = 1; s < NSIG; s++)
-		if (s != SIGKILL && s != SIGSTOP)
-			signal(s, SIG_DFL);
 }
 
 static int become_ns_root(struct werr **err)
@@ -55,12 +45,11 @@ static int become_ns_root(struct werr **err)
 /* The parent writes our uid_map/gid_map; then we are root in the new user namespace. */
 static int request_id_maps(struct init_ctx *c, struct werr **err)
 {
-	struct sync_msg m;
+	int r;
 
 	sync_send(c->sync_fd, SYNC_USERNS_MAP, 0, NULL);
-	if (sync_recv(c->sync_fd, &m) < 0 || m.type != SYNC_ACK)
-		return werr_set(err, EPROTO, "waiting for user namespace id maps");
-	return become_ns_root(err);
+	r = sync_wait_ack(c->sync_fd, "user namespace id maps", NULL, err);
+	return r < 0 ? r : become_ns_root(err);
 }
 
 static int setup_namespaces(struct init_ctx *c, struct werr **err)
@@ -146,12 +135,11 @@ static void fill_rootfs_config(const struct init_ctx *c, struct rootfs_config *r
  * here (container namespaces, before pivot_root). Returns the init's host pid. */
 static int run_create_hooks(struct init_ctx *c, struct werr **err)
 {
-	struct sync_msg m;
+	int host_pid, r;
 
 	sync_send(c->sync_fd, SYNC_HOOKS, 0, NULL);
-	if (sync_recv(c->sync_fd, &m) < 0 || m.type != SYNC_ACK)
-		return werr_set(err, EPROTO, "waiting for prestart/createRuntime hooks");
-	return m.value;
+	r = sync_wait_ack(c->sync_fd, "prestart/createRuntime hooks", &host_pid, err);
+	return r < 0 ? r : host_pid;
 }
 
 static char *init_state_json(struct init_ctx *c, pid_t host_pid, enum cstatus status)
@@ -225,26 +213,6 @@ static int make_cwd(const struct spec_process *p, struct werr **err)
 	return mkdir_p(p->cwd, 0755, err);
 }
 
-/* Load the filter; with a NOTIFY rule, hand the listener fd to the parent, which passes it on
- * to listenerPath before it answers (so the listener holds the fd before anything it must
- * answer happens). */
-static int load_seccomp(struct init_ctx *c, struct werr **err)
-{
-	_cleanup_close_ int notify_fd = -1;
-	struct sync_msg m;
-	int r = seccomp_filter_load(c->seccomp, &notify_fd, err);
-
-	if (r < 0 || notify_fd < 0)
-		return r;
-	r = sync_send_fd(c->sync_fd, SYNC_SECCOMP, 0, notify_fd);
-	if (r < 0)
-		return werr_sys(err, -r, "send the seccomp listener fd");
-	close(steal_fd(notify_fd));
-	if (sync_recv(c->sync_fd, &m) < 0 || m.type != SYNC_ACK)
-		return werr_set(err, EPROTO, "waiting for the seccomp listener hand-off");
-	return 0;
-}
-
 /* Where the filter goes: without no_new_privs loading needs CAP_SYS_ADMIN, so it is loaded
  * just before the capabilities are dropped; with it, as late as possible (right before execve)
  * so that the filter need not allow ward's own syscalls, except that a NOTIFY filter must be
@@ -271,10 +239,9 @@ static int prepare(struct init_ctx *c, int *fifo_path_fd, struct werr **err)
 	int r;
 
 	if (c->cgroup_wait) {
-		struct sync_msg m;
-
-		if (sync_recv(c->sync_fd, &m) < 0 || m.type != SYNC_ACK)
-			return werr_set(err, EPROTO, "no cgroup placement from the parent");
+		r = sync_wait_ack(c->sync_fd, "cgroup placement from the parent", NULL, err);
+		if (r < 0)
+			return r;
 	}
 	r = setup_namespaces(c, err);
 	if (r < 0)
@@ -338,7 +305,7 @@ static int prepare(struct init_ctx *c, int *fifo_path_fd, struct werr **err)
 	close(c->state_dirfd);
 	c->state_dirfd = -1;
 	if (seccomp_when(c) == SECCOMP_BEFORE_CAPS) {
-		r = load_seccomp(c, err);
+		r = sync_load_seccomp(c->sync_fd, c->seccomp, err);
 		if (r < 0)
 			return r;
 	}
@@ -346,7 +313,7 @@ static int prepare(struct init_ctx *c, int *fifo_path_fd, struct werr **err)
 	if (r < 0)
 		return r;
 	if (seccomp_when(c) == SECCOMP_BEFORE_READY) {
-		r = load_seccomp(c, err);
+		r = sync_load_seccomp(c->sync_fd, c->seccomp, err);
 		if (r < 0)
 			return r;
 	}
@@ -366,7 +333,7 @@ void container_init(struct init_ctx *c)
 	int fifo_path_fd = -1;
 	int fifo;
 
-	reset_signals();
+	signals_reset();
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (prepare(c, &fifo_path_fd, &err) < 0)
 		init_fail(c, &err);
@@ -394,7 +361,8 @@ void container_init(struct init_ctx *c)
 	if (write(fifo, "0", 1) != 1)
 		_exit(127);
 	close(fifo_path_fd);
-	if (seccomp_when(c) == SECCOMP_BEFORE_EXEC && load_seccomp(c, &err) < 0) {
+	if (seccomp_when(c) == SECCOMP_BEFORE_EXEC &&
+	    sync_load_seccomp(c->sync_fd, c->seccomp, &err) < 0) {
 		fprintf(stderr, "ward: %s\n", err->msg);
 		_exit(127);
 	}

@@ -113,3 +113,14 @@ const char *signal_name(int sig)
 		return rt_names[sig - SIGRTMIN];
 	return NULL;
 }
+
+void signals_reset(void)
+{
+	sigset_t none;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	for (int s = 1; s < NSIG; s++)
+		if (s != SIGKILL && s != SIGSTOP)
+			signal(s, SIG_DFL);
+}
