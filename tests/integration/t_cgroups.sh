@@ -16,14 +16,26 @@ cg_dir_of() {
 	fi
 }
 
-# start ARGS...: a detached container running ARGS; sets ID, PID, CG (its cgroup dir).
-start_ctr() {
-	mkbundle -- "$@"
+# launch: run the bundle $B detached under a fresh id; sets ID, PID, CG (its cgroup dir).
+launch() {
 	ID=$(newid)
 	w run --detach --bundle "$B" "$ID" </dev/null >/dev/null
 	PID=$(state_field "$ID" .pid)
 	CG=$(cg_dir_of "$PID")
 }
+
+# start_ctr ARGS...: a detached container running ARGS (see launch).
+start_ctr() {
+	mkbundle -- "$@"
+	launch
+}
+
+# in_host_pidns: the bundle's container shares the host pid namespace (only its cgroup then
+# knows every process it started)
+in_host_pidns() { cfg_set '.linux.namespaces |= map(select(.type != "pid"))'; }
+
+# gone PID: PID has exited (or is a zombie waiting for its reaper)
+gone() { ! kill -0 "$1" 2>/dev/null || grep -q '^State:.*Z' "/proc/$1/status"; }
 
 wait_stopped() { wait_for 10 sh -c "[ \"\$(\"$WARD\" --root '$ROOT' state '$1' | jq -r .status)\" = stopped ]"; }
 
@@ -48,9 +60,7 @@ test_cgroup_absolute_cgroups_path_is_used() {
 	local top="wardtest$$"
 	defer "rmdir /sys/fs/cgroup/$top /sys/fs/cgroup/*/$top 2>/dev/null"
 	cfg_set ".linux.cgroupsPath = \"/$top/inner\""
-	ID=$(newid)
-	w run --detach --bundle "$B" "$ID" </dev/null >/dev/null
-	PID=$(state_field "$ID" .pid)
+	launch
 	assert_eq "/$top/inner" "$(sed -n 's/^0:://p' /proc/$PID/cgroup)" "cgroup2 path"
 	w delete -f "$ID"
 	for d in /sys/fs/cgroup/$top/inner /sys/fs/cgroup/*/$top/inner; do
@@ -67,9 +77,7 @@ test_cgroup_relative_path_is_below_the_runtimes_parent_cgroup() {
 	[ "$own" = / ] && parent=/
 	defer "rmdir /sys/fs/cgroup${parent%/}/$rel /sys/fs/cgroup/*${parent%/}/$rel 2>/dev/null"
 	cfg_set ".linux.cgroupsPath = \"$rel/x\""
-	ID=$(newid)
-	w run --detach --bundle "$B" "$ID" </dev/null >/dev/null
-	PID=$(state_field "$ID" .pid)
+	launch
 	assert_eq "${parent%/}/$rel/x" "$(sed -n 's/^0:://p' /proc/$PID/cgroup)" "cgroup2 path"
 }
 
@@ -117,9 +125,7 @@ test_cgroup_ps_table_shows_only_the_container() {
 test_cgroup_pause_freezes_and_resume_thaws() {
 	mkbundle -- sh -c 'i=0; while :; do i=$((i+1)); echo $i >/tmp/n; sleep 0.05; done'
 	cfg_set '.root.readonly = false'
-	ID=$(newid)
-	w run --detach --bundle "$B" "$ID" </dev/null >/dev/null
-	PID=$(state_field "$ID" .pid)
+	launch
 	local f=/proc/$PID/root/tmp/n
 	wait_for 5 test -s "$f"
 	w pause "$ID"
@@ -157,7 +163,7 @@ test_cgroup_pause_of_created_container_is_paused_and_resumes_to_created() {
 	assert_eq created "$(state_field "$ID" .status)" "status after resume"
 	w pause "$ID"
 	timeout 20 "$WARD" --root "$ROOT" delete -f "$ID" || fail "delete -f of a paused created container"
-	wait_for 5 sh -c "! kill -0 $PID 2>/dev/null || grep -q '^State:.*Z' /proc/$PID/status"
+	wait_for 5 gone "$PID"
 }
 
 test_cgroup_delete_force_of_paused_container() {
@@ -165,36 +171,28 @@ test_cgroup_delete_force_of_paused_container() {
 	w pause "$ID"
 	w delete -f "$ID"
 	[ ! -e "$CG" ] || fail "cgroup left after delete -f of a paused container"
-	if kill -0 "$PID" 2>/dev/null && ! grep -q '^State:.*Z' /proc/$PID/status; then
-		fail "init $PID survived"
-	fi
+	gone "$PID" || fail "init $PID survived"
 }
 
 test_cgroup_kill_all_reaches_a_daemonized_grandchild() {
 	# the init shares the host pid namespace here: only the cgroup knows the grandchild
 	mkbundle -- sh -c '(setsid sleep 600 &) ; exec sleep 600'
-	cfg_set '.linux.namespaces |= map(select(.type != "pid"))'
-	ID=$(newid)
-	w run --detach --bundle "$B" "$ID" </dev/null >/dev/null
-	PID=$(state_field "$ID" .pid)
-	CG=$(cg_dir_of "$PID")
+	in_host_pidns
+	launch
 	wait_for 5 sh -c "[ \$(wc -l <$CG/cgroup.procs) -ge 2 ]"
 	local pids
 	pids=$(cat "$CG/cgroup.procs")
 	w kill --all "$ID" KILL
 	for p in $pids; do
-		wait_for 5 sh -c "! kill -0 $p 2>/dev/null || grep -q '^State:.*Z' /proc/$p/status"
+		wait_for 5 gone "$p"
 	done
 }
 
 test_cgroup_delete_kills_leftovers_and_never_hangs() {
 	# a TERM-ignoring daemon outside the container's pid namespace view (host pid ns)
 	mkbundle -- sh -c 'trap "" TERM; (trap "" TERM; setsid sleep 600 &); exec sleep 600'
-	cfg_set '.linux.namespaces |= map(select(.type != "pid"))'
-	ID=$(newid)
-	w run --detach --bundle "$B" "$ID" </dev/null >/dev/null
-	PID=$(state_field "$ID" .pid)
-	CG=$(cg_dir_of "$PID")
+	in_host_pidns
+	launch
 	wait_for 5 sh -c "[ \$(wc -l <$CG/cgroup.procs) -ge 2 ]"
 	local pids start
 	pids=$(cat "$CG/cgroup.procs")
@@ -203,9 +201,7 @@ test_cgroup_delete_kills_leftovers_and_never_hangs() {
 	[ $(($(date +%s) - start)) -lt 15 ] || fail "delete took too long"
 	[ ! -e "$CG" ] || fail "cgroup $CG left"
 	for p in $pids; do
-		if kill -0 "$p" 2>/dev/null && ! grep -q '^State:.*Z' /proc/$p/status; then
-			fail "process $p survived delete"
-		fi
+		gone "$p" || fail "process $p survived delete"
 	done
 }
 
@@ -288,12 +284,10 @@ test_cgroup_update_stopped_container_fails() {
 test_cgroup_ps_lists_leftovers_of_a_stopped_container() {
 	# the init exits, a daemon it started stays in the cgroup (host pid namespace)
 	mkbundle -- sh -c '(setsid sleep 600 &); read x </ready'
-	cfg_set '.linux.namespaces |= map(select(.type != "pid")) | .root.readonly = false'
+	in_host_pidns
+	cfg_set ".root.readonly = false"
 	mkfifo "$B/rootfs/ready"
-	ID=$(newid)
-	w run --detach --bundle "$B" "$ID" </dev/null >/dev/null
-	PID=$(state_field "$ID" .pid)
-	CG=$(cg_dir_of "$PID")
+	launch
 	echo go >"$B/rootfs/ready"
 	wait_stopped "$ID"
 	local left
@@ -302,9 +296,7 @@ test_cgroup_ps_lists_leftovers_of_a_stopped_container() {
 	assert_eq "$left" "$(w ps --format json "$ID" | jq -r '.[]')" "ps of the stopped container"
 	w delete "$ID"
 	for p in $left; do
-		if kill -0 "$p" 2>/dev/null && ! grep -q '^State:.*Z' /proc/$p/status; then
-			fail "daemon $p survived delete"
-		fi
+		gone "$p" || fail "daemon $p survived delete"
 	done
 }
 
@@ -316,10 +308,7 @@ pids_max_of() {
 test_cgroup_update_pids_limit_zero_leaves_the_limit_and_minus_one_lifts_it() {
 	mkbundle -- sleep 600
 	cfg_set '.linux.resources.pids = {"limit": 10}'
-	ID=$(newid)
-	w run --detach --bundle "$B" "$ID" </dev/null >/dev/null
-	PID=$(state_field "$ID" .pid)
-	CG=$(cg_dir_of "$PID")
+	launch
 	assert_eq 10 "$(pids_max_of)" "pids.max at create"
 	w update --pids-limit 0 "$ID"
 	assert_eq 10 "$(pids_max_of)" "pids.max after --pids-limit 0"
