@@ -75,7 +75,14 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	va_end(ap);
 	if (!msg)
 		return;
-	now_rfc3339(when, sizeof(when));
+	/* Whole seconds, as runc's log lines (logrus, time.RFC3339). */
+	{
+		time_t t = time(NULL);
+		struct tm tm;
+
+		gmtime_r(&t, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	}
 	if (log_json) {
 		_cleanup_free_ char *q = json_quote(msg);
 
@@ -88,14 +95,19 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	}
 	if (log_fd >= 0)
 		(void)write_all(log_fd, line, strlen(line));
-	/* Errors and warnings always reach stderr; debug only when no log file takes it. */
+	/*
+	 * Errors and warnings always reach stderr; debug only when no log file takes it. With a
+	 * log file the stderr line is the bare message, as runc prints it: callers such as conmon
+	 * prefix it with the runtime's name themselves.
+	 */
 	if (level <= LOG_WARN || log_fd < 0) {
 		const char *prefix = level == LOG_ERROR ? "" : level == LOG_WARN ? "warning: " : "";
 
 		if (log_json && log_fd < 0) {
 			(void)write_all(STDERR_FILENO, line, strlen(line));
 		} else {
-			_cleanup_free_ char *plain = xasprintf("ward: %s%s\n", prefix, msg);
+			_cleanup_free_ char *plain = xasprintf("%s%s%s\n", log_fd >= 0 ? "" : "ward: ",
+							       prefix, msg);
 
 			(void)write_all(STDERR_FILENO, plain, strlen(plain));
 		}

@@ -3,7 +3,7 @@
 set -e
 PKGS="build-essential pkg-config libyajl-dev libseccomp-dev libcap-dev libmnl-dev \
 libarchive-dev libcmocka-dev libssl-dev busybox-static runc crun jq iproute2 util-linux procps \
-python3 hyperfine qemu-system-x86 cpio e2fsprogs"
+python3 hyperfine qemu-system-x86 cpio e2fsprogs podman conmon containerd"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -4,7 +4,10 @@
 # PATTERN is an extended regular expression matched against test names (test_ prefix optional).
 # Prints "ok - NAME", "not ok - NAME: REASON" (+ the test's output), "skip - NAME: REASON",
 # then exactly one summary line "N passed, M failed[, K skipped]". Exit 1 if M > 0.
-# Env: IT_TIMEOUT (seconds per test, default 60), IT_VERBOSE=1 (print output of passing tests).
+# Env: IT_TIMEOUT (seconds per test, default 60), IT_VERBOSE=1 (print output of passing tests),
+# IT_FILES (the test files, default tests/integration/t_*.sh; tests/e2e/run.sh sets it).
+# A test file may define suite_teardown: it runs once after the file's tests (e.g. to stop a
+# daemon the tests started lazily), its failure counts as one failed test.
 set -u
 IT_DIR=$(cd "$(dirname "$0")" && pwd)
 . "$IT_DIR/lib.sh"
@@ -35,7 +38,7 @@ echo "# runtime: $WARD ($("$WARD" --version 2>&1 | head -1))"
 # Tests in file order.
 tests=()
 files=()
-for f in "$IT_DIR"/t_*.sh; do
+for f in ${IT_FILES:-"$IT_DIR"/t_*.sh}; do
 	while read -r name; do
 		if [ -n "$pattern" ] && ! [[ $name =~ $pattern ]]; then continue; fi
 		tests+=("$name")
@@ -84,6 +87,20 @@ for i in "${!tests[@]}"; do
 		fi
 		echo "not ok - ${name#test_}: $reason"
 		tail -n 60 "$log" | sed 's/^/#   /'
+	fi
+done
+
+# Suite teardowns (once per file that defines one and ran a test).
+for f in $(printf '%s\n' "${files[@]}" | uniq); do
+	grep -q '^suite_teardown()' "$f" || continue
+	if bash -c '. "$1"; . "$2"; T=$IT_RUN_TMP; suite_teardown' it "$IT_DIR/lib.sh" "$f" \
+		>"$IT_RUN_TMP/teardown.log" 2>&1; then
+		passed=$((passed + 1))
+		echo "ok - teardown $(basename "$f")"
+	else
+		failed=$((failed + 1))
+		echo "not ok - teardown $(basename "$f")"
+		tail -n 30 "$IT_RUN_TMP/teardown.log" | sed 's/^/#   /'
 	fi
 done
 
