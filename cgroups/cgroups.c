@@ -251,6 +251,8 @@ void cgroup_stats_free(struct cgroup_stats *st)
 	for (size_t i = 0; i < st->n_hugetlb; i++)
 		free(st->hugetlb[i].page_size);
 	free(st->hugetlb);
+	free(st->cpuset.cpus);
+	free(st->cpuset.mems);
 	memset(st, 0, sizeof(*st));
 }
 

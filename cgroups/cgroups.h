@@ -163,6 +163,16 @@ struct cg_raw_stat {
 
 /* Everything `ward events --stats` prints. Units follow runc: CPU times in nanoseconds,
  * memory in bytes. Fields a backend cannot read stay 0 (and *_present false). */
+/* runc's "cpuset" stats: v1 cpuset.cpus/mems and flags; v2 the effective lists (flags 0). */
+struct cg_cpuset_stat {
+	bool present;
+	uint16_t *cpus, *mems;
+	size_t n_cpus, n_mems;
+	uint64_t cpu_exclusive, mem_hardwall, mem_exclusive, memory_migrate, memory_spread_page,
+		memory_spread_slab, memory_pressure, sched_load_balance;
+	int64_t sched_relax_domain_level;
+};
+
 struct cgroup_stats {
 	struct {
 		uint64_t total, user, kernel; /* ns */
@@ -187,6 +197,7 @@ struct cgroup_stats {
 	} blkio;
 	struct cg_hugetlb_stat *hugetlb;
 	size_t n_hugetlb;
+	struct cg_cpuset_stat cpuset;
 	struct cg_psi psi_cpu, psi_memory, psi_io; /* v2 files (on hybrid: from the unified dir) */
 	uint64_t cpu_usage_usec_v2; /* cpu.stat usage_usec, for the demand estimate; 0 if absent */
 	bool cpu_usage_v2_present;
@@ -237,6 +248,8 @@ int cgroup_destroy(struct cgroup *cg, struct werr **err);
 uint64_t cgroup_shares_to_weight(uint64_t shares);
 /* OCI blkio weight (10..1000) -> io.weight (1..10000). */
 uint64_t cgroup_blkio_to_io_weight(uint64_t weight);
+/* A cpuset list ("0-3,8,10-11") -> the numbers in it; -EINVAL on a malformed list. */
+int cgroup_parse_cpulist(const char *s, uint16_t **out, size_t *n);
 /* OCI memory.swap is memory+swap; v2 memory.swap.max is swap alone: swap - limit.
  * Writes "max" for -1; errors (naming linux.resources.memory.swap) when swap < limit. */
 int cgroup_swap_max(const struct opt_i64 *limit, const struct opt_i64 *swap, char *buf, size_t n,

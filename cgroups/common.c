@@ -176,3 +176,41 @@ int cg_rmdir_tree(const char *dir, struct werr **err)
 		return werr_set(err, EBUSY, "cgroup %s still has processes", dir);
 	return werr_sys(err, errno, "rmdir %s", dir);
 }
+
+int cgroup_parse_cpulist(const char *s, uint16_t **out, size_t *n)
+{
+	uint16_t *v = NULL;
+	size_t cnt = 0;
+	const char *p = s;
+
+	*out = NULL;
+	*n = 0;
+	while (*p && *p != '\n') {
+		char *end;
+		unsigned long lo = strtoul(p, &end, 10), hi;
+
+		if (end == p || lo > UINT16_MAX)
+			goto bad;
+		hi = lo;
+		if (*end == '-') {
+			p = end + 1;
+			hi = strtoul(p, &end, 10);
+			if (end == p || hi < lo || hi > UINT16_MAX)
+				goto bad;
+		}
+		v = xrealloc(v, (cnt + hi - lo + 1) * sizeof(*v));
+		for (unsigned long i = lo; i <= hi; i++)
+			v[cnt++] = (uint16_t)i;
+		if (*end == ',')
+			end++;
+		else if (*end && *end != '\n')
+			goto bad;
+		p = end;
+	}
+	*out = v;
+	*n = cnt;
+	return 0;
+bad:
+	free(v);
+	return -EINVAL;
+}

@@ -95,7 +95,6 @@ static void mem_entry(struct v1_priv *p, const char *prefix, struct cg_mem_entry
 
 		rd_u64(p, V1_MEMORY, f, dst[i]);
 	}
-	e->limit = cgv1_mem_limit(e->limit);
 }
 
 static void memory_stats(struct v1_priv *p, struct cgroup_stats *st)
@@ -206,11 +205,37 @@ static void unified_stats(struct v1_priv *p, struct cgroup_stats *st)
 		st->cpu_usage_v2_present = cg_keyed_u64(cpu, "usage_usec", &st->cpu_usage_usec_v2);
 }
 
+static void cpuset_stats(struct v1_priv *p, struct cgroup_stats *st)
+{
+	struct cg_cpuset_stat *c = &st->cpuset;
+	_cleanup_free_ char *cpus = rd(p, V1_CPUSET, "cpuset.cpus");
+	_cleanup_free_ char *mems = rd(p, V1_CPUSET, "cpuset.mems");
+	static const char *const names[] = {
+		"cpuset.cpu_exclusive", "cpuset.mem_hardwall", "cpuset.mem_exclusive",
+		"cpuset.memory_migrate", "cpuset.memory_spread_page", "cpuset.memory_spread_slab",
+		"cpuset.memory_pressure", "cpuset.sched_load_balance"};
+	uint64_t *dst[] = {&c->cpu_exclusive, &c->mem_hardwall, &c->mem_exclusive,
+			   &c->memory_migrate, &c->memory_spread_page, &c->memory_spread_slab,
+			   &c->memory_pressure, &c->sched_load_balance};
+
+	if (!cpus || !mems)
+		return;
+	c->present = true;
+	(void)cgroup_parse_cpulist(cpus, &c->cpus, &c->n_cpus);
+	(void)cgroup_parse_cpulist(mems, &c->mems, &c->n_mems);
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		rd_u64(p, V1_CPUSET, names[i], dst[i]);
+	/* Signed (the kernel's default is -1): read as text. */
+	_cleanup_free_ char *relax = rd(p, V1_CPUSET, "cpuset.sched_relax_domain_level");
+	c->sched_relax_domain_level = relax ? strtoll(relax, NULL, 10) : 0;
+}
+
 int cgv1_stats(struct cgroup *cg, struct cgroup_stats *st, struct werr **err)
 {
 	struct v1_priv *p = cg->priv;
 
 	cpu_stats(p, st);
+	cpuset_stats(p, st);
 	memory_stats(p, st);
 	pids_stats(p, st);
 	blkio_stats(p, st);

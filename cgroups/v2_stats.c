@@ -212,6 +212,18 @@ static void stats_psi(int fd, const char *file, struct cg_psi *psi)
 		memset(psi, 0, sizeof(*psi));
 }
 
+static void stats_cpuset(int fd, struct cgroup_stats *st)
+{
+	_cleanup_free_ char *cpus = read_opt(fd, "cpuset.cpus.effective");
+	_cleanup_free_ char *mems = read_opt(fd, "cpuset.mems.effective");
+
+	if (!cpus || !mems)
+		return;
+	st->cpuset.present = true;
+	(void)cgroup_parse_cpulist(cpus, &st->cpuset.cpus, &st->cpuset.n_cpus);
+	(void)cgroup_parse_cpulist(mems, &st->cpuset.mems, &st->cpuset.n_mems);
+}
+
 int cgv2_stats(struct cgroup *cg, struct cgroup_stats *st, struct werr **err)
 {
 	struct v2_priv *p = v2_priv(cg);
@@ -220,6 +232,7 @@ int cgv2_stats(struct cgroup *cg, struct cgroup_stats *st, struct werr **err)
 	if (faccessat(p->dirfd, "cgroup.procs", F_OK, 0) < 0)
 		return werr_sys(err, errno, "cgroup %s (%s)", cg->path, p->dir);
 	stats_cpu(p->dirfd, st);
+	stats_cpuset(p->dirfd, st);
 	stats_memory(p->dirfd, st);
 	stats_pids(p->dirfd, st);
 	io = read_opt(p->dirfd, "io.stat");

@@ -75,28 +75,66 @@ static void gen_demand(yajl_gen g, const struct demand_sample *a, const struct d
 	jg_close(g);
 }
 
+/* A number runc marks `omitempty`: left out when 0. */
+static void gen_u64_nz(yajl_gen g, const char *key, uint64_t v)
+{
+	if (v)
+		jg_ku64(g, key, v);
+}
+
 static void gen_mem_entry(yajl_gen g, const char *key, const struct cg_mem_entry *e)
 {
 	jg_kopen(g, key);
 	jg_ku64(g, "limit", e->limit);
-	jg_ku64(g, "usage", e->usage);
-	jg_ku64(g, "max", e->max);
+	gen_u64_nz(g, "usage", e->usage);
+	gen_u64_nz(g, "max", e->max);
 	jg_ku64(g, "failcnt", e->failcnt);
 	jg_close(g);
 }
 
 static void gen_blkio_list(yajl_gen g, const char *key, const struct cg_blkio_entry *e, size_t n)
 {
+	if (!n)
+		return;
 	jg_kopen_array(g, key);
 	for (size_t i = 0; i < n; i++) {
 		jg_kopen(g, NULL);
-		jg_ku64(g, "major", e[i].major);
-		jg_ku64(g, "minor", e[i].minor);
-		jg_kstr(g, "op", e[i].op);
-		jg_ku64(g, "value", e[i].value);
+		gen_u64_nz(g, "major", e[i].major);
+		gen_u64_nz(g, "minor", e[i].minor);
+		if (e[i].op[0])
+			jg_kstr(g, "op", e[i].op);
+		gen_u64_nz(g, "value", e[i].value);
 		jg_close(g);
 	}
 	jg_close_array(g);
+}
+
+static void gen_u16_list(yajl_gen g, const char *key, const uint16_t *v, size_t n)
+{
+	if (!n)
+		return;
+	jg_kopen_array(g, key);
+	for (size_t i = 0; i < n; i++)
+		jg_ku64(g, NULL, v[i]);
+	jg_close_array(g);
+}
+
+static void gen_cpuset(yajl_gen g, const struct cg_cpuset_stat *c)
+{
+	jg_kopen(g, "cpuset");
+	gen_u16_list(g, "cpus", c->cpus, c->n_cpus);
+	jg_ku64(g, "cpu_exclusive", c->cpu_exclusive);
+	gen_u16_list(g, "mems", c->mems, c->n_mems);
+	jg_ku64(g, "mem_hardwall", c->mem_hardwall);
+	jg_ku64(g, "mem_exclusive", c->mem_exclusive);
+	jg_ku64(g, "memory_migrate", c->memory_migrate);
+	jg_ku64(g, "memory_spread_page", c->memory_spread_page);
+	jg_ku64(g, "memory_spread_slab", c->memory_spread_slab);
+	jg_ku64(g, "memory_pressure", c->memory_pressure);
+	jg_ku64(g, "sched_load_balance", c->sched_load_balance);
+	yajl_gen_string(g, (const unsigned char *)"sched_relax_domain_level", 24);
+	yajl_gen_integer(g, c->sched_relax_domain_level);
+	jg_close(g);
 }
 
 static void gen_psi(yajl_gen g, const char *key, const struct cg_psi *p)
@@ -118,12 +156,16 @@ static void gen_psi(yajl_gen g, const char *key, const struct cg_psi *p)
 	jg_close(g);
 }
 
-/* runc's "data" object of a stats event (types/events.go shape) plus "psi" and "cpuDemand". */
+/*
+ * runc's "data" object of a stats event: the field order and `omitempty` rules of runc's
+ * types/events.go, so callers that decode runc's output decode ward's. Then ward's own
+ * "psi" and "cpuDemand".
+ */
 static void gen_stats(yajl_gen g, const struct cgroup_stats *st)
 {
 	jg_kopen(g, "cpu");
 	jg_kopen(g, "usage");
-	jg_ku64(g, "total", st->cpu.total);
+	gen_u64_nz(g, "total", st->cpu.total);
 	if (st->cpu.n_percpu) {
 		jg_kopen_array(g, "percpu");
 		for (size_t i = 0; i < st->cpu.n_percpu; i++)
@@ -134,27 +176,31 @@ static void gen_stats(yajl_gen g, const struct cgroup_stats *st)
 	jg_ku64(g, "user", st->cpu.user);
 	jg_close(g);
 	jg_kopen(g, "throttling");
-	jg_ku64(g, "periods", st->cpu.periods);
-	jg_ku64(g, "throttledPeriods", st->cpu.throttled_periods);
-	jg_ku64(g, "throttledTime", st->cpu.throttled_time);
+	gen_u64_nz(g, "periods", st->cpu.periods);
+	gen_u64_nz(g, "throttledPeriods", st->cpu.throttled_periods);
+	gen_u64_nz(g, "throttledTime", st->cpu.throttled_time);
 	jg_close(g);
 	jg_close(g);
 
+	gen_cpuset(g, &st->cpuset);
+
 	jg_kopen(g, "memory");
-	jg_ku64(g, "cache", st->memory.cache);
+	gen_u64_nz(g, "cache", st->memory.cache);
 	gen_mem_entry(g, "usage", &st->memory.usage);
 	gen_mem_entry(g, "swap", &st->memory.swap);
 	gen_mem_entry(g, "kernel", &st->memory.kernel);
 	gen_mem_entry(g, "kernelTCP", &st->memory.kernel_tcp);
-	jg_kopen(g, "raw");
-	for (size_t i = 0; i < st->memory.n_raw; i++)
-		jg_ku64(g, st->memory.raw[i].key, st->memory.raw[i].value);
-	jg_close(g);
+	if (st->memory.n_raw) {
+		jg_kopen(g, "raw");
+		for (size_t i = 0; i < st->memory.n_raw; i++)
+			jg_ku64(g, st->memory.raw[i].key, st->memory.raw[i].value);
+		jg_close(g);
+	}
 	jg_close(g);
 
 	jg_kopen(g, "pids");
-	jg_ku64(g, "current", st->pids.current);
-	jg_ku64(g, "limit", st->pids.limit);
+	gen_u64_nz(g, "current", st->pids.current);
+	gen_u64_nz(g, "limit", st->pids.limit);
 	jg_close(g);
 
 	jg_kopen(g, "blkio");
@@ -166,12 +212,17 @@ static void gen_stats(yajl_gen g, const struct cgroup_stats *st)
 	jg_kopen(g, "hugetlb");
 	for (size_t i = 0; i < st->n_hugetlb; i++) {
 		jg_kopen(g, st->hugetlb[i].page_size);
-		jg_ku64(g, "usage", st->hugetlb[i].usage);
-		jg_ku64(g, "max", st->hugetlb[i].max);
+		gen_u64_nz(g, "usage", st->hugetlb[i].usage);
+		gen_u64_nz(g, "max", st->hugetlb[i].max);
 		jg_ku64(g, "failcnt", st->hugetlb[i].failcnt);
 		jg_close(g);
 	}
 	jg_close(g);
+
+	jg_kopen(g, "intel_rdt"); /* ward reads no resctrl groups: an empty object, as runc's */
+	jg_close(g);
+	yajl_gen_string(g, (const unsigned char *)"network_interfaces", 18);
+	yajl_gen_null(g);
 
 	if (st->psi_cpu.present || st->psi_memory.present || st->psi_io.present) {
 		jg_kopen(g, "psi");

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <seccomp.h>
+
 #include "runtime/commands.h"
 #include "runtime/log.h"
 
@@ -65,7 +67,12 @@ static void usage(FILE *f)
 
 static void print_version(void)
 {
+	const struct scmp_version *sv = seccomp_version();
+
+	/* runc's lines (callers read the first); "go:" has no counterpart in ward. */
 	printf("ward version %s\ncommit: %s\nspec: 1.2.0\n", WARD_VERSION, WARD_COMMIT);
+	if (sv)
+		printf("libseccomp: %u.%u.%u\n", sv->major, sv->minor, sv->micro);
 }
 
 int main(int argc, char **argv)

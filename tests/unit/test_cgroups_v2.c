@@ -370,6 +370,26 @@ static void device_filter_rejects_bad_type_and_access_naming_the_rule(void **sta
 	assert_null(v);
 }
 
+static void cpulist_parses_ranges_and_singles(void **state)
+{
+	uint16_t *v;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(cgroup_parse_cpulist("0-2,5,7-8\n", &v, &n), 0);
+	assert_int_equal(n, 6);
+	assert_int_equal(v[0], 0);
+	assert_int_equal(v[2], 2);
+	assert_int_equal(v[3], 5);
+	assert_int_equal(v[5], 8);
+	free(v);
+	assert_int_equal(cgroup_parse_cpulist("\n", &v, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(cgroup_parse_cpulist("3-1", &v, &n), -EINVAL);
+	assert_int_equal(cgroup_parse_cpulist("1,x", &v, &n), -EINVAL);
+	assert_int_equal(cgroup_parse_cpulist("70000", &v, &n), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -390,6 +410,7 @@ int main(void)
 		cmocka_unit_test(device_filter_compares_type_major_minor_as_given),
 		cmocka_unit_test(device_filter_allow_all_after_deny_all_allows_everything),
 		cmocka_unit_test(device_filter_rejects_bad_type_and_access_naming_the_rule),
+		cmocka_unit_test(cpulist_parses_ranges_and_singles),
 	};
 
 	return cmocka_run_group_tests_name("cgroups_v2", tests, NULL, NULL);
