@@ -84,6 +84,7 @@ demo: deps all
 bench: all
 	@tests/bench/lifecycle.sh
 	@tests/bench/cgroups.sh
+	@tests/bench/podman.sh
 
 # The cgroup benchmark on a cgroup-v2-only host (the VM lane), with runc and crun beside ward.
 bench-vm: all

@@ -2,7 +2,8 @@
 # scripts/check.sh: every test lane, one after the other; the last line is the grand total
 #   N passed, M failed
 # Lanes: build (make), unit (make unit), asan (make asan), integration (as root, against
-# build/ward), vm (tests/vm/run.sh, when present and executable). Each lane prints its own
+# build/ward), e2e (podman and containerd driving build/ward, tests/e2e/run.sh, as root),
+# vm (tests/vm/run.sh, when present and executable). Each lane prints its own
 # "N passed, M failed" line; a lane that fails without one (a crash, a build error, a timeout)
 # counts as one failure. Exit 1 when anything failed.
 cd "$(dirname "$0")/.." || exit 1
@@ -42,6 +43,7 @@ lane unit 600 make unit
 lane asan 1200 make asan
 if [ "$(id -u)" = 0 ]; then
 	lane integration 1200 env WARD="$PWD/build/ward" tests/integration/run.sh
+	lane e2e 900 env WARD="$PWD/build/ward" tests/e2e/run.sh
 else
 	echo "== integration: needs root"
 	total_f=$((total_f + 1))
