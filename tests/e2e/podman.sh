@@ -425,3 +425,17 @@ test_pm_fail_bad_cwd_shows_runtime_message() {
 	assert_contains "$OUT" /data/file "the runtime's message"
 	assert_contains "$(echo "$OUT" | tr A-Z a-z)" "not a directory"
 }
+
+test_pm_fail_exec_missing_binary() {
+	local n
+	n=$(newid)
+	pm_start "$n" -- sleep 1000
+	set +e
+	OUT=$(pm exec "$n" /no/such/binary 2>&1)
+	RC=$?
+	set -e
+	echo "$OUT" >&2
+	assert_eq 127 "$RC" "podman exec of a missing executable"
+	assert_contains "$OUT" /no/such/binary
+	assert_eq running "$(pm_field "$n" '{{.State.Status}}')" "container after the failed exec"
+}
