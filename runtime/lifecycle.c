@@ -302,6 +302,12 @@ int container_delete(const char *root, const char *id, bool force, struct werr *
 			return state_remove(root, id, err);
 		}
 	}
+	if (r == -ENOENT && force) {
+		/* runc: --force on a container that does not exist is success (the runc v2 shim's
+		 * cleanup relies on it) */
+		werr_free(err);
+		return 0;
+	}
 	if (r < 0)
 		return r;
 	lock = state_lock(root, id, err);
