@@ -148,10 +148,16 @@ ctrd_status() { c task ls | awk -v id="$1" '$1 == id { print $3 }'; }
 ctrd_pid() { c task ls | awk -v id="$1" '$1 == id { print $2 }'; }
 ctrd_is() { [ "$(ctrd_status "$1")" = "$2" ]; } # ID STATUS
 
-# ctrd_detached ID CMD...: ctr run -d, then the task is RUNNING; PID = its init's host pid.
+# ctrd_detached ID [CTR RUN OPTIONS... --] CMD...: ctr run -d, then the task is RUNNING;
+# PID = its init's host pid.
 ctrd_detached() {
-	local id=$1; shift
-	ctrd_run -d "$id" "$@" </dev/null
+	local id=$1 opts=()
+	shift
+	if [ "${1#-}" != "$1" ]; then
+		while [ "$1" != -- ]; do opts+=("$1"); shift; done
+		shift
+	fi
+	ctrd_run -d "${opts[@]}" "$id" "$@" </dev/null
 	wait_for 10 ctrd_is "$id" RUNNING
 	PID=$(ctrd_pid "$id")
 	assert_match "$PID" '^[1-9][0-9]*$' "pid in ctr task ls"
@@ -209,6 +215,26 @@ test_ctrd_run_foreground_output_and_exit_status() {
 	assert_contains "$(cat "$T/err")" err-line "stderr"
 }
 
+# ctr run -t (through script(1)): the init gets a pty (create --console-socket: the shim gets
+# its master), its output reaches ctr's terminal, its exit status is ctr's.
+test_ctrd_run_tty_gets_a_pty() {
+	ctrd_up
+	local id cmd out rc
+	id=$(ctrd_new)
+	cmd=$(printf '%q ' ctr -a "$CTRD_SOCK" -n "$CTRD_NS" run --runc-binary "$WARD" \
+		--runc-root "$CTRD_RUNC_ROOT" --fifo-dir "$CTRD/fifo" -t "$CTRD_IMAGE" "$id" \
+		sh -c 'tty; [ -t 0 ] && [ -t 1 ] && echo stdio-is-tty; exit 4')
+	set +e
+	script -qfec "$cmd" /dev/null </dev/null >"$T/tty.out" 2>&1
+	rc=$?
+	set -e
+	out=$(tr -d '\r\0' <"$T/tty.out")
+	echo "$out" >&2
+	assert_eq 4 "$rc" "ctr run -t's exit status"
+	assert_match "$out" '(^|[^0-9a-z])/dev/pts/0' "tty of the init"
+	assert_contains "$out" stdio-is-tty "stdin and stdout of the init"
+}
+
 # ctr run -d: RUNNING in ctr task ls; the pid is a process in new namespaces, in containerd's
 # cgroup (/<namespace>/<id>), and the runtime (its state under the shim's --root) agrees.
 test_ctrd_run_detached_task_runs_in_its_namespaces_and_cgroup() {
@@ -245,6 +271,17 @@ test_ctrd_exec_output_and_exit_status() {
 	assert_eq exec-out "$(echo "$out" | sed -n 1p)" "exec output"
 	assert_eq "sleep 600 " "$(echo "$out" | sed -n 2p)" "pid 1 seen by the exec'd process"
 	assert_eq "not a tty" "$(echo "$out" | sed -n 3p)" "tty without -t"
+}
+
+# ctr task exec --user: the exec'd process runs as that uid (the runtime's exec --process
+# carries process.user).
+test_ctrd_exec_as_another_user() {
+	ctrd_up
+	local id out
+	id=$(ctrd_new)
+	ctrd_detached "$id" sleep 600
+	out=$(ctrd_exec --exec-id u1 --user 1000 "$id" sh -c 'id -u; id -g' </dev/null)
+	assert_eq "1000 1000" "$(echo $out)" "uid and gid of the exec'd process"
 }
 
 # ctr task exec -t (driven through script(1), ctr wants a terminal): the process has a pty
@@ -327,6 +364,24 @@ test_ctrd_kill_all_reaches_every_process() {
 	c task kill --all -s SIGTERM "$id"
 	wait_for 10 sh -c "[ \$(for p in \$(cat '$cg/cgroup.procs'); do tr '\\0' ' ' </proc/\$p/cmdline; echo; done | grep -c '^sleep 60[01] ') = 0 ]"
 	assert_eq RUNNING "$(ctrd_status "$id")" "the init (it ignores SIGTERM) after kill --all"
+}
+
+# ctr run --memory-limit: linux.resources.memory.limit reaches the container's cgroup, and
+# ctr task metrics reports it.
+test_ctrd_run_memory_limit_reaches_the_cgroup() {
+	ctrd_up
+	local id dir m
+	id=$(ctrd_new)
+	ctrd_detached "$id" --memory-limit=67108864 -- sleep 600
+	dir=$(ctrd_cgroup "$PID" memory)
+	if [ -e "$dir/memory.limit_in_bytes" ]; then
+		assert_eq 67108864 "$(cat "$dir/memory.limit_in_bytes")" "$dir/memory.limit_in_bytes"
+	else
+		assert_eq 67108864 "$(cat "$dir/memory.max")" "$dir/memory.max"
+	fi
+	m=$(c task metrics "$id")
+	echo "$m" >&2
+	assert_eq 67108864 "$(echo "$m" | awk '$1 ~ /^memory\.(limit_in_bytes|usage_limit)$/ { print $2 }')" "memory limit in ctr task metrics"
 }
 
 # ctr task ps (the runtime's ps --format json): exactly the pids of the container's cgroup.
