@@ -111,7 +111,8 @@ ctrd_up() {
 		# its own session: the daemon outlives this test's process group
 		setsid containerd --config "$CTRD/config.toml" </dev/null >"$CTRD/containerd.log" 2>&1 &
 		echo $! >"$CTRD/containerd.pid"
-		wait_for 20 ctrd_alive
+		(wait_for 20 ctrd_alive) ||
+			fail "containerd did not come up: $(tail -n 20 "$CTRD/containerd.log")"
 	fi
 	c image ls -q | grep -xF "$CTRD_IMAGE" >/dev/null || ctrd_import_image
 }
@@ -142,7 +143,7 @@ ctrd_new() {
 }
 
 # The runtime under test with the shim's --root (options.Root + /<namespace>).
-wc_() { "$WARD" --root "$CTRD_RUNC_ROOT/$CTRD_NS" "$@"; }
+ctrd_rt() { "$WARD" --root "$CTRD_RUNC_ROOT/$CTRD_NS" "$@"; }
 
 ctrd_status() { c task ls | awk -v id="$1" '$1 == id { print $3 }'; }
 ctrd_pid() { c task ls | awk -v id="$1" '$1 == id { print $2 }'; }
@@ -251,8 +252,8 @@ test_ctrd_run_detached_task_runs_in_its_namespaces_and_cgroup() {
 	cg=$(ctrd_cgroup "$PID" pids)
 	assert_match "$cg" "/$CTRD_NS/$id\$" "the task's cgroup"
 	grep -qx "$PID" "$cg/cgroup.procs" || fail "$PID not in $cg/cgroup.procs"
-	assert_eq running "$(wc_ state "$id" | jq -r .status)" "the runtime's state"
-	assert_eq "$PID" "$(wc_ state "$id" | jq -r .pid)" "the runtime's pid"
+	assert_eq running "$(ctrd_rt state "$id" | jq -r .status)" "the runtime's state"
+	assert_eq "$PID" "$(ctrd_rt state "$id" | jq -r .pid)" "the runtime's pid"
 }
 
 # ctr task exec without a tty: the process runs in the container (its pid 1 is the task's
@@ -423,7 +424,7 @@ test_ctrd_pause_freezes_and_resume_thaws() {
 	wait_for 10 test -s "/proc/$PID/root/tmp/cnt"
 	c task pause "$id"
 	assert_eq PAUSED "$(ctrd_status "$id")" "ctr task ls after pause"
-	assert_eq paused "$(wc_ state "$id" | jq -r .status)" "the runtime's state after pause"
+	assert_eq paused "$(ctrd_rt state "$id" | jq -r .status)" "the runtime's state after pause"
 	f=$(ctrd_cgroup "$PID" freezer)
 	if [ -e "$f/freezer.state" ]; then
 		assert_eq FROZEN "$(cat "$f/freezer.state")" "$f/freezer.state"
@@ -458,7 +459,7 @@ test_ctrd_delete_leaves_nothing() {
 	[ -z "$(ctrd_status "$id")" ] || fail "task $id still listed"
 	[ -z "$(c container ls -q | grep -xF "$id")" ] || fail "container $id still listed"
 	[ ! -e "$CTRD_RUNC_ROOT/$CTRD_NS/$id" ] || fail "runtime state left: $CTRD_RUNC_ROOT/$CTRD_NS/$id"
-	if wc_ state "$id" >/dev/null 2>&1; then fail "the runtime still knows $id"; fi
+	if ctrd_rt state "$id" >/dev/null 2>&1; then fail "the runtime still knows $id"; fi
 	local d
 	for d in $cgs; do [ ! -d "$d" ] || fail "cgroup left: $d"; done
 	if grep -F "/$id/" /proc/self/mountinfo >&2; then fail "mounts of $id left"; fi
