@@ -533,12 +533,18 @@ suite_teardown() {
 	[ -d "$CTRD" ] || return 0
 	local rc=0 pid p id
 	if ctrd_alive; then
+		# each test removes its own: anything left is a failure (and is removed)
 		for id in $(c task ls -q); do
 			echo "task left: $id" >&2
+			rc=1
 			c task kill -s SIGKILL "$id"
 			c task delete --force "$id"
 		done
-		for id in $(c container ls -q); do c container delete "$id"; done
+		for id in $(c container ls -q); do
+			echo "container left: $id" >&2
+			rc=1
+			c container delete "$id"
+		done
 	fi
 	pid=$(cat "$CTRD/containerd.pid" 2>/dev/null)
 	if [ -n "$pid" ]; then
