@@ -254,6 +254,17 @@ static int kill_cgroup(const struct cstate *st, int sig, struct werr **err)
 	return r;
 }
 
+/* kill --all of a stopped container succeeds, as runc's does (the runc v2 shim sends it for
+ * `ctr task delete --force`): whatever is left in its cgroup, if that still exists, gets it. */
+static int kill_stopped_cgroup(const struct cstate *st, int sig, struct werr **err)
+{
+	_cleanup_cgroup_ struct cgroup *cg = NULL;
+
+	if (!st->cgroup_path || cgroup_open(&cg, st->cgroup_path, NULL) < 0)
+		return 0;
+	return cgroup_kill(cg, sig, err);
+}
+
 int container_kill(const char *root, const char *id, int sig, bool all, struct werr **err)
 {
 	struct cstate st;
@@ -263,7 +274,8 @@ int container_kill(const char *root, const char *id, int sig, bool all, struct w
 	if (r < 0)
 		return r;
 	if (st.status == ST_STOPPED) {
-		r = werr_set(err, ESRCH, "container not running");
+		r = all ? kill_stopped_cgroup(&st, sig, err)
+			: werr_set(err, ESRCH, "container not running");
 		goto out;
 	}
 	if (all && st.cgroup_path) {
@@ -301,6 +313,12 @@ int container_delete(const char *root, const char *id, bool force, struct werr *
 			log_debug("delete %s: removing the directory of an unfinished create", id);
 			return state_remove(root, id, err);
 		}
+	}
+	if (r == -ENOENT && force) {
+		/* runc: --force on a container that does not exist is success (the runc v2 shim's
+		 * cleanup relies on it) */
+		werr_free(err);
+		return 0;
 	}
 	if (r < 0)
 		return r;

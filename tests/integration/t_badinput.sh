@@ -92,6 +92,15 @@ test_unknown_id_refused_by_state_kill_delete_start() {
 	assert_no_leftovers
 }
 
+# runc's delete --force of an unknown container succeeds silently; containerd's runc v2 shim
+# calls it in its cleanup and logs a warning for any failure.
+test_delete_force_of_unknown_id_succeeds_silently() {
+	local out
+	out=$(w delete --force no-such-container 2>&1) || fail "delete --force exited $?: $out"
+	assert_eq "" "$out" "output of delete --force"
+	assert_fail "" w delete no-such-container
+}
+
 test_start_twice_refused() {
 	mkbundle -- sleep 600
 	local id

@@ -54,6 +54,17 @@ test_kill_all_reaches_every_process() {
 	done
 }
 
+# runc: kill --all of a stopped container succeeds (containerd's runc v2 shim sends it for
+# `ctr task delete --force` and logged the failure); a plain kill of it still fails.
+test_kill_all_of_stopped_container_succeeds() {
+	start_sleeper
+	w kill "$ID" KILL
+	wait_stopped "$ID"
+	w kill --all "$ID" KILL || fail "kill --all of a stopped container exited $?"
+	assert_fail "" w kill "$ID" KILL
+	assert_eq stopped "$(state_field "$ID" .status)" "status"
+}
+
 test_kill_unknown_signal_fails() {
 	start_sleeper
 	assert_fail "" w kill "$ID" NOSUCHSIGNAL
