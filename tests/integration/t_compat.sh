@@ -13,10 +13,15 @@ pair() {
 	mkbundle "$T/br" -- "$@"
 	cfg_set ".linux.cgroupsPath = \"/wardit/$(newid)\""
 	mkbundle "$T/bw" -- "$@"
-	wx create --bundle "$T/bw" cw </dev/null
-	rx create --bundle "$T/br" cr </dev/null
+	# not ward's default /ward/cw: runs on the same host would share it, and host_untouched
+	# finds a cgroup left behind only by the test-id pattern
+	cfg_set ".linux.cgroupsPath = \"/wardit/$(newid)\""
+	# before the creates: the harness's cleanup knows only --root $ROOT, so a failing second
+	# create would leave the first container (and its cgroup) behind
 	defer "$RUNC --root $T/rootr delete -f cr"
 	defer "$WARD --root $T/rootw delete -f cw"
+	wx create --bundle "$T/bw" cw </dev/null
+	rx create --bundle "$T/br" cr </dev/null
 }
 wx() { "$WARD" --root "$T/rootw" "$@"; }
 rx() { "$RUNC" --root "$T/rootr" "$@"; }
