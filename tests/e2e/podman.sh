@@ -106,6 +106,8 @@ pm_run() {
 }
 
 pm_pid() { pm inspect "$1" --format '{{.State.Pid}}'; }
+# pm_wait_log NAME TEXT: until the container's log has TEXT (e.g. a trap is in place).
+pm_wait_log() { wait_for 10 sh -c "$PM logs $1 | grep -q -- '$2'"; }
 pm_field() { pm inspect "$1" --format "$2"; }
 
 # pm_cgroup_file NAME CONTROLLER FILE: the path of FILE in the container's cgroup (v1
@@ -143,7 +145,7 @@ test_pm_run_detached_is_ward_container() {
 	# The runtime under test knows it, running, with podman's pid.
 	assert_eq "running $pid" "$("$WARD" state "$id" | jq -r '"\(.status) \(.pid)"')" "runtime state"
 	[ "$(readlink /proc/$pid/ns/pid)" != "$(readlink /proc/self/ns/pid)" ] || fail "container shares the host pid namespace"
-	wait_for 5 sh -c "$PM logs $n | grep -q started-marker"
+	pm_wait_log "$n" started-marker
 }
 
 test_pm_run_interactive_terminal() {
@@ -190,7 +192,7 @@ test_pm_logs_and_ps() {
 	local n
 	n=$(newid)
 	pm_start "$n" -- sh -c 'for i in 1 2 3; do echo line-$i; done; exec sleep 1000'
-	wait_for 5 sh -c "$PM logs $n | grep -q line-3"
+	pm_wait_log "$n" line-3
 	assert_eq "line-1 line-2 line-3" "$(pm logs "$n" | tr '\n' ' ' | sed 's/ $//')" "podman logs"
 	assert_match "$(pm ps --filter name="$n" --format '{{.Names}} {{.Status}}')" "^$n Up" "podman ps"
 	pm stop -t 0 "$n" >/dev/null
@@ -232,8 +234,9 @@ test_pm_inspect_names_runtime() {
 test_pm_stop_sigterm() {
 	local n start ms
 	n=$(newid)
-	pm_start "$n" -- sh -c 'trap "echo got-term; exit 0" TERM; while :; do sleep 0.1; done'
-	sleep 0.3
+	# pid 1 ignores a SIGTERM that comes before its trap: stop only once the trap is set
+	pm_start "$n" -- sh -c 'trap "echo got-term; exit 0" TERM; echo trap-set; while :; do sleep 0.1; done'
+	pm_wait_log "$n" trap-set
 	start=$(date +%s%N)
 	pm stop -t 20 "$n" >/dev/null
 	ms=$((($(date +%s%N) - start) / 1000000))
@@ -257,8 +260,8 @@ test_pm_stop_timeout_sigkill() {
 test_pm_kill() {
 	local n
 	n=$(newid)
-	pm_start "$n" -- sh -c 'trap "exit 42" USR1; while :; do sleep 0.1; done'
-	sleep 0.3
+	pm_start "$n" -- sh -c 'trap "exit 42" USR1; echo trap-set; while :; do sleep 0.1; done'
+	pm_wait_log "$n" trap-set
 	pm kill -s USR1 "$n" >/dev/null
 	wait_for 5 sh -c "[ \"\$($PM inspect $n --format '{{.State.Status}}')\" = exited ]"
 	assert_eq 42 "$(pm_field "$n" '{{.State.ExitCode}}')" "exit code after USR1"
@@ -305,9 +308,7 @@ test_pm_pause_unpause() {
 	assert_eq "$a" "$b" "counter while paused"
 	pm unpause "$n" >/dev/null
 	assert_eq running "$(pm_field "$n" '{{.State.Status}}')"
-	sleep 0.3
-	b=$(cat "/proc/$pid/root/tmp/count")
-	[ "$b" -gt "$a" ] || fail "counter did not move after unpause ($a -> $b)"
+	wait_for 10 sh -c "[ \$(cat /proc/$pid/root/tmp/count) -gt $a ]"
 }
 
 # ---- resources --------------------------------------------------------------------------------
