@@ -96,11 +96,12 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	if (log_fd >= 0)
 		(void)write_all(log_fd, line, strlen(line));
 	/*
-	 * Errors and warnings always reach stderr; debug only when no log file takes it. With a
-	 * log file the stderr line is the bare message, as runc prints it: callers such as conmon
-	 * prefix it with the runtime's name themselves.
+	 * Without a log file every line goes to stderr. With one, as with runc, only errors reach
+	 * stderr too, as the bare message (callers such as conmon prefix it with the runtime's
+	 * name); warnings stay in the file: under conmon the runtime's stderr can be the
+	 * container's, and containerd's go-runc parses `state` from stdout and stderr together.
 	 */
-	if (level <= LOG_WARN || log_fd < 0) {
+	if (level == LOG_ERROR || log_fd < 0) {
 		const char *prefix = level == LOG_ERROR ? "" : level == LOG_WARN ? "warning: " : "";
 
 		if (log_json && log_fd < 0) {

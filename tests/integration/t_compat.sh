@@ -108,6 +108,18 @@ test_compat_log_lines() {
 	assert_match "$(head -1 "$T/log.txt")" '^time="[0-9T:Z-]+" level=error msg=".*does not exist"$' "text log line"
 }
 
+# With --log, a warning goes to the log file only (runc's logrus writes there, not to stderr):
+# under conmon the runtime's stderr can be the container's, and go-runc parses `state` from
+# stdout and stderr together.
+test_compat_warning_with_log_stays_in_the_log() {
+	pair
+	wx --log "$T/lw" update --kernel-memory 100M cw 2>"$T/ew"
+	rx --log "$T/lr" update --kernel-memory 100M cr 2>"$T/er"
+	assert_eq "" "$(cat "$T/er")" "runc's stderr"
+	assert_eq "" "$(cat "$T/ew")" "stderr with --log"
+	grep -qi '^time="[^"]*" level=warning msg=".*kernel.memory' "$T/lw" || fail "no warning in the log: $(cat "$T/lw")"
+}
+
 test_compat_pid_file() {
 	pair
 	local ours theirs
