@@ -32,12 +32,34 @@ done
 IT_RUN_TMP=$(mktemp -d "${TMPDIR:-/tmp}/ward-it.XXXXXX")
 chmod 0755 "$IT_RUN_TMP" # user-namespaced containers must reach their rootfs
 export IT_RUN_TMP
-trap 'rm -rf "$IT_RUN_TMP"' EXIT
+tests=()
+files=()
+passed=0 failed=0 skipped=0
+
+# Suite teardowns (once per file that defines one and ran a test). Also run when the run is
+# interrupted, so that a daemon a file started (containerd) and its mounts do not outlive it.
+teardowns_done=0
+run_teardowns() {
+	teardowns_done=1
+	local f
+	for f in $(printf '%s\n' "${files[@]}" | uniq); do
+		grep -q '^suite_teardown()' "$f" || continue
+		if bash -c '. "$1"; . "$2"; T=$IT_RUN_TMP; suite_teardown' it "$IT_DIR/lib.sh" "$f" \
+			>"$IT_RUN_TMP/teardown.log" 2>&1; then
+			passed=$((passed + 1))
+			echo "ok - teardown $(basename "$f")"
+		else
+			failed=$((failed + 1))
+			echo "not ok - teardown $(basename "$f")"
+			tail -n 30 "$IT_RUN_TMP/teardown.log" | sed 's/^/#   /'
+		fi
+	done
+}
+trap '[ "$teardowns_done" = 1 ] || run_teardowns; rm -rf "$IT_RUN_TMP"' EXIT
+trap 'echo "# interrupted"; exit 130' INT TERM
 echo "# runtime: $WARD ($("$WARD" --version 2>&1 | head -1))"
 
 # Tests in file order.
-tests=()
-files=()
 for f in ${IT_FILES:-"$IT_DIR"/t_*.sh}; do
 	while read -r name; do
 		if [ -n "$pattern" ] && ! [[ $name =~ $pattern ]]; then continue; fi
@@ -55,7 +77,6 @@ mountpoints_before=$(awk '{print $5}' /proc/self/mountinfo | sort)
 test_cgroups() { find /sys/fs/cgroup -maxdepth 5 -type d -regex '.*/c[0-9]+r[0-9]+' 2>/dev/null | sort; }
 cgroups_before=$(test_cgroups)
 
-passed=0 failed=0 skipped=0
 for i in "${!tests[@]}"; do
 	name=${tests[$i]} file=${files[$i]}
 	log=$IT_RUN_TMP/$name.log
@@ -90,19 +111,7 @@ for i in "${!tests[@]}"; do
 	fi
 done
 
-# Suite teardowns (once per file that defines one and ran a test).
-for f in $(printf '%s\n' "${files[@]}" | uniq); do
-	grep -q '^suite_teardown()' "$f" || continue
-	if bash -c '. "$1"; . "$2"; T=$IT_RUN_TMP; suite_teardown' it "$IT_DIR/lib.sh" "$f" \
-		>"$IT_RUN_TMP/teardown.log" 2>&1; then
-		passed=$((passed + 1))
-		echo "ok - teardown $(basename "$f")"
-	else
-		failed=$((failed + 1))
-		echo "not ok - teardown $(basename "$f")"
-		tail -n 30 "$IT_RUN_TMP/teardown.log" | sed 's/^/#   /'
-	fi
-done
+run_teardowns
 
 # The host must look as it did before the run.
 devs_after=$(host_devs)
