@@ -15,6 +15,9 @@ PM_DIR=$IT_RUN_TMP/podman
 PM=$PM_DIR/pm
 PM_IMAGE=localhost/ward-e2e:1
 PM_RT=$(basename "$WARD")
+# The run's cgroup parent (podman's default, libpod_parent, is shared with other podman users
+# of the host, so a container cgroup left in it would go unnoticed): ward-it.XXXXXX -> wardit-pm-XXXXXX
+PM_CG=wardit-pm-${IT_RUN_TMP##*.}
 
 pm() { "$PM" "$@"; }
 
@@ -46,6 +49,7 @@ $PM_RT = ["$WARD"]
 EOF
 	cat >"$PM.new" <<EOF
 #!/bin/sh
+case \$1 in run | create) c=\$1; shift; set -- "\$c" --cgroup-parent /$PM_CG "\$@" ;; esac
 CONTAINERS_CONF=$PM_DIR/containers.conf exec podman --root $PM_DIR/storage \\
 	--runroot $PM_DIR/run --tmpdir $PM_DIR/tmp --storage-driver overlay "\$@"
 EOF
@@ -76,6 +80,15 @@ suite_teardown() {
 		grep -qx "$c" "$PM_DIR/cgroups.before" 2>/dev/null && continue
 		find "$c" -depth -type d -exec rmdir {} + 2>/dev/null || true
 		[ ! -d "$c" ] || { echo "cgroup left: $c"; rc=1; }
+	done
+	for c in /sys/fs/cgroup/*/"$PM_CG" /sys/fs/cgroup/"$PM_CG"; do
+		[ -d "$c" ] || continue
+		# podman keeps <parent>/conmon for good; a container's libpod-<id> left is a failure
+		if find "$c" -mindepth 1 -type d -name 'libpod-*' | grep . >&2; then
+			echo "container cgroups left (above)" >&2
+			rc=1
+		fi
+		find "$c" -depth -type d -exec rmdir {} + || rc=1
 	done
 	rm -rf "$PM_DIR"
 	return $rc
