@@ -129,6 +129,19 @@ ctrd_run() { # [CTR RUN OPTIONS...] ID [CMD...] (the image is inserted before ID
 # ctr task exec with the run's fifo dir.
 ctrd_exec() { c task exec --fifo-dir "$CTRD/fifo" "$@"; }
 
+# ctrd_in_tty CTR ARGS...: ctr against the run's daemon on a new pseudo-terminal (script(1);
+# ctr -t wants one); OUT = what it printed (CRs and NULs dropped), RC = its exit status.
+ctrd_in_tty() {
+	local cmd
+	cmd=$(printf '%q ' ctr -a "$CTRD_SOCK" -n "$CTRD_NS" "$@")
+	set +e
+	script -qfec "$cmd" /dev/null </dev/null >"$T/tty.out" 2>&1
+	RC=$?
+	set -e
+	OUT=$(tr -d '\r\0' <"$T/tty.out")
+	echo "$OUT" >&2
+}
+
 # ctrd_new: a fresh container id (c<pid>r<n>: the harness's host_untouched check sees its
 # cgroups if they are left); at cleanup its task is killed and deleted, the container and its
 # snapshot removed, and containerd's warnings about it are added to the test's log.
@@ -220,20 +233,13 @@ test_ctrd_run_foreground_output_and_exit_status() {
 # its master), its output reaches ctr's terminal, its exit status is ctr's.
 test_ctrd_run_tty_gets_a_pty() {
 	ctrd_up
-	local id cmd out rc
+	local id
 	id=$(ctrd_new)
-	cmd=$(printf '%q ' ctr -a "$CTRD_SOCK" -n "$CTRD_NS" run --runc-binary "$WARD" \
-		--runc-root "$CTRD_RUNC_ROOT" --fifo-dir "$CTRD/fifo" -t "$CTRD_IMAGE" "$id" \
-		sh -c 'tty; [ -t 0 ] && [ -t 1 ] && echo stdio-is-tty; exit 4')
-	set +e
-	script -qfec "$cmd" /dev/null </dev/null >"$T/tty.out" 2>&1
-	rc=$?
-	set -e
-	out=$(tr -d '\r\0' <"$T/tty.out")
-	echo "$out" >&2
-	assert_eq 4 "$rc" "ctr run -t's exit status"
-	assert_match "$out" '(^|[^0-9a-z])/dev/pts/0' "tty of the init"
-	assert_contains "$out" stdio-is-tty "stdin and stdout of the init"
+	ctrd_in_tty run --runc-binary "$WARD" --runc-root "$CTRD_RUNC_ROOT" --fifo-dir "$CTRD/fifo" \
+		-t "$CTRD_IMAGE" "$id" sh -c 'tty; [ -t 0 ] && [ -t 1 ] && echo stdio-is-tty; exit 4'
+	assert_eq 4 "$RC" "ctr run -t's exit status"
+	assert_match "$OUT" '(^|[^0-9a-z])/dev/pts/0' "tty of the init"
+	assert_contains "$OUT" stdio-is-tty "stdin and stdout of the init"
 }
 
 # ctr run -d: RUNNING in ctr task ls; the pid is a process in new namespaces, in containerd's
@@ -289,20 +295,14 @@ test_ctrd_exec_as_another_user() {
 # (the shim gets its master over the --console-socket) and its exit status is ctr's.
 test_ctrd_exec_tty_gets_a_pty() {
 	ctrd_up
-	local id out rc cmd
+	local id
 	id=$(ctrd_new)
 	ctrd_detached "$id" sleep 600
-	cmd=$(printf '%q ' ctr -a "$CTRD_SOCK" -n "$CTRD_NS" task exec --fifo-dir "$CTRD/fifo" -t \
-		--exec-id e2 "$id" sh -c 'tty; [ -t 0 ] && [ -t 1 ] && echo stdio-is-tty; exit 5')
-	set +e
-	script -qfec "$cmd" /dev/null </dev/null >"$T/tty.out" 2>&1
-	rc=$?
-	set -e
-	out=$(tr -d '\r\0' <"$T/tty.out")
-	echo "$out" >&2
-	assert_eq 5 "$rc" "ctr task exec -t's exit status"
-	assert_match "$out" '(^|[^0-9a-z])/dev/pts/[0-9]+' "tty inside"
-	assert_contains "$out" stdio-is-tty "stdin and stdout of the exec'd process"
+	ctrd_in_tty task exec --fifo-dir "$CTRD/fifo" -t --exec-id e2 "$id" \
+		sh -c 'tty; [ -t 0 ] && [ -t 1 ] && echo stdio-is-tty; exit 5'
+	assert_eq 5 "$RC" "ctr task exec -t's exit status"
+	assert_match "$OUT" '(^|[^0-9a-z])/dev/pts/[0-9]+' "tty inside"
+	assert_contains "$OUT" stdio-is-tty "stdin and stdout of the exec'd process"
 }
 
 # ctrd_foreground ID CMD...: ctr run in the background of the test (foreground for ctr: it
