@@ -49,6 +49,9 @@ $PM_RT = ["$WARD"]
 EOF
 	cat >"$PM.new" <<EOF
 #!/bin/sh
+# conmon writes a file "oom" into its working directory (podman's) when a container is
+# OOM-killed: keep it out of the caller's
+cd $PM_DIR || exit 125
 case \$1 in run | create) c=\$1; shift; set -- "\$c" --cgroup-parent /$PM_CG "\$@" ;; esac
 CONTAINERS_CONF=$PM_DIR/containers.conf exec podman --root $PM_DIR/storage \\
 	--runroot $PM_DIR/run --tmpdir $PM_DIR/tmp --storage-driver overlay "\$@"
