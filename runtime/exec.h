@@ -4,6 +4,9 @@
 #ifndef WARD_RUNTIME_EXEC_H
 #define WARD_RUNTIME_EXEC_H
 
+/* The status of `ward exec` when exec itself fails (runc's): not the process's status. */
+#define EXEC_FAILED 255
+
 #include <stdbool.h>
 #include <sys/types.h>
 

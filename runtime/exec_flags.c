@@ -222,7 +222,7 @@ static int parse_exec_flags(int argc, char **argv, struct exec_opts *o)
 			break;
 		case 'g':
 			if (add_gid(o, optarg) < 0)
-				return -1;
+				return -EINVAL;
 			break;
 		case 'p':
 			o->process_file = optarg;
@@ -246,7 +246,7 @@ static int parse_exec_flags(int argc, char **argv, struct exec_opts *o)
 			break;
 		case OPT_PRESERVE:
 			if (parse_preserve_fds(optarg, &o->preserve_fds) < 0)
-				return -1;
+				return -EINVAL;
 			break;
 		case OPT_IGNORE_PAUSED:
 			o->ignore_paused = true;
@@ -259,7 +259,7 @@ static int parse_exec_flags(int argc, char **argv, struct exec_opts *o)
 			return -1;
 		default:
 			log_error("exec: invalid flags (see ward --help)");
-			return -1;
+			return -EINVAL;
 		}
 	}
 	o->id = cmd_want_id(argc, argv, "exec");
@@ -277,13 +277,20 @@ int cmd_exec(const struct global_opts *g, int argc, char **argv)
 	struct exec_opts o = {.root = g->root};
 	int status;
 
-	if (parse_exec_flags(argc, argv, &o) < 0) {
-		status = 1;
+	/*
+	 * runc's statuses: 1 for a flag it cannot parse, 255 for every other failure of exec
+	 * itself, so that callers can tell them from the process's own status.
+	 */
+	status = parse_exec_flags(argc, argv, &o);
+	if (status < 0) {
+		status = status == -EINVAL ? 1 : EXEC_FAILED;
 		goto out;
 	}
 	status = container_exec(&o, &err);
-	if (status < 0)
-		status = cmd_fail(&err);
+	if (status < 0) {
+		cmd_fail(&err);
+		status = EXEC_FAILED;
+	}
 out:
 	strv_free(o.env);
 	strv_free(o.caps);

@@ -163,5 +163,6 @@ test_compat_error_texts_and_codes() {
 	wait_for 5 sh -c "$RUNC --root $T/rootr state cr | grep -q stopped"
 	compat_err "container not running" kill cw TERM
 	compat_err "cannot start a container that has stopped" start cw
+	compat_err "cannot exec in a stopped container" exec cw true
 	compat_err 'unknown signal' kill cw BOGUS
 }
