@@ -243,6 +243,8 @@ int cgroup_stats(struct cgroup *cg, struct cgroup_stats *st, struct werr **err)
 void cgroup_stats_free(struct cgroup_stats *st)
 {
 	free(st->cpu.percpu);
+	free(st->cpu.percpu_kernel);
+	free(st->cpu.percpu_user);
 	for (size_t i = 0; i < st->memory.n_raw; i++)
 		free(st->memory.raw[i].key);
 	free(st->memory.raw);

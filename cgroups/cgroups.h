@@ -178,6 +178,8 @@ struct cgroup_stats {
 		uint64_t total, user, kernel; /* ns */
 		uint64_t *percpu;	      /* ns; v1 cpuacct.usage_percpu only */
 		size_t n_percpu;
+		uint64_t *percpu_kernel, *percpu_user; /* ns; v1 cpuacct.usage_percpu_sys/_user */
+		size_t n_percpu_kernel, n_percpu_user;
 		uint64_t periods, throttled_periods, throttled_time; /* throttled_time in ns */
 	} cpu;
 	struct {

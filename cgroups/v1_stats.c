@@ -57,10 +57,24 @@ static char *rd(struct v1_priv *p, enum v1_ctrl c, const char *file)
 	return s;
 }
 
+/* A cpuacct file holding one number per cpu. */
+static void u64_list(struct v1_priv *p, const char *file, uint64_t **out, size_t *n)
+{
+	_cleanup_free_ char *text = rd(p, V1_CPUACCT, file);
+	uint64_t v;
+
+	for (char *s = text, *end; s && *s; s = end) {
+		v = strtoull(s, &end, 10);
+		if (end == s)
+			break;
+		*out = xrealloc(*out, (*n + 1) * sizeof(v));
+		(*out)[(*n)++] = v;
+	}
+}
+
 static void cpu_stats(struct v1_priv *p, struct cgroup_stats *st)
 {
 	_cleanup_free_ char *acct = rd(p, V1_CPUACCT, "cpuacct.stat");
-	_cleanup_free_ char *percpu = rd(p, V1_CPUACCT, "cpuacct.usage_percpu");
 	_cleanup_free_ char *cpu = rd(p, V1_CPU, "cpu.stat");
 	long hz = sysconf(_SC_CLK_TCK);
 	uint64_t v;
@@ -70,13 +84,9 @@ static void cpu_stats(struct v1_priv *p, struct cgroup_stats *st)
 		st->cpu.user = cgv1_ticks_to_ns(v, hz);
 	if (acct && cg_keyed_u64(acct, "system", &v))
 		st->cpu.kernel = cgv1_ticks_to_ns(v, hz);
-	for (char *s = percpu, *end; s && *s; s = end) {
-		v = strtoull(s, &end, 10);
-		if (end == s)
-			break;
-		st->cpu.percpu = xrealloc(st->cpu.percpu, (st->cpu.n_percpu + 1) * sizeof(v));
-		st->cpu.percpu[st->cpu.n_percpu++] = v;
-	}
+	u64_list(p, "cpuacct.usage_percpu", &st->cpu.percpu, &st->cpu.n_percpu);
+	u64_list(p, "cpuacct.usage_percpu_sys", &st->cpu.percpu_kernel, &st->cpu.n_percpu_kernel);
+	u64_list(p, "cpuacct.usage_percpu_user", &st->cpu.percpu_user, &st->cpu.n_percpu_user);
 	if (cpu) {
 		cg_keyed_u64(cpu, "nr_periods", &st->cpu.periods);
 		cg_keyed_u64(cpu, "nr_throttled", &st->cpu.throttled_periods);

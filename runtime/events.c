@@ -109,6 +109,16 @@ static void gen_blkio_list(yajl_gen g, const char *key, const struct cg_blkio_en
 	jg_close_array(g);
 }
 
+static void gen_u64_list(yajl_gen g, const char *key, const uint64_t *v, size_t n)
+{
+	if (!n)
+		return;
+	jg_kopen_array(g, key);
+	for (size_t i = 0; i < n; i++)
+		jg_ku64(g, NULL, v[i]);
+	jg_close_array(g);
+}
+
 static void gen_u16_list(yajl_gen g, const char *key, const uint16_t *v, size_t n)
 {
 	if (!n)
@@ -117,6 +127,11 @@ static void gen_u16_list(yajl_gen g, const char *key, const uint16_t *v, size_t 
 	for (size_t i = 0; i < n; i++)
 		jg_ku64(g, NULL, v[i]);
 	jg_close_array(g);
+}
+
+static int raw_key_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct cg_raw_stat *)a)->key, ((const struct cg_raw_stat *)b)->key);
 }
 
 static void gen_cpuset(yajl_gen g, const struct cg_cpuset_stat *c)
@@ -161,17 +176,14 @@ static void gen_psi(yajl_gen g, const char *key, const struct cg_psi *p)
  * types/events.go, so callers that decode runc's output decode ward's. Then ward's own
  * "psi" and "cpuDemand".
  */
-static void gen_stats(yajl_gen g, const struct cgroup_stats *st)
+static void gen_stats(yajl_gen g, struct cgroup_stats *st)
 {
 	jg_kopen(g, "cpu");
 	jg_kopen(g, "usage");
 	gen_u64_nz(g, "total", st->cpu.total);
-	if (st->cpu.n_percpu) {
-		jg_kopen_array(g, "percpu");
-		for (size_t i = 0; i < st->cpu.n_percpu; i++)
-			jg_ku64(g, NULL, st->cpu.percpu[i]);
-		jg_close_array(g);
-	}
+	gen_u64_list(g, "percpu", st->cpu.percpu, st->cpu.n_percpu);
+	gen_u64_list(g, "percpu_kernel", st->cpu.percpu_kernel, st->cpu.n_percpu_kernel);
+	gen_u64_list(g, "percpu_user", st->cpu.percpu_user, st->cpu.n_percpu_user);
 	jg_ku64(g, "kernel", st->cpu.kernel);
 	jg_ku64(g, "user", st->cpu.user);
 	jg_close(g);
@@ -191,6 +203,8 @@ static void gen_stats(yajl_gen g, const struct cgroup_stats *st)
 	gen_mem_entry(g, "kernel", &st->memory.kernel);
 	gen_mem_entry(g, "kernelTCP", &st->memory.kernel_tcp);
 	if (st->memory.n_raw) {
+		/* runc's raw is a Go map: its keys come out sorted. */
+		qsort(st->memory.raw, st->memory.n_raw, sizeof(*st->memory.raw), raw_key_cmp);
 		jg_kopen(g, "raw");
 		for (size_t i = 0; i < st->memory.n_raw; i++)
 			jg_ku64(g, st->memory.raw[i].key, st->memory.raw[i].value);
@@ -255,7 +269,7 @@ static yajl_gen event_open(const char *type, const char *id)
 	return g;
 }
 
-static void emit_stats(const char *id, const struct cgroup_stats *st,
+static void emit_stats(const char *id, struct cgroup_stats *st,
 		       const struct demand_sample *from, const struct demand_sample *to,
 		       const char *window)
 {
