@@ -16,13 +16,18 @@ command -v podman >/dev/null || { echo "bench: podman not installed (scripts/dep
 WARD=$PWD/build/ward
 RUNC=$(command -v runc) || { echo "bench: runc not installed" >&2; exit 1; }
 tmp=$(mktemp -d /tmp/ward-bench-podman.XXXXXX)
+cgparent=/$(basename "$tmp") # the containers' cgroups, removed at the end
 chmod 0755 "$tmp"
 cleanup() {
 	pm rm -a -f -t 0 >/dev/null 2>&1
 	pm rmi -a -f >/dev/null 2>&1
 	grep -F " $tmp" /proc/self/mountinfo | awk '{print $5}' | sort -r | while read -r m; do umount -l "$m"; done
+	for c in /sys/fs/cgroup/*"$cgparent" /sys/fs/cgroup"$cgparent"; do
+		[ -d "$c" ] && find "$c" -depth -type d -exec rmdir {} + 2>/dev/null
+	done
 	rm -rf "$tmp"
 }
+trap 'exit 1' INT TERM
 trap cleanup EXIT
 
 # Runtimes by name: the plain binaries, and the same behind a timing wrapper.
@@ -67,7 +72,7 @@ median() { sort -g | awk '{v[NR] = $1} END {if (NR == 0) m = 0; else if (NR % 2)
 one_run() { # RUNTIME-NAME: ns of one podman run --rm
 	local s
 	s=$(date +%s%N)
-	pm --runtime "$1" run --rm localhost/ward-bench:1 true >/dev/null 2>"$tmp/err" ||
+	pm --runtime "$1" run --rm --cgroup-parent "$cgparent" localhost/ward-bench:1 true >/dev/null 2>"$tmp/err" ||
 		{ echo "bench: podman run with $1 failed: $(cat "$tmp/err")" >&2; exit 1; }
 	echo $(($(date +%s%N) - s))
 }
