@@ -365,6 +365,34 @@ static int read_initrd(struct vm *vm, const char *path, int fd, uint64_t addr, u
 	return 0;
 }
 
+/* The whole of an open file (the kernel handed over as an fd). */
+static int read_fd(int fd, const char *name, char **out, size_t *len, struct werr **err)
+{
+	struct stat st;
+	char *buf;
+	size_t done = 0;
+
+	if (fstat(fd, &st) < 0)
+		return werr_sys(err, errno, "%s", name);
+	if (!S_ISREG(st.st_mode) || st.st_size <= 0)
+		return werr_set(err, EINVAL, "%s is not a regular, non-empty file", name);
+	buf = xmalloc((size_t)st.st_size);
+	while (done < (size_t)st.st_size) {
+		ssize_t n = pread(fd, buf + done, (size_t)st.st_size - done, (off_t)done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			free(buf);
+			return werr_sys(err, n < 0 ? errno : EIO, "read %s", name);
+		}
+		done += (size_t)n;
+	}
+	*out = buf;
+	*len = done;
+	return 0;
+}
+
 /* The virtio-mmio devices' ISA IRQs: free on this machine (COM1 4, i8042 1/12, SCI 9). */
 static const unsigned virtio_irqs[VMM_MAX_DISKS] = {5, 6, 7, 10};
 
@@ -378,11 +406,15 @@ static int load_guest(struct vm *vm, const struct vmm_config *cfg, struct boot_i
 	struct stat st;
 	int r;
 
-	r = read_file(cfg->kernel, &kernel, &klen, err);
+	if (cfg->kernel_fd > 0)
+		r = read_fd(cfg->kernel_fd, cfg->kernel, &kernel, &klen, err);
+	else
+		r = read_file(cfg->kernel, &kernel, &klen, err);
 	if (r < 0)
 		return werr_wrap(err, "kernel");
 	if (cfg->initrd) {
-		ifd = open(cfg->initrd, O_RDONLY | O_CLOEXEC);
+		ifd = cfg->initrd_fd > 0 ? fcntl(cfg->initrd_fd, F_DUPFD_CLOEXEC, 3)
+					 : open(cfg->initrd, O_RDONLY | O_CLOEXEC);
 		if (ifd < 0 || fstat(ifd, &st) < 0)
 			return werr_sys(err, errno, "initrd %s", cfg->initrd);
 		isize = (uint64_t)st.st_size;
@@ -476,6 +508,7 @@ static int add_devices(struct vm *vm, const struct vmm_config *cfg, struct werr 
 	uart_init(&vm->uart, &vm->hooks, UART_COM1_IRQ, cfg->console_out);
 	i8042_init(&vm->kbd, &vm->hooks);
 	vm->status.hooks = vm->hooks;
+	vm->status.pending_signal = cfg->pending_signal;
 	if (r == 0)
 		r = bus_add(&vm->io, UART_COM1_PORT, 8, &uart_ops, &vm->uart);
 	if (r == 0)
@@ -499,7 +532,8 @@ static int add_disks(struct vm *vm, const struct vmm_config *cfg, struct werr **
 		char id[VIRTIO_BLK_ID_BYTES + 1];
 		int r;
 
-		vm->disk_fds[i] = open(d->path, (d->ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+		vm->disk_fds[i] = d->fd > 0 ? fcntl(d->fd, F_DUPFD_CLOEXEC, 3)
+					    : open(d->path, (d->ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
 		if (vm->disk_fds[i] < 0)
 			return werr_sys(err, errno, "disk %s", d->path);
 		vm->disks[i] = xcalloc(1, sizeof(*vm->disks[i]));
@@ -648,6 +682,8 @@ int vmm_run_result(const struct vmm_config *cfg, struct vmm_result *res, struct 
 		if (vm.wake_fd < 0)
 			r = werr_sys(err, errno, "eventfd");
 	}
+	if (r == 0 && cfg->seccomp)
+		r = vmm_seccomp_install(err);
 	if (r < 0) {
 		vm_destroy(&vm);
 		return r;
