@@ -6,8 +6,12 @@
  * overlay on top for writes; moves into it (mount --move + chroot: pivot_root does not work on
  * an initramfs root); mounts /proc, /sys, /dev, /tmp there; sets the hostname; runs the workload
  * as its child with the console as stdio; forwards SIGTERM/SIGINT/SIGHUP/SIGQUIT/SIGUSR1/SIGUSR2
- * to it; reaps every orphan; and reports the workload's exit status (128 + signal when killed)
- * through the VMM's status port 0xff0. If the port does nothing, it reboots (reboot=k: the
+ * to it, and the signals the host posts (a read of the status port returns the pending one;
+ * polled every POLL_MS); reaps every orphan; and reports the workload's exit status (128 + signal
+ * when killed) through the VMM's status port 0xff0.
+ *
+ * The console is made a plain byte pipe (no echo, no "\n" -> "\r\n"): the workload's output
+ * reaches the container's stdout as written. If the port does nothing, it reboots (reboot=k: the
  * VMM's i8042 reset). When it cannot set up the job it prints why and reports 125.
  *
  * Module order file: /lib/modules/ward/order, one module name per line (without .ko), each
@@ -24,6 +28,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,6 +38,7 @@
 #define EXIT_SETUP 125
 #define MODULE_DIR "/lib/modules/ward"
 #define ROOT_WAIT_MS 10000
+#define POLL_MS 50
 
 static volatile sig_atomic_t workload_pid;
 
@@ -178,6 +184,30 @@ static void enter_root(void)
 	mount_or_fail("tmp", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
 }
 
+/* No echo of the input, no output processing: the serial line carries the workload's bytes. */
+static void console_plain(void)
+{
+	struct termios t;
+
+	if (tcgetattr(STDIN_FILENO, &t) < 0)
+		return;
+	t.c_lflag &= ~(tcflag_t)(ECHO | ECHOE | ECHOK | ECHONL | ECHOCTL | ECHOKE);
+	t.c_oflag &= ~(tcflag_t)OPOST;
+	t.c_iflag &= ~(tcflag_t)(ICRNL | IXON);
+	tcsetattr(STDIN_FILENO, TCSANOW, &t);
+}
+
+/* A signal the host wants the workload to get (0: none; an unclaimed port reads 0xff). */
+static int host_signal(bool have_port)
+{
+	int sig;
+
+	if (!have_port)
+		return 0;
+	sig = inb(STATUS_PORT);
+	return sig > 0 && sig < NSIG ? sig : 0;
+}
+
 static void forward(int sig)
 {
 	if (workload_pid > 0)
@@ -207,7 +237,8 @@ int main(void)
 	struct sigaction sa = {.sa_handler = forward};
 	struct winit_job job;
 	const char *bad;
-	sigset_t all, old;
+	sigset_t all, old, chld, wait_mask;
+	bool have_port;
 	pid_t pid;
 	int wstatus;
 
@@ -230,6 +261,8 @@ int main(void)
 	if (job.hostname && sethostname(job.hostname, strlen(job.hostname)) < 0)
 		fail("sethostname %s: %m", job.hostname);
 
+	console_plain();
+	have_port = iopl(3) == 0;
 	sigemptyset(&sa.sa_mask);
 	for (size_t i = 0; i < sizeof(fwd) / sizeof(fwd[0]); i++)
 		sigaction(fwd[i], &sa, NULL);
@@ -241,14 +274,25 @@ int main(void)
 	if (pid == 0)
 		run_child(&job, &old);
 	workload_pid = pid;
-	sigprocmask(SIG_SETMASK, &old, NULL);
+	/* SIGCHLD stays blocked: sigtimedwait wakes on it, or every POLL_MS for the port */
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	wait_mask = old;
+	sigaddset(&wait_mask, SIGCHLD);
+	sigprocmask(SIG_SETMASK, &wait_mask, NULL);
 	for (;;) {
-		pid_t r = wait(&wstatus);
+		struct timespec ts = {0, POLL_MS * 1000 * 1000};
+		pid_t r;
+		int sig;
 
-		if (r == pid)
-			break;
+		while ((r = waitpid(-1, &wstatus, WNOHANG)) > 0)
+			if (r == pid)
+				report(winit_exit_status(wstatus));
 		if (r < 0 && errno != EINTR)
 			fail("wait: %m");
+		sig = host_signal(have_port);
+		if (sig)
+			kill(pid, sig);
+		sigtimedwait(&chld, NULL, &ts);
 	}
-	report(winit_exit_status(wstatus));
 }
