@@ -23,6 +23,7 @@
 #include "runtime/foreground.h"
 #include "runtime/log.h"
 #include "runtime/spec_gen.h"
+#include "runtime/vm.h"
 
 /* The parent's view of one exec, for cleanup on every path. */
 struct exec_run {
@@ -69,6 +70,11 @@ static int check_status(const struct exec_opts *o, const struct cstate *st, stru
 {
 	if (st->status == ST_STOPPED)
 		return werr_set(err, EINVAL, "cannot exec in a stopped container");
+	if (vm_state_is_vm(st))
+		return werr_set(err, ENOTSUP,
+				"container %s runs its workload in a micro-VM (org.ward.isolation=vm): "
+				"exec into the guest is not implemented yet",
+				st->id);
 	if (st->status == ST_PAUSED && !o->ignore_paused)
 		return werr_set(
 			err, EINVAL,

@@ -45,6 +45,14 @@ int vm_isolation_wanted(const struct spec *s, bool *vm, struct werr **err)
 	return 0;
 }
 
+bool vm_state_is_vm(const struct cstate *st)
+{
+	for (size_t i = 0; i < st->n_annotations; i++)
+		if (strcmp(st->annotations[i].key, VM_ANNOTATION) == 0)
+			return strcmp(st->annotations[i].value, "vm") == 0;
+	return false;
+}
+
 void vm_set_annotation(struct spec *s)
 {
 	for (size_t i = 0; i < s->n_annotations; i++) {

@@ -12,6 +12,7 @@
 
 #include "lib/err.h"
 #include "runtime/spec.h"
+#include "runtime/state.h"
 
 #define VM_ANNOTATION "org.ward.isolation"
 #define VM_KERNEL_DIR_ENV "WARD_VM_KERNEL_DIR"
@@ -32,6 +33,8 @@ struct vm_plan {
 
 /* org.ward.isolation: false for absent or "jail", true for "vm", an error for anything else. */
 int vm_isolation_wanted(const struct spec *s, bool *vm, struct werr **err);
+/* A created container's state says VM isolation (its annotations). */
+bool vm_state_is_vm(const struct cstate *st);
 /* Add (or overwrite) org.ward.isolation=vm in s->annotations (--isolation vm). */
 void vm_set_annotation(struct spec *s);
 

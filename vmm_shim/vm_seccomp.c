@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/util.h"
@@ -113,6 +114,9 @@ int vmm_seccomp_install(struct werr **err)
 	if (p.n > MAX_INSNS)
 		return werr_set(err, E2BIG, "VMM seccomp filter: %u instructions, room for %u", p.n,
 				MAX_INSNS);
+	/* libc initialises the time zone on first use by reading /etc/localtime, and the CMOS
+	 * device's gmtime_r is that first use: do it while openat is still allowed */
+	tzset();
 	fprog.len = (unsigned short)p.n;
 	fprog.filter = p.f;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)

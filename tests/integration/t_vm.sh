@@ -257,6 +257,8 @@ test_vm_container_vmm_runs_in_the_container_namespaces_cgroup_and_seccomp() {
 	assert_eq 1 "$(awk '/^NSpid:/ { print $NF }' "/proc/$pid/status")" "pid inside the container"
 	grep -q "$id" "/proc/$pid/cgroup" || fail "the VMM is not in the container's cgroup: $(cat "/proc/$pid/cgroup")"
 	[ -c "/proc/$pid/root/dev/kvm" ] || fail "no /dev/kvm in the container"
+	# no exec channel into the guest yet: a clear refusal, not a process beside the VMM
+	assert_fail "exec into the guest is not implemented" w exec "$id" true
 	w kill "$id" KILL
 	wait_for 10 vm_pid_gone "$pid"
 	assert_eq stopped "$(state_field "$id" .status)" "state after SIGKILL"

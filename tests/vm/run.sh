@@ -278,6 +278,21 @@ build_tree() {
 		cp -L "$peer" "$root/usr/bin/"
 		put_libs "$root" "$peer"
 	done
+	# the VM benchmark's peer: qemu -M microvm with its libraries and the firmware it loads
+	# (only for that run: it adds ~40 MiB to the initrd)
+	case $PATTERN in
+	bench:vm*)
+		local q f
+		if q=$(host_bin qemu-system-x86_64); then
+			cp -L "$q" "$root/usr/bin/"
+			put_libs "$root" "$q"
+			mkdir -p "$root/usr/share/qemu"
+			for f in qboot.rom bios-microvm.bin linuxboot_dma.bin; do
+				[ ! -e "/usr/share/qemu/$f" ] || cp -L "/usr/share/qemu/$f" "$root/usr/share/qemu/"
+			done
+		fi
+		;;
+	esac
 	# the micro-VM tests (test_vm_*): the VMM next to ward, and this lane's kernel as the guest's
 	if [ -x "$WARD_TREE/build/ward-vmm" ]; then
 		cp -L "$WARD_TREE/build/ward-vmm" "$root/ward/build/ward-vmm"
