@@ -153,6 +153,39 @@ static void append_value(char **cl, const char *key, const char *value)
 	free(old);
 }
 
+static void append_limit(char **cl, uint64_t v)
+{
+	char *old = *cl;
+
+	if (v == UINT64_MAX)
+		*cl = xasprintf("%sinf", old);
+	else
+		*cl = xasprintf("%s%llu", old, (unsigned long long)v);
+	free(old);
+}
+
+/* " ward.rlimits=R:S:H,...": applied by ward-init to the workload in the guest */
+static void append_rlimits(char **cl, const struct spec_process *p)
+{
+	char *old;
+
+	if (!p->n_rlimits)
+		return;
+	old = *cl;
+	*cl = xasprintf("%s ward.rlimits=", old);
+	free(old);
+	for (size_t i = 0; i < p->n_rlimits; i++) {
+		old = *cl;
+		*cl = xasprintf("%s%s%d:", old, i ? "," : "", p->rlimits[i].resource);
+		free(old);
+		append_limit(cl, p->rlimits[i].soft);
+		old = *cl;
+		*cl = xasprintf("%s:", old);
+		free(old);
+		append_limit(cl, p->rlimits[i].hard);
+	}
+}
+
 int vm_guest_cmdline(const struct spec *s, char **out, struct werr **err)
 {
 	const struct spec_process *p = &s->process;
@@ -170,6 +203,7 @@ int vm_guest_cmdline(const struct spec *s, char **out, struct werr **err)
 	append_value(&cl, "ward.gid", num);
 	if (s->hostname && s->hostname[0])
 		append_value(&cl, "ward.hostname", s->hostname);
+	append_rlimits(&cl, p);
 	if (strlen(cl) >= CMDLINE_MAX) {
 		size_t n = strlen(cl);
 

@@ -352,10 +352,11 @@ test_vm_container_exit_status_7_propagates() {
 	assert_no_leftovers
 }
 
-test_vm_container_memory_limit_is_guest_ram() {
+test_vm_container_memory_limit_cpu_quota_and_rlimits_reach_the_guest() {
 	vm_need_linux_container
-	mkbundle -- sh -c 'grep MemTotal /proc/meminfo; grep -c ^processor /proc/cpuinfo'
+	mkbundle -- sh -c 'echo "NOFILE $(ulimit -Sn) $(ulimit -Hn)"; grep MemTotal /proc/meminfo; grep -c ^processor /proc/cpuinfo'
 	cfg_set '.linux.resources.memory.limit = 536870912 | .linux.resources.cpu.quota = 150000 | .linux.resources.cpu.period = 100000'
+	cfg_set '.process.rlimits = [{"type": "RLIMIT_NOFILE", "soft": 777, "hard": 888}]'
 	run_ctr --isolation vm "$(newid)"
 	assert_eq 0 "$RC" "exit status (output: $OUT)"
 	local kb
@@ -365,6 +366,7 @@ test_vm_container_memory_limit_is_guest_ram() {
 	[ "$kb" -gt $((400 * 1024)) ] && [ "$kb" -le $((496 * 1024)) ] ||
 		fail "guest MemTotal $kb kB is not roughly 512 MiB - 16 MiB"
 	assert_eq 2 "$(printf '%s\n' "$OUT" | tail -n 1)" "vCPUs for quota 150000/100000"
+	assert_contains "$OUT" "NOFILE 777 888" "the workload's rlimits in the guest"
 }
 
 test_vm_container_term_reaches_the_workload() {

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <linux/kvm.h>
 #include <signal.h>
@@ -81,7 +82,10 @@ static void the_guest_reads_back_exactly_the_process(void **state)
 		"{\"ociVersion\":\"1.2.0\",\"root\":{\"path\":\"rootfs\"},\"hostname\":\"my box\","
 		"\"process\":{\"cwd\":\"/srv/a b\",\"user\":{\"uid\":1000,\"gid\":100},"
 		"\"args\":[\"/bin/sh\",\"-c\",\"echo 100%, \\\"done\\\"; exit 7\"],"
-		"\"env\":[\"PATH=/bin\",\"X=a,b=c d\"]}}");
+		"\"env\":[\"PATH=/bin\",\"X=a,b=c d\"],"
+		"\"rlimits\":[{\"type\":\"RLIMIT_NOFILE\",\"soft\":777,\"hard\":888},"
+		"{\"type\":\"RLIMIT_CORE\",\"soft\":18446744073709551615,"
+		"\"hard\":18446744073709551615}]}}");
 	struct werr *err = NULL;
 	struct winit_job job;
 	const char *bad;
@@ -98,6 +102,12 @@ static void the_guest_reads_back_exactly_the_process(void **state)
 	assert_string_equal(job.hostname, "my box");
 	assert_int_equal(job.uid, 1000);
 	assert_int_equal(job.gid, 100);
+	assert_int_equal(job.n_rlimits, 2);
+	assert_int_equal(job.rlimits[0].resource, RLIMIT_NOFILE);
+	assert_int_equal(job.rlimits[0].soft, 777);
+	assert_int_equal(job.rlimits[0].hard, 888);
+	assert_int_equal(job.rlimits[1].resource, RLIMIT_CORE);
+	assert_true(job.rlimits[1].soft == ~0ull && job.rlimits[1].hard == ~0ull);
 	free(cl);
 	spec_free(s);
 }

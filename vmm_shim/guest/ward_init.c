@@ -25,6 +25,7 @@
 #include <sys/io.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -220,6 +221,16 @@ static void run_child(const struct winit_job *job, const sigset_t *old)
 	if (setgid(job->gid) < 0 || setgroups(0, NULL) < 0 || setuid(job->uid) < 0) {
 		say("credentials %u:%u: %m", job->uid, job->gid);
 		_exit(EXIT_SETUP);
+	}
+	for (int i = 0; i < job->n_rlimits; i++) {
+		const struct winit_rlimit *l = &job->rlimits[i];
+		struct rlimit rl = {.rlim_cur = l->soft == ~0ull ? RLIM_INFINITY : l->soft,
+				    .rlim_max = l->hard == ~0ull ? RLIM_INFINITY : l->hard};
+
+		if (setrlimit(l->resource, &rl) < 0) {
+			say("rlimit %d %llu:%llu: %m", l->resource, l->soft, l->hard);
+			_exit(EXIT_SETUP);
+		}
 	}
 	if (chdir(job->cwd) < 0) {
 		say("chdir %s: %m", job->cwd);
