@@ -67,9 +67,11 @@ if command -v qemu-system-x86_64 >/dev/null; then
 			-kernel "$WARD_VM_KERNEL_DIR/vmlinuz" -initrd "$WARD_VM_KERNEL_DIR/initrd.img" \
 			-drive id=root,file="$tmp/root.img",format=raw,if=none,readonly=on \
 			-device virtio-blk-device,drive=root \
-			-append "console=ttyS0 reboot=t panic=-1 quiet loglevel=1 ward.args=true"
+			-append "console=ttyS0 reboot=t panic=-1 quiet loglevel=1 ward.args=echo,BENCH-OK"
 	}
-	qemu_ms=$(time_runs qemu run_qemu | median)
+	# a panic also ends in qemu's exit: only a run that printed the workload's line counts
+	run_qemu_checked() { run_qemu | tee "$tmp/qemu.console" | grep -q BENCH-OK; }
+	qemu_ms=$(time_runs qemu run_qemu_checked | median)
 else
 	echo "bench: qemu-system-x86_64 not in this guest: no qemu figure" >&2
 fi
