@@ -49,7 +49,8 @@ $(BUILD)/ward-vmm: $(BUILD)/vmm_shim/main_vmm.o $(BUILD)/libward.a
 	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $^ -lpthread
 
 # The micro-VM guest's PID 1: static, no libward (it runs inside the guest, not on the host).
-$(BUILD)/ward-init: vmm_shim/guest/ward_init.c vmm_shim/guest/ward_init_cmdline.h
+$(BUILD)/ward-init: vmm_shim/guest/ward_init.c vmm_shim/guest/ward_init_cmdline.h \
+	vmm_shim/guest/ward_ctl.h
 	@mkdir -p $(dir $@)
 	$(CC) -static -O2 -std=gnu11 -D_GNU_SOURCE $(WARN) -o $@ $<
 

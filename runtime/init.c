@@ -286,7 +286,7 @@ static int prepare(struct init_ctx *c, int *fifo_path_fd, struct werr **err)
 			return r;
 	}
 	if (c->vm) {
-		r = vm_open_files(c->vm, err);
+		r = vm_open_files(c->vm, c->state_dirfd, err);
 		if (r < 0)
 			return r;
 	}

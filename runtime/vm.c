@@ -321,7 +321,7 @@ int vm_plan_create(struct spec *s, struct vm_plan **out, struct werr **err)
 	if (r < 0 || !vm)
 		return r;
 	p = xcalloc(1, sizeof(*p));
-	p->kernel_fd = p->initrd_fd = p->disk_fd = -1;
+	p->kernel_fd = p->initrd_fd = p->disk_fd = p->control_fd = -1;
 	r = vm_guest_mem_mib(s->linux_.has_resources ? &s->linux_.resources : NULL, &p->mem_mib,
 			     err);
 	if (r == 0)
@@ -443,8 +443,11 @@ int vm_make_root_disk(struct vm_plan *p, const char *rootfs, const char *state_d
 
 /* ---- in the container init ------------------------------------------------------------------ */
 
-int vm_open_files(struct vm_plan *p, struct werr **err)
+int vm_open_files(struct vm_plan *p, int state_dirfd, struct werr **err)
 {
+	p->control_fd = vm_control_listen(state_dirfd, err);
+	if (p->control_fd < 0)
+		return p->control_fd;
 	p->kernel_fd = open(p->kernel, O_RDONLY | O_CLOEXEC);
 	if (p->kernel_fd < 0)
 		return werr_sys(err, errno, "micro-VM: open %s", p->kernel);
@@ -493,6 +496,7 @@ void vm_run(struct vm_plan *p)
 		.disks = {{.path = p->disk, .fd = p->disk_fd, .ro = true}},
 		.n_disks = 1,
 		.pending_signal = &pending_signal,
+		.control_fd = p->control_fd,
 		.seccomp = true,
 	};
 	struct vmm_result res;

@@ -23,12 +23,14 @@
 /* Charged to the container's memory cgroup besides guest RAM: the VMM's own pages. */
 #define VM_OVERHEAD_MIB 16
 #define VM_ROOT_IMAGE "rootfs.img"
+#define VM_CONTROL_SOCKET "vm.sock" /* in the state directory: `ward exec` connects here */
 
 struct vm_plan {
 	char *kernel, *initrd, *disk; /* host paths */
 	char *cmdline;
 	unsigned mem_mib, n_vcpus;
 	int kernel_fd, initrd_fd, disk_fd; /* opened by the init before pivot_root */
+	int control_fd;			   /* the listening control socket, likewise */
 };
 
 /* org.ward.isolation: false for absent or "jail", true for "vm", an error for anything else. */
@@ -58,8 +60,14 @@ int vm_plan_create(struct spec *s, struct vm_plan **out, struct werr **err);
  * bundle's rootfs (mkfs.ext4 -d) as <state_dir>/rootfs.img. */
 int vm_make_root_disk(struct vm_plan *p, const char *rootfs, const char *state_dir,
 		      struct werr **err);
-/* The container init, before pivot_root: open the kernel, initramfs and disk. */
-int vm_open_files(struct vm_plan *p, struct werr **err);
+/* The container init, before pivot_root: open the kernel, initramfs and disk, and listen on
+ * the control socket in the state directory. */
+int vm_open_files(struct vm_plan *p, int state_dirfd, struct werr **err);
+/* Bind and listen on <state dir>/vm.sock: the fd, or < 0 with err. */
+int vm_control_listen(int state_dirfd, struct werr **err);
+/* ward exec: run process p in the guest of container id (runtime/vm_exec.c), relaying stdin,
+ * stdout, stderr and the usual stop signals; its exit status, or < 0 with err. */
+int vm_exec(const char *root, const char *id, const struct spec_process *p, struct werr **err);
 /* The container init, where a jail would execve: become the VMM; exits with the workload's
  * status (1 with a message when the VM fails or the guest stops without a status). */
 __attribute__((noreturn)) void vm_run(struct vm_plan *p);

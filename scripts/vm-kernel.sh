@@ -16,8 +16,9 @@
 # Sourced (by tests/vm/run.sh), it only defines the functions kernel_pkg, fetch_kernel,
 # module_file, add_module.
 
-# Modules ward-init loads: virtio-mmio transport, the root disk, the overlay over it.
-GUEST_MODULES="virtio_mmio virtio_blk overlay"
+# Modules ward-init loads: virtio-mmio transport, the root disk, the overlay over it, the
+# control channel's console (/dev/hvc0, `ward exec`).
+GUEST_MODULES="virtio_mmio virtio_blk overlay virtio_console"
 
 command -v say >/dev/null 2>&1 || say() { echo "vm-kernel: $*" >&2; }
 

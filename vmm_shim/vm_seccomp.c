@@ -60,7 +60,7 @@ static const uint32_t allowed[] = {
 	SYS_mremap,	     SYS_brk,	      SYS_set_robust_list, SYS_rseq,	  SYS_exit,
 	SYS_exit_group,	     SYS_sched_yield, SYS_nanosleep,	  SYS_clock_nanosleep,
 	SYS_clock_gettime,   SYS_gettimeofday, SYS_newfstatat,	  SYS_fstat,	  SYS_getrandom,
-	SYS_restart_syscall,
+	SYS_restart_syscall, SYS_accept4,     SYS_accept,
 };
 
 /* ioctls on KVM fds once the vCPUs run: the run loop and the devices' interrupt lines. */

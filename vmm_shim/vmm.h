@@ -46,6 +46,9 @@ struct vmm_config {
 	/* The guest's control read of the status port returns (and clears) this: a signal for
 	 * the guest's workload, posted by the caller's signal handler. NULL: none. */
 	_Atomic int *pending_signal;
+	/* > 0: a listening stream socket; each connection accepted on it (one at a time) is
+	 * relayed to the guest's virtio-console (/dev/hvc0), the control channel. */
+	int control_fd;
 	/* Install the VMM's seccomp allow-list (vmm_seccomp_install) once the VM is set up. */
 	bool seccomp;
 };

@@ -257,8 +257,8 @@ test_vm_container_vmm_runs_in_the_container_namespaces_cgroup_and_seccomp() {
 	assert_eq 1 "$(awk '/^NSpid:/ { print $NF }' "/proc/$pid/status")" "pid inside the container"
 	grep -q "$id" "/proc/$pid/cgroup" || fail "the VMM is not in the container's cgroup: $(cat "/proc/$pid/cgroup")"
 	[ -c "/proc/$pid/root/dev/kvm" ] || fail "no /dev/kvm in the container"
-	# no exec channel into the guest yet: a clear refusal, not a process beside the VMM
-	assert_fail "exec into the guest is not implemented" w exec "$id" true
+	# exec goes to the guest over the control channel, which has no detached mode
+	assert_fail "exec there supports neither" w exec -d "$id" true
 	w kill "$id" KILL
 	wait_for 10 vm_pid_gone "$pid"
 	assert_eq stopped "$(state_field "$id" .status)" "state after SIGKILL"
@@ -406,4 +406,29 @@ test_vm_container_guest_panic_is_a_clear_error() {
 	assert_contains "$OUT" "without reporting the workload's exit status"
 	assert_not_contains "$OUT" STILL-HERE
 	assert_no_leftovers
+}
+
+test_vm_container_exec_runs_a_process_in_the_guest() {
+	vm_need_linux_container
+	mkbundle -- sh -c 'echo READY; while :; do sleep 1; done'
+	local id rc=0
+	id=$(newid)
+	w run -d --isolation vm --bundle "$B" "$id" </dev/null >"$T/out" 2>&1 || fail "run -d: $(cat "$T/out")"
+	wait_for 150 grep -q READY "$T/out"
+	OUT=$(w exec -e FOO=bar "$id" sh -c 'echo "EXEC $FOO $(grep -o "ward.args=[^ ]*" /proc/cmdline)"; echo TO-ERR >&2; exit 5' \
+		</dev/null 2>"$T/err") || rc=$?
+	assert_eq 5 "$rc" "exec's exit status (stdout: $OUT, stderr: $(cat "$T/err"))"
+	# the guest's command line: the process runs in the micro-VM, not beside the VMM
+	assert_eq "EXEC bar ward.args=sh,-c,echo%20READY%3B%20while%20:%3B%20do%20sleep%201%3B%20done" "$OUT" "exec's stdout"
+	assert_contains "$(cat "$T/err")" TO-ERR "exec's stderr"
+	# stdin reaches it, its end too; a second exec after the first
+	OUT=$(printf 'line one\nline two\n' | w exec "$id" sh -c 'cat; echo "EOF after input"')
+	assert_eq $'line one\nline two\nEOF after input' "$OUT" "stdin through exec"
+	rc=0
+	w exec "$id" /no/such/program </dev/null >"$T/out2" 2>&1 || rc=$?
+	assert_eq 127 "$rc" "exec of a missing program (output: $(cat "$T/out2"))"
+	w kill "$id" KILL
+	wait_for 30 vm_state_is "$id" stopped
+	w delete "$id"
+	assert_no_leftovers "$id"
 }

@@ -26,8 +26,9 @@ KEEP=${KEEP:-0}
 SYS_PATH=/usr/sbin:/usr/bin:/sbin:/bin
 # Kernel modules the guest loads (their dependencies are added): virtio-blk for /tmp's disk,
 # kvm-amd for the micro-VM tests, overlay, loop, veth/bridge/tun/dummy for container networking.
-# virtio_mmio: for the micro-VM's own guests (t_vm.sh puts it into their initramfs).
-MODULES="virtio_pci virtio_blk virtio_mmio irqbypass kvm kvm_amd overlay loop veth bridge dummy tun"
+# virtio_mmio, virtio_console: for the micro-VM's own guests (their initramfs carries them).
+MODULES="virtio_pci virtio_blk virtio_mmio irqbypass kvm kvm_amd overlay loop veth bridge dummy tun
+virtio_console"
 # What the integration tests and scripts/mkbundle.sh run, besides coreutils (copied whole) and
 # busybox (for everything else). A missing optional tool is left to busybox.
 TOOLS="bash dash jq perl python3 find xargs awk mawk sed grep diff cmp getopt mount umount
