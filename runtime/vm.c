@@ -77,11 +77,12 @@ int vm_guest_mem_mib(const struct cgroup_resources *r, unsigned *mib, struct wer
 		return 0;
 	}
 	if ((uint64_t)limit < (uint64_t)need << 20)
-		return werr_set(err, EINVAL,
-				"config.json: linux.resources.memory.limit: %lld bytes is too small "
-				"for a micro-VM: it needs at least %u MiB (%u MiB guest RAM + %u MiB "
-				"for the VMM)",
-				(long long)limit, need, VMM_MIN_MEM_MIB, VM_OVERHEAD_MIB);
+		return werr_set(
+			err, EINVAL,
+			"config.json: linux.resources.memory.limit: %lld bytes is too small "
+			"for a micro-VM: it needs at least %u MiB (%u MiB guest RAM + %u MiB "
+			"for the VMM)",
+			(long long)limit, need, VMM_MIN_MEM_MIB, VM_OVERHEAD_MIB);
 	if ((uint64_t)limit >> 20 > (1u << 20) + VM_OVERHEAD_MIB)
 		*mib = 1u << 20;
 	else
@@ -226,11 +227,12 @@ static int check_kvm(struct werr **err)
 
 	/* WARD_VM_ALLOW_PVM=1: the host lane's tests boot a bare-metal test guest on PVM */
 	if (access("/sys/module/kvm_pvm", F_OK) == 0 && !getenv("WARD_VM_ALLOW_PVM"))
-		return werr_set(err, ENOTSUP,
-				"micro-VM: /dev/kvm is PVM (module kvm_pvm is loaded), which emulates "
-				"guest kernel code and cannot boot a Linux guest in usable time; VM "
-				"isolation needs hardware virtualisation (kvm_intel or kvm_amd; in a "
-				"VM, nested virtualisation)");
+		return werr_set(
+			err, ENOTSUP,
+			"micro-VM: /dev/kvm is PVM (module kvm_pvm is loaded), which emulates "
+			"guest kernel code and cannot boot a Linux guest in usable time; VM "
+			"isolation needs hardware virtualisation (kvm_intel or kvm_amd; in a "
+			"VM, nested virtualisation)");
 	if (stat("/dev/kvm", &st) < 0)
 		return werr_sys(err, errno,
 				"micro-VM: /dev/kvm (VM isolation needs KVM: load kvm_intel or "
@@ -257,11 +259,12 @@ static int find_kernel(struct vm_plan *p, struct werr **err)
 	p->kernel = xasprintf("%s/vmlinuz", dir);
 	p->initrd = xasprintf("%s/initrd.img", dir);
 	if (access(p->kernel, R_OK) < 0 || access(p->initrd, R_OK) < 0)
-		return werr_sys(err, errno,
-				"micro-VM: no guest kernel in %s (need vmlinuz and initrd.img): run "
-				"`make vm-kernel` as root, or point " VM_KERNEL_DIR_ENV
-				" at a directory made by scripts/vm-kernel.sh",
-				dir);
+		return werr_sys(
+			err, errno,
+			"micro-VM: no guest kernel in %s (need vmlinuz and initrd.img): run "
+			"`make vm-kernel` as root, or point " VM_KERNEL_DIR_ENV
+			" at a directory made by scripts/vm-kernel.sh",
+			dir);
 	return 0;
 }
 
@@ -428,9 +431,11 @@ int vm_make_root_disk(struct vm_plan *p, const char *rootfs, const char *state_d
 	free(p->disk);
 	p->disk = xasprintf("%s/" VM_ROOT_IMAGE, state_dir);
 	{
-		char *const argv[] = {(char *)mkfs, "-q", "-F", "-t", "ext4", "-O", "^has_journal",
-				      "-m", "0", "-N", inodes_arg, "-L", "ward-root", "-d",
-				      (char *)rootfs, p->disk, size_arg, NULL};
+		char *const argv[] = {(char *)mkfs, "-q", "-F",		  "-t",
+				      "ext4",	    "-O", "^has_journal", "-m",
+				      "0",	    "-N", inodes_arg,	  "-L",
+				      "ward-root",  "-d", (char *)rootfs, p->disk,
+				      size_arg,	    NULL};
 		int r = run_tool(argv, err);
 
 		if (r < 0) {

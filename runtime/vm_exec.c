@@ -55,7 +55,8 @@ static int connect_control(const char *root, const char *id, struct werr **err)
 		int e = errno;
 
 		close(fd);
-		return werr_sys(err, e, "connect to the micro-VM's control socket %s/" VM_CONTROL_SOCKET,
+		return werr_sys(err, e,
+				"connect to the micro-VM's control socket %s/" VM_CONTROL_SOCKET,
 				dir);
 	}
 	return fd;
@@ -87,7 +88,9 @@ static char *exec_payload(const struct spec_process *p, size_t *len)
 	fixed[2] = num[1];
 	fixed[3] = num[2];
 	for (size_t i = 0; i < 4 + argc + strv_len(p->env); i++) {
-		const char *s = i < 4 ? fixed[i] : i < 4 + argc ? p->args[i - 4] : p->env[i - 4 - argc];
+		const char *s = i < 4	       ? fixed[i]
+				: i < 4 + argc ? p->args[i - 4]
+					       : p->env[i - 4 - argc];
 		size_t l = strlen(s) + 1;
 
 		while (n + l > cap)
@@ -125,10 +128,12 @@ static void guest_frames(struct relay *rl)
 			write_all(STDERR_FILENO, p, len);
 			break;
 		case 'F':
-			fprintf(stderr, "ward: exec in the micro-VM: %.*s\n", (int)len, (const char *)p);
+			fprintf(stderr, "ward: exec in the micro-VM: %.*s\n", (int)len,
+				(const char *)p);
 			break;
 		case 'X':
-			snprintf(text, sizeof(text), "%.*s", (int)(len < 15 ? len : 15), (const char *)p);
+			snprintf(text, sizeof(text), "%.*s", (int)(len < 15 ? len : 15),
+				 (const char *)p);
 			rl->status = atoi(text);
 			rl->done = true;
 			break;
@@ -155,7 +160,8 @@ int vm_exec(const char *root, const char *id, const struct spec_process *p, stru
 		return sock;
 	payload = exec_payload(p, &len);
 	if (len > WCTL_MAX_PAYLOAD)
-		return werr_set(err, E2BIG, "exec in the micro-VM: args and env take %zu bytes, at most %d",
+		return werr_set(err, E2BIG,
+				"exec in the micro-VM: args and env take %zu bytes, at most %d",
 				len, WCTL_MAX_PAYLOAD);
 	r = send_frame(sock, 'E', payload, len);
 	if (r < 0)
@@ -200,9 +206,10 @@ int vm_exec(const char *root, const char *id, const struct spec_process *p, stru
 		if (pf[0].revents) {
 			n = read(sock, rl->in + rl->have, sizeof(rl->in) - rl->have);
 			if (n <= 0) {
-				r = werr_set(err, EPIPE,
-					     "exec in the micro-VM: the control channel closed before "
-					     "the process's exit status came (the VM stopped?)");
+				r = werr_set(
+					err, EPIPE,
+					"exec in the micro-VM: the control channel closed before "
+					"the process's exit status came (the VM stopped?)");
 				break;
 			}
 			rl->have += (size_t)n;

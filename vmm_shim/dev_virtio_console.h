@@ -17,8 +17,8 @@
 #define VIRTIO_CONSOLE_TXQ 1
 
 struct virtio_console {
-	struct virtio_mmio t; /* registered on the MMIO bus with virtio_mmio_ops */
-	int fd;		      /* the host end (guarded by t.lock), or -1 */
+	struct virtio_mmio t;	/* registered on the MMIO bus with virtio_mmio_ops */
+	int fd;			/* the host end (guarded by t.lock), or -1 */
 	pthread_cond_t rx_room; /* the guest posted receive buffers, or the VM stops */
 	bool closing;
 	struct virtq_chain tx_chain; /* scratch for the notifying vCPU */

@@ -498,7 +498,8 @@ static int load_guest(struct vm *vm, const struct vmm_config *cfg, struct boot_i
 			};
 		if (vm->console)
 			virtio[n++] = (struct acpi_virtio){
-				.base = (uint32_t)(VIRTIO_MMIO_BASE + CONSOLE_SLOT * VIRTIO_MMIO_SIZE),
+				.base = (uint32_t)(VIRTIO_MMIO_BASE +
+						   CONSOLE_SLOT * VIRTIO_MMIO_SIZE),
 				.size = VIRTIO_MMIO_SIZE,
 				.irq = CONSOLE_IRQ,
 			};
@@ -593,8 +594,9 @@ static int add_disks(struct vm *vm, const struct vmm_config *cfg, struct werr **
 		char id[VIRTIO_BLK_ID_BYTES + 1];
 		int r;
 
-		vm->disk_fds[i] = d->fd > 0 ? fcntl(d->fd, F_DUPFD_CLOEXEC, 3)
-					    : open(d->path, (d->ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+		vm->disk_fds[i] = d->fd > 0
+					  ? fcntl(d->fd, F_DUPFD_CLOEXEC, 3)
+					  : open(d->path, (d->ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
 		if (vm->disk_fds[i] < 0)
 			return werr_sys(err, errno, "disk %s", d->path);
 		vm->disks[i] = xcalloc(1, sizeof(*vm->disks[i]));
@@ -623,8 +625,8 @@ static int add_console(struct vm *vm, const struct vmm_config *cfg, struct werr 
 	vm->control_fd = cfg->control_fd;
 	vm->console = xcalloc(1, sizeof(*vm->console));
 	virtio_console_init(vm->console, &vm->gm, &vm->hooks, CONSOLE_IRQ);
-	r = bus_add(&vm->mmio, VIRTIO_MMIO_BASE + CONSOLE_SLOT * VIRTIO_MMIO_SIZE,
-		    VIRTIO_MMIO_SIZE, &virtio_mmio_ops, &vm->console->t);
+	r = bus_add(&vm->mmio, VIRTIO_MMIO_BASE + CONSOLE_SLOT * VIRTIO_MMIO_SIZE, VIRTIO_MMIO_SIZE,
+		    &virtio_mmio_ops, &vm->console->t);
 	if (r < 0)
 		return werr_set(err, -r, "registering the virtio-console");
 	return 0;

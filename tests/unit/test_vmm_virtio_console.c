@@ -17,7 +17,7 @@
 #define RAM_SIZE 0x20000
 #define QSIZE 8
 /* queue q's rings at 0x1000 + q * 0x3000: desc, avail, used */
-#define DESC(q) (0x1000u + (q) * 0x3000u)
+#define DESC(q) (0x1000u + (q)*0x3000u)
 #define AVAIL(q) (DESC(q) + 0x1000u)
 #define USED(q) (DESC(q) + 0x2000u)
 #define BUF 0x10000

@@ -478,7 +478,8 @@ static void run_child(const struct winit_job *job, const sigset_t *old)
 		_exit(EXIT_SETUP);
 	}
 	sigprocmask(SIG_SETMASK, old, NULL);
-	environ = (char **)job->env; /* execvpe searches the caller's PATH: make it the workload's */
+	/* execvpe searches the caller's PATH: make it the workload's */
+	environ = (char **)job->env;
 	execvpe(job->args[0], job->args, job->env);
 	say("exec %s: %m", job->args[0]);
 	_exit(errno == ENOENT ? 127 : 126);
