@@ -1,6 +1,6 @@
 #!/bin/bash
 # tests/bench/vm.sh [N]: ward's micro-VM containers, measured where KVM can boot Linux (the VM
-# lane: `tests/vm/run.sh bench:vm.sh`). Medians of N runs (default 3):
+# lane: `tests/vm/run.sh bench:vm.sh`). Medians of N runs (default 5):
 #   ward vm     `ward run --isolation vm` of `true`: create (root disk from the rootfs with
 #               mkfs.ext4 -d, also timed alone) + boot + workload exit + delete
 #   qemu        qemu-system-x86_64 -M microvm -enable-kvm booting the same kernel and
@@ -12,7 +12,7 @@
 # Reports; exits 1 only when something could not be measured at all.
 set -u
 cd "$(dirname "$0")/../.."
-N=${1:-${BENCH_N:-3}}
+N=${1:-${BENCH_N:-5}}
 WARD=${WARD:-$PWD/build/ward}
 [ "$(id -u)" = 0 ] || { echo "bench: run as root" >&2; exit 1; }
 : "${WARD_VM_KERNEL_DIR:=$(cd "$(dirname "$WARD")/.." && pwd)/vm}"
