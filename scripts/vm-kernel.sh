@@ -74,6 +74,14 @@ add_module() {
 	echo "$name" >>"$out/order"
 }
 
+# kernel_release BZIMAGE: the first word of the setup header's kernel_version string (its
+# offset - 0x200 is at 0x20e)
+kernel_release() {
+	local off
+	off=$(od -An -tu2 -j $((0x20e)) -N2 "$1" | tr -d ' ')
+	dd if="$1" bs=1 skip=$((off + 0x200)) count=80 2>/dev/null | tr '\0' '\n' | head -n 1 | cut -d' ' -f1
+}
+
 # vm_kernel_main [--kernel F --modules-from D] OUTDIR WARD_INIT
 vm_kernel_main() {
 	local work rc
@@ -121,7 +129,7 @@ vm_kernel_build() {
 	mkdir -p "$out.new"
 	cp "$kernel" "$out.new/vmlinuz"
 	(cd "$m" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >"$out.new/initrd.img" || return 1
-	basename "$kernel" | sed 's/^vmlinuz-//' >"$out.new/release"
+	kernel_release "$kernel" >"$out.new/release"
 	rm -rf "$out"
 	mv "$out.new" "$out"
 	say "guest kernel $(cat "$out/release") and initramfs ($(tr '\n' ' ' <"$m/lib/modules/ward/order")) in $out"
