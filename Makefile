@@ -2,6 +2,9 @@
 CC ?= cc
 BUILD ?= build
 PREFIX ?= /usr/local
+# Where `make vm-kernel` puts the micro-VM guest's kernel + initramfs, and where ward looks for
+# them (compiled in; WARD_VM_KERNEL_DIR overrides it at run time).
+VM_KERNEL_DIR ?= $(PREFIX)/lib/ward/vm
 VERSION := 0.1.0
 COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 
@@ -12,7 +15,8 @@ PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lyajl -lsecco
 OPT ?= -O2 -g
 WARN := -Wall -Wextra -Werror -Wno-unused-parameter
 CFLAGS_ALL := -std=gnu11 -D_GNU_SOURCE -I. $(WARN) $(OPT) $(PKG_CFLAGS) \
-	-DWARD_VERSION='"$(VERSION)"' -DWARD_COMMIT='"$(COMMIT)"' $(EXTRA_CFLAGS)
+	-DWARD_VERSION='"$(VERSION)"' -DWARD_COMMIT='"$(COMMIT)"' \
+	-DWARD_VM_DIR='"$(VM_KERNEL_DIR)"' $(EXTRA_CFLAGS)
 LDFLAGS_ALL := -Wl,--as-needed $(EXTRA_LDFLAGS)
 
 LIB_DIRS := lib ns rootfs cgroups netns seccomp image checkpoint vmm_shim runtime
@@ -24,7 +28,8 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
 HELPER_SRCS := $(wildcard tests/integration/helpers/*.c)
 HELPER_BINS := $(patsubst tests/integration/helpers/%.c,$(BUILD)/tests/helpers/%,$(HELPER_SRCS))
 
-.PHONY: all unit asan check demo deps integration vm-lane bench bench-vm install clean format
+.PHONY: all unit asan check demo deps integration vm-lane bench bench-vm install clean format \
+	vm-kernel
 
 all: $(BUILD)/ward $(BUILD)/ward-vmm $(BUILD)/ward-init $(HELPER_BINS)
 
@@ -44,7 +49,8 @@ $(BUILD)/ward-vmm: $(BUILD)/vmm_shim/main_vmm.o $(BUILD)/libward.a
 	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $^ -lpthread
 
 # The micro-VM guest's PID 1: static, no libward (it runs inside the guest, not on the host).
-$(BUILD)/ward-init: vmm_shim/guest/ward_init.c vmm_shim/guest/ward_init_cmdline.h
+$(BUILD)/ward-init: vmm_shim/guest/ward_init.c vmm_shim/guest/ward_init_cmdline.h \
+	vmm_shim/guest/ward_ctl.h
 	@mkdir -p $(dir $@)
 	$(CC) -static -O2 -std=gnu11 -D_GNU_SOURCE $(WARN) -o $@ $<
 
@@ -89,6 +95,11 @@ bench: all
 # The cgroup benchmark on a cgroup-v2-only host (the VM lane), with runc and crun beside ward.
 bench-vm: all
 	@tests/vm/run.sh bench:cgroups.sh
+
+# Debian's cloud kernel (downloaded, never installed) + an initramfs of ward-init and the
+# modules it loads, for VM-isolated containers.
+vm-kernel: $(BUILD)/ward-init
+	@scripts/vm-kernel.sh $(DESTDIR)$(VM_KERNEL_DIR) $(BUILD)/ward-init
 
 install: all
 	install -D -m 0755 $(BUILD)/ward $(DESTDIR)$(PREFIX)/bin/ward

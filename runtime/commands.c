@@ -59,7 +59,7 @@ static int listen_fds(void)
 }
 
 enum { OPT_CONSOLE = 256, OPT_PIDFILE, OPT_NOPIVOT, OPT_NOKEYRING, OPT_PRESERVE, OPT_KEEP,
-       OPT_NOSUBREAPER };
+       OPT_NOSUBREAPER, OPT_ISOLATION };
 
 /* Flags shared by create and run; run adds --detach and --keep. */
 int parse_create_flags(int argc, char **argv, struct create_opts *o, bool *detach, bool *keep)
@@ -74,6 +74,7 @@ int parse_create_flags(int argc, char **argv, struct create_opts *o, bool *detac
 		{ "detach", no_argument, NULL, 'd' },
 		{ "keep", no_argument, NULL, OPT_KEEP },
 		{ "no-subreaper", no_argument, NULL, OPT_NOSUBREAPER },
+		{ "isolation", required_argument, NULL, OPT_ISOLATION },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -112,6 +113,15 @@ int parse_create_flags(int argc, char **argv, struct create_opts *o, bool *detac
 				*keep = true;
 			break;
 		case OPT_NOSUBREAPER:
+			break;
+		case OPT_ISOLATION:
+			/* jail: whatever the config's annotation says (the default) */
+			if (strcmp(optarg, "vm") != 0 && strcmp(optarg, "jail") != 0) {
+				log_error("%s: --isolation: \"%s\" is neither \"vm\" nor \"jail\"",
+					  argv[0], optarg);
+				return -1;
+			}
+			o->isolation_vm = strcmp(optarg, "vm") == 0;
 			break;
 		default:
 			log_error("%s: invalid flags (see ward --help)", argv[0]);

@@ -23,7 +23,10 @@ struct create_opts {
 	bool foreground;
 	int console_recv_fd; /* run -t without --console-socket: our end of a socketpair, or -1 */
 	bool terminal;	     /* out: process.terminal of the created container */
+	bool isolation_vm;   /* --isolation vm: as the annotation org.ward.isolation=vm */
 };
+
+struct vm_plan;
 
 /* What the parent hands the init process (a clone of this process). */
 struct init_ctx {
@@ -43,7 +46,8 @@ struct init_ctx {
 	bool cgroup_wait;	     /* wait for SYNC_ACK: the parent is placing us in the cgroup */
 	pid_t host_pid;
 	struct seccomp_filter *seccomp; /* built by the parent, loaded by the init, or NULL */
-	int *idmapped_trees;    /* per mount: host-made idmapped tree or -1 (NULL: none) */	       /* the init's pid as the host sees it (for hook state) */
+	int *idmapped_trees;    /* per mount: host-made idmapped tree or -1 (NULL: none) */
+	struct vm_plan *vm;	/* VM isolation (runtime/vm.h), or NULL for a jail */	       /* the init's pid as the host sees it (for hook state) */
 };
 
 /* Sync messages between ward create and the init process (SOCK_SEQPACKET). */

@@ -22,6 +22,7 @@
 #include "runtime/hooks.h"
 #include "runtime/log.h"
 #include "runtime/spec_gen.h"
+#include "runtime/vm.h"
 #include "seccomp/seccomp.h"
 
 int sync_send(int fd, enum sync_type type, int value, const char *text)
@@ -418,6 +419,7 @@ pid_t container_create(struct create_opts *o, struct werr **err)
 	struct create_run cr = { .o = o };
 	struct init_ctx ctx = { .opts = o, .console_sock = -1 };
 	struct cgroup *cg = NULL;
+	struct vm_plan *vm = NULL;
 	unsigned long clone_flags;
 	bool need_fork;
 	int sv[2] = { -1, -1 };
@@ -448,12 +450,20 @@ pid_t container_create(struct create_opts *o, struct werr **err)
 	r = container_validate(spec, err);
 	if (r < 0)
 		return r;
-	r = build_seccomp(spec, &filter, err);
+	if (o->isolation_vm)
+		vm_set_annotation(spec);
+	r = vm_plan_create(spec, &vm, err);
+	if (r < 0)
+		return r;
+	/* a VM container's VMM gets its own filter; the profile is the guest's business */
+	r = vm ? 0 : build_seccomp(spec, &filter, err);
 	if (r < 0)
 		return r;
 	rootfs = resolve_rootfs(bundle, spec->root_path, err);
-	if (!rootfs)
+	if (!rootfs) {
+		vm_plan_free(vm);
 		return -EINVAL;
+	}
 	r = mkdir_p(o->root, 0700, err);
 	if (r < 0)
 		return r;
@@ -472,6 +482,11 @@ pid_t container_create(struct create_opts *o, struct werr **err)
 	r = write_file_atomic(dirfd, "config.json", cfg_text, cfg_len, 0600, err);
 	if (r < 0)
 		goto fail;
+	if (vm) {
+		r = vm_make_root_disk(vm, rootfs, dir, err);
+		if (r < 0)
+			goto fail;
+	}
 	if (mkfifoat(dirfd, "exec.fifo", 0622) < 0 || fchmodat(dirfd, "exec.fifo", 0622, 0) < 0) {
 		r = werr_sys(err, errno, "create exec fifo in %s", dir);
 		goto fail;
@@ -510,6 +525,7 @@ pid_t container_create(struct create_opts *o, struct werr **err)
 	ctx.state_dirfd = dirfd;
 	ctx.console_sock = console_sock;
 	ctx.sync_fd = sv[1];
+	ctx.vm = vm;
 	plan_namespaces(&spec->linux_.ns, &ctx, &clone_flags, &need_fork);
 	r = make_idmapped_trees(spec, ctx.new_userns, &ctx.idmapped_trees, err);
 	if (r < 0)
@@ -572,6 +588,7 @@ pid_t container_create(struct create_opts *o, struct werr **err)
 	close(sv[0]);
 	free(cr.st.owner);
 	cgroup_free(cg);
+	vm_plan_free(vm);
 	log_debug("create %s: init pid %d is waiting for start", o->id, cr.init);
 	return cr.init;
 
@@ -588,6 +605,7 @@ fail:
 	if (sv[1] >= 0)
 		close(sv[1]);
 	free(cr.st.owner);
+	vm_plan_free(vm);
 	state_remove(o->root, o->id, NULL);
 	return r;
 }

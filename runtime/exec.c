@@ -23,6 +23,7 @@
 #include "runtime/foreground.h"
 #include "runtime/log.h"
 #include "runtime/spec_gen.h"
+#include "runtime/vm.h"
 
 /* The parent's view of one exec, for cleanup on every path. */
 struct exec_run {
@@ -69,6 +70,13 @@ static int check_status(const struct exec_opts *o, const struct cstate *st, stru
 {
 	if (st->status == ST_STOPPED)
 		return werr_set(err, EINVAL, "cannot exec in a stopped container");
+	if (vm_state_is_vm(st) && (o->detach || o->tty || o->console_socket || o->pid_file ||
+				   o->pidfd_socket || o->preserve_fds))
+		return werr_set(err, ENOTSUP,
+				"container %s runs in a micro-VM: exec there supports neither "
+				"--detach, --tty, --console-socket, --pid-file, --pidfd-socket nor "
+				"--preserve-fds",
+				st->id);
 	if (st->status == ST_PAUSED && !o->ignore_paused)
 		return werr_set(
 			err, EINVAL,
@@ -381,7 +389,9 @@ int container_exec(const struct exec_opts *o, struct werr **err)
 		r = container_load_spec(o->root, o->id, &spec, err);
 	if (r == 0)
 		r = exec_build_process(o, spec, err);
-	if (r == 0)
+	if (r == 0 && vm_state_is_vm(&st))
+		r = vm_exec(o->root, o->id, &spec->process, err);
+	else if (r == 0)
 		r = run_exec(o, &x, &st, spec, err);
 	exec_run_close(&x);
 	cstate_free(&st);

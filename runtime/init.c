@@ -21,6 +21,7 @@
 #include "runtime/hooks.h"
 #include "runtime/process.h"
 #include "runtime/signals.h"
+#include "runtime/vm.h"
 #include "seccomp/seccomp.h"
 
 #ifndef KEYCTL_JOIN_SESSION_KEYRING
@@ -284,6 +285,11 @@ static int prepare(struct init_ctx *c, int *fifo_path_fd, struct werr **err)
 		if (r < 0)
 			return r;
 	}
+	if (c->vm) {
+		r = vm_open_files(c->vm, c->state_dirfd, err);
+		if (r < 0)
+			return r;
+	}
 	r = rootfs_pivot(&rc, err);
 	if (r < 0)
 		return r;
@@ -361,6 +367,10 @@ void container_init(struct init_ctx *c)
 	if (write(fifo, "0", 1) != 1)
 		_exit(127);
 	close(fifo_path_fd);
+	if (c->vm) {
+		close(fifo); /* what execve's O_CLOEXEC does for a jail: `start` returns */
+		vm_run(c->vm);
+	}
 	if (seccomp_when(c) == SECCOMP_BEFORE_EXEC &&
 	    sync_load_seccomp(c->sync_fd, c->seccomp, &err) < 0) {
 		fprintf(stderr, "ward: %s\n", err->msg);

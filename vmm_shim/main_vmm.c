@@ -72,7 +72,8 @@ int main(int argc, char **argv)
 		{"cpus", required_argument, NULL, 'n'},	   {"disk", required_argument, NULL, 'd'},
 		{"help", no_argument, NULL, 'h'},	   {0},
 	};
-	struct vmm_config cfg = {.console_in = STDIN_FILENO, .console_out = STDOUT_FILENO};
+	struct vmm_config cfg = {
+		.console_in = STDIN_FILENO, .console_out = STDOUT_FILENO, .seccomp = true};
 	_cleanup_werr_ struct werr *err = NULL;
 	int c, status = 0;
 

@@ -14,6 +14,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include "lib/util.h"
@@ -23,6 +24,7 @@
 #include "vmm_shim/dev.h"
 #include "vmm_shim/dev_uart.h"
 #include "vmm_shim/dev_virtio_blk.h"
+#include "vmm_shim/dev_virtio_console.h"
 #include "vmm_shim/guest_mem.h"
 #include "vmm_shim/mptable.h"
 
@@ -55,6 +57,10 @@ struct vm {
 	struct virtio_blk *disks[VMM_MAX_DISKS];
 	int disk_fds[VMM_MAX_DISKS];
 	unsigned n_disks;
+	struct virtio_console *console; /* the control channel, or NULL */
+	int control_fd;			/* its listening socket (not owned) */
+	pthread_t control;
+	bool control_started;
 	unsigned n_vcpus;
 	struct vcpu *vcpus;
 	struct kvm_cpuid2 *cpuid;
@@ -297,6 +303,51 @@ static void *console_thread(void *arg)
 	return NULL;
 }
 
+/* Wait for fd or the stop eventfd: true when fd is ready. */
+static bool wait_readable(struct vm *vm, int fd)
+{
+	for (;;) {
+		struct pollfd p[2] = {{.fd = fd, .events = POLLIN},
+				      {.fd = vm->wake_fd, .events = POLLIN}};
+
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return false;
+		}
+		if (p[1].revents)
+			return false;
+		return true;
+	}
+}
+
+/* The control channel: one client at a time, its bytes to the guest's console, the guest's
+ * bytes (written by the vCPU that transmits) to it. */
+static void *control_thread(void *arg)
+{
+	struct vm *vm = arg;
+	uint8_t buf[16384];
+
+	while (wait_readable(vm, vm->control_fd)) {
+		int conn = accept4(vm->control_fd, NULL, NULL, SOCK_CLOEXEC);
+
+		if (conn < 0)
+			continue;
+		virtio_console_set_fd(vm->console, conn);
+		while (wait_readable(vm, conn)) {
+			ssize_t n = read(conn, buf, sizeof(buf));
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0 || virtio_console_input(vm->console, buf, (size_t)n) < 0)
+				break;
+		}
+		virtio_console_set_fd(vm->console, -1);
+		close(conn);
+	}
+	return NULL;
+}
+
 static int kvm_open(struct vm *vm, struct werr **err)
 {
 	int v;
@@ -365,8 +416,39 @@ static int read_initrd(struct vm *vm, const char *path, int fd, uint64_t addr, u
 	return 0;
 }
 
-/* The virtio-mmio devices' ISA IRQs: free on this machine (COM1 4, i8042 1/12, SCI 9). */
+/* The whole of an open file (the kernel handed over as an fd). */
+static int read_fd(int fd, const char *name, char **out, size_t *len, struct werr **err)
+{
+	struct stat st;
+	char *buf;
+	size_t done = 0;
+
+	if (fstat(fd, &st) < 0)
+		return werr_sys(err, errno, "%s", name);
+	if (!S_ISREG(st.st_mode) || st.st_size <= 0)
+		return werr_set(err, EINVAL, "%s is not a regular, non-empty file", name);
+	buf = xmalloc((size_t)st.st_size);
+	while (done < (size_t)st.st_size) {
+		ssize_t n = pread(fd, buf + done, (size_t)st.st_size - done, (off_t)done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			free(buf);
+			return werr_sys(err, n < 0 ? errno : EIO, "read %s", name);
+		}
+		done += (size_t)n;
+	}
+	*out = buf;
+	*len = done;
+	return 0;
+}
+
+/* The virtio-mmio devices' ISA IRQs: free on this machine (COM1 4, i8042 1/12, SCI 9). The
+ * disks take slots 0..VMM_MAX_DISKS-1, the control console the slot after them. */
 static const unsigned virtio_irqs[VMM_MAX_DISKS] = {5, 6, 7, 10};
+#define CONSOLE_SLOT VMM_MAX_DISKS
+#define CONSOLE_IRQ 11
 
 static int load_guest(struct vm *vm, const struct vmm_config *cfg, struct boot_info *bi,
 		      struct werr **err)
@@ -378,11 +460,15 @@ static int load_guest(struct vm *vm, const struct vmm_config *cfg, struct boot_i
 	struct stat st;
 	int r;
 
-	r = read_file(cfg->kernel, &kernel, &klen, err);
+	if (cfg->kernel_fd > 0)
+		r = read_fd(cfg->kernel_fd, cfg->kernel, &kernel, &klen, err);
+	else
+		r = read_file(cfg->kernel, &kernel, &klen, err);
 	if (r < 0)
 		return werr_wrap(err, "kernel");
 	if (cfg->initrd) {
-		ifd = open(cfg->initrd, O_RDONLY | O_CLOEXEC);
+		ifd = cfg->initrd_fd > 0 ? fcntl(cfg->initrd_fd, F_DUPFD_CLOEXEC, 3)
+					 : open(cfg->initrd, O_RDONLY | O_CLOEXEC);
 		if (ifd < 0 || fstat(ifd, &st) < 0)
 			return werr_sys(err, errno, "initrd %s", cfg->initrd);
 		isize = (uint64_t)st.st_size;
@@ -401,7 +487,8 @@ static int load_guest(struct vm *vm, const struct vmm_config *cfg, struct boot_i
 	}
 	r = mptable_write(&vm->gm, BOOT_EBDA_START, vm->n_vcpus, err);
 	if (r == 0) {
-		struct acpi_virtio virtio[VMM_MAX_DISKS];
+		struct acpi_virtio virtio[VMM_MAX_DISKS + 1];
+		unsigned n = vm->n_disks;
 
 		for (unsigned i = 0; i < vm->n_disks; i++)
 			virtio[i] = (struct acpi_virtio){
@@ -409,7 +496,14 @@ static int load_guest(struct vm *vm, const struct vmm_config *cfg, struct boot_i
 				.size = VIRTIO_MMIO_SIZE,
 				.irq = virtio_irqs[i],
 			};
-		r = acpi_write(&vm->gm, vm->n_vcpus, virtio, vm->n_disks, err);
+		if (vm->console)
+			virtio[n++] = (struct acpi_virtio){
+				.base = (uint32_t)(VIRTIO_MMIO_BASE +
+						   CONSOLE_SLOT * VIRTIO_MMIO_SIZE),
+				.size = VIRTIO_MMIO_SIZE,
+				.irq = CONSOLE_IRQ,
+			};
+		r = acpi_write(&vm->gm, vm->n_vcpus, virtio, n, err);
 	}
 	if (r == 0)
 		((struct boot_params *)gm_ptr(&vm->gm, bi->boot_params, sizeof(struct boot_params)))
@@ -476,6 +570,7 @@ static int add_devices(struct vm *vm, const struct vmm_config *cfg, struct werr 
 	uart_init(&vm->uart, &vm->hooks, UART_COM1_IRQ, cfg->console_out);
 	i8042_init(&vm->kbd, &vm->hooks);
 	vm->status.hooks = vm->hooks;
+	vm->status.pending_signal = cfg->pending_signal;
 	if (r == 0)
 		r = bus_add(&vm->io, UART_COM1_PORT, 8, &uart_ops, &vm->uart);
 	if (r == 0)
@@ -499,7 +594,9 @@ static int add_disks(struct vm *vm, const struct vmm_config *cfg, struct werr **
 		char id[VIRTIO_BLK_ID_BYTES + 1];
 		int r;
 
-		vm->disk_fds[i] = open(d->path, (d->ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+		vm->disk_fds[i] = d->fd > 0
+					  ? fcntl(d->fd, F_DUPFD_CLOEXEC, 3)
+					  : open(d->path, (d->ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
 		if (vm->disk_fds[i] < 0)
 			return werr_sys(err, errno, "disk %s", d->path);
 		vm->disks[i] = xcalloc(1, sizeof(*vm->disks[i]));
@@ -519,6 +616,22 @@ static int add_disks(struct vm *vm, const struct vmm_config *cfg, struct werr **
 	return 0;
 }
 
+static int add_console(struct vm *vm, const struct vmm_config *cfg, struct werr **err)
+{
+	int r;
+
+	if (cfg->control_fd <= 0)
+		return 0;
+	vm->control_fd = cfg->control_fd;
+	vm->console = xcalloc(1, sizeof(*vm->console));
+	virtio_console_init(vm->console, &vm->gm, &vm->hooks, CONSOLE_IRQ);
+	r = bus_add(&vm->mmio, VIRTIO_MMIO_BASE + CONSOLE_SLOT * VIRTIO_MMIO_SIZE, VIRTIO_MMIO_SIZE,
+		    &virtio_mmio_ops, &vm->console->t);
+	if (r < 0)
+		return werr_set(err, -r, "registering the virtio-console");
+	return 0;
+}
+
 static int start_threads(struct vm *vm, struct werr **err)
 {
 	sigset_t all, old;
@@ -535,6 +648,10 @@ static int start_threads(struct vm *vm, struct werr **err)
 	if (r == 0 && vm->console_in >= 0) {
 		r = -pthread_create(&vm->reader, NULL, console_thread, vm);
 		vm->reader_started = r == 0;
+	}
+	if (r == 0 && vm->console) {
+		r = -pthread_create(&vm->control, NULL, control_thread, vm);
+		vm->control_started = r == 0;
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (r < 0)
@@ -560,10 +677,15 @@ static void stop_threads(struct vm *vm)
 	for (unsigned i = 0; i < vm->n_vcpus; i++)
 		if (vm->vcpus[i].started)
 			pthread_join(vm->vcpus[i].thread, NULL);
+	if (vm->wake_fd >= 0)
+		(void)!write(vm->wake_fd, &one, sizeof(one));
 	if (vm->reader_started) {
 		uart_wake(&vm->uart);
-		(void)!write(vm->wake_fd, &one, sizeof(one));
 		pthread_join(vm->reader, NULL);
+	}
+	if (vm->control_started) {
+		virtio_console_close(vm->console);
+		pthread_join(vm->control, NULL);
 	}
 }
 
@@ -584,6 +706,10 @@ static void vm_destroy(struct vm *vm)
 	for (unsigned i = 0; i < VMM_MAX_DISKS; i++)
 		if (vm->disk_fds[i] >= 0)
 			close(vm->disk_fds[i]);
+	if (vm->console) {
+		virtio_console_destroy(vm->console);
+		free(vm->console);
+	}
 	if (vm->vm_fd >= 0)
 		close(vm->vm_fd);
 	if (vm->kvm_fd >= 0)
@@ -640,6 +766,8 @@ int vmm_run_result(const struct vmm_config *cfg, struct vmm_result *res, struct 
 	if (r == 0)
 		r = add_disks(&vm, cfg, err);
 	if (r == 0)
+		r = add_console(&vm, cfg, err);
+	if (r == 0)
 		r = load_guest(&vm, cfg, &bi, err);
 	if (r == 0)
 		r = create_vcpus(&vm, &bi, err);
@@ -648,6 +776,8 @@ int vmm_run_result(const struct vmm_config *cfg, struct vmm_result *res, struct 
 		if (vm.wake_fd < 0)
 			r = werr_sys(err, errno, "eventfd");
 	}
+	if (r == 0 && cfg->seccomp)
+		r = vmm_seccomp_install(err);
 	if (r < 0) {
 		vm_destroy(&vm);
 		return r;

@@ -25,7 +25,8 @@
 
 /* A virtio-blk disk: /dev/vda, vdb, ... in the order given. */
 struct vmm_disk {
-	const char *path;
+	const char *path; /* opened by the VMM, or only named in messages when fd > 0 */
+	int fd;		  /* > 0: an open file to use instead of opening path */
 	bool ro;
 };
 
@@ -39,6 +40,17 @@ struct vmm_config {
 	int console_out;     /* guest serial output written here (required) */
 	struct vmm_disk disks[VMM_MAX_DISKS];
 	unsigned n_disks;
+	/* > 0: read the kernel / initrd from these open files (the paths then only name them in
+	 * messages): a container's VMM opens them before pivot_root. */
+	int kernel_fd, initrd_fd;
+	/* The guest's control read of the status port returns (and clears) this: a signal for
+	 * the guest's workload, posted by the caller's signal handler. NULL: none. */
+	_Atomic int *pending_signal;
+	/* > 0: a listening stream socket; each connection accepted on it (one at a time) is
+	 * relayed to the guest's virtio-console (/dev/hvc0), the control channel. */
+	int control_fd;
+	/* Install the VMM's seccomp allow-list (vmm_seccomp_install) once the VM is set up. */
+	bool seccomp;
 };
 
 enum vmm_stop_reason {
@@ -62,6 +74,12 @@ const char *vmm_stop_reason_name(enum vmm_stop_reason r);
  * keeps running after the return. Installs a no-op handler for SIGRTMIN (used to kick vCPU
  * threads out of KVM_RUN) for its duration. */
 int vmm_run_result(const struct vmm_config *cfg, struct vmm_result *res, struct werr **err);
+
+/* The VMM's syscall allow-list, for the process that runs vmm_run_result after the VM is set
+ * up: KVM_RUN / KVM_IRQ_LINE ioctls, I/O on open fds, thread creation (clone with thread
+ * flags; clone3 fails with ENOSYS so that libc falls back to clone), memory management,
+ * signals and futexes. Anything else kills the process (SIGSYS). Sets no_new_privs. */
+int vmm_seccomp_install(struct werr **err);
 
 /* vmm_run_result, with *exit_code the guest's reported status, or 0 after a poweroff or reset. */
 int vmm_run(const struct vmm_config *cfg, int *exit_code, struct werr **err);

@@ -202,3 +202,233 @@ ward.args=/bin/workload,first%20arg ward.env=PATH=/bin,FOO=bar ward.cwd=/tmp war
 	assert_contains "$OUT" "WROTE new"
 	assert_eq "$before" "$(sha256sum <"$T/root.img")" "the read-only image is unchanged"
 }
+
+# ---- VM-isolated containers (ward run --isolation vm) -----------------------------------------
+
+# A kernel dir for the bare-metal test guests: OUT/vmlinuz is the ELF of HEX_CODE (loaded at
+# 0x200000), OUT/initrd.img a placeholder. They run on any /dev/kvm, PVM included
+# (WARD_VM_ALLOW_PVM lets ward use it), so the runtime plumbing is tested on the host too.
+vm_test_kernel_dir() { # OUT HEX_CODE
+	mkdir -p "$1"
+	vm_elf "$1/vmlinuz" 200000 "$2"
+	echo placeholder >"$1/initrd.img"
+	export WARD_VM_KERNEL_DIR=$1 WARD_VM_ALLOW_PVM=1
+}
+VM_CODE_SPIN=ebfe                               # jmp $
+VM_CODE_SIGNAL=66baf00fec84c074fbeef4ebfd       # poll the status port; report the signal read
+
+vm_need_container() {
+	vm_need_kvm
+	ward_only "VM isolation"
+	command -v mkfs.ext4 >/dev/null || PATH=$PATH:/usr/sbin:/sbin command -v mkfs.ext4 >/dev/null ||
+		skip "mkfs.ext4 needed for the root disk"
+}
+
+# The real guest: the kernel dir the VM lane makes (/ward/vm) or WARD_VM_KERNEL_DIR.
+vm_need_linux_container() {
+	vm_need_real_kvm
+	vm_need_container
+	: "${WARD_VM_KERNEL_DIR:=$(cd "$(dirname "$WARD")/.." && pwd)/vm}"
+	[ -f "$WARD_VM_KERNEL_DIR/initrd.img" ] ||
+		skip "no micro-VM kernel dir at $WARD_VM_KERNEL_DIR (make vm-kernel; WARD_VM_KERNEL_DIR)"
+	export WARD_VM_KERNEL_DIR
+	unset WARD_VM_ALLOW_PVM
+}
+
+vm_pid_gone() { ! kill -0 "$1" 2>/dev/null; }
+vm_state_is() { [ "$(state_field "$1" .status 2>/dev/null)" = "$2" ]; }
+
+test_vm_container_vmm_runs_in_the_container_namespaces_cgroup_and_seccomp() {
+	vm_need_container
+	vm_test_kernel_dir "$T/k" "$VM_CODE_SPIN"
+	mkbundle -- true
+	local id pid ns
+	id=$(newid)
+	w run -d --isolation vm --bundle "$B" "$id" </dev/null >"$T/out" 2>&1 || fail "run -d: $(cat "$T/out")"
+	pid=$(state_field "$id" .pid)
+	assert_eq running "$(state_field "$id" .status)" "state"
+	assert_eq vm "$(state_field "$id" '.annotations["org.ward.isolation"]')" "annotation in state"
+	assert_match "$(grep '^Seccomp:' "/proc/$pid/status")" '^Seccomp:[[:space:]]+2$' "the VMM's seccomp mode"
+	for ns in mnt pid uts ipc; do
+		[ "$(readlink "/proc/$pid/ns/$ns")" != "$(readlink /proc/self/ns/$ns)" ] ||
+			fail "the VMM is in the host's $ns namespace"
+	done
+	# the container's first process is the VMM itself: the pid namespace is its own
+	assert_eq 1 "$(awk '/^NSpid:/ { print $NF }' "/proc/$pid/status")" "pid inside the container"
+	grep -q "$id" "/proc/$pid/cgroup" || fail "the VMM is not in the container's cgroup: $(cat "/proc/$pid/cgroup")"
+	[ -c "/proc/$pid/root/dev/kvm" ] || fail "no /dev/kvm in the container"
+	# exec goes to the guest over the control channel, which has no detached mode
+	assert_fail "exec there supports neither" w exec -d "$id" true
+	w kill "$id" KILL
+	wait_for 10 vm_pid_gone "$pid"
+	assert_eq stopped "$(state_field "$id" .status)" "state after SIGKILL"
+	w delete "$id"
+	assert_no_leftovers "$id"
+}
+
+test_vm_container_kill_reaches_the_guest() {
+	vm_need_container
+	vm_test_kernel_dir "$T/k" "$VM_CODE_SIGNAL"
+	mkbundle -- true
+	local id
+	id=$(newid)
+	(
+		set +e
+		w run --isolation vm --bundle "$B" "$id" </dev/null >"$T/out" 2>&1
+		echo $? >"$T/rc"
+	) &
+	wait_for 30 vm_state_is "$id" running
+	w kill "$id" USR1
+	wait_for 30 test -s "$T/rc"
+	# the test guest reports the signal number it read from the status port as its status
+	assert_eq 10 "$(cat "$T/rc")" "ward run's exit status (output: $(cat "$T/out"))"
+	assert_no_leftovers "$id"
+}
+
+test_vm_container_without_a_kernel_is_a_clear_error() {
+	vm_need_container
+	export WARD_VM_KERNEL_DIR=$T/nokernel
+	mkbundle -- true
+	local id
+	id=$(newid)
+	snapshot
+	assert_fail "make vm-kernel" w run --isolation vm --bundle "$B" "$id"
+	assert_contains "$OUT" "$T/nokernel"
+	assert_no_leftovers "$id"
+}
+
+test_vm_container_with_too_little_memory_is_refused() {
+	vm_need_container
+	vm_test_kernel_dir "$T/k" "$VM_CODE_SPIN"
+	mkbundle -- true
+	cfg_set '.linux.resources.memory.limit = 67108864'
+	local id
+	id=$(newid)
+	snapshot
+	assert_fail "too small for a micro-VM" w run --isolation vm --bundle "$B" "$id"
+	assert_no_leftovers "$id"
+}
+
+test_vm_container_on_pvm_says_why_it_cannot_run() {
+	vm_need_container
+	[ -d /sys/module/kvm_pvm ] || skip "/dev/kvm is not PVM here"
+	export WARD_VM_KERNEL_DIR=$T/k
+	vm_test_kernel_dir "$T/k" "$VM_CODE_SPIN"
+	unset WARD_VM_ALLOW_PVM
+	mkbundle -- true
+	local id
+	id=$(newid)
+	snapshot
+	assert_fail "/dev/kvm is PVM" w run --isolation vm --bundle "$B" "$id"
+	assert_no_leftovers "$id"
+}
+
+test_vm_container_bad_isolation_values_are_refused() {
+	ward_only
+	mkbundle -- true
+	assert_fail 'neither "vm" nor "jail"' w run --isolation kvm --bundle "$B" "$(newid)"
+	cfg_set '.annotations["org.ward.isolation"] = "qemu"'
+	assert_fail 'annotations.org.ward.isolation' w run --bundle "$B" "$(newid)"
+	assert_no_leftovers
+}
+
+test_vm_container_prints_the_guest_kernel_release() {
+	vm_need_linux_container
+	mkbundle -- sh -c 'echo "RELEASE $(uname -r)"; grep -o "ward.args=[^ ]*" /proc/cmdline'
+	run_ctr --isolation vm "$(newid)"
+	assert_eq 0 "$RC" "exit status (output: $OUT)"
+	assert_contains "$OUT" "RELEASE $(vm_bzimage_release "$WARD_VM_KERNEL_DIR/vmlinuz")"
+	# the guest's own command line, not the host's
+	assert_contains "$OUT" "ward.args=sh,-c,"
+	assert_not_contains "$OUT" $'\r' "output (plain bytes, no CR LF)"
+	assert_no_leftovers
+}
+
+test_vm_container_exit_status_7_propagates() {
+	vm_need_linux_container
+	mkbundle -- sh -c 'exit 7'
+	run_ctr --isolation vm "$(newid)"
+	assert_eq 7 "$RC" "exit status (output: $OUT)"
+	assert_no_leftovers
+}
+
+test_vm_container_memory_limit_cpu_quota_and_rlimits_reach_the_guest() {
+	vm_need_linux_container
+	mkbundle -- sh -c 'echo "NOFILE $(ulimit -Sn) $(ulimit -Hn)"; grep MemTotal /proc/meminfo; grep -c ^processor /proc/cpuinfo'
+	cfg_set '.linux.resources.memory.limit = 536870912 | .linux.resources.cpu.quota = 150000 | .linux.resources.cpu.period = 100000'
+	cfg_set '.process.rlimits = [{"type": "RLIMIT_NOFILE", "soft": 777, "hard": 888}]'
+	run_ctr --isolation vm "$(newid)"
+	assert_eq 0 "$RC" "exit status (output: $OUT)"
+	local kb
+	kb=$(printf '%s\n' "$OUT" | awk '/^MemTotal:/ { print $2 }')
+	[ -n "$kb" ] || fail "no MemTotal in: $OUT"
+	# 512 MiB less the VMM's 16 MiB, less what the guest kernel keeps
+	[ "$kb" -gt $((400 * 1024)) ] && [ "$kb" -le $((496 * 1024)) ] ||
+		fail "guest MemTotal $kb kB is not roughly 512 MiB - 16 MiB"
+	assert_eq 2 "$(printf '%s\n' "$OUT" | tail -n 1)" "vCPUs for quota 150000/100000"
+	assert_contains "$OUT" "NOFILE 777 888" "the workload's rlimits in the guest"
+}
+
+test_vm_container_term_reaches_the_workload() {
+	vm_need_linux_container
+	mkbundle -- sh -c 'trap "echo GOT-TERM; exit 3" TERM; echo READY; while :; do sleep 0.2; done'
+	local id
+	id=$(newid)
+	(
+		set +e
+		w run --isolation vm --bundle "$B" "$id" </dev/null >"$T/out" 2>&1
+		echo $? >"$T/rc"
+	) &
+	wait_for 150 grep -q READY "$T/out"
+	w kill "$id" TERM
+	wait_for 60 test -s "$T/rc"
+	assert_eq 3 "$(cat "$T/rc")" "exit status (output: $(cat "$T/out"))"
+	assert_contains "$(cat "$T/out")" GOT-TERM
+	assert_no_leftovers "$id"
+}
+
+test_vm_container_guest_cannot_read_outside_its_ram() {
+	vm_need_linux_container
+	# 4 GiB: above the guest's 240 MiB of RAM. Reads there reach no host memory: the VMM
+	# answers unclaimed guest-physical addresses with all-ones, or the kernel refuses.
+	mkbundle -- sh -c 'dd if=/dev/mem bs=4096 skip=1048576 count=1 2>/dev/null | od -An -v -tx1 | tr -d " \n" >/tmp/m; echo "DEVMEM bytes=$(($(wc -c </tmp/m) / 2)) other=$(tr -d f </tmp/m | wc -c)"'
+	run_ctr --isolation vm "$(newid)"
+	assert_eq 0 "$RC" "exit status (output: $OUT)"
+	assert_match "$OUT" 'DEVMEM bytes=[0-9]+ other=0' "what the guest read at 4 GiB"
+}
+
+test_vm_container_guest_panic_is_a_clear_error() {
+	vm_need_linux_container
+	mkbundle -- sh -c 'echo c >/proc/sysrq-trigger; sleep 5; echo STILL-HERE'
+	snapshot
+	run_ctr --isolation vm "$(newid)"
+	assert_eq 1 "$RC" "exit status (output: $OUT)"
+	assert_contains "$OUT" "without reporting the workload's exit status"
+	assert_not_contains "$OUT" STILL-HERE
+	assert_no_leftovers
+}
+
+test_vm_container_exec_runs_a_process_in_the_guest() {
+	vm_need_linux_container
+	mkbundle -- sh -c 'echo READY; while :; do sleep 1; done'
+	local id rc=0
+	id=$(newid)
+	w run -d --isolation vm --bundle "$B" "$id" </dev/null >"$T/out" 2>&1 || fail "run -d: $(cat "$T/out")"
+	wait_for 150 grep -q READY "$T/out"
+	OUT=$(w exec -e FOO=bar "$id" sh -c 'echo "EXEC $FOO $(grep -o "ward.args=[^ ]*" /proc/cmdline)"; echo TO-ERR >&2; exit 5' \
+		</dev/null 2>"$T/err") || rc=$?
+	assert_eq 5 "$rc" "exec's exit status (stdout: $OUT, stderr: $(cat "$T/err"))"
+	# the guest's command line: the process runs in the micro-VM, not beside the VMM
+	assert_eq "EXEC bar ward.args=sh,-c,echo%20READY%3B%20while%20:%3B%20do%20sleep%201%3B%20done" "$OUT" "exec's stdout"
+	assert_contains "$(cat "$T/err")" TO-ERR "exec's stderr"
+	# stdin reaches it, its end too; a second exec after the first
+	OUT=$(printf 'line one\nline two\n' | w exec "$id" sh -c 'cat; echo "EOF after input"')
+	assert_eq $'line one\nline two\nEOF after input' "$OUT" "stdin through exec"
+	rc=0
+	w exec "$id" /no/such/program </dev/null >"$T/out2" 2>&1 || rc=$?
+	assert_eq 127 "$rc" "exec of a missing program (output: $(cat "$T/out2"))"
+	w kill "$id" KILL
+	wait_for 30 vm_state_is "$id" stopped
+	w delete "$id"
+	assert_no_leftovers "$id"
+}

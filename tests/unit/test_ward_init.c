@@ -100,6 +100,23 @@ static void too_many_arguments_are_refused(void **state)
 	assert_int_equal(winit_parse_cmdline(line, &job, &bad), -1);
 }
 
+static void rlimits_are_resource_soft_hard_triples(void **state)
+{
+	struct winit_job job;
+	const char *bad;
+
+	assert_int_equal(parse("ward.args=x ward.rlimits=7:10:inf,4:0:0", &job, &bad), 0);
+	assert_int_equal(job.n_rlimits, 2);
+	assert_int_equal(job.rlimits[0].resource, 7);
+	assert_int_equal(job.rlimits[0].soft, 10);
+	assert_true(job.rlimits[0].hard == ~0ull);
+	assert_int_equal(job.rlimits[1].resource, 4);
+	assert_int_equal(parse("ward.args=x ward.rlimits=7:10", &job, &bad), -1);
+	assert_string_equal(bad, "ward.rlimits");
+	assert_int_equal(parse("ward.args=x ward.rlimits=7:-1:5", &job, &bad), -1);
+	assert_int_equal(parse("ward.args=x ward.rlimits=99:1:1", &job, &bad), -1);
+}
+
 static void exit_status_is_the_code_or_128_plus_the_signal(void **state)
 {
 	assert_int_equal(winit_exit_status(7 << 8), 7);
@@ -115,6 +132,7 @@ int main(void)
 		cmocka_unit_test(defaults_fill_what_is_not_given),
 		cmocka_unit_test(bad_parameters_are_named),
 		cmocka_unit_test(too_many_arguments_are_refused),
+		cmocka_unit_test(rlimits_are_resource_soft_hard_triples),
 		cmocka_unit_test(exit_status_is_the_code_or_128_plus_the_signal),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

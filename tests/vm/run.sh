@@ -26,8 +26,9 @@ KEEP=${KEEP:-0}
 SYS_PATH=/usr/sbin:/usr/bin:/sbin:/bin
 # Kernel modules the guest loads (their dependencies are added): virtio-blk for /tmp's disk,
 # kvm-amd for the micro-VM tests, overlay, loop, veth/bridge/tun/dummy for container networking.
-# virtio_mmio: for the micro-VM's own guests (t_vm.sh puts it into their initramfs).
-MODULES="virtio_pci virtio_blk virtio_mmio irqbypass kvm kvm_amd overlay loop veth bridge dummy tun"
+# virtio_mmio, virtio_console: for the micro-VM's own guests (their initramfs carries them).
+MODULES="virtio_pci virtio_blk virtio_mmio irqbypass kvm kvm_amd overlay loop veth bridge dummy tun
+virtio_console"
 # What the integration tests and scripts/mkbundle.sh run, besides coreutils (copied whole) and
 # busybox (for everything else). A missing optional tool is left to busybox.
 TOOLS="bash dash jq perl python3 find xargs awk mawk sed grep diff cmp getopt mount umount
@@ -38,6 +39,8 @@ PY_MODULES="os socket sys time json subprocess signal struct array select fcntl 
 tempfile shutil re pty encodings.ascii encodings.latin_1"
 
 say() { echo "# vm: $*"; }
+# kernel_pkg, fetch_kernel, module_file, add_module: shared with `make vm-kernel`
+. "$VM_DIR/../../scripts/vm-kernel.sh"
 die() {
 	say "$*"
 	echo "0 passed, 1 failed"
@@ -203,57 +206,6 @@ base_key() {
 	} | sha256sum | cut -c1-16
 }
 
-kernel_pkg() {
-	apt-cache depends linux-image-cloud-amd64 2>/dev/null |
-		awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ { print $2; exit }'
-}
-
-# fetch_kernel DIR: download the kernel package named by `kernel_pkg` (without installing it)
-# and unpack it into DIR. `apt-get update` only when that fails.
-fetch_kernel() {
-	local dir=$1 dl=$work/dl pkg
-	mkdir -p "$dl"
-	pkg=$(kernel_pkg)
-	if [ -z "$pkg" ] || ! (cd "$dl" && apt-get download -q -o APT::Sandbox::User=root "$pkg" >"$work/apt.log" 2>&1); then
-		say "kernel download failed, running apt-get update"
-		apt-get update -q >>"$work/apt.log" 2>&1
-		pkg=$(kernel_pkg)
-		[ -n "$pkg" ] && (cd "$dl" && apt-get download -q -o APT::Sandbox::User=root "$pkg" >>"$work/apt.log" 2>&1) ||
-			{ cat "$work/apt.log"; return 1; }
-	fi
-	dpkg -x "$dl"/linux-image-*.deb "$dir" && rm -rf "$dl"
-}
-
-# module_file KDIR NAME: the .ko file of module NAME ("-" and "_" are the same).
-module_file() {
-	local want=${2//-/_} f n
-	while read -r f; do
-		n=${f##*/}
-		n=${n%%.ko*}
-		[ "${n//-/_}" = "$want" ] && { echo "$f"; return 0; }
-	done <"$1/.index"
-	return 1
-}
-
-# add_module KDIR OUT NAME: NAME after its dependencies (read from the module's depends=),
-# decompressed into OUT, its name appended to OUT/order once.
-add_module() {
-	local kdir=$1 out=$2 name=${3//-/_} f deps d
-	grep -qx "$name" "$out/order" 2>/dev/null && return 0
-	f=$(module_file "$kdir" "$name") || { say "kernel module not found: $name"; return 1; }
-	case $f in
-	*.ko.xz) xz -dc "$f" >"$out/$name.ko" ;;
-	*.ko.zst) zstd -qdc "$f" >"$out/$name.ko" ;;
-	*.ko.gz) gzip -dc "$f" >"$out/$name.ko" ;;
-	*) cp "$f" "$out/$name.ko" ;;
-	esac || { say "cannot decompress $f"; return 1; }
-	deps=$(tr '\0' '\n' <"$out/$name.ko" | sed -n 's/^depends=//p' | head -n 1)
-	for d in ${deps//,/ }; do
-		add_module "$kdir" "$out" "$d" || return 1
-	done
-	echo "$name" >>"$out/order"
-}
-
 # prepare_kernel: VM_CACHE/kernel-PKG/{vmlinuz,modules.cpio}, made once per kernel package
 # (and list of modules).
 prepare_kernel() {
@@ -272,7 +224,7 @@ prepare_kernel() {
 	fi
 	say "fetching the Debian cloud kernel ${pkg:-(after apt-get update)}"
 	k=$work/kernel
-	fetch_kernel "$k" || return 1
+	fetch_kernel "$k" "$work" || return 1
 	pkg=$(basename "$k"/boot/vmlinuz-*)
 	pkg=linux-image-${pkg#vmlinuz-}
 	m=$work/kmods
@@ -327,6 +279,21 @@ build_tree() {
 		cp -L "$peer" "$root/usr/bin/"
 		put_libs "$root" "$peer"
 	done
+	# the VM benchmark's peer: qemu -M microvm with its libraries and the firmware it loads
+	# (only for that run: it adds ~40 MiB to the initrd)
+	case $PATTERN in
+	bench:vm*)
+		local q f
+		if q=$(host_bin qemu-system-x86_64); then
+			cp -L "$q" "$root/usr/bin/"
+			put_libs "$root" "$q"
+			mkdir -p "$root/usr/share/qemu"
+			for f in qboot.rom bios-microvm.bin linuxboot_dma.bin; do
+				[ ! -e "/usr/share/qemu/$f" ] || cp -L "/usr/share/qemu/$f" "$root/usr/share/qemu/"
+			done
+		fi
+		;;
+	esac
 	# the micro-VM tests (test_vm_*): the VMM next to ward, and this lane's kernel as the guest's
 	if [ -x "$WARD_TREE/build/ward-vmm" ]; then
 		cp -L "$WARD_TREE/build/ward-vmm" "$root/ward/build/ward-vmm"
@@ -334,6 +301,13 @@ build_tree() {
 		[ ! -x "$WARD_TREE/build/ward-init" ] || cp -L "$WARD_TREE/build/ward-init" "$root/ward/build/"
 		mkdir -p "$root/ward/vm"
 		cp "$KERNEL_DIR/vmlinuz" "$root/ward/vm/vmlinuz"
+		# VM-isolated containers: this kernel and its modules with ward-init as initramfs
+		if [ -x "$WARD_TREE/build/ward-init" ]; then
+			mkdir -p "$work/kmods"
+			(cd "$work/kmods" && cpio -id --quiet <"$KERNEL_DIR/modules.cpio") &&
+				vm_kernel_main --kernel "$KERNEL_DIR/vmlinuz" --modules-from "$work/kmods" \
+					"$root/ward/vm" "$WARD_TREE/build/ward-init" || return 1
+		fi
 	fi
 }
 

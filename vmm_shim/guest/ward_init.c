@@ -6,8 +6,16 @@
  * overlay on top for writes; moves into it (mount --move + chroot: pivot_root does not work on
  * an initramfs root); mounts /proc, /sys, /dev, /tmp there; sets the hostname; runs the workload
  * as its child with the console as stdio; forwards SIGTERM/SIGINT/SIGHUP/SIGQUIT/SIGUSR1/SIGUSR2
- * to it; reaps every orphan; and reports the workload's exit status (128 + signal when killed)
- * through the VMM's status port 0xff0. If the port does nothing, it reboots (reboot=k: the
+ * to it, and the signals the host posts (a read of the status port returns the pending one;
+ * polled every POLL_MS); reaps every orphan; and reports the workload's exit status (128 + signal
+ * when killed) through the VMM's status port 0xff0.
+ *
+ * `ward exec`: requests arrive on the virtio-console /dev/hvc0 (the VMM relays a host socket to
+ * it; the protocol is ward_ctl.h); ward-init runs each process as its child with pipes for its
+ * stdio and sends its output and exit status back.
+ *
+ * The console is made a plain byte pipe (no echo, no "\n" -> "\r\n"): the workload's output
+ * reaches the container's stdout as written. If the port does nothing, it reboots (reboot=k: the
  * VMM's i8042 reset). When it cannot set up the job it prints why and reports 125.
  *
  * Module order file: /lib/modules/ward/order, one module name per line (without .ko), each
@@ -18,21 +26,28 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <grp.h>
+#include <poll.h>
+#include <stdbool.h>
 #include <sys/io.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "ward_ctl.h"
 #include "ward_init_cmdline.h"
 
 #define STATUS_PORT 0x0ff0 /* VMM_STATUS_PORT in vmm_shim/vmm.h */
 #define EXIT_SETUP 125
 #define MODULE_DIR "/lib/modules/ward"
 #define ROOT_WAIT_MS 10000
+#define POLL_MS 50
+#define CTL_DEV "/dev/hvc0"
 
 static volatile sig_atomic_t workload_pid;
 
@@ -178,24 +193,293 @@ static void enter_root(void)
 	mount_or_fail("tmp", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
 }
 
+/* No echo of the input, no output processing: the serial line carries the workload's bytes. */
+static void console_plain(void)
+{
+	struct termios t;
+
+	if (tcgetattr(STDIN_FILENO, &t) < 0)
+		return;
+	t.c_lflag &= ~(tcflag_t)(ECHO | ECHOE | ECHOK | ECHONL | ECHOCTL | ECHOKE);
+	t.c_oflag &= ~(tcflag_t)OPOST;
+	t.c_iflag &= ~(tcflag_t)(ICRNL | IXON);
+	tcsetattr(STDIN_FILENO, TCSANOW, &t);
+}
+
+/* A signal the host wants the workload to get (0: none; an unclaimed port reads 0xff). */
+static int host_signal(bool have_port)
+{
+	int sig;
+
+	if (!have_port)
+		return 0;
+	sig = inb(STATUS_PORT);
+	return sig > 0 && sig < NSIG ? sig : 0;
+}
+
 static void forward(int sig)
 {
 	if (workload_pid > 0)
 		kill(workload_pid, sig);
 }
 
+static void noop(int sig)
+{
+}
+
+/* ---- the control channel: processes for `ward exec` ------------------------------------ */
+
+struct ctl {
+	int fd; /* /dev/hvc0, or -1 */
+	int tries;
+	uint8_t in[WCTL_HDR + WCTL_MAX_PAYLOAD + 1];
+	size_t have;
+	pid_t pid; /* the exec'd process, 0 when none */
+	int to_stdin, from_out, from_err;
+	bool exited;
+	int status;
+};
+
+static struct ctl ctl = {.fd = -1, .to_stdin = -1, .from_out = -1, .from_err = -1};
+
+static void write_full(int fd, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+static void ctl_send(char type, const void *p, uint32_t len)
+{
+	uint8_t hdr[WCTL_HDR];
+
+	wctl_header(hdr, type, len);
+	write_full(ctl.fd, hdr, sizeof(hdr));
+	write_full(ctl.fd, p, len);
+}
+
+/* The device shows up once virtio_console has probed: try for a while, quietly. */
+static void ctl_open(void)
+{
+	struct termios t;
+
+	if (ctl.fd >= 0 || ctl.tries > 100)
+		return;
+	ctl.tries++;
+	ctl.fd = open(CTL_DEV, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (ctl.fd < 0)
+		return;
+	if (tcgetattr(ctl.fd, &t) == 0) {
+		cfmakeraw(&t);
+		tcsetattr(ctl.fd, TCSANOW, &t);
+	}
+}
+
+static void ctl_fail(const char *msg)
+{
+	ctl_send('F', msg, (uint32_t)strlen(msg));
+	ctl_send('X', "125", 3);
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+static void exec_child(const char *cwd, unsigned uid, unsigned gid, char **argv, char **envp,
+		       const sigset_t *old, int in, int out, int err)
+{
+	extern char **environ;
+
+	dup2(in, 0);
+	dup2(out, 1);
+	dup2(err, 2);
+	setsid();
+	if (setgid(gid) < 0 || setgroups(0, NULL) < 0 || setuid(uid) < 0) {
+		say("credentials %u:%u: %m", uid, gid);
+		_exit(EXIT_SETUP);
+	}
+	if (chdir(cwd) < 0) {
+		say("chdir %s: %m", cwd);
+		_exit(EXIT_SETUP);
+	}
+	sigprocmask(SIG_SETMASK, old, NULL);
+	environ = envp; /* execvpe searches the caller's PATH: make it the process's */
+	execvpe(argv[0], argv, envp);
+	say("exec %s: %m", argv[0]);
+	_exit(errno == ENOENT ? 127 : 126);
+}
+
+static void ctl_exec(char *payload, uint32_t len, const sigset_t *old)
+{
+	static char *argv[WCTL_MAX_STRINGS + 1], *envp[WCTL_MAX_STRINGS + 1];
+	int in[2], out[2], err[2];
+	const char *cwd;
+	unsigned uid, gid;
+	pid_t pid;
+
+	if (ctl.pid) {
+		ctl_fail("another exec is still running in this micro-VM");
+		return;
+	}
+	if (wctl_parse_exec(payload, len, &cwd, &uid, &gid, argv, envp) < 0) {
+		ctl_fail("malformed exec request");
+		return;
+	}
+	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
+		ctl_fail("pipe failed in the guest");
+		return;
+	}
+	pid = fork();
+	if (pid == 0)
+		exec_child(cwd, uid, gid, argv, envp, old, in[0], out[1], err[1]);
+	close(in[0]);
+	close(out[1]);
+	close(err[1]);
+	if (pid < 0) {
+		close(in[1]);
+		close(out[0]);
+		close(err[0]);
+		ctl_fail("fork failed in the guest");
+		return;
+	}
+	ctl.pid = pid;
+	ctl.exited = false;
+	ctl.to_stdin = in[1];
+	ctl.from_out = out[0];
+	ctl.from_err = err[0];
+}
+
+static void ctl_frame(char type, uint8_t *p, uint32_t len, const sigset_t *old)
+{
+	switch (type) {
+	case 'E':
+		ctl_exec((char *)p, len, old);
+		break;
+	case 'I':
+		if (ctl.to_stdin >= 0)
+			write_full(ctl.to_stdin, p, len);
+		break;
+	case 'C':
+		close_fd(&ctl.to_stdin);
+		break;
+	case 'K':
+		if (ctl.pid && len == 1)
+			kill(ctl.pid, p[0]);
+		break;
+	}
+}
+
+static void ctl_read(const sigset_t *old)
+{
+	ssize_t n = read(ctl.fd, ctl.in + ctl.have, sizeof(ctl.in) - 1 - ctl.have);
+	uint32_t len;
+	char type;
+	long f;
+
+	if (n <= 0)
+		return;
+	ctl.have += (size_t)n;
+	while ((f = wctl_frame(ctl.in, ctl.have, &type, &len)) > 0) {
+		ctl_frame(type, ctl.in + WCTL_HDR, len, old);
+		memmove(ctl.in, ctl.in + f, ctl.have - (size_t)f);
+		ctl.have -= (size_t)f;
+	}
+	if (f < 0)
+		ctl.have = 0; /* not our framing: drop it */
+}
+
+static void ctl_pump(int *fd, char type)
+{
+	static uint8_t buf[16384];
+	ssize_t n = read(*fd, buf, sizeof(buf));
+
+	if (n > 0)
+		ctl_send(type, buf, (uint32_t)n);
+	else if (n == 0 || errno != EINTR)
+		close_fd(fd);
+}
+
+/* The exec'd process is done once it exited and its output is drained. */
+static void ctl_finish(void)
+{
+	char text[16];
+
+	if (!ctl.pid || !ctl.exited || ctl.from_out >= 0 || ctl.from_err >= 0)
+		return;
+	snprintf(text, sizeof(text), "%d", ctl.status);
+	ctl_send('X', text, (uint32_t)strlen(text));
+	close_fd(&ctl.to_stdin);
+	ctl.pid = 0;
+}
+
+/* Wait up to POLL_MS for the control channel, the exec'd process's output, or a signal. */
+static void wait_events(const sigset_t *unblocked)
+{
+	struct timespec ts = {0, POLL_MS * 1000 * 1000};
+	struct pollfd p[3];
+	int n = 0, i_ctl = -1, i_out = -1, i_err = -1;
+
+	ctl_open();
+	if (ctl.fd >= 0) {
+		i_ctl = n;
+		p[n++] = (struct pollfd){.fd = ctl.fd, .events = POLLIN};
+	}
+	if (ctl.from_out >= 0) {
+		i_out = n;
+		p[n++] = (struct pollfd){.fd = ctl.from_out, .events = POLLIN};
+	}
+	if (ctl.from_err >= 0) {
+		i_err = n;
+		p[n++] = (struct pollfd){.fd = ctl.from_err, .events = POLLIN};
+	}
+	if (ppoll(p, (nfds_t)n, &ts, unblocked) <= 0)
+		return;
+	if (i_ctl >= 0 && p[i_ctl].revents)
+		ctl_read(unblocked);
+	if (i_out >= 0 && p[i_out].revents)
+		ctl_pump(&ctl.from_out, 'O');
+	if (i_err >= 0 && p[i_err].revents)
+		ctl_pump(&ctl.from_err, 'R');
+}
+
 static void run_child(const struct winit_job *job, const sigset_t *old)
 {
+	extern char **environ;
+
 	setsid();
 	if (setgid(job->gid) < 0 || setgroups(0, NULL) < 0 || setuid(job->uid) < 0) {
 		say("credentials %u:%u: %m", job->uid, job->gid);
 		_exit(EXIT_SETUP);
+	}
+	for (int i = 0; i < job->n_rlimits; i++) {
+		const struct winit_rlimit *l = &job->rlimits[i];
+		struct rlimit rl = {.rlim_cur = l->soft == ~0ull ? RLIM_INFINITY : l->soft,
+				    .rlim_max = l->hard == ~0ull ? RLIM_INFINITY : l->hard};
+
+		if (setrlimit(l->resource, &rl) < 0) {
+			say("rlimit %d %llu:%llu: %m", l->resource, l->soft, l->hard);
+			_exit(EXIT_SETUP);
+		}
 	}
 	if (chdir(job->cwd) < 0) {
 		say("chdir %s: %m", job->cwd);
 		_exit(EXIT_SETUP);
 	}
 	sigprocmask(SIG_SETMASK, old, NULL);
+	/* execvpe searches the caller's PATH: make it the workload's */
+	environ = (char **)job->env;
 	execvpe(job->args[0], job->args, job->env);
 	say("exec %s: %m", job->args[0]);
 	_exit(errno == ENOENT ? 127 : 126);
@@ -207,7 +491,9 @@ int main(void)
 	struct sigaction sa = {.sa_handler = forward};
 	struct winit_job job;
 	const char *bad;
-	sigset_t all, old;
+	struct sigaction chld_sa = {0};
+	sigset_t all, old, wait_mask;
+	bool have_port;
 	pid_t pid;
 	int wstatus;
 
@@ -230,6 +516,8 @@ int main(void)
 	if (job.hostname && sethostname(job.hostname, strlen(job.hostname)) < 0)
 		fail("sethostname %s: %m", job.hostname);
 
+	console_plain();
+	have_port = iopl(3) == 0;
 	sigemptyset(&sa.sa_mask);
 	for (size_t i = 0; i < sizeof(fwd) / sizeof(fwd[0]); i++)
 		sigaction(fwd[i], &sa, NULL);
@@ -241,14 +529,32 @@ int main(void)
 	if (pid == 0)
 		run_child(&job, &old);
 	workload_pid = pid;
-	sigprocmask(SIG_SETMASK, &old, NULL);
+	/* SIGCHLD stays blocked but for the wait in ppoll, which it interrupts (a no-op handler:
+	 * an ignored signal would not); every POLL_MS the status port is asked for a signal */
+	chld_sa.sa_handler = noop;
+	sigemptyset(&chld_sa.sa_mask);
+	sigaction(SIGCHLD, &chld_sa, NULL);
+	wait_mask = old;
+	sigaddset(&wait_mask, SIGCHLD);
+	sigprocmask(SIG_SETMASK, &wait_mask, NULL);
 	for (;;) {
-		pid_t r = wait(&wstatus);
+		pid_t r;
+		int sig;
 
-		if (r == pid)
-			break;
-		if (r < 0 && errno != EINTR)
+		while ((r = waitpid(-1, &wstatus, WNOHANG)) > 0) {
+			if (r == pid)
+				report(winit_exit_status(wstatus));
+			if (r == ctl.pid) {
+				ctl.exited = true;
+				ctl.status = winit_exit_status(wstatus);
+			}
+		}
+		if (r < 0 && errno != EINTR && errno != ECHILD)
 			fail("wait: %m");
+		ctl_finish();
+		sig = host_signal(have_port);
+		if (sig)
+			kill(pid, sig);
+		wait_events(&old);
 	}
-	report(winit_exit_status(wstatus));
 }

@@ -10,6 +10,8 @@
  *   ward.root=DEV             the rootfs block device (default /dev/vda)
  *   ward.rootfstype=TYPE      its filesystem (default ext4)
  *   ward.overlay=0|1          1 (default): a tmpfs overlay makes the read-only root writable
+ *   ward.rlimits=R:S:H,...    the workload's rlimits: resource number R (RLIMIT_*), soft and
+ *                             hard limit in decimal, "inf" for RLIM_INFINITY
  *
  * Values are percent-encoded: %XX is the byte 0xXX, so a space is %20 and a comma inside a list
  * item is %2C. Everything else on the command line is the kernel's. */
@@ -23,7 +25,13 @@
 
 #define WINIT_MAX_ARGS 256
 #define WINIT_MAX_ENV 256
+#define WINIT_MAX_RLIMITS 16
 #define WINIT_DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+struct winit_rlimit {
+	int resource;
+	unsigned long long soft, hard; /* ~0ull: infinity */
+};
 
 struct winit_job {
 	char *args[WINIT_MAX_ARGS + 1];
@@ -34,6 +42,8 @@ struct winit_job {
 	bool overlay;
 	uid_t uid;
 	gid_t gid;
+	struct winit_rlimit rlimits[WINIT_MAX_RLIMITS];
+	int n_rlimits;
 };
 
 static inline int winit_hex(char c)
@@ -105,6 +115,43 @@ static inline int winit_parse_id(const char *s, unsigned *out)
 	return 0;
 }
 
+static inline int winit_parse_limit(const char *s, const char *end, unsigned long long *out)
+{
+	char *e;
+
+	if (end - s == 3 && strncmp(s, "inf", 3) == 0) {
+		*out = ~0ull;
+		return 0;
+	}
+	if (s == end || *s < '0' || *s > '9')
+		return -1;
+	*out = strtoull(s, &e, 10);
+	return e == end ? 0 : -1;
+}
+
+/* "R:S:H,R:S:H" into job->rlimits; -1 when malformed or too many. */
+static inline int winit_parse_rlimits(char *s, struct winit_job *job)
+{
+	char *items[WINIT_MAX_RLIMITS + 1];
+	int n = winit_split_list(s, items, WINIT_MAX_RLIMITS);
+
+	if (n < 0)
+		return -1;
+	for (int i = 0; i < n; i++) {
+		struct winit_rlimit *l = &job->rlimits[i];
+		char *c1 = strchr(items[i], ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+		unsigned long long res;
+
+		if (!c2 || winit_parse_limit(items[i], c1, &res) < 0 || res > 64 ||
+		    winit_parse_limit(c1 + 1, c2, &l->soft) < 0 ||
+		    winit_parse_limit(c2 + 1, c2 + strlen(c2), &l->hard) < 0)
+			return -1;
+		l->resource = (int)res;
+	}
+	job->n_rlimits = n;
+	return 0;
+}
+
 /* Parse cmdline (modified in place; job points into it). 0, or -1 with *bad naming the
  * offending parameter. */
 static inline int winit_parse_cmdline(char *cmdline, struct winit_job *job, const char **bad)
@@ -144,6 +191,9 @@ static inline int winit_parse_cmdline(char *cmdline, struct winit_job *job, cons
 				job->uid = id;
 			else
 				job->gid = id;
+		} else if (strcmp(key, "ward.rlimits") == 0) {
+			if (winit_parse_rlimits(val, job) < 0)
+				return -1;
 		} else if (strcmp(key, "ward.overlay") == 0) {
 			if (strcmp(val, "0") != 0 && strcmp(val, "1") != 0)
 				return -1;

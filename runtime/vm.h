@@ -1,0 +1,76 @@
+/* VM isolation: a container whose workload runs in ward's KVM micro-VM (vmm_shim/). The
+ * container is created as a jail (namespaces, cgroup, mounts); its init then becomes the VMM
+ * instead of executing process.args, and ward-init runs process.args inside the guest.
+ *
+ * Asked for with the annotation org.ward.isolation=vm (or `ward create/run --isolation vm`,
+ * which sets it). The guest kernel and initramfs come from WARD_VM_KERNEL_DIR, default
+ * WARD_VM_DIR (the install prefix's lib/ward/vm), as made by `make vm-kernel`. */
+#ifndef WARD_RUNTIME_VM_H
+#define WARD_RUNTIME_VM_H
+
+#include <stdbool.h>
+
+#include "lib/err.h"
+#include "runtime/spec.h"
+#include "runtime/state.h"
+
+#define VM_ANNOTATION "org.ward.isolation"
+#define VM_KERNEL_DIR_ENV "WARD_VM_KERNEL_DIR"
+#ifndef WARD_VM_DIR
+#define WARD_VM_DIR "/usr/local/lib/ward/vm"
+#endif
+#define VM_DEFAULT_MEM_MIB 256
+/* Charged to the container's memory cgroup besides guest RAM: the VMM's own pages. */
+#define VM_OVERHEAD_MIB 16
+#define VM_ROOT_IMAGE "rootfs.img"
+#define VM_CONTROL_SOCKET "vm.sock" /* in the state directory: `ward exec` connects here */
+
+struct vm_plan {
+	char *kernel, *initrd, *disk; /* host paths */
+	char *cmdline;
+	unsigned mem_mib, n_vcpus;
+	int kernel_fd, initrd_fd, disk_fd; /* opened by the init before pivot_root */
+	int control_fd;			   /* the listening control socket, likewise */
+};
+
+/* org.ward.isolation: false for absent or "jail", true for "vm", an error for anything else. */
+int vm_isolation_wanted(const struct spec *s, bool *vm, struct werr **err);
+/* A created container's state says VM isolation (its annotations). */
+bool vm_state_is_vm(const struct cstate *st);
+/* Add (or overwrite) org.ward.isolation=vm in s->annotations (--isolation vm). */
+void vm_set_annotation(struct spec *s);
+
+/* Guest RAM from linux.resources.memory.limit (less VM_OVERHEAD_MIB); VM_DEFAULT_MEM_MIB
+ * without a limit; an error naming the limit when it leaves less than the VMM's minimum. */
+int vm_guest_mem_mib(const struct cgroup_resources *r, unsigned *mib, struct werr **err);
+/* vCPUs: ceil(cpu.quota / cpu.period) (period default 100000), 1 without a quota, capped at
+ * the VMM's maximum. */
+unsigned vm_guest_vcpus(const struct cgroup_resources *r);
+/* The guest kernel's command line: the VMM's defaults plus ward-init's job (args, env, cwd,
+ * user, hostname; percent-encoded). An error when it does not fit the kernel's 2 KiB. */
+int vm_guest_cmdline(const struct spec *s, char **out, struct werr **err);
+/* Percent-encode s for one ward.* value (list items when list: ',' is encoded too). */
+char *vm_encode(const char *s, bool list);
+
+/* ward create, before anything exists: the kernel, /dev/kvm (a PVM /dev/kvm is refused),
+ * memory and vCPUs, the command line; adds /dev/kvm to linux.devices and to the device cgroup
+ * rules. *out stays NULL for a jail. */
+int vm_plan_create(struct spec *s, struct vm_plan **out, struct werr **err);
+/* ward create, once the state directory exists: the read-only ext4 root disk built from the
+ * bundle's rootfs (mkfs.ext4 -d) as <state_dir>/rootfs.img. */
+int vm_make_root_disk(struct vm_plan *p, const char *rootfs, const char *state_dir,
+		      struct werr **err);
+/* The container init, before pivot_root: open the kernel, initramfs and disk, and listen on
+ * the control socket in the state directory. */
+int vm_open_files(struct vm_plan *p, int state_dirfd, struct werr **err);
+/* Bind and listen on <state dir>/vm.sock: the fd, or < 0 with err. */
+int vm_control_listen(int state_dirfd, struct werr **err);
+/* ward exec: run process p in the guest of container id (runtime/vm_exec.c), relaying stdin,
+ * stdout, stderr and the usual stop signals; its exit status, or < 0 with err. */
+int vm_exec(const char *root, const char *id, const struct spec_process *p, struct werr **err);
+/* The container init, where a jail would execve: become the VMM; exits with the workload's
+ * status (1 with a message when the VM fails or the guest stops without a status). */
+__attribute__((noreturn)) void vm_run(struct vm_plan *p);
+void vm_plan_free(struct vm_plan *p);
+
+#endif

@@ -1,0 +1,221 @@
+/* ward exec into a VM-isolated container: the request goes over the container's control socket
+ * (<state dir>/vm.sock, relayed by the VMM to the guest's virtio-console) to ward-init, which
+ * runs the process in the guest; its stdout, stderr and exit status come back the same way
+ * (framing: vmm_shim/guest/ward_ctl.h). */
+#include "runtime/vm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "lib/util.h"
+#include "vmm_shim/guest/ward_ctl.h"
+
+int vm_control_listen(int state_dirfd, struct werr **err)
+{
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	int fd;
+
+	snprintf(a.sun_path, sizeof(a.sun_path), "/proc/self/fd/%d/" VM_CONTROL_SOCKET,
+		 state_dirfd);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return werr_sys(err, errno, "micro-VM: control socket");
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(fd, 8) < 0) {
+		int e = errno;
+
+		close(fd);
+		return werr_sys(err, e, "micro-VM: bind the control socket in the state directory");
+	}
+	return fd;
+}
+
+static int connect_control(const char *root, const char *id, struct werr **err)
+{
+	_cleanup_free_ char *dir = xasprintf("%s/%s", root, id);
+	_cleanup_close_ int dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	int fd;
+
+	if (dirfd < 0)
+		return werr_sys(err, errno, "open %s", dir);
+	snprintf(a.sun_path, sizeof(a.sun_path), "/proc/self/fd/%d/" VM_CONTROL_SOCKET, dirfd);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return werr_sys(err, errno, "socket");
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		int e = errno;
+
+		close(fd);
+		return werr_sys(err, e,
+				"connect to the micro-VM's control socket %s/" VM_CONTROL_SOCKET,
+				dir);
+	}
+	return fd;
+}
+
+static int send_frame(int fd, char type, const void *p, size_t len)
+{
+	uint8_t hdr[WCTL_HDR];
+
+	wctl_header(hdr, type, (uint32_t)len);
+	if (write_all(fd, hdr, sizeof(hdr)) < 0 || (len && write_all(fd, p, len) < 0))
+		return -errno;
+	return 0;
+}
+
+/* cwd, uid, gid, argc, argv..., env... each NUL-terminated */
+static char *exec_payload(const struct spec_process *p, size_t *len)
+{
+	size_t n = 0, cap = 256, argc = strv_len(p->args);
+	char *buf = xmalloc(cap);
+	char num[3][24];
+	const char *fixed[4];
+
+	snprintf(num[0], sizeof(num[0]), "%u", p->user.uid);
+	snprintf(num[1], sizeof(num[1]), "%u", p->user.gid);
+	snprintf(num[2], sizeof(num[2]), "%zu", argc);
+	fixed[0] = p->cwd ? p->cwd : "/";
+	fixed[1] = num[0];
+	fixed[2] = num[1];
+	fixed[3] = num[2];
+	for (size_t i = 0; i < 4 + argc + strv_len(p->env); i++) {
+		const char *s = i < 4	       ? fixed[i]
+				: i < 4 + argc ? p->args[i - 4]
+					       : p->env[i - 4 - argc];
+		size_t l = strlen(s) + 1;
+
+		while (n + l > cap)
+			buf = xrealloc(buf, cap *= 2);
+		memcpy(buf + n, s, l);
+		n += l;
+	}
+	*len = n;
+	return buf;
+}
+
+struct relay {
+	uint8_t in[WCTL_HDR + WCTL_MAX_PAYLOAD];
+	size_t have;
+	bool done;
+	int status;
+};
+
+/* Frames from the guest: output to our stdout/stderr, F to stderr, X ends it. */
+static void guest_frames(struct relay *rl)
+{
+	uint32_t len;
+	char type;
+	long f;
+
+	while (!rl->done && (f = wctl_frame(rl->in, rl->have, &type, &len)) > 0) {
+		const uint8_t *p = rl->in + WCTL_HDR;
+		char text[16];
+
+		switch (type) {
+		case 'O':
+			write_all(STDOUT_FILENO, p, len);
+			break;
+		case 'R':
+			write_all(STDERR_FILENO, p, len);
+			break;
+		case 'F':
+			fprintf(stderr, "ward: exec in the micro-VM: %.*s\n", (int)len,
+				(const char *)p);
+			break;
+		case 'X':
+			snprintf(text, sizeof(text), "%.*s", (int)(len < 15 ? len : 15),
+				 (const char *)p);
+			rl->status = atoi(text);
+			rl->done = true;
+			break;
+		}
+		memmove(rl->in, rl->in + f, rl->have - (size_t)f);
+		rl->have -= (size_t)f;
+	}
+}
+
+int vm_exec(const char *root, const char *id, const struct spec_process *p, struct werr **err)
+{
+	static const int fwd[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+	_cleanup_close_ int sock = -1;
+	_cleanup_close_ int sfd = -1;
+	_cleanup_free_ char *payload = NULL;
+	_cleanup_free_ struct relay *rl = xcalloc(1, sizeof(*rl));
+	bool stdin_open = true;
+	sigset_t mask, old;
+	size_t len;
+	int r;
+
+	sock = connect_control(root, id, err);
+	if (sock < 0)
+		return sock;
+	payload = exec_payload(p, &len);
+	if (len > WCTL_MAX_PAYLOAD)
+		return werr_set(err, E2BIG,
+				"exec in the micro-VM: args and env take %zu bytes, at most %d",
+				len, WCTL_MAX_PAYLOAD);
+	r = send_frame(sock, 'E', payload, len);
+	if (r < 0)
+		return werr_sys(err, -r, "exec in the micro-VM: send the request");
+	/* the signals a caller stops a process with go to the process in the guest */
+	sigemptyset(&mask);
+	for (size_t i = 0; i < ARRAY_SIZE(fwd); i++)
+		sigaddset(&mask, fwd[i]);
+	sigprocmask(SIG_BLOCK, &mask, &old);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	while (!rl->done) {
+		struct pollfd pf[3] = {{.fd = sock, .events = POLLIN},
+				       {.fd = sfd, .events = POLLIN},
+				       {.fd = stdin_open ? STDIN_FILENO : -1, .events = POLLIN}};
+		uint8_t buf[16384];
+		ssize_t n;
+
+		if (poll(pf, 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			r = werr_sys(err, errno, "poll");
+			break;
+		}
+		if (pf[1].revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+				uint8_t sig = (uint8_t)si.ssi_signo;
+
+				send_frame(sock, 'K', &sig, 1);
+			}
+		}
+		if (pf[2].revents) {
+			n = read(STDIN_FILENO, buf, sizeof(buf));
+			if (n > 0) {
+				send_frame(sock, 'I', buf, (size_t)n);
+			} else if (n == 0 || errno != EINTR) {
+				send_frame(sock, 'C', NULL, 0);
+				stdin_open = false;
+			}
+		}
+		if (pf[0].revents) {
+			n = read(sock, rl->in + rl->have, sizeof(rl->in) - rl->have);
+			if (n <= 0) {
+				r = werr_set(
+					err, EPIPE,
+					"exec in the micro-VM: the control channel closed before "
+					"the process's exit status came (the VM stopped?)");
+				break;
+			}
+			rl->have += (size_t)n;
+			guest_frames(rl);
+		}
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return r < 0 ? r : rl->status;
+}
