@@ -1,0 +1,27 @@
+/* Shared between checkpoint's dump and restore halves (not a public interface). */
+#ifndef WARD_CHECKPOINT_INTERNAL_H
+#define WARD_CHECKPOINT_INTERNAL_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "checkpoint/image.h"
+#include "lib/err.h"
+
+/* Collect everything of one stopped process (all of tids seized and stopped; tids[0] is the
+ * leader) into p, except pids in the image's namespace which the caller fixes up. */
+int ck_collect_proc(pid_t host_pid, const pid_t *tids, size_t ntids, struct ck_proc *p,
+		    struct werr **err);
+/* Write pages-<pid>.img from the stopped process host_pid; adds the file's size to *bytes. */
+int ck_write_pages(int dirfd, pid_t host_pid, const struct ck_proc *p, uint64_t *bytes,
+		   struct werr **err);
+/* Save the bytes queued in the pipe behind host_pid's fd into pipe-<id>.img (without consuming
+ * them), and its size into *size. */
+int ck_write_pipe(int dirfd, pid_t host_pid, int fd, uint64_t id, int *size, struct werr **err);
+
+/* Write a string to dir/name (0600, replacing). */
+int ck_write_text(int dirfd, const char *name, const char *text, struct werr **err);
+
+double ck_now_ms(void);
+
+#endif
