@@ -83,6 +83,7 @@ enum ck_fd_kind {
 struct ck_fd {
 	int fd;
 	enum ck_fd_kind kind;
+	uint32_t file_id; /* the open file description: fds sharing one (dup, fork) share the id */
 	int flags; /* open(2) flags as in fdinfo, without O_CLOEXEC */
 	bool cloexec;
 	uint64_t pos;

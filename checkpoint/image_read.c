@@ -381,6 +381,9 @@ static int fd_from(yajl_val o, struct ck_fd *f, struct werr **err)
 	f->fd = (int)v;
 	if (get_str(o, "kind", &kind, false, err) < 0 || ck_fd_kind_parse(kind, &f->kind) < 0)
 		return werr_set(err, EINVAL, "fd %d: bad \"kind\"", f->fd);
+	if (get_int(o, "file_id", &v, err) < 0 || v < 0)
+		return werr_wrap(err, "fd %d", f->fd);
+	f->file_id = (uint32_t)v;
 	if (get_int(o, "flags", &v, err) < 0 || get_bool(o, "cloexec", &f->cloexec, err) < 0)
 		return werr_wrap(err, "fd %d", f->fd);
 	f->flags = (int)v;

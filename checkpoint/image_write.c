@@ -289,6 +289,7 @@ char *ck_fds_to_json(const struct ck_proc *p)
 		yajl_gen_map_open(g);
 		kint(g, "fd", f->fd);
 		kstr(g, "kind", ck_fd_kind_name(f->kind));
+		kint(g, "file_id", f->file_id);
 		kint(g, "flags", f->flags);
 		kbool(g, "cloexec", f->cloexec);
 		if (f->kind == CK_FD_PIPE) {

@@ -1,0 +1,367 @@
+/* ck_dump: stop a process tree (freeze its cgroup, seize and interrupt every thread), collect
+ * each process into the image directory, then detach (leave running) or kill it. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <linux/kcmp.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "checkpoint/checkpoint.h"
+#include "checkpoint/internal.h"
+#include "checkpoint/inventory.h"
+#include "checkpoint/ptrace.h"
+#include "lib/util.h"
+
+struct dtask {
+	pid_t pid;     /* host pid (the dumper's namespace) */
+	long parent;   /* index of the parent in the tree, -1 for the root */
+	pid_t *tids;   /* seized threads, leader first */
+	size_t ntids;
+	bool stopped;  /* every tid waited for */
+};
+
+struct dtree {
+	struct dtask *t;
+	size_t n, cap;
+};
+
+static void dtree_free(struct dtree *d)
+{
+	for (size_t i = 0; i < d->n; i++)
+		free(d->t[i].tids);
+	free(d->t);
+}
+
+static bool has_tid(const struct dtask *t, pid_t tid)
+{
+	for (size_t i = 0; i < t->ntids; i++)
+		if (t->tids[i] == tid)
+			return true;
+	return false;
+}
+
+/* Seize (and interrupt) every thread of t->pid, listing /proc/pid/task until no new one shows
+ * up (a thread may be cloning while we seize). */
+static int seize_threads(struct dtask *t, struct werr **err)
+{
+	char path[64];
+	bool added = true;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", t->pid);
+	while (added) {
+		_cleanup_closedir_ DIR *d = opendir(path);
+		struct dirent *e;
+
+		added = false;
+		if (!d)
+			return werr_sys(err, errno, "open %s", path);
+		while ((e = readdir(d))) {
+			pid_t tid = atoi(e->d_name);
+
+			if (tid <= 0 || has_tid(t, tid))
+				continue;
+			if (ck_seize(tid, 0, err) < 0 || ck_interrupt(tid, err) < 0)
+				return -ESRCH;
+			t->tids = xrealloc(t->tids, (t->ntids + 1) * sizeof(pid_t));
+			/* The leader (tid == pid) first. */
+			if (tid == t->pid && t->ntids) {
+				memmove(t->tids + 1, t->tids, t->ntids * sizeof(pid_t));
+				t->tids[0] = tid;
+			} else {
+				t->tids[t->ntids] = tid;
+			}
+			t->ntids++;
+			added = true;
+		}
+	}
+	return 0;
+}
+
+static int wait_threads(struct dtask *t, struct werr **err)
+{
+	for (size_t i = 0; i < t->ntids; i++)
+		if (ck_wait_stop(t->tids[i], err) < 0)
+			return -ESRCH;
+	t->stopped = true;
+	return 0;
+}
+
+static pid_t stat_ppid(pid_t pid)
+{
+	_cleanup_free_ char *buf = NULL;
+	char path[64], *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (read_file(path, &buf, NULL, NULL) < 0)
+		return -1;
+	p = strrchr(buf, ')');
+	if (!p || strlen(p) < 5)
+		return -1;
+	return (pid_t)strtol(p + 4, NULL, 10);
+}
+
+/* Append the children of tree task idx (scanning /proc: this kernel has no
+ * /proc/pid/task/tid/children). */
+static int add_children(struct dtree *d, size_t idx, struct werr **err)
+{
+	_cleanup_closedir_ DIR *dir = opendir("/proc");
+	struct dirent *e;
+
+	if (!dir)
+		return werr_sys(err, errno, "open /proc");
+	while ((e = readdir(dir))) {
+		pid_t pid = atoi(e->d_name);
+
+		if (pid <= 0 || stat_ppid(pid) != d->t[idx].pid)
+			continue;
+		if (d->n == d->cap) {
+			d->cap = d->cap ? d->cap * 2 : 16;
+			d->t = xrealloc(d->t, d->cap * sizeof(*d->t));
+		}
+		d->t[d->n++] = (struct dtask){ .pid = pid, .parent = (long)idx };
+	}
+	return 0;
+}
+
+static int cgroup_freeze(const char *cg, bool freeze, struct werr **err)
+{
+	_cleanup_free_ char *v1 = xasprintf("%s/freezer.state", cg);
+	_cleanup_free_ char *v2 = xasprintf("%s/cgroup.freeze", cg);
+	bool is_v1 = access(v1, F_OK) == 0;
+	const char *val = is_v1 ? (freeze ? "FROZEN" : "THAWED") : (freeze ? "1" : "0");
+
+	if (write_file(is_v1 ? v1 : v2, val, strlen(val), err) < 0)
+		return werr_wrap(err, "%s cgroup %s", freeze ? "freeze" : "thaw", cg);
+	for (int i = 0; freeze && i < 5000; i++) {
+		_cleanup_free_ char *s = NULL;
+		_cleanup_free_ char *ev = xasprintf("%s/cgroup.events", cg);
+
+		if (read_file(is_v1 ? v1 : ev, &s, NULL, err) < 0)
+			return -EIO;
+		if (is_v1 ? strncmp(s, "FROZEN", 6) == 0 : strstr(s, "frozen 1") != NULL)
+			return 0;
+		usleep(1000);
+	}
+	return freeze ? werr_set(err, ETIMEDOUT, "cgroup %s did not freeze in 5 s", cg) : 0;
+}
+
+/* Stop the whole tree. With a cgroup: freeze, seize and interrupt everything, thaw, then wait
+ * for the stops (frozen tasks trap only once thawed). Without: one process at a time. */
+static int stop_tree(struct dtree *d, const struct ck_dump_opts *o, struct werr **err)
+{
+	bool frozen = false;
+	int r = 0;
+
+	d->t = xcalloc(16, sizeof(*d->t));
+	d->cap = 16;
+	d->t[d->n++] = (struct dtask){ .pid = o->root, .parent = -1 };
+	if (o->cgroup) {
+		if (cgroup_freeze(o->cgroup, true, err) < 0)
+			return -EIO;
+		frozen = true;
+	}
+	for (size_t i = 0; i < d->n && r == 0; i++) {
+		r = seize_threads(&d->t[i], err);
+		if (r == 0 && !frozen)
+			r = wait_threads(&d->t[i], err);
+		if (r == 0)
+			r = add_children(d, i, err);
+	}
+	if (frozen && cgroup_freeze(o->cgroup, false, r < 0 ? NULL : err) < 0 && r == 0)
+		r = -EIO;
+	for (size_t i = 0; i < d->n && r == 0; i++)
+		if (!d->t[i].stopped)
+			r = wait_threads(&d->t[i], err);
+	return r;
+}
+
+static void release_tree(struct dtree *d, bool kill_it)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (kill_it)
+			kill(d->t[i].pid, SIGKILL);
+	for (size_t i = 0; i < d->n; i++)
+		for (size_t j = 0; j < d->t[i].ntids; j++) {
+			if (!kill_it) {
+				ptrace(PTRACE_DETACH, d->t[i].tids[j], 0, 0);
+				continue;
+			}
+			/* Take our tracer's notice of the death (reaps our own children). */
+			while (waitpid(d->t[i].tids[j], NULL, __WALL) < 0 && errno == EINTR)
+				;
+		}
+}
+
+static void add_file(struct ck_inventory *inv, const char *fmt, long long id)
+{
+	inv->files = xrealloc(inv->files, (inv->nfiles + 1) * sizeof(char *));
+	inv->files[inv->nfiles++] = xasprintf(fmt, id);
+}
+
+static int write_proc(int dirfd, const struct ck_proc *p, struct ck_inventory *inv,
+		      struct ck_stats *st, struct werr **err)
+{
+	static const char *fmt[] = { "core-%lld.json", "mm-%lld.json", "pagemap-%lld.json",
+				     "fds-%lld.json" };
+	char *(*gen[])(const struct ck_proc *) = { ck_core_to_json, NULL, NULL, ck_fds_to_json };
+
+	for (size_t k = 0; k < ARRAY_SIZE(fmt); k++) {
+		_cleanup_free_ char *name = xasprintf(fmt[k], (long long)p->pid);
+		_cleanup_free_ char *text = gen[k] ? gen[k](p) :
+					    k == 1 ? ck_mm_to_json(&p->mm) : ck_pagemap_to_json(&p->mm);
+
+		if (ck_write_text(dirfd, name, text, err) < 0)
+			return -EIO;
+		add_file(inv, fmt[k], p->pid);
+	}
+	if (ck_write_pages(dirfd, p->host_pid, p, &st->pages_bytes, err) < 0)
+		return -EIO;
+	add_file(inv, "pages-%lld.img", p->pid);
+	return 0;
+}
+
+/* Number the open file descriptions: fds that kcmp says share one (inherited over fork, dup'd)
+ * get the same file_id, so restore opens it once and hands it to each. */
+static void number_descriptions(struct ck_proc *procs, size_t n)
+{
+	struct {
+		size_t proc, fd;
+	} *reps = NULL;
+	size_t nreps = 0;
+
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < procs[i].nfds; j++) {
+			struct ck_fd *f = &procs[i].fds[j];
+			size_t k;
+
+			for (k = 0; k < nreps; k++) {
+				struct ck_proc *rp = &procs[reps[k].proc];
+				struct ck_fd *r = &rp->fds[reps[k].fd];
+
+				if (r->kind == f->kind &&
+				    syscall(SYS_kcmp, rp->host_pid, procs[i].host_pid, KCMP_FILE,
+					    r->fd, f->fd) == 0)
+					break;
+			}
+			if (k == nreps) {
+				reps = xrealloc(reps, (nreps + 1) * sizeof(*reps));
+				reps[nreps].proc = i;
+				reps[nreps++].fd = j;
+			}
+			f->file_id = (uint32_t)k + 1;
+		}
+	free(reps);
+}
+
+/* Pipes: each pipe's queued bytes once, and its size into every fd that refers to it. */
+static int write_pipes(int dirfd, struct ck_proc *procs, size_t n, struct ck_inventory *inv,
+		       struct werr **err)
+{
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < procs[i].nfds; j++) {
+			struct ck_fd *f = &procs[i].fds[j];
+			bool seen = false;
+
+			if (f->kind != CK_FD_PIPE)
+				continue;
+			for (size_t k = 0; k < inv->nfiles && !seen; k++) {
+				char name[64];
+
+				snprintf(name, sizeof(name), "pipe-%llu.img",
+					 (unsigned long long)f->pipe_id);
+				seen = strcmp(inv->files[k], name) == 0;
+			}
+			if (ck_write_pipe(dirfd, procs[i].host_pid, f->fd, f->pipe_id, &f->pipe_size,
+					  err) < 0)
+				return -EIO;
+			if (!seen)
+				add_file(inv, "pipe-%llu.img", (long long)f->pipe_id);
+		}
+	return 0;
+}
+
+static uint64_t dir_bytes(int dirfd, const struct ck_inventory *inv)
+{
+	uint64_t sum = 0;
+
+	for (size_t i = 0; i < inv->nfiles; i++) {
+		struct stat sb;
+
+		if (fstatat(dirfd, inv->files[i], &sb, 0) == 0)
+			sum += (uint64_t)sb.st_size;
+	}
+	return sum;
+}
+
+static int collect_and_write(struct dtree *d, int dirfd, struct ck_stats *st, struct werr **err)
+{
+	struct ck_proc *procs = xcalloc(d->n, sizeof(*procs));
+	struct ck_inventory inv = { 0 };
+	int r = 0;
+
+	for (size_t i = 0; i < d->n && r == 0; i++) {
+		r = ck_collect_proc(d->t[i].pid, d->t[i].tids, d->t[i].ntids, &procs[i], err);
+		if (r == 0)
+			procs[i].ppid = d->t[i].parent < 0 ? 0 : procs[d->t[i].parent].pid;
+		st->nthreads += (int)d->t[i].ntids;
+	}
+	if (r == 0)
+		number_descriptions(procs, d->n);
+	/* Pipe sizes go into fds-*.json: pipes first. */
+	if (r == 0)
+		r = write_pipes(dirfd, procs, d->n, &inv, err);
+	for (size_t i = 0; i < d->n && r == 0; i++)
+		r = write_proc(dirfd, &procs[i], &inv, st, err);
+	if (r == 0) {
+		inv.root_pid = procs[0].pid;
+		inv.npids = d->n;
+		inv.pids = xcalloc(d->n, sizeof(pid_t));
+		for (size_t i = 0; i < d->n; i++)
+			inv.pids[i] = procs[i].pid;
+		r = ck_inventory_write(dirfd, &inv, err);
+		st->image_bytes = dir_bytes(dirfd, &inv) + 1024;
+	}
+	st->nprocs = (int)d->n;
+	ck_inventory_free(&inv);
+	for (size_t i = 0; i < d->n; i++)
+		ck_proc_free(&procs[i]);
+	free(procs);
+	return r;
+}
+
+int ck_dump(const struct ck_dump_opts *o, struct ck_stats *st, struct werr **err)
+{
+	struct ck_stats local = { 0 };
+	struct dtree d = { 0 };
+	_cleanup_close_ int dirfd = -1;
+	double t0 = ck_now_ms(), t_stop;
+	int r;
+
+	if (!st)
+		st = &local;
+	memset(st, 0, sizeof(*st));
+	if (mkdir_p(o->dir, 0700, err) < 0)
+		return -EIO;
+	dirfd = open(o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return werr_sys(err, errno, "open image directory %s", o->dir);
+	r = stop_tree(&d, o, err);
+	t_stop = ck_now_ms();
+	if (r == 0)
+		r = collect_and_write(&d, dirfd, st, err);
+	/* A failed dump never kills: the tree goes on as if nothing happened. */
+	release_tree(&d, r == 0 && !o->leave_running);
+	st->frozen_ms = ck_now_ms() - t_stop;
+	st->total_ms = ck_now_ms() - t0;
+	dtree_free(&d);
+	if (r < 0)
+		return werr_wrap(err, "checkpoint of %d", o->root);
+	return 0;
+}

@@ -1,0 +1,419 @@
+/* ck_restore: verify the image, open every saved file description once (files, devices, pipes
+ * refilled with their queued bytes), fork the tree at its pids with clone3(set_tid) - each
+ * helper forks its own children, so parentage is the image's - put each helper's fds in place,
+ * then seize the helpers and rebuild each one (restore_mm.c), and let them all go. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "checkpoint/checkpoint.h"
+#include "checkpoint/internal.h"
+#include "checkpoint/inventory.h"
+#include "checkpoint/ptrace.h"
+#include "lib/util.h"
+
+struct desc {
+	uint32_t file_id;
+	int fd; /* in the restorer, inherited by every helper */
+};
+
+struct rctx {
+	int dirfd;
+	struct ck_proc *procs;
+	size_t n;
+	struct desc *descs;
+	size_t ndescs;
+	int ready[2];
+};
+
+static int load_json(int dirfd, const struct ck_inventory *inv, const char *fmt, pid_t pid,
+		     char **text, struct werr **err)
+{
+	_cleanup_free_ char *name = xasprintf(fmt, (long long)pid);
+
+	if (!ck_inventory_has(inv, name))
+		return werr_set(err, ENOENT, "image: %s is not in the inventory", name);
+	return read_file_at(dirfd, name, text, NULL, err);
+}
+
+static int load_proc(int dirfd, const struct ck_inventory *inv, pid_t pid, struct ck_proc *p,
+		     struct werr **err)
+{
+	_cleanup_free_ char *core = NULL, *mm = NULL, *pm = NULL, *fds = NULL;
+
+	if (load_json(dirfd, inv, "core-%lld.json", pid, &core, err) < 0 ||
+	    load_json(dirfd, inv, "mm-%lld.json", pid, &mm, err) < 0 ||
+	    load_json(dirfd, inv, "pagemap-%lld.json", pid, &pm, err) < 0 ||
+	    load_json(dirfd, inv, "fds-%lld.json", pid, &fds, err) < 0)
+		return -EINVAL;
+	if (ck_core_from_json(core, p, err) < 0 || ck_mm_from_json(mm, &p->mm, err) < 0 ||
+	    ck_pagemap_from_json(pm, &p->mm, err) < 0 || ck_fds_from_json(fds, p, err) < 0)
+		return werr_wrap(err, "image of process %d", pid);
+	if (p->pid != pid)
+		return werr_set(err, EINVAL, "core-%d.json holds pid %d", pid, p->pid);
+	return 0;
+}
+
+static int check_tree(const struct rctx *c, struct werr **err)
+{
+	if (c->procs[0].ppid != 0)
+		return werr_set(err, EINVAL, "image: the root %d has a parent", c->procs[0].pid);
+	for (size_t i = 1; i < c->n; i++) {
+		bool found = false;
+
+		for (size_t j = 0; j < i && !found; j++)
+			found = c->procs[j].pid == c->procs[i].ppid;
+		if (!found)
+			return werr_set(err, EINVAL, "image: the parent %d of %d is not before it",
+					c->procs[i].ppid, c->procs[i].pid);
+	}
+	return 0;
+}
+
+static int desc_fd(const struct rctx *c, uint32_t id)
+{
+	for (size_t i = 0; i < c->ndescs; i++)
+		if (c->descs[i].file_id == id)
+			return c->descs[i].fd;
+	return -1;
+}
+
+/* A pipe's both ends, refilled from pipe-<id>.img; returns the end f wants, stores the other. */
+static int open_pipe(struct rctx *c, const struct ck_fd *f, int *other_end, struct werr **err)
+{
+	_cleanup_free_ char *name = xasprintf("pipe-%llu.img", (unsigned long long)f->pipe_id);
+	_cleanup_free_ char *data = NULL;
+	size_t len = 0;
+	int p[2];
+
+	if (read_file_at(c->dirfd, name, &data, &len, err) < 0)
+		return -EIO;
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return werr_sys(err, errno, "pipe");
+	if (f->pipe_size > 0)
+		fcntl(p[1], F_SETPIPE_SZ, f->pipe_size);
+	if (len && write_all(p[1], data, len) < 0) {
+		close(p[0]);
+		close(p[1]);
+		return werr_sys(err, errno, "refill pipe %llu", (unsigned long long)f->pipe_id);
+	}
+	*other_end = (f->flags & O_ACCMODE) == O_RDONLY ? p[1] : p[0];
+	return (f->flags & O_ACCMODE) == O_RDONLY ? p[0] : p[1];
+}
+
+static void add_desc(struct rctx *c, uint32_t id, int fd)
+{
+	c->descs = xrealloc(c->descs, (c->ndescs + 1) * sizeof(*c->descs));
+	c->descs[c->ndescs++] = (struct desc){ id, fd };
+}
+
+static int open_descs(struct rctx *c, struct werr **err)
+{
+	for (size_t i = 0; i < c->n; i++)
+		for (size_t j = 0; j < c->procs[i].nfds; j++) {
+			const struct ck_fd *f = &c->procs[i].fds[j];
+			int fd, other = -1;
+
+			if (desc_fd(c, f->file_id) >= 0)
+				continue;
+			if (f->kind == CK_FD_PIPE) {
+				uint32_t other_id = 0;
+
+				/* The other end's description: the first fd of the same pipe with
+				 * the other access mode. */
+				for (size_t k = 0; k < c->n && !other_id; k++)
+					for (size_t l = 0; l < c->procs[k].nfds && !other_id; l++) {
+						const struct ck_fd *g = &c->procs[k].fds[l];
+
+						if (g->kind == CK_FD_PIPE && g->pipe_id == f->pipe_id &&
+						    (g->flags & O_ACCMODE) != (f->flags & O_ACCMODE))
+							other_id = g->file_id;
+					}
+				fd = open_pipe(c, f, &other, err);
+				if (fd < 0)
+					return -EIO;
+				if (other_id)
+					add_desc(c, other_id, other);
+				else
+					close(other);
+			} else {
+				fd = open(f->path, (f->flags & ~(O_CREAT | O_EXCL | O_TRUNC)) | O_CLOEXEC);
+				if (fd < 0)
+					return werr_sys(err, errno, "reopen %s (fd %d of process %d)",
+							f->path, f->fd, c->procs[i].pid);
+				if (f->kind == CK_FD_FILE && lseek(fd, (off_t)f->pos, SEEK_SET) < 0 &&
+				    errno != ESPIPE) {
+					close(fd);
+					return werr_sys(err, errno, "seek %s", f->path);
+				}
+			}
+			add_desc(c, f->file_id, fd);
+		}
+	return 0;
+}
+
+static pid_t clone_at(pid_t pid)
+{
+	struct clone_args a = { .exit_signal = SIGCHLD,
+				.set_tid = (uint64_t)(uintptr_t)&pid,
+				.set_tid_size = 1 };
+
+	return (pid_t)syscall(SYS_clone3, &a, sizeof(a));
+}
+
+static void helper_fail(struct rctx *c, const struct ck_proc *p, const char *what)
+{
+	char msg[256];
+	int len = snprintf(msg, sizeof(msg), "E%d: %s: %s\n", p->pid, what, strerror(errno));
+
+	if (write(c->ready[1], msg, (size_t)len) < 0)
+		_exit(127);
+	_exit(127);
+}
+
+static int max_open_fd(void)
+{
+	_cleanup_closedir_ DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int max = 2;
+
+	while (d && (e = readdir(d)))
+		if (atoi(e->d_name) > max)
+			max = atoi(e->d_name);
+	return max;
+}
+
+/* In the helper: the image's fds at their numbers, the readiness pipe at ready_fd, nothing else. */
+static void helper_fds(struct rctx *c, const struct ck_proc *p, int ready_fd)
+{
+	int base = max_open_fd() + 1, keep_max = ready_fd;
+	int *staged = xcalloc(p->nfds + 1, sizeof(int));
+	int staged_ready;
+
+	if (base <= ready_fd)
+		base = ready_fd + 1;
+	for (size_t i = 0; i < p->nfds; i++) {
+		staged[i] = fcntl(desc_fd(c, p->fds[i].file_id), F_DUPFD_CLOEXEC, base);
+		if (staged[i] < 0)
+			helper_fail(c, p, "stage fd");
+	}
+	staged_ready = fcntl(c->ready[1], F_DUPFD_CLOEXEC, base);
+	if (staged_ready < 0 || dup3(staged_ready, ready_fd, O_CLOEXEC) < 0)
+		helper_fail(c, p, "readiness fd");
+	c->ready[1] = ready_fd;
+	for (size_t i = 0; i < p->nfds; i++) {
+		const struct ck_fd *f = &p->fds[i];
+
+		if (dup3(staged[i], f->fd, f->cloexec ? O_CLOEXEC : 0) < 0)
+			helper_fail(c, p, "install fd");
+		if (fcntl(f->fd, F_SETFL, f->flags) < 0)
+			helper_fail(c, p, "fd flags");
+	}
+	/* Close every other fd: the gaps between the kept ones, then everything above. */
+	for (int fd = 0; fd < base + (int)p->nfds + 2; fd++) {
+		bool keep = fd == ready_fd;
+
+		for (size_t i = 0; i < p->nfds && !keep; i++)
+			keep = p->fds[i].fd == fd;
+		if (!keep)
+			close(fd);
+		else if (fd > keep_max)
+			keep_max = fd;
+	}
+	syscall(SYS_close_range, (unsigned)(base + p->nfds + 2), ~0U, 0);
+	free(staged);
+}
+
+static int ready_fd_for(const struct ck_proc *p)
+{
+	int max = 2;
+
+	for (size_t i = 0; i < p->nfds; i++)
+		if (p->fds[i].fd > max)
+			max = p->fds[i].fd;
+	return max + 1;
+}
+
+/* The helper for procs[idx]: runs in the child of clone_at, never returns. */
+static void helper(struct rctx *c, size_t idx)
+{
+	const struct ck_proc *p;
+
+again:
+	p = &c->procs[idx];
+	if (p->sid == p->pid && setsid() < 0)
+		helper_fail(c, p, "setsid");
+	if (p->pgid == p->pid && p->sid != p->pid && setpgid(0, 0) < 0)
+		helper_fail(c, p, "setpgid");
+	for (size_t i = idx + 1; i < c->n; i++) {
+		pid_t kid;
+
+		if (c->procs[i].ppid != p->pid)
+			continue;
+		kid = clone_at(c->procs[i].pid);
+		if (kid < 0)
+			helper_fail(c, &c->procs[i], "clone3 with set_tid");
+		if (kid == 0) {
+			idx = i; /* the child becomes that process's helper */
+			goto again;
+		}
+	}
+	for (int i = 0; i < CK_NRLIMIT; i++) {
+		struct rlimit rl = { p->rlim_cur[i], p->rlim_max[i] };
+
+		if (setrlimit((__rlimit_resource_t)i, &rl) < 0)
+			helper_fail(c, p, "setrlimit");
+	}
+	if (strcmp(p->root, "/") != 0 && chroot(p->root) < 0)
+		helper_fail(c, p, "chroot");
+	if (chdir(p->cwd) < 0)
+		helper_fail(c, p, "chdir");
+	umask(p->umask);
+	helper_fds(c, p, ready_fd_for(p));
+	if (write(c->ready[1], "K", 1) != 1)
+		_exit(127);
+	for (;;)
+		pause(); /* until seized and rebuilt */
+}
+
+/* Wait for one "K" per process, or the first helper's error message. */
+static int wait_ready(struct rctx *c, struct werr **err)
+{
+	size_t got = 0;
+
+	while (got < c->n) {
+		struct pollfd pfd = { c->ready[0], POLLIN, 0 };
+		char buf[512];
+		ssize_t len;
+
+		if (poll(&pfd, 1, 10000) <= 0)
+			return werr_set(err, ETIMEDOUT, "restore: helpers not ready after 10 s");
+		len = read(c->ready[0], buf, sizeof(buf) - 1);
+		if (len <= 0)
+			return werr_set(err, EIO, "restore: a helper died before it was ready");
+		buf[len] = '\0';
+		for (ssize_t i = 0; i < len; i++) {
+			if (buf[i] == 'K') {
+				got++;
+				continue;
+			}
+			buf[i + strcspn(buf + i, "\n")] = '\0';
+			return werr_set(err, EIO, "restore: helper for process %s", buf + i + 1);
+		}
+	}
+	return 0;
+}
+
+static int rebuild_all(struct rctx *c, struct ck_stats *st, struct werr **err)
+{
+	size_t seized = 0;
+	int r = 0;
+
+	for (; seized < c->n && r == 0; seized++) {
+		pid_t pid = c->procs[seized].pid;
+
+		r = ck_seize(pid, PTRACE_O_EXITKILL, err);
+		if (r == 0 && (r = ck_interrupt(pid, err)) == 0)
+			r = ck_wait_stop(pid, err);
+		if (r < 0)
+			break;
+	}
+	for (size_t i = 0; i < c->n && r == 0; i++) {
+		_cleanup_free_ char *name = xasprintf("pages-%d.img", c->procs[i].pid);
+		_cleanup_close_ int pages = -1;
+
+		pages = openat(c->dirfd, name, O_RDONLY | O_CLOEXEC);
+		if (pages < 0)
+			r = werr_sys(err, errno, "open %s", name);
+		else
+			r = ck_rebuild_proc(c->procs[i].pid, &c->procs[i], pages,
+					    ready_fd_for(&c->procs[i]), err);
+	}
+	if (r < 0)
+		return r;
+	/* All rebuilt: let them go together. */
+	st->frozen_ms = ck_now_ms();
+	for (size_t i = 0; i < c->n; i++)
+		if (ptrace(PTRACE_DETACH, c->procs[i].pid, 0, 0) < 0)
+			r = r ? r : werr_sys(err, errno, "ptrace detach %d", c->procs[i].pid);
+	return r;
+}
+
+int ck_restore(const struct ck_restore_opts *o, pid_t *root, struct ck_stats *st,
+	       struct werr **err)
+{
+	struct ck_stats local = { 0 };
+	struct ck_inventory inv = { 0 };
+	struct rctx c = { .dirfd = -1, .ready = { -1, -1 } };
+	double t0 = ck_now_ms();
+	pid_t top = -1;
+	int r;
+
+	if (!st)
+		st = &local;
+	memset(st, 0, sizeof(*st));
+	c.dirfd = open(o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (c.dirfd < 0)
+		return werr_sys(err, errno, "open image directory %s", o->dir);
+	r = ck_inventory_load(c.dirfd, &inv, err);
+	if (r == 0) {
+		c.n = inv.npids;
+		c.procs = xcalloc(c.n, sizeof(*c.procs));
+		for (size_t i = 0; i < c.n && r == 0; i++)
+			r = load_proc(c.dirfd, &inv, inv.pids[i], &c.procs[i], err);
+	}
+	if (r == 0)
+		r = check_tree(&c, err);
+	if (r == 0)
+		r = open_descs(&c, err);
+	if (r == 0 && pipe2(c.ready, O_CLOEXEC) < 0)
+		r = werr_sys(err, errno, "pipe");
+	if (r == 0) {
+		top = clone_at(c.procs[0].pid);
+		if (top < 0)
+			r = werr_sys(err, errno, "clone3 at pid %d", c.procs[0].pid);
+		else if (top == 0)
+			helper(&c, 0);
+	}
+	if (c.ready[1] >= 0)
+		close(c.ready[1]);
+	if (r == 0)
+		r = wait_ready(&c, err);
+	for (size_t i = 0; i < c.ndescs; i++)
+		close(c.descs[i].fd);
+	if (r == 0)
+		r = rebuild_all(&c, st, err);
+	if (r < 0 && top > 0) {
+		for (size_t i = 0; i < c.n; i++)
+			kill(c.procs[i].pid, SIGKILL);
+		waitpid(top, NULL, 0);
+	}
+	st->nprocs = (int)c.n;
+	for (size_t i = 0; i < c.n; i++) {
+		st->nthreads += (int)c.procs[i].nthreads;
+		ck_proc_free(&c.procs[i]);
+	}
+	st->total_ms = ck_now_ms() - t0;
+	if (st->frozen_ms)
+		st->frozen_ms = st->total_ms; /* the tree was stopped for the whole restore */
+	free(c.procs);
+	free(c.descs);
+	if (c.ready[0] >= 0)
+		close(c.ready[0]);
+	close(c.dirfd);
+	ck_inventory_free(&inv);
+	if (r < 0)
+		return werr_wrap(err, "restore from %s", o->dir);
+	*root = top;
+	return 0;
+}
