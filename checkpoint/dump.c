@@ -300,10 +300,11 @@ static uint64_t dir_bytes(int dirfd, const struct ck_inventory *inv)
 	return sum;
 }
 
-static int collect_and_write(struct dtree *d, int dirfd, struct ck_stats *st, struct werr **err)
+/* Collect every process and write its files; fills inv with the files written. */
+static int collect_and_write(struct dtree *d, int dirfd, struct ck_inventory *inv,
+			     struct ck_stats *st, struct werr **err)
 {
 	struct ck_proc *procs = xcalloc(d->n, sizeof(*procs));
-	struct ck_inventory inv = { 0 };
 	int r = 0;
 
 	for (size_t i = 0; i < d->n && r == 0; i++) {
@@ -316,20 +317,17 @@ static int collect_and_write(struct dtree *d, int dirfd, struct ck_stats *st, st
 		number_descriptions(procs, d->n);
 	/* Pipe sizes go into fds-*.json: pipes first. */
 	if (r == 0)
-		r = write_pipes(dirfd, procs, d->n, &inv, err);
+		r = write_pipes(dirfd, procs, d->n, inv, err);
 	for (size_t i = 0; i < d->n && r == 0; i++)
-		r = write_proc(dirfd, &procs[i], &inv, st, err);
+		r = write_proc(dirfd, &procs[i], inv, st, err);
 	if (r == 0) {
-		inv.root_pid = procs[0].pid;
-		inv.npids = d->n;
-		inv.pids = xcalloc(d->n, sizeof(pid_t));
+		inv->root_pid = procs[0].pid;
+		inv->npids = d->n;
+		inv->pids = xcalloc(d->n, sizeof(pid_t));
 		for (size_t i = 0; i < d->n; i++)
-			inv.pids[i] = procs[i].pid;
-		r = ck_inventory_write(dirfd, &inv, err);
-		st->image_bytes = dir_bytes(dirfd, &inv) + 1024;
+			inv->pids[i] = procs[i].pid;
 	}
 	st->nprocs = (int)d->n;
-	ck_inventory_free(&inv);
 	for (size_t i = 0; i < d->n; i++)
 		ck_proc_free(&procs[i]);
 	free(procs);
@@ -339,6 +337,7 @@ static int collect_and_write(struct dtree *d, int dirfd, struct ck_stats *st, st
 int ck_dump(const struct ck_dump_opts *o, struct ck_stats *st, struct werr **err)
 {
 	struct ck_stats local = { 0 };
+	struct ck_inventory inv = { 0 };
 	struct dtree d = { 0 };
 	_cleanup_close_ int dirfd = -1;
 	double t0 = ck_now_ms(), t_stop;
@@ -355,10 +354,14 @@ int ck_dump(const struct ck_dump_opts *o, struct ck_stats *st, struct werr **err
 	r = stop_tree(&d, o, err);
 	t_stop = ck_now_ms();
 	if (r == 0)
-		r = collect_and_write(&d, dirfd, st, err);
+		r = collect_and_write(&d, dirfd, &inv, st, err);
 	/* A failed dump never kills: the tree goes on as if nothing happened. */
 	release_tree(&d, r == 0 && !o->leave_running);
 	st->frozen_ms = ck_now_ms() - t_stop;
+	/* The checksums need only the files: computed after the tree goes on (or is gone). */
+	if (r == 0 && (r = ck_inventory_write(dirfd, &inv, err)) == 0)
+		st->image_bytes = dir_bytes(dirfd, &inv) + 1024;
+	ck_inventory_free(&inv);
 	st->total_ms = ck_now_ms() - t0;
 	dtree_free(&d);
 	if (r < 0)

@@ -23,10 +23,10 @@
 #include "lib/util.h"
 
 static const char *progs;
-static char tmpdir[64];
+static char tmpdir[128];
 
 struct t {
-	char out[256], img[256], msg[512];
+	char out[512], img[512], msg[512];
 	struct ck_stats ds, rs;
 	int extra_fd; /* passed to the workload as fd 5 when >= 0 */
 };
@@ -461,7 +461,9 @@ int main(int argc, char **argv)
 	}
 	progs = argv[1];
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/ward-ckpt-XXXXXX");
+	/* CKPT_TMPDIR=/dev/shm measures the engine rather than the disk. */
+	snprintf(tmpdir, sizeof(tmpdir), "%s/ward-ckpt-XXXXXX",
+		 getenv("CKPT_TMPDIR") ? getenv("CKPT_TMPDIR") : "/tmp");
 	if (!mkdtemp(tmpdir)) {
 		perror("mkdtemp");
 		return 2;
