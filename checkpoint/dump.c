@@ -188,7 +188,8 @@ static void release_tree(struct dtree *d, bool kill_it)
 		if (kill_it)
 			kill(d->t[i].pid, SIGKILL);
 	for (size_t i = 0; i < d->n; i++)
-		for (size_t j = 0; j < d->t[i].ntids; j++) {
+		/* Leader last: its death is reported only once the other threads are reaped. */
+		for (size_t j = d->t[i].ntids; j-- > 0;) {
 			if (!kill_it) {
 				ptrace(PTRACE_DETACH, d->t[i].tids[j], 0, 0);
 				continue;

@@ -322,7 +322,7 @@ static int rebuild_all(struct rctx *c, struct ck_stats *st, struct werr **err)
 	for (; seized < c->n && r == 0; seized++) {
 		pid_t pid = c->procs[seized].pid;
 
-		r = ck_seize(pid, PTRACE_O_EXITKILL, err);
+		r = ck_seize(pid, PTRACE_O_EXITKILL | PTRACE_O_TRACECLONE, err);
 		if (r == 0 && (r = ck_interrupt(pid, err)) == 0)
 			r = ck_wait_stop(pid, err);
 		if (r < 0)
@@ -344,8 +344,12 @@ static int rebuild_all(struct rctx *c, struct ck_stats *st, struct werr **err)
 	/* All rebuilt: let them go together. */
 	st->frozen_ms = ck_now_ms();
 	for (size_t i = 0; i < c->n; i++)
-		if (ptrace(PTRACE_DETACH, c->procs[i].pid, 0, 0) < 0)
-			r = r ? r : werr_sys(err, errno, "ptrace detach %d", c->procs[i].pid);
+		for (size_t j = 0; j < c->procs[i].nthreads; j++) {
+			pid_t tid = j ? c->procs[i].threads[j].tid : c->procs[i].pid;
+
+			if (ptrace(PTRACE_DETACH, tid, 0, 0) < 0 && r == 0)
+				r = werr_sys(err, errno, "ptrace detach %d", tid);
+		}
 	return r;
 }
 

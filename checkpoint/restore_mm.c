@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/prctl.h>
+#include <linux/sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -344,7 +345,7 @@ static int restore_signals(struct rb *b, struct werr **err)
 	return 0;
 }
 
-/* What each thread holds for itself. Only the leader for now (single-threaded processes). */
+/* What each thread holds for itself (run in that thread). */
 static int restore_thread_state(struct rb *b, const struct ck_thread *t, struct werr **err)
 {
 	stack_t ss = { .ss_sp = (void *)(uintptr_t)t->altstack_sp,
@@ -407,6 +408,42 @@ static int set_task_regs(pid_t tid, const struct ck_thread *t, struct werr **err
 	return 0;
 }
 
+/* A further thread: clone3(CLONE_THREAD, set_tid) run by the leader. The new thread is
+ * auto-attached (PTRACE_O_TRACECLONE) and starts in a stop, before it runs any instruction;
+ * then its own state and registers are set. */
+static int create_thread(struct rb *b, const struct ck_thread *t, struct werr **err)
+{
+	struct clone_args_v2 {
+		uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls,
+			set_tid, set_tid_size, cgroup;
+	} ca = {
+		.flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD |
+			 CLONE_SYSVSEM,
+		.set_tid = b->data + 512,
+		.set_tid_size = 1,
+	};
+	pid_t tid = t->tid, leader = b->pid;
+	long r;
+	int rc;
+
+	if (put(b, b->data + 512, &tid, sizeof(tid), err) < 0 ||
+	    put(b, b->data + 256, &ca, sizeof(ca), err) < 0)
+		return -EIO;
+	r = sys_ok(b, "clone3 thread", SYS_clone3, b->data + 256, sizeof(ca), 0, 0, 0, 0, err);
+	if (r < 0)
+		return werr_wrap(err, "thread %d", t->tid);
+	if (r != tid)
+		return werr_set(err, EEXIST, "thread %d came up as %ld", t->tid, r);
+	if (ck_wait_stop(tid, err) < 0)
+		return -EIO;
+	b->pid = tid;
+	rc = restore_thread_state(b, t, err);
+	b->pid = leader;
+	if (rc < 0)
+		return werr_wrap(err, "thread %d", t->tid);
+	return 0;
+}
+
 int ck_rebuild_proc(pid_t host_pid, const struct ck_proc *p, int pages_fd, int ready_fd,
 		    struct werr **err)
 {
@@ -418,9 +455,6 @@ int ck_rebuild_proc(pid_t host_pid, const struct ck_proc *p, int pages_fd, int r
 	if (memfd < 0)
 		return -EIO;
 	b.memfd = memfd;
-	if (p->nthreads != 1)
-		return werr_set(err, ENOTSUP, "process %d has %zu threads: only single-threaded "
-					      "processes are restored so far", p->pid, p->nthreads);
 	if (unregister_rseq(&b, err) < 0 || map_trampoline(&b, tsize, err) < 0 ||
 	    clear_helper(&b, err) < 0 || rebuild_mm(&b, pages_fd, err) < 0)
 		return werr_wrap(err, "process %d", p->pid);
@@ -429,13 +463,20 @@ int ck_rebuild_proc(pid_t host_pid, const struct ck_proc *p, int pages_fd, int r
 	snprintf(comm, sizeof(comm), "%s", p->comm);
 	if (restore_signals(&b, err) < 0 || restore_thread_state(&b, &p->threads[0], err) < 0 ||
 	    put(&b, b.data, comm, sizeof(comm), err) < 0 ||
-	    sys_ok(&b, "prctl(PR_SET_NAME)", SYS_prctl, PR_SET_NAME, b.data, 0, 0, 0, 0, err) < 0 ||
-	    restore_creds(&b, err) < 0)
+	    sys_ok(&b, "prctl(PR_SET_NAME)", SYS_prctl, PR_SET_NAME, b.data, 0, 0, 0, 0, err) < 0)
+		return werr_wrap(err, "process %d", p->pid);
+	for (size_t i = 1; i < p->nthreads; i++)
+		if (create_thread(&b, &p->threads[i], err) < 0)
+			return werr_wrap(err, "process %d", p->pid);
+	if (restore_creds(&b, err) < 0)
 		return werr_wrap(err, "process %d", p->pid);
 	/* The trampoline's last call unmaps the trampoline itself: the single step reports at
 	 * the system call's exit, before the task could fetch from the page. */
-	if (sys_ok(&b, "munmap trampoline", SYS_munmap, b.tramp, TRAMP_SIZE, 0, 0, 0, 0, err) < 0 ||
-	    set_task_regs(host_pid, &p->threads[0], err) < 0)
+	if (sys_ok(&b, "munmap trampoline", SYS_munmap, b.tramp, TRAMP_SIZE, 0, 0, 0, 0, err) < 0)
 		return werr_wrap(err, "process %d", p->pid);
+	/* Same pid namespace as the image: a thread's tid here is its tid there. */
+	for (size_t i = 0; i < p->nthreads; i++)
+		if (set_task_regs(i ? p->threads[i].tid : host_pid, &p->threads[i], err) < 0)
+			return werr_wrap(err, "process %d", p->pid);
 	return 0;
 }

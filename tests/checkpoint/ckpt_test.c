@@ -316,6 +316,71 @@ static int t_pipe_parent_child(struct t *t)
 	return 0;
 }
 
+/* The last complete "a b c" line of the threads workload's output. */
+static int last_counts(const char *s, unsigned long c[3])
+{
+	const char *end = strrchr(s, '\n'), *line;
+
+	if (!end)
+		return -1;
+	for (line = end; line > s && line[-1] != '\n'; line--)
+		;
+	if (line == end && line > s) /* empty last line cannot happen: each ends in \n */
+		return -1;
+	for (line = end - 1; line > s && line[-1] != '\n'; line--)
+		;
+	return sscanf(line, "%lu %lu %lu", &c[0], &c[1], &c[2]) == 3 ? 0 : -1;
+}
+
+static int t_threads_all_resume(struct t *t)
+{
+	_cleanup_free_ char *bin = prog("threads");
+	char *argv[] = { bin, NULL };
+	pid_t pid = spawn(t, argv), root;
+	unsigned long before[3], after[3];
+	int st;
+
+	if (wait_output(t, 10, NULL, 5000) < 0 || dump(t, pid, false) < 0)
+		return -1;
+	if (t->ds.nthreads != 4)
+		return fail(t, "dumped %d threads, want 4", t->ds.nthreads);
+	{
+		_cleanup_free_ char *s = slurp(t->out);
+
+		if (last_counts(s, before) < 0)
+			return fail(t, "no counts before: \"%s\"", s);
+	}
+	if (restore(t, &root) < 0)
+		return -1;
+	nap_ms(300);
+	{
+		_cleanup_free_ char *task = xasprintf("/proc/%d/task", root);
+		_cleanup_closedir_ DIR *d = opendir(task);
+		struct dirent *e;
+		int n = 0;
+
+		while (d && (e = readdir(d)))
+			n += e->d_name[0] != '.';
+		if (n != 4)
+			return fail(t, "restored process has %d threads, want 4", n);
+	}
+	kill(root, SIGKILL);
+	waitpid(root, &st, 0);
+	{
+		_cleanup_free_ char *s = slurp(t->out);
+
+		if (last_counts(s, after) < 0)
+			return fail(t, "no counts after");
+	}
+	for (int i = 0; i < 3; i++)
+		if (after[i] < before[i] + 50)
+			return fail(t, "thread %d: %lu before, %lu 300 ms after restore", i, before[i],
+				    after[i]);
+	snprintf(t->msg, sizeof(t->msg), "4 threads; counts %lu/%lu/%lu -> %lu/%lu/%lu", before[0],
+		 before[1], before[2], after[0], after[1], after[2]);
+	return 0;
+}
+
 static int t_socket_refused_left_running(struct t *t)
 {
 	_cleanup_free_ char *bin = prog("counter");
@@ -389,6 +454,7 @@ static const struct {
 	{ "memory_256mib_identical_after_restore", t_memory_identical, true },
 	{ "file_offset_continues_after_restore", t_file_offset_continues, true },
 	{ "pipe_between_parent_and_child_survives", t_pipe_parent_child, true },
+	{ "threads_all_resume_after_restore", t_threads_all_resume, true },
 	{ "leave_running_keeps_the_tree_going", t_leave_running, false },
 	{ "socket_fd_refused_naming_process_and_fd", t_socket_refused_left_running, false },
 	{ "corrupt_image_refused_by_checksum", t_corrupt_image_refused, false },
@@ -400,6 +466,7 @@ static int run_one(size_t i)
 	struct t t = { .extra_fd = -1 };
 	int r;
 
+	alarm(120); /* a hung test kills this init, and with it the whole namespace */
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
 	    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
 		printf("FAIL %s: mount /proc: %s\n", tests[i].name, strerror(errno));
