@@ -39,4 +39,21 @@ struct ck_restore_opts {
 int ck_restore(const struct ck_restore_opts *o, pid_t *root, struct ck_stats *st,
 	       struct werr **err);
 
+/* The same in steps, for a root process made by someone else (ward restore: the container's
+ * init, made by the create code with its namespaces, cgroup and rootfs):
+ *   ck_restore_open    verify and load the image (in the caller, before the root exists);
+ *   ck_restore_become_root  in the root process (at the image's root pid in its pid namespace,
+ *                      with the root's mount namespace and root directory): open the saved
+ *                      files, fork the rest of the tree, wait to be rebuilt. Returns only on
+ *                      failure;
+ *   ck_restore_finish  in the caller: wait for the tree, rebuild every process over ptrace,
+ *                      let them go. root_host is the root's pid in the caller's namespace. */
+struct ck_restore;
+int ck_restore_open(const char *dir, struct ck_restore **out, struct werr **err);
+pid_t ck_restore_root_pid(const struct ck_restore *r);
+int ck_restore_become_root(struct ck_restore *r, struct werr **err);
+int ck_restore_finish(struct ck_restore *r, pid_t root_host, struct ck_stats *st,
+		      struct werr **err);
+void ck_restore_free(struct ck_restore *r);
+
 #endif

@@ -198,6 +198,16 @@ static int collect_ids(pid_t pid, struct ck_proc *p, struct werr **err)
 	p->groups = st.groups;
 	p->ngroups = st.ngroups;
 	p->umask = st.umask;
+	p->cap_inh = st.cap_inh;
+	p->cap_prm = st.cap_prm;
+	p->cap_eff = st.cap_eff;
+	p->cap_bnd = st.cap_bnd;
+	p->cap_amb = st.cap_amb;
+	p->no_new_privs = st.no_new_privs != 0;
+	if (st.seccomp)
+		return werr_set(err, ENOTSUP,
+				"process %d: a seccomp filter (mode %d) cannot be checkpointed yet",
+				st.ns_pid, st.seccomp);
 	p->pid = st.ns_pid;
 	p->pgid = st.ns_pgid;
 	p->sid = st.ns_sid;

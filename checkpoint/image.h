@@ -101,6 +101,8 @@ struct ck_proc {
 	uint32_t uid[4], gid[4]; /* real, effective, saved, fs */
 	uint32_t *groups;
 	size_t ngroups;
+	uint64_t cap_inh, cap_prm, cap_eff, cap_bnd, cap_amb;
+	bool no_new_privs;
 	uint64_t rlim_cur[CK_NRLIMIT], rlim_max[CK_NRLIMIT];
 	struct ck_sigaction sigactions[CK_NSIG]; /* index sig - 1 */
 	struct ck_thread *threads;		 /* threads[0] is the thread-group leader */

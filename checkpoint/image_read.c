@@ -241,6 +241,13 @@ static int core_fields(yajl_val o, struct ck_proc *p, struct werr **err)
 			return werr_set(err, EINVAL, "\"groups\": not an integer");
 		p->groups[i] = (uint32_t)YAJL_GET_INTEGER(AT(a, i));
 	}
+	if (get_hex(o, "cap_inheritable", &p->cap_inh, err) < 0 ||
+	    get_hex(o, "cap_permitted", &p->cap_prm, err) < 0 ||
+	    get_hex(o, "cap_effective", &p->cap_eff, err) < 0 ||
+	    get_hex(o, "cap_bounding", &p->cap_bnd, err) < 0 ||
+	    get_hex(o, "cap_ambient", &p->cap_amb, err) < 0 ||
+	    get_bool(o, "no_new_privs", &p->no_new_privs, err) < 0)
+		return -EINVAL;
 	if (!(a = get_array(o, "rlimits", &n, err)) || n != CK_NRLIMIT)
 		return werr_set(err, EINVAL, "\"rlimits\": want %d entries", CK_NRLIMIT);
 	for (size_t i = 0; i < n; i++)

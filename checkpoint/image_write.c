@@ -172,6 +172,12 @@ char *ck_core_to_json(const struct ck_proc *p)
 	for (size_t i = 0; i < p->ngroups; i++)
 		yajl_gen_integer(g, p->groups[i]);
 	yajl_gen_array_close(g);
+	khex(g, "cap_inheritable", p->cap_inh);
+	khex(g, "cap_permitted", p->cap_prm);
+	khex(g, "cap_effective", p->cap_eff);
+	khex(g, "cap_bounding", p->cap_bnd);
+	khex(g, "cap_ambient", p->cap_amb);
+	kbool(g, "no_new_privs", p->no_new_privs);
 	gstr(g, "rlimits");
 	yajl_gen_array_open(g);
 	for (int i = 0; i < CK_NRLIMIT; i++) {

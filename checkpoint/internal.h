@@ -22,9 +22,10 @@ int ck_write_pipe(int dirfd, pid_t host_pid, int fd, uint64_t id, int *size, str
 /* Turn the stopped, seized helper host_pid (a fork of the restorer, at the image's pid, its fds
  * already in place plus the readiness pipe at ready_fd) into the image's process p: address
  * space, pages from pages_fd, mm fields, signal actions, per-thread state, credentials and
- * registers. It stays stopped; the caller detaches. */
+ * registers. It stays stopped; the caller detaches every thread: host_tids (nthreads entries)
+ * gets their tids in the caller's pid namespace. */
 int ck_rebuild_proc(pid_t host_pid, const struct ck_proc *p, int pages_fd, int ready_fd,
-		    struct werr **err);
+		    pid_t *host_tids, struct werr **err);
 
 /* Write a string to dir/name (0600, replacing). */
 int ck_write_text(int dirfd, const char *name, const char *text, struct werr **err);

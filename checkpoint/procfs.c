@@ -199,6 +199,20 @@ int ck_parse_status(const char *text, struct ck_status *st)
 			;
 		else if (sscanf(l, "Threads: %d", &st->threads) == 1)
 			;
+		else if (sscanf(l, "CapInh: %" SCNx64, &st->cap_inh) == 1)
+			;
+		else if (sscanf(l, "CapPrm: %" SCNx64, &st->cap_prm) == 1)
+			;
+		else if (sscanf(l, "CapEff: %" SCNx64, &st->cap_eff) == 1)
+			;
+		else if (sscanf(l, "CapBnd: %" SCNx64, &st->cap_bnd) == 1)
+			;
+		else if (sscanf(l, "CapAmb: %" SCNx64, &st->cap_amb) == 1)
+			;
+		else if (sscanf(l, "NoNewPrivs: %d", &st->no_new_privs) == 1)
+			;
+		else if (sscanf(l, "Seccomp: %d", &st->seccomp) == 1)
+			;
 		else if (strncmp(l, "Groups:", 7) == 0) {
 			const char *p = l + 7;
 			char *end;

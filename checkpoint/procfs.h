@@ -31,6 +31,8 @@ struct ck_status {
 	pid_t ns_pid, ns_pgid, ns_sid;
 	pid_t ppid;
 	int threads;
+	uint64_t cap_inh, cap_prm, cap_eff, cap_bnd, cap_amb;
+	int no_new_privs, seccomp; /* seccomp: 0 none, 1 strict, 2 filter */
 };
 int ck_parse_status(const char *text, struct ck_status *st);
 

@@ -103,6 +103,13 @@ int ck_set_xstate(pid_t tid, const uint8_t *buf, size_t len, struct werr **err)
 	return 0;
 }
 
+static pid_t last_clone;
+
+pid_t ck_last_clone(void)
+{
+	return last_clone;
+}
+
 int ck_inject(pid_t tid, uint64_t insn, long nr, const uint64_t a[6], long *ret, struct werr **err)
 {
 	struct user_regs_struct r;
@@ -132,6 +139,12 @@ int ck_inject(pid_t tid, uint64_t insn, long nr, const uint64_t a[6], long *ret,
 			return werr_set(err, ESRCH, "task %d died in injected syscall %ld", tid, nr);
 		if (WSTOPSIG(st) == SIGTRAP && st >> 16 == 0)
 			break;
+		if (st >> 16 == PTRACE_EVENT_CLONE) {
+			unsigned long msg = 0;
+
+			ptrace(PTRACE_GETEVENTMSG, tid, 0, &msg);
+			last_clone = (pid_t)msg;
+		}
 		/* Any other stop (a signal arriving meanwhile): the step has not run yet. The signal
 		 * is dropped; checkpoint stops the tree before injecting, so this is rare. */
 	}

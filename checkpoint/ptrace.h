@@ -31,6 +31,10 @@ int ck_set_xstate(pid_t tid, const uint8_t *buf, size_t len, struct werr **err);
  * changed: save them first and put them back with ck_set_regs. */
 int ck_inject(pid_t tid, uint64_t insn, long nr, const uint64_t a[6], long *ret, struct werr **err);
 
+/* The new task of the last injected clone (PTRACE_EVENT_CLONE, needs PTRACE_O_TRACECLONE), as
+ * the tracer's pid namespace numbers it. */
+pid_t ck_last_clone(void);
+
 /* Open /proc/pid/mem (O_RDWR). */
 int ck_mem_open(pid_t pid, struct werr **err);
 

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -18,6 +19,7 @@
 
 #include "checkpoint/checkpoint.h"
 #include "checkpoint/internal.h"
+#include "checkpoint/procfs.h"
 #include "checkpoint/inventory.h"
 #include "checkpoint/ptrace.h"
 #include "lib/util.h"
@@ -171,7 +173,8 @@ static pid_t clone_at(pid_t pid)
 	return (pid_t)syscall(SYS_clone3, &a, sizeof(a));
 }
 
-static void helper_fail(struct rctx *c, const struct ck_proc *p, const char *what)
+__attribute__((noreturn)) static void helper_fail(struct rctx *c, const struct ck_proc *p,
+						 const char *what)
 {
 	char msg[256];
 	int len = snprintf(msg, sizeof(msg), "E%d: %s: %s\n", p->pid, what, strerror(errno));
@@ -245,7 +248,7 @@ static int ready_fd_for(const struct ck_proc *p)
 }
 
 /* The helper for procs[idx]: runs in the child of clone_at, never returns. */
-static void helper(struct rctx *c, size_t idx)
+__attribute__((noreturn)) static void helper(struct rctx *c, size_t idx)
 {
 	const struct ck_proc *p;
 
@@ -314,110 +317,217 @@ static int wait_ready(struct rctx *c, struct werr **err)
 	return 0;
 }
 
-static int rebuild_all(struct rctx *c, struct ck_stats *st, struct werr **err)
+/* The helpers' pids in our pid namespace: the processes in root_host's pid namespace whose
+ * innermost pid (NSpid's last) is an image pid. */
+static int map_pids(struct rctx *c, pid_t root_host, pid_t *host, struct werr **err)
 {
-	size_t seized = 0;
-	int r = 0;
+	_cleanup_closedir_ DIR *d = opendir("/proc");
+	char path[64];
+	struct stat ns;
+	struct dirent *e;
 
-	for (; seized < c->n && r == 0; seized++) {
-		pid_t pid = c->procs[seized].pid;
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", root_host);
+	if (stat(path, &ns) < 0)
+		return werr_sys(err, errno, "stat %s", path);
+	while (d && (e = readdir(d))) {
+		_cleanup_free_ char *text = NULL;
+		struct ck_status st;
+		struct stat sb;
+		pid_t pid = atoi(e->d_name);
 
-		r = ck_seize(pid, PTRACE_O_EXITKILL | PTRACE_O_TRACECLONE, err);
-		if (r == 0 && (r = ck_interrupt(pid, err)) == 0)
-			r = ck_wait_stop(pid, err);
-		if (r < 0)
-			break;
+		if (pid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/ns/pid", pid);
+		if (stat(path, &sb) < 0 || sb.st_ino != ns.st_ino || sb.st_dev != ns.st_dev)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/status", pid);
+		if (read_file(path, &text, NULL, NULL) < 0 || ck_parse_status(text, &st) < 0)
+			continue;
+		free(st.groups);
+		for (size_t i = 0; i < c->n; i++)
+			if (c->procs[i].pid == st.ns_pid)
+				host[i] = pid;
+	}
+	for (size_t i = 0; i < c->n; i++)
+		if (host[i] <= 0)
+			return werr_set(err, ESRCH, "restore: no helper for process %d", c->procs[i].pid);
+	if (host[0] != root_host)
+		return werr_set(err, ESRCH, "restore: the root %d is %d here, not %d", c->procs[0].pid,
+				host[0], root_host);
+	return 0;
+}
+
+static int rebuild_all(struct rctx *c, pid_t root_host, struct ck_stats *st, struct werr **err)
+{
+	pid_t *host = xcalloc(c->n, sizeof(pid_t));
+	pid_t **tids = xcalloc(c->n, sizeof(pid_t *));
+	int r = map_pids(c, root_host, host, err);
+
+	for (size_t i = 0; i < c->n && r == 0; i++) {
+		r = ck_seize(host[i], PTRACE_O_EXITKILL | PTRACE_O_TRACECLONE, err);
+		if (r == 0 && (r = ck_interrupt(host[i], err)) == 0)
+			r = ck_wait_stop(host[i], err);
 	}
 	for (size_t i = 0; i < c->n && r == 0; i++) {
 		_cleanup_free_ char *name = xasprintf("pages-%d.img", c->procs[i].pid);
-		_cleanup_close_ int pages = -1;
+		_cleanup_close_ int pages = openat(c->dirfd, name, O_RDONLY | O_CLOEXEC);
 
-		pages = openat(c->dirfd, name, O_RDONLY | O_CLOEXEC);
+		tids[i] = xcalloc(c->procs[i].nthreads, sizeof(pid_t));
 		if (pages < 0)
 			r = werr_sys(err, errno, "open %s", name);
 		else
-			r = ck_rebuild_proc(c->procs[i].pid, &c->procs[i], pages,
-					    ready_fd_for(&c->procs[i]), err);
+			r = ck_rebuild_proc(host[i], &c->procs[i], pages, ready_fd_for(&c->procs[i]),
+					    tids[i], err);
 	}
-	if (r < 0)
-		return r;
-	/* All rebuilt: let them go together. */
-	st->frozen_ms = ck_now_ms();
+	/* All rebuilt: let them go together. On failure the caller kills them (EXITKILL would
+	 * too, once we are gone). */
+	for (size_t i = 0; i < c->n && r == 0; i++)
+		for (size_t j = 0; j < c->procs[i].nthreads; j++)
+			if (ptrace(PTRACE_DETACH, tids[i][j], 0, 0) < 0 && r == 0)
+				r = werr_sys(err, errno, "ptrace detach %d", tids[i][j]);
 	for (size_t i = 0; i < c->n; i++)
-		for (size_t j = 0; j < c->procs[i].nthreads; j++) {
-			pid_t tid = j ? c->procs[i].threads[j].tid : c->procs[i].pid;
-
-			if (ptrace(PTRACE_DETACH, tid, 0, 0) < 0 && r == 0)
-				r = werr_sys(err, errno, "ptrace detach %d", tid);
-		}
+		free(tids[i]);
+	free(tids);
+	free(host);
 	return r;
+}
+
+int ck_restore_open(const char *dir, struct ck_restore **out, struct werr **err)
+{
+	struct ck_inventory inv = { 0 };
+	struct rctx *c = xcalloc(1, sizeof(*c));
+	int r;
+
+	c->ready[0] = c->ready[1] = -1;
+	c->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (c->dirfd < 0) {
+		r = werr_sys(err, errno, "open image directory %s", dir);
+		goto out;
+	}
+	r = ck_inventory_load(c->dirfd, &inv, err);
+	if (r == 0) {
+		c->n = inv.npids;
+		c->procs = xcalloc(c->n, sizeof(*c->procs));
+		for (size_t i = 0; i < c->n && r == 0; i++)
+			r = load_proc(c->dirfd, &inv, inv.pids[i], &c->procs[i], err);
+	}
+	if (r == 0)
+		r = check_tree(c, err);
+	if (r == 0 && pipe2(c->ready, O_CLOEXEC) < 0)
+		r = werr_sys(err, errno, "pipe");
+out:
+	ck_inventory_free(&inv);
+	if (r < 0) {
+		ck_restore_free((struct ck_restore *)c);
+		return werr_wrap(err, "restore from %s", dir);
+	}
+	*out = (struct ck_restore *)c;
+	return 0;
+}
+
+void ck_restore_free(struct ck_restore *r)
+{
+	struct rctx *c = (struct rctx *)r;
+
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->n; i++)
+		ck_proc_free(&c->procs[i]);
+	for (size_t i = 0; i < c->ndescs; i++)
+		close(c->descs[i].fd);
+	free(c->procs);
+	free(c->descs);
+	if (c->ready[0] >= 0)
+		close(c->ready[0]);
+	if (c->ready[1] >= 0)
+		close(c->ready[1]);
+	if (c->dirfd >= 0)
+		close(c->dirfd);
+	free(c);
+}
+
+pid_t ck_restore_root_pid(const struct ck_restore *r)
+{
+	return ((const struct rctx *)r)->procs[0].pid;
+}
+
+int ck_restore_become_root(struct ck_restore *r, struct werr **err)
+{
+	struct rctx *c = (struct rctx *)r;
+
+	if (getpid() != c->procs[0].pid)
+		return werr_set(err, EINVAL, "restore: this process is %d in its pid namespace, the "
+					     "image's root is %d", getpid(), c->procs[0].pid);
+	close(c->ready[0]);
+	c->ready[0] = -1;
+	prctl(PR_SET_PDEATHSIG, 0);
+	if (open_descs(c, err) < 0)
+		return -EIO;
+	helper(c, 0);
+}
+
+int ck_restore_finish(struct ck_restore *r, pid_t root_host, struct ck_stats *st,
+		      struct werr **err)
+{
+	struct rctx *c = (struct rctx *)r;
+	struct ck_stats local = { 0 };
+	double t0 = ck_now_ms();
+	int rc;
+
+	if (!st)
+		st = &local;
+	close(c->ready[1]);
+	c->ready[1] = -1;
+	rc = wait_ready(c, err);
+	if (rc == 0)
+		rc = rebuild_all(c, root_host, st, err);
+	st->nprocs = (int)c->n;
+	for (size_t i = 0; i < c->n; i++)
+		st->nthreads += (int)c->procs[i].nthreads;
+	st->total_ms += ck_now_ms() - t0;
+	st->frozen_ms = st->total_ms;
+	return rc < 0 ? werr_wrap(err, "restore") : 0;
 }
 
 int ck_restore(const struct ck_restore_opts *o, pid_t *root, struct ck_stats *st,
 	       struct werr **err)
 {
+	struct ck_restore *r = NULL;
 	struct ck_stats local = { 0 };
-	struct ck_inventory inv = { 0 };
-	struct rctx c = { .dirfd = -1, .ready = { -1, -1 } };
 	double t0 = ck_now_ms();
-	pid_t top = -1;
-	int r;
+	pid_t top;
+	int rc;
 
 	if (!st)
 		st = &local;
 	memset(st, 0, sizeof(*st));
-	c.dirfd = open(o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (c.dirfd < 0)
-		return werr_sys(err, errno, "open image directory %s", o->dir);
-	r = ck_inventory_load(c.dirfd, &inv, err);
-	if (r == 0) {
-		c.n = inv.npids;
-		c.procs = xcalloc(c.n, sizeof(*c.procs));
-		for (size_t i = 0; i < c.n && r == 0; i++)
-			r = load_proc(c.dirfd, &inv, inv.pids[i], &c.procs[i], err);
+	if (ck_restore_open(o->dir, &r, err) < 0)
+		return -EINVAL;
+	top = clone_at(ck_restore_root_pid(r));
+	if (top < 0) {
+		rc = werr_sys(err, errno, "clone3 at pid %d", ck_restore_root_pid(r));
+		ck_restore_free(r);
+		return werr_wrap(err, "restore from %s", o->dir);
 	}
-	if (r == 0)
-		r = check_tree(&c, err);
-	if (r == 0)
-		r = open_descs(&c, err);
-	if (r == 0 && pipe2(c.ready, O_CLOEXEC) < 0)
-		r = werr_sys(err, errno, "pipe");
-	if (r == 0) {
-		top = clone_at(c.procs[0].pid);
-		if (top < 0)
-			r = werr_sys(err, errno, "clone3 at pid %d", c.procs[0].pid);
-		else if (top == 0)
-			helper(&c, 0);
-	}
-	if (c.ready[1] >= 0)
-		close(c.ready[1]);
-	if (r == 0)
-		r = wait_ready(&c, err);
-	for (size_t i = 0; i < c.ndescs; i++)
-		close(c.descs[i].fd);
-	if (r == 0)
-		r = rebuild_all(&c, st, err);
-	if (r < 0 && top > 0) {
-		for (size_t i = 0; i < c.n; i++)
-			kill(c.procs[i].pid, SIGKILL);
-		waitpid(top, NULL, 0);
-	}
-	st->nprocs = (int)c.n;
-	for (size_t i = 0; i < c.n; i++) {
-		st->nthreads += (int)c.procs[i].nthreads;
-		ck_proc_free(&c.procs[i]);
+	if (top == 0) {
+		_cleanup_werr_ struct werr *e = NULL;
+
+		ck_restore_become_root(r, &e);
+		helper_fail((struct rctx *)r, &((struct rctx *)r)->procs[0], e ? e->msg : "?");
 	}
 	st->total_ms = ck_now_ms() - t0;
-	if (st->frozen_ms)
-		st->frozen_ms = st->total_ms; /* the tree was stopped for the whole restore */
-	free(c.procs);
-	free(c.descs);
-	if (c.ready[0] >= 0)
-		close(c.ready[0]);
-	close(c.dirfd);
-	ck_inventory_free(&inv);
-	if (r < 0)
-		return werr_wrap(err, "restore from %s", o->dir);
+	rc = ck_restore_finish(r, top, st, err);
+	if (rc < 0) {
+		struct rctx *c = (struct rctx *)r;
+
+		for (size_t i = 0; i < c->n; i++)
+			kill(c->procs[i].pid, SIGKILL);
+		kill(top, SIGKILL);
+		waitpid(top, NULL, 0);
+	}
+	ck_restore_free(r);
+	if (rc < 0)
+		return werr_wrap(err, "from %s", o->dir);
 	*root = top;
 	return 0;
 }

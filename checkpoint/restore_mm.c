@@ -366,17 +366,59 @@ static int restore_thread_state(struct rb *b, const struct ck_thread *t, struct 
 	return 0;
 }
 
+static int last_cap(void)
+{
+	_cleanup_free_ char *s = NULL;
+
+	if (read_file("/proc/sys/kernel/cap_last_cap", &s, NULL, NULL) < 0)
+		return 40;
+	return atoi(s);
+}
+
+/* Credentials last but one (seccomp would be last): bounding set, groups, gids, uids (keeping
+ * capabilities across the uid change), then the capability sets and no_new_privs. */
 static int restore_creds(struct rb *b, struct werr **err)
 {
 	const struct ck_proc *p = b->p;
 	size_t len = p->ngroups * sizeof(uint32_t);
+	struct {
+		uint32_t version;
+		int pid;
+		struct {
+			uint32_t eff, prm, inh;
+		} d[2];
+	} caps = { .version = 0x20080522 /* _LINUX_CAPABILITY_VERSION_3 */,
+		   .d = { { (uint32_t)p->cap_eff, (uint32_t)p->cap_prm, (uint32_t)p->cap_inh },
+			  { (uint32_t)(p->cap_eff >> 32), (uint32_t)(p->cap_prm >> 32),
+			    (uint32_t)(p->cap_inh >> 32) } } };
+	int last = last_cap();
 
 	if (len > TRAMP_SIZE - 128)
 		return werr_set(err, E2BIG, "too many supplementary groups");
+	for (int cap = 0; cap <= last; cap++)
+		if (!(p->cap_bnd & (1ULL << cap)) &&
+		    sys_ok(b, "drop from the bounding set", SYS_prctl, PR_CAPBSET_DROP,
+			   (uint64_t)cap, 0, 0, 0, 0, err) < 0)
+			return -EIO;
 	if (put(b, b->data, p->groups, len, err) < 0 ||
 	    sys_ok(b, "setgroups", SYS_setgroups, p->ngroups, b->data, 0, 0, 0, 0, err) < 0 ||
 	    sys_ok(b, "setresgid", SYS_setresgid, p->gid[0], p->gid[1], p->gid[2], 0, 0, 0, err) < 0 ||
-	    sys_ok(b, "setresuid", SYS_setresuid, p->uid[0], p->uid[1], p->uid[2], 0, 0, 0, err) < 0)
+	    sys_ok(b, "keepcaps", SYS_prctl, PR_SET_KEEPCAPS, 1, 0, 0, 0, 0, err) < 0 ||
+	    sys_ok(b, "setresuid", SYS_setresuid, p->uid[0], p->uid[1], p->uid[2], 0, 0, 0, err) < 0 ||
+	    sys_ok(b, "keepcaps", SYS_prctl, PR_SET_KEEPCAPS, 0, 0, 0, 0, 0, err) < 0)
+		return -EIO;
+	if (put(b, b->data, &caps, sizeof(caps), err) < 0 ||
+	    sys_ok(b, "capset", SYS_capset, b->data, b->data + 8, 0, 0, 0, 0, err) < 0 ||
+	    sys_ok(b, "clear ambient capabilities", SYS_prctl, PR_CAP_AMBIENT,
+		   PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0, 0, err) < 0)
+		return -EIO;
+	for (int cap = 0; cap <= last; cap++)
+		if ((p->cap_amb & (1ULL << cap)) &&
+		    sys_ok(b, "raise an ambient capability", SYS_prctl, PR_CAP_AMBIENT,
+			   PR_CAP_AMBIENT_RAISE, (uint64_t)cap, 0, 0, 0, err) < 0)
+			return -EIO;
+	if (p->no_new_privs && sys_ok(b, "no_new_privs", SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0,
+				      0, err) < 0)
 		return -EIO;
 	return 0;
 }
@@ -411,7 +453,8 @@ static int set_task_regs(pid_t tid, const struct ck_thread *t, struct werr **err
 /* A further thread: clone3(CLONE_THREAD, set_tid) run by the leader. The new thread is
  * auto-attached (PTRACE_O_TRACECLONE) and starts in a stop, before it runs any instruction;
  * then its own state and registers are set. */
-static int create_thread(struct rb *b, const struct ck_thread *t, struct werr **err)
+static int create_thread(struct rb *b, const struct ck_thread *t, pid_t *out_tid,
+			 struct werr **err)
 {
 	struct clone_args_v2 {
 		uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls,
@@ -422,7 +465,7 @@ static int create_thread(struct rb *b, const struct ck_thread *t, struct werr **
 		.set_tid = b->data + 512,
 		.set_tid_size = 1,
 	};
-	pid_t tid = t->tid, leader = b->pid;
+	pid_t tid = t->tid, leader = b->pid, host_tid;
 	long r;
 	int rc;
 
@@ -434,9 +477,13 @@ static int create_thread(struct rb *b, const struct ck_thread *t, struct werr **
 		return werr_wrap(err, "thread %d", t->tid);
 	if (r != tid)
 		return werr_set(err, EEXIST, "thread %d came up as %ld", t->tid, r);
-	if (ck_wait_stop(tid, err) < 0)
+	host_tid = ck_last_clone();
+	if (host_tid <= 0)
+		return werr_set(err, ESRCH, "thread %d: no clone event", t->tid);
+	*out_tid = host_tid;
+	if (ck_wait_stop(host_tid, err) < 0)
 		return -EIO;
-	b->pid = tid;
+	b->pid = host_tid;
 	rc = restore_thread_state(b, t, err);
 	b->pid = leader;
 	if (rc < 0)
@@ -445,7 +492,7 @@ static int create_thread(struct rb *b, const struct ck_thread *t, struct werr **
 }
 
 int ck_rebuild_proc(pid_t host_pid, const struct ck_proc *p, int pages_fd, int ready_fd,
-		    struct werr **err)
+		    pid_t *host_tids, struct werr **err)
 {
 	struct rb b = { .pid = host_pid, .p = p, .insn = (uint64_t)(uintptr_t)ck_syscall_insn };
 	_cleanup_close_ int memfd = ck_mem_open(host_pid, err);
@@ -465,8 +512,9 @@ int ck_rebuild_proc(pid_t host_pid, const struct ck_proc *p, int pages_fd, int r
 	    put(&b, b.data, comm, sizeof(comm), err) < 0 ||
 	    sys_ok(&b, "prctl(PR_SET_NAME)", SYS_prctl, PR_SET_NAME, b.data, 0, 0, 0, 0, err) < 0)
 		return werr_wrap(err, "process %d", p->pid);
+	host_tids[0] = host_pid;
 	for (size_t i = 1; i < p->nthreads; i++)
-		if (create_thread(&b, &p->threads[i], err) < 0)
+		if (create_thread(&b, &p->threads[i], &host_tids[i], err) < 0)
 			return werr_wrap(err, "process %d", p->pid);
 	if (restore_creds(&b, err) < 0)
 		return werr_wrap(err, "process %d", p->pid);
@@ -474,9 +522,8 @@ int ck_rebuild_proc(pid_t host_pid, const struct ck_proc *p, int pages_fd, int r
 	 * the system call's exit, before the task could fetch from the page. */
 	if (sys_ok(&b, "munmap trampoline", SYS_munmap, b.tramp, TRAMP_SIZE, 0, 0, 0, 0, err) < 0)
 		return werr_wrap(err, "process %d", p->pid);
-	/* Same pid namespace as the image: a thread's tid here is its tid there. */
 	for (size_t i = 0; i < p->nthreads; i++)
-		if (set_task_regs(i ? p->threads[i].tid : host_pid, &p->threads[i], err) < 0)
+		if (set_task_regs(host_tids[i], &p->threads[i], err) < 0)
 			return werr_wrap(err, "process %d", p->pid);
 	return 0;
 }
