@@ -14,6 +14,12 @@ struct ck_dump_opts {
 	const char *cgroup;  /* a v1 freezer or v2 cgroup directory to freeze meanwhile, or NULL */
 	const char *dir;     /* image directory (created if missing) */
 	bool leave_running;  /* detach and let the tree go on; otherwise SIGKILL it */
+	/* Instead of cgroup: freeze (frozen true) and thaw the tree's cgroup (ward's cgroup
+	 * manager, v1 freezer or v2). */
+	int (*freeze)(void *arg, bool frozen, struct werr **err);
+	void *freeze_arg;
+	/* Files the caller put in dir that the inventory must vouch for too (NULL-terminated). */
+	const char *const *extra_files;
 };
 
 struct ck_stats {

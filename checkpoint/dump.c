@@ -47,9 +47,9 @@ static bool has_tid(const struct dtask *t, pid_t tid)
 	return false;
 }
 
-/* Seize (and interrupt) every thread of t->pid, listing /proc/pid/task until no new one shows
- * up (a thread may be cloning while we seize). */
-static int seize_threads(struct dtask *t, struct werr **err)
+/* Seize every thread of t->pid (and interrupt it unless frozen), listing /proc/pid/task until
+ * no new one shows up (a thread may be cloning while we seize). */
+static int seize_threads(struct dtask *t, bool interrupt, struct werr **err)
 {
 	char path[64];
 	bool added = true;
@@ -67,7 +67,7 @@ static int seize_threads(struct dtask *t, struct werr **err)
 
 			if (tid <= 0 || has_tid(t, tid))
 				continue;
-			if (ck_seize(tid, 0, err) < 0 || ck_interrupt(tid, err) < 0)
+			if (ck_seize(tid, 0, err) < 0 || (interrupt && ck_interrupt(tid, err) < 0))
 				return -ESRCH;
 			t->tids = xrealloc(t->tids, (t->ntids + 1) * sizeof(pid_t));
 			/* The leader (tid == pid) first. */
@@ -93,6 +93,8 @@ static int wait_threads(struct dtask *t, struct werr **err)
 	return 0;
 }
 
+/* The parent of a live process; -1 for zombies (dead already: nothing to save, and the
+ * restored parent's wait simply finds no such child). */
 static pid_t stat_ppid(pid_t pid)
 {
 	_cleanup_free_ char *buf = NULL;
@@ -102,9 +104,17 @@ static pid_t stat_ppid(pid_t pid)
 	if (read_file(path, &buf, NULL, NULL) < 0)
 		return -1;
 	p = strrchr(buf, ')');
-	if (!p || strlen(p) < 5)
+	if (!p || strlen(p) < 5 || p[2] == 'Z' || p[2] == 'X')
 		return -1;
 	return (pid_t)strtol(p + 4, NULL, 10);
+}
+
+static bool in_tree(const struct dtree *d, pid_t pid)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (d->t[i].pid == pid)
+			return true;
+	return false;
 }
 
 /* Append the children of tree task idx (scanning /proc: this kernel has no
@@ -119,7 +129,7 @@ static int add_children(struct dtree *d, size_t idx, struct werr **err)
 	while ((e = readdir(dir))) {
 		pid_t pid = atoi(e->d_name);
 
-		if (pid <= 0 || stat_ppid(pid) != d->t[idx].pid)
+		if (pid <= 0 || stat_ppid(pid) != d->t[idx].pid || in_tree(d, pid))
 			continue;
 		if (d->n == d->cap) {
 			d->cap = d->cap ? d->cap * 2 : 16;
@@ -152,33 +162,43 @@ static int cgroup_freeze(const char *cg, bool freeze, struct werr **err)
 	return freeze ? werr_set(err, ETIMEDOUT, "cgroup %s did not freeze in 5 s", cg) : 0;
 }
 
-/* Stop the whole tree. With a cgroup: freeze, seize and interrupt everything, thaw, then wait
- * for the stops (frozen tasks trap only once thawed). Without: one process at a time. */
+static int freeze_tree(const struct ck_dump_opts *o, bool frozen, struct werr **err)
+{
+	return o->freeze ? o->freeze(o->freeze_arg, frozen, err) : cgroup_freeze(o->cgroup, frozen, err);
+}
+
+/* Stop the whole tree, one process at a time: seize and interrupt its threads, wait for them,
+ * then look for its children (a stopped parent forks no more). With a cgroup, everything is
+ * first seized while frozen (nothing can fork or exit meanwhile) and interrupted after the thaw:
+ * a task frozen in a sleep does not wake up for PTRACE_INTERRUPT, and would never trap. */
 static int stop_tree(struct dtree *d, const struct ck_dump_opts *o, struct werr **err)
 {
-	bool frozen = false;
 	int r = 0;
 
 	d->t = xcalloc(16, sizeof(*d->t));
 	d->cap = 16;
 	d->t[d->n++] = (struct dtask){ .pid = o->root, .parent = -1 };
-	if (o->cgroup) {
-		if (cgroup_freeze(o->cgroup, true, err) < 0)
+	if (o->freeze || o->cgroup) {
+		if (freeze_tree(o, true, err) < 0)
 			return -EIO;
-		frozen = true;
+		for (size_t i = 0; i < d->n && r == 0; i++) {
+			r = seize_threads(&d->t[i], false, err);
+			if (r == 0)
+				r = add_children(d, i, err);
+		}
+		if (freeze_tree(o, false, r < 0 ? NULL : err) < 0 && r == 0)
+			r = -EIO;
+		for (size_t i = 0; i < d->n && r == 0; i++)
+			for (size_t j = 0; j < d->t[i].ntids && r == 0; j++)
+				r = ck_interrupt(d->t[i].tids[j], err);
 	}
 	for (size_t i = 0; i < d->n && r == 0; i++) {
-		r = seize_threads(&d->t[i], err);
-		if (r == 0 && !frozen)
+		r = seize_threads(&d->t[i], true, err); /* threads new since the thaw */
+		if (r == 0)
 			r = wait_threads(&d->t[i], err);
 		if (r == 0)
 			r = add_children(d, i, err);
 	}
-	if (frozen && cgroup_freeze(o->cgroup, false, r < 0 ? NULL : err) < 0 && r == 0)
-		r = -EIO;
-	for (size_t i = 0; i < d->n && r == 0; i++)
-		if (!d->t[i].stopped)
-			r = wait_threads(&d->t[i], err);
 	return r;
 }
 
@@ -187,8 +207,10 @@ static void release_tree(struct dtree *d, bool kill_it)
 	for (size_t i = 0; i < d->n; i++)
 		if (kill_it)
 			kill(d->t[i].pid, SIGKILL);
-	for (size_t i = 0; i < d->n; i++)
-		/* Leader last: its death is reported only once the other threads are reaped. */
+	/* Children before parents (a dying pid-namespace init waits for its children, whose
+	 * deaths we, their tracer, must take first), and each leader after its threads (its death
+	 * is reported only once the other threads are reaped). */
+	for (size_t i = d->n; i-- > 0;)
 		for (size_t j = d->t[i].ntids; j-- > 0;) {
 			if (!kill_it) {
 				ptrace(PTRACE_DETACH, d->t[i].tids[j], 0, 0);
@@ -356,6 +378,10 @@ int ck_dump(const struct ck_dump_opts *o, struct ck_stats *st, struct werr **err
 	t_stop = ck_now_ms();
 	if (r == 0)
 		r = collect_and_write(&d, dirfd, &inv, st, err);
+	for (size_t i = 0; r == 0 && o->extra_files && o->extra_files[i]; i++) {
+		inv.files = xrealloc(inv.files, (inv.nfiles + 1) * sizeof(char *));
+		inv.files[inv.nfiles++] = xstrdup(o->extra_files[i]);
+	}
 	/* A failed dump never kills: the tree goes on as if nothing happened. */
 	release_tree(&d, r == 0 && !o->leave_running);
 	st->frozen_ms = ck_now_ms() - t_stop;

@@ -310,7 +310,9 @@ static int collect_fd(pid_t pid, const struct ck_proc *p, int fd, struct ck_fd *
 		f->kind = CK_FD_PIPE;
 		return 0;
 	}
+	/* A terminal cannot be reopened by its path: a restored tree gets another pty. */
 	if (link[0] == '/' && !(l > 10 && strcmp(link + l - 10, " (deleted)") == 0) &&
+	    strncmp(link, "/dev/pts/", 9) != 0 && strcmp(link, "/dev/tty") != 0 &&
 	    stat(path, &sb) == 0 && (S_ISREG(sb.st_mode) || S_ISDIR(sb.st_mode) || S_ISCHR(sb.st_mode))) {
 		f->kind = S_ISCHR(sb.st_mode) ? CK_FD_CHR : CK_FD_FILE;
 		f->path = steal_ptr(link);
