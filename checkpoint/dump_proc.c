@@ -286,8 +286,19 @@ static int select_pages(pid_t pid, struct ck_mm *mm, struct werr **err)
 	return 0;
 }
 
-static int collect_fd(pid_t pid, const struct ck_proc *p, int fd, struct ck_fd *f,
-		      struct werr **err)
+/* Whether mount mnt_id is one of the process's (its /proc/pid/mountinfo). A file on another
+ * mount - stdio handed in from the host - is named by the dumper's path, and restore opens it
+ * outside the container, as its runtime did. */
+static bool own_mount(const char *mountinfo, long mnt_id)
+{
+	for (const char *l = mountinfo; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL)
+		if (strtol(l, NULL, 10) == mnt_id)
+			return true;
+	return false;
+}
+
+static int collect_fd(pid_t pid, const struct ck_proc *p, int fd, const char *mountinfo,
+		      struct ck_fd *f, struct werr **err)
 {
 	_cleanup_free_ char *link = NULL, *info = NULL;
 	char path[64];
@@ -314,8 +325,11 @@ static int collect_fd(pid_t pid, const struct ck_proc *p, int fd, struct ck_fd *
 	if (link[0] == '/' && !(l > 10 && strcmp(link + l - 10, " (deleted)") == 0) &&
 	    strncmp(link, "/dev/pts/", 9) != 0 && strcmp(link, "/dev/tty") != 0 &&
 	    stat(path, &sb) == 0 && (S_ISREG(sb.st_mode) || S_ISDIR(sb.st_mode) || S_ISCHR(sb.st_mode))) {
+		const char *m = strstr(info, "mnt_id:");
+
 		f->kind = S_ISCHR(sb.st_mode) ? CK_FD_CHR : CK_FD_FILE;
 		f->path = steal_ptr(link);
+		f->outside = m && !own_mount(mountinfo, strtol(m + 7, NULL, 10));
 		return 0;
 	}
 	return werr_set(err, ENOTSUP,
@@ -326,10 +340,14 @@ static int collect_fd(pid_t pid, const struct ck_proc *p, int fd, struct ck_fd *
 static int collect_fds(pid_t pid, struct ck_proc *p, struct werr **err)
 {
 	_cleanup_closedir_ DIR *d = NULL;
+	_cleanup_free_ char *mountinfo = NULL;
 	char path[64];
 	struct dirent *e;
 	size_t cap = 0;
 
+	snprintf(path, sizeof(path), "/proc/%d/mountinfo", pid);
+	if (read_file(path, &mountinfo, NULL, err) < 0)
+		return -EIO;
 	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
 	d = opendir(path);
 	if (!d)
@@ -342,7 +360,7 @@ static int collect_fds(pid_t pid, struct ck_proc *p, struct werr **err)
 			p->fds = xrealloc(p->fds, cap * sizeof(*p->fds));
 		}
 		memset(&p->fds[p->nfds], 0, sizeof(p->fds[0]));
-		if (collect_fd(pid, p, atoi(e->d_name), &p->fds[p->nfds], err) < 0)
+		if (collect_fd(pid, p, atoi(e->d_name), mountinfo, &p->fds[p->nfds], err) < 0)
 			return -ENOTSUP;
 		p->nfds++;
 	}

@@ -88,6 +88,7 @@ struct ck_fd {
 	bool cloexec;
 	uint64_t pos;
 	char *path;
+	bool outside; /* on a mount outside the process's mount namespace: path is the dumper's */
 	uint64_t pipe_id; /* the pipe's inode number */
 	int pipe_size;	  /* F_GETPIPE_SZ */
 };

@@ -403,7 +403,8 @@ static int fd_from(yajl_val o, struct ck_fd *f, struct werr **err)
 		f->pipe_size = (int)v;
 		return 0;
 	}
-	if (get_str(o, "path", &f->path, false, err) < 0 || get_int(o, "pos", &v, err) < 0)
+	if (get_str(o, "path", &f->path, false, err) < 0 || get_int(o, "pos", &v, err) < 0 ||
+	    get_bool(o, "outside", &f->outside, err) < 0)
 		return werr_wrap(err, "fd %d", f->fd);
 	f->pos = (uint64_t)v;
 	return 0;

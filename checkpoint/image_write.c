@@ -304,6 +304,7 @@ char *ck_fds_to_json(const struct ck_proc *p)
 		} else {
 			kstr(g, "path", f->path);
 			kint(g, "pos", (long long)f->pos);
+			kbool(g, "outside", f->outside);
 		}
 		yajl_gen_map_close(g);
 	}

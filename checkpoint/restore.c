@@ -119,14 +119,16 @@ static void add_desc(struct rctx *c, uint32_t id, int fd)
 	c->descs[c->ndescs++] = (struct desc){ id, fd };
 }
 
-static int open_descs(struct rctx *c, struct werr **err)
+/* outside: only the files on mounts outside the tree's mount namespace (opened by the caller
+ * of ck_restore_open, before the root exists); otherwise everything not yet open. */
+static int open_descs(struct rctx *c, bool outside, struct werr **err)
 {
 	for (size_t i = 0; i < c->n; i++)
 		for (size_t j = 0; j < c->procs[i].nfds; j++) {
 			const struct ck_fd *f = &c->procs[i].fds[j];
 			int fd, other = -1;
 
-			if (desc_fd(c, f->file_id) >= 0)
+			if (desc_fd(c, f->file_id) >= 0 || (outside && !f->outside))
 				continue;
 			if (f->kind == CK_FD_PIPE) {
 				uint32_t other_id = 0;
@@ -415,6 +417,8 @@ int ck_restore_open(const char *dir, struct ck_restore **out, struct werr **err)
 		r = check_tree(c, err);
 	if (r == 0 && pipe2(c->ready, O_CLOEXEC) < 0)
 		r = werr_sys(err, errno, "pipe");
+	if (r == 0)
+		r = open_descs(c, true, err);
 out:
 	ck_inventory_free(&inv);
 	if (r < 0) {
@@ -461,7 +465,7 @@ int ck_restore_become_root(struct ck_restore *r, struct werr **err)
 	close(c->ready[0]);
 	c->ready[0] = -1;
 	prctl(PR_SET_PDEATHSIG, 0);
-	if (open_descs(c, err) < 0)
+	if (open_descs(c, false, err) < 0)
 		return -EIO;
 	helper(c, 0);
 }
