@@ -20,6 +20,11 @@ struct ck_dump_opts {
 	void *freeze_arg;
 	/* Files the caller put in dir that the inventory must vouch for too (NULL-terminated). */
 	const char *const *extra_files;
+	/* Pre-copy. track: leave the tree running with its writes tracked (a userfaultfd in each
+	 * process, at its highest allowed fd) so that a later dump with parent = this dir saves
+	 * only what changed. parent: the previous dump of the same tree, taken with track. */
+	bool track;
+	const char *parent;
 };
 
 struct ck_stats {

@@ -16,6 +16,7 @@
 #include "checkpoint/checkpoint.h"
 #include "checkpoint/internal.h"
 #include "checkpoint/inventory.h"
+#include "checkpoint/procfs.h"
 #include "checkpoint/ptrace.h"
 #include "lib/util.h"
 
@@ -323,15 +324,87 @@ static uint64_t dir_bytes(int dirfd, const struct ck_inventory *inv)
 	return sum;
 }
 
+/* The parent image's mm (with its page index) of each of its processes, for pre-copy. */
+struct parent_img {
+	struct ck_mm *mm;
+	pid_t *pids;
+	size_t n;
+};
+
+static void parent_free(struct parent_img *pi)
+{
+	for (size_t i = 0; i < pi->n; i++) {
+		struct ck_proc p = { .mm = pi->mm[i] };
+
+		ck_proc_free(&p);
+	}
+	free(pi->mm);
+	free(pi->pids);
+}
+
+static int parent_load(const char *dir, struct parent_img *pi, struct werr **err)
+{
+	_cleanup_close_ int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_free_ char *text = NULL;
+	struct ck_inventory inv;
+	int r;
+
+	if (dirfd < 0)
+		return werr_sys(err, errno, "parent image %s", dir);
+	if (read_file_at(dirfd, "inventory.json", &text, NULL, err) < 0 ||
+	    ck_inventory_parse(text, &inv, err) < 0)
+		return werr_wrap(err, "parent image %s", dir);
+	pi->mm = xcalloc(inv.npids, sizeof(*pi->mm));
+	pi->pids = xcalloc(inv.npids, sizeof(pid_t));
+	r = 0;
+	for (size_t i = 0; i < inv.npids && r == 0; i++, pi->n++) {
+		_cleanup_free_ char *mm = NULL, *pm = NULL;
+		_cleanup_free_ char *n1 = xasprintf("mm-%d.json", inv.pids[i]);
+		_cleanup_free_ char *n2 = xasprintf("pagemap-%d.json", inv.pids[i]);
+
+		pi->pids[i] = inv.pids[i];
+		if (read_file_at(dirfd, n1, &mm, NULL, err) < 0 ||
+		    read_file_at(dirfd, n2, &pm, NULL, err) < 0 ||
+		    ck_mm_from_json(mm, &pi->mm[i], err) < 0 ||
+		    ck_pagemap_from_json(pm, &pi->mm[i], err) < 0)
+			r = werr_wrap(err, "parent image %s", dir);
+	}
+	ck_inventory_free(&inv);
+	return r;
+}
+
+static const struct ck_mm *parent_of(const struct parent_img *pi, pid_t host_pid)
+{
+	_cleanup_free_ char *text = NULL;
+	char path[64];
+	struct ck_status st;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", host_pid);
+	if (!pi->n || read_file(path, &text, NULL, NULL) < 0 || ck_parse_status(text, &st) < 0)
+		return NULL;
+	free(st.groups);
+	for (size_t i = 0; i < pi->n; i++)
+		if (pi->pids[i] == st.ns_pid)
+			return &pi->mm[i];
+	return NULL;
+}
+
 /* Collect every process and write its files; fills inv with the files written. */
-static int collect_and_write(struct dtree *d, int dirfd, struct ck_inventory *inv,
-			     struct ck_stats *st, struct werr **err)
+static int collect_and_write(struct dtree *d, const struct ck_dump_opts *o, int dirfd,
+			     struct ck_inventory *inv, struct ck_stats *st, struct werr **err)
 {
 	struct ck_proc *procs = xcalloc(d->n, sizeof(*procs));
+	struct parent_img pi = { 0 };
 	int r = 0;
 
+	if (o->parent)
+		r = parent_load(o->parent, &pi, err);
 	for (size_t i = 0; i < d->n && r == 0; i++) {
-		r = ck_collect_proc(d->t[i].pid, d->t[i].tids, d->t[i].ntids, &procs[i], err);
+		struct ck_collect_opts co = { .parent = parent_of(&pi, d->t[i].pid),
+					      .track = o->track,
+					      .leave_running = o->leave_running || o->track };
+
+		r = ck_collect_proc(d->t[i].pid, d->t[i].tids, d->t[i].ntids, &co, &procs[i], err);
 		if (r == 0)
 			procs[i].ppid = d->t[i].parent < 0 ? 0 : procs[d->t[i].parent].pid;
 		st->nthreads += (int)d->t[i].ntids;
@@ -354,6 +427,9 @@ static int collect_and_write(struct dtree *d, int dirfd, struct ck_inventory *in
 	for (size_t i = 0; i < d->n; i++)
 		ck_proc_free(&procs[i]);
 	free(procs);
+	parent_free(&pi);
+	if (r == 0 && o->parent)
+		inv->parent = realpath(o->parent, NULL);
 	return r;
 }
 
@@ -377,13 +453,13 @@ int ck_dump(const struct ck_dump_opts *o, struct ck_stats *st, struct werr **err
 	r = stop_tree(&d, o, err);
 	t_stop = ck_now_ms();
 	if (r == 0)
-		r = collect_and_write(&d, dirfd, &inv, st, err);
+		r = collect_and_write(&d, o, dirfd, &inv, st, err);
 	for (size_t i = 0; r == 0 && o->extra_files && o->extra_files[i]; i++) {
 		inv.files = xrealloc(inv.files, (inv.nfiles + 1) * sizeof(char *));
 		inv.files[inv.nfiles++] = xstrdup(o->extra_files[i]);
 	}
 	/* A failed dump never kills: the tree goes on as if nothing happened. */
-	release_tree(&d, r == 0 && !o->leave_running);
+	release_tree(&d, r == 0 && !o->leave_running && !o->track);
 	st->frozen_ms = ck_now_ms() - t_stop;
 	/* The checksums need only the files: computed after the tree goes on (or is gone). */
 	if (r == 0 && (r = ck_inventory_write(dirfd, &inv, err)) == 0)

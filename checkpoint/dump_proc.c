@@ -18,6 +18,7 @@
 #include "checkpoint/internal.h"
 #include "checkpoint/procfs.h"
 #include "checkpoint/ptrace.h"
+#include "checkpoint/track.h"
 #include "lib/util.h"
 
 #ifndef PTRACE_GET_RSEQ_CONFIGURATION
@@ -129,7 +130,7 @@ static int inj(pid_t tid, uint64_t insn, long nr, uint64_t a0, uint64_t a1, uint
 
 /* Ask the task itself what only it can tell: signal actions, brk, per-thread clear_child_tid
  * and sigaltstack. A scratch page is mapped for the answers and unmapped again. */
-static int ask_task(struct ck_proc *p, int memfd, struct werr **err)
+static int ask_task(struct ck_proc *p, int memfd, uint64_t *insn_out, struct werr **err)
 {
 	pid_t leader = p->threads[0].host_tid;
 	uint64_t insn = 0, scratch;
@@ -138,6 +139,7 @@ static int ask_task(struct ck_proc *p, int memfd, struct werr **err)
 
 	if (find_vdso_syscall(leader, memfd, &insn, err) < 0)
 		return -EIO;
+	*insn_out = insn;
 	if (inj(leader, insn, SYS_mmap, 0, 4096, PROT_READ | PROT_WRITE,
 		MAP_PRIVATE | MAP_ANONYMOUS, &ret, err) < 0)
 		return -EIO;
@@ -337,7 +339,8 @@ static int collect_fd(pid_t pid, const struct ck_proc *p, int fd, const char *mo
 			"directories, character devices and pipes)", p->pid, p->comm, fd, link);
 }
 
-static int collect_fds(pid_t pid, struct ck_proc *p, struct werr **err)
+/* skip_fd: the write tracker a previous dump left (not the process's own). */
+static int collect_fds(pid_t pid, struct ck_proc *p, int skip_fd, struct werr **err)
 {
 	_cleanup_closedir_ DIR *d = NULL;
 	_cleanup_free_ char *mountinfo = NULL;
@@ -353,7 +356,7 @@ static int collect_fds(pid_t pid, struct ck_proc *p, struct werr **err)
 	if (!d)
 		return werr_sys(err, errno, "open %s", path);
 	while ((e = readdir(d))) {
-		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+		if (e->d_name[0] < '0' || e->d_name[0] > '9' || atoi(e->d_name) == skip_fd)
 			continue;
 		if (p->nfds == cap) {
 			cap = cap ? cap * 2 : 16;
@@ -367,10 +370,55 @@ static int collect_fds(pid_t pid, struct ck_proc *p, struct werr **err)
 	return 0;
 }
 
-int ck_collect_proc(pid_t host_pid, const pid_t *tids, size_t ntids, struct ck_proc *p,
-		    struct werr **err)
+/* Pre-copy: pages unchanged since the parent image become in_parent; tracking is started,
+ * re-armed or (leave-running without tracking) dropped. Registers are put back after. */
+static int precopy(struct ck_proc *p, const struct ck_collect_opts *o, uint64_t insn,
+		   struct werr **err)
+{
+	pid_t pid = p->host_pid;
+	bool tracked = o->parent && ck_track_present(pid, o->parent->track_fd);
+	int r = 0;
+
+	p->mm.track_fd = -1;
+	if (tracked) {
+		_cleanup_free_ struct ck_span *w = NULL;
+		struct ck_page_range *out = NULL;
+		size_t nw = 0, nout = 0;
+
+		if (ck_track_written(pid, &w, &nw, err) < 0)
+			return -EIO;
+		ck_pages_against_parent(p->mm.pages, p->mm.npages, w, nw, o->parent, &out, &nout);
+		free(p->mm.pages);
+		p->mm.pages = out;
+		p->mm.npages = nout;
+	}
+	if (o->track) {
+		int fd = (int)p->rlim_cur[RLIMIT_NOFILE] - 1;
+
+		if (tracked) {
+			fd = o->parent->track_fd;
+			r = ck_track_protect(pid, err);
+		} else {
+			r = ck_track_start(pid, insn, &p->mm, fd, err);
+		}
+		p->mm.track_fd = fd;
+	} else if (tracked && o->leave_running) {
+		uint64_t a[6] = { (uint64_t)o->parent->track_fd, 0, 0, 0, 0, 0 };
+		long ret;
+
+		r = ck_inject(pid, insn, SYS_close, a, &ret, err);
+	}
+	if (ck_set_regs(p->threads[0].host_tid, &p->threads[0].regs, r < 0 ? NULL : err) < 0 &&
+	    r == 0)
+		r = -EIO;
+	return r;
+}
+
+int ck_collect_proc(pid_t host_pid, const pid_t *tids, size_t ntids,
+		    const struct ck_collect_opts *o, struct ck_proc *p, struct werr **err)
 {
 	_cleanup_close_ int memfd = -1;
+	uint64_t insn = 0;
 	char path[64];
 
 	p->host_pid = host_pid;
@@ -390,7 +438,7 @@ int ck_collect_proc(pid_t host_pid, const pid_t *tids, size_t ntids, struct ck_p
 		p->rlim_cur[i] = rl.rlim_cur;
 		p->rlim_max[i] = rl.rlim_max;
 	}
-	if (collect_fds(host_pid, p, err) < 0)
+	if (collect_fds(host_pid, p, o->parent ? o->parent->track_fd : -1, err) < 0)
 		return -ENOTSUP;
 	p->threads = xcalloc(ntids, sizeof(*p->threads));
 	for (size_t i = 0; i < ntids; i++, p->nthreads++)
@@ -409,9 +457,10 @@ int ck_collect_proc(pid_t host_pid, const pid_t *tids, size_t ntids, struct ck_p
 	memfd = ck_mem_open(host_pid, err);
 	if (memfd < 0)
 		return -EIO;
-	if (ask_task(p, memfd, err) < 0)
+	if (ask_task(p, memfd, &insn, err) < 0)
 		return werr_wrap(err, "process %d (%s)", p->pid, p->comm);
-	if (collect_mm(host_pid, p, err) < 0 || select_pages(host_pid, &p->mm, err) < 0)
+	if (collect_mm(host_pid, p, err) < 0 || select_pages(host_pid, &p->mm, err) < 0 ||
+	    precopy(p, o, insn, err) < 0)
 		return werr_wrap(err, "process %d (%s)", p->pid, p->comm);
 	return 0;
 }
@@ -447,6 +496,8 @@ int ck_write_pages(int dirfd, pid_t host_pid, const struct ck_proc *p, uint64_t 
 	for (size_t i = 0; i < p->mm.npages; i++) {
 		uint64_t addr = p->mm.pages[i].addr, left = p->mm.pages[i].npages * 4096;
 
+		if (p->mm.pages[i].in_parent)
+			continue;
 		while (left) {
 			size_t n = left > BUF ? BUF : left;
 

@@ -39,7 +39,8 @@ struct ck_vma {
 struct ck_page_range {
 	uint64_t addr;
 	uint64_t npages;
-	uint64_t offset;
+	uint64_t offset; /* 0 and unused when in_parent */
+	bool in_parent;	 /* unchanged since the parent image: read them there */
 };
 
 struct ck_mm {
@@ -53,6 +54,7 @@ struct ck_mm {
 	uint64_t auxv[CK_AUXV_MAX];
 	size_t auxv_len; /* words */
 	char *exe;	 /* /proc/pid/exe */
+	int track_fd;	 /* the userfaultfd tracking writes, left in the process, or -1 */
 };
 
 struct ck_sigaction {

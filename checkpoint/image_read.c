@@ -329,6 +329,13 @@ int ck_mm_from_json(const char *text, struct ck_mm *mm, struct werr **err)
 	    get_hex(o, "env_end", &mm->env_end, err) < 0 ||
 	    get_str(o, "exe", &mm->exe, true, err) < 0)
 		return werr_wrap(err, "mm");
+	{
+		long long v;
+
+		if (get_int(o, "track_fd", &v, err) < 0)
+			return werr_wrap(err, "mm");
+		mm->track_fd = (int)v;
+	}
 	if (!(a = get_array(o, "auxv", &n, err)) || n > CK_AUXV_MAX)
 		return werr_set(err, EINVAL, "mm: bad \"auxv\"");
 	for (size_t i = 0; i < n; i++, mm->auxv_len++)
@@ -366,14 +373,16 @@ int ck_pagemap_from_json(const char *text, struct ck_mm *mm, struct werr **err)
 
 		if (get_hex(AT(a, i), "addr", &r->addr, err) < 0 ||
 		    get_int(AT(a, i), "npages", &v, err) < 0 ||
-		    get_hex(AT(a, i), "offset", &r->offset, err) < 0)
+		    get_hex(AT(a, i), "offset", &r->offset, err) < 0 ||
+		    get_bool(AT(a, i), "in_parent", &r->in_parent, err) < 0)
 			return werr_wrap(err, "pagemap: range %zu", i);
 		r->npages = (uint64_t)v;
-		if (v <= 0 || r->addr & 4095 || r->offset != next_off ||
+		if (v <= 0 || r->addr & 4095 || (!r->in_parent && r->offset != next_off) ||
 		    (i && r->addr < mm->pages[i - 1].addr + mm->pages[i - 1].npages * 4096))
 			return werr_set(err, EINVAL, "pagemap: range %zu is not contiguous in the file "
 						     "or overlaps the previous one", i);
-		next_off += r->npages * 4096;
+		if (!r->in_parent)
+			next_off += r->npages * 4096;
 	}
 	return 0;
 }

@@ -230,6 +230,7 @@ char *ck_mm_to_json(const struct ck_mm *mm)
 	khex(g, "env_start", mm->env_start);
 	khex(g, "env_end", mm->env_end);
 	kstr(g, "exe", mm->exe);
+	kint(g, "track_fd", mm->track_fd);
 	gstr(g, "auxv");
 	yajl_gen_array_open(g);
 	for (size_t i = 0; i < mm->auxv_len; i++) {
@@ -275,6 +276,7 @@ char *ck_pagemap_to_json(const struct ck_mm *mm)
 		khex(g, "addr", mm->pages[i].addr);
 		kint(g, "npages", (long long)mm->pages[i].npages);
 		khex(g, "offset", mm->pages[i].offset);
+		kbool(g, "in_parent", mm->pages[i].in_parent);
 		yajl_gen_map_close(g);
 	}
 	yajl_gen_array_close(g);

@@ -8,10 +8,15 @@
 #include "checkpoint/image.h"
 #include "lib/err.h"
 
+struct ck_collect_opts {
+	const struct ck_mm *parent; /* this process in the parent image (pre-copy), or NULL */
+	bool track;		    /* start/re-arm write tracking */
+	bool leave_running;
+};
 /* Collect everything of one stopped process (all of tids seized and stopped; tids[0] is the
  * leader) into p, except pids in the image's namespace which the caller fixes up. */
-int ck_collect_proc(pid_t host_pid, const pid_t *tids, size_t ntids, struct ck_proc *p,
-		    struct werr **err);
+int ck_collect_proc(pid_t host_pid, const pid_t *tids, size_t ntids,
+		    const struct ck_collect_opts *o, struct ck_proc *p, struct werr **err);
 /* Write pages-<pid>.img from the stopped process host_pid; adds the file's size to *bytes. */
 int ck_write_pages(int dirfd, pid_t host_pid, const struct ck_proc *p, uint64_t *bytes,
 		   struct werr **err);
@@ -24,8 +29,13 @@ int ck_write_pipe(int dirfd, pid_t host_pid, int fd, uint64_t id, int *size, str
  * space, pages from pages_fd, mm fields, signal actions, per-thread state, credentials and
  * registers. It stays stopped; the caller detaches every thread: host_tids (nthreads entries)
  * gets their tids in the caller's pid namespace. */
-int ck_rebuild_proc(pid_t host_pid, const struct ck_proc *p, int pages_fd, int ready_fd,
-		    pid_t *host_tids, struct werr **err);
+struct ck_pagesrc {
+	int fd;			/* pages-<pid>.img */
+	const struct ck_mm *mm; /* its index */
+	const struct ck_pagesrc *parent; /* where in_parent ranges are (pre-copy), or NULL */
+};
+int ck_rebuild_proc(pid_t host_pid, const struct ck_proc *p, const struct ck_pagesrc *pages,
+		    int ready_fd, pid_t *host_tids, struct werr **err);
 
 /* Write a string to dir/name (0600, replacing). */
 int ck_write_text(int dirfd, const char *name, const char *text, struct werr **err);

@@ -19,6 +19,7 @@
 void ck_inventory_free(struct ck_inventory *inv)
 {
 	free(inv->ward_version);
+	free(inv->parent);
 	free(inv->pids);
 	for (size_t i = 0; i < inv->nfiles; i++) {
 		free(inv->files[i]);
@@ -90,6 +91,10 @@ int ck_inventory_write(int dirfd, struct ck_inventory *inv, struct werr **err)
 	gstr(g, now);
 	gstr(g, "root_pid");
 	yajl_gen_integer(g, inv->root_pid);
+	if (inv->parent) {
+		gstr(g, "parent");
+		gstr(g, inv->parent);
+	}
 	gstr(g, "pids");
 	yajl_gen_array_open(g);
 	for (size_t i = 0; i < inv->npids; i++)
@@ -115,7 +120,7 @@ int ck_inventory_parse(const char *text, struct ck_inventory *inv, struct werr *
 	yajl_val t = yajl_tree_parse(text, ebuf, sizeof(ebuf));
 	const char *p_format[] = { "format", NULL }, *p_ver[] = { "ward_version", NULL };
 	const char *p_root[] = { "root_pid", NULL }, *p_pids[] = { "pids", NULL };
-	const char *p_sums[] = { "sha256", NULL };
+	const char *p_sums[] = { "sha256", NULL }, *p_parent[] = { "parent", NULL };
 	yajl_val v, a, s;
 	int r = -EINVAL;
 
@@ -146,6 +151,9 @@ int ck_inventory_parse(const char *text, struct ck_inventory *inv, struct werr *
 		goto out;
 	}
 	inv->root_pid = (pid_t)YAJL_GET_INTEGER(v);
+	v = yajl_tree_get(t, p_parent, yajl_t_string);
+	if (v)
+		inv->parent = xstrdup(YAJL_GET_STRING(v));
 	inv->pids = xcalloc(YAJL_GET_ARRAY(a)->len, sizeof(pid_t));
 	for (size_t i = 0; i < YAJL_GET_ARRAY(a)->len; i++) {
 		yajl_val e = YAJL_GET_ARRAY(a)->values[i];

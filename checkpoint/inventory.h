@@ -14,6 +14,7 @@ struct ck_inventory {
 	pid_t root_pid;
 	pid_t *pids; /* tree order: a parent before its children */
 	size_t npids;
+	char *parent; /* pre-copy: the parent image's directory (absolute), or NULL */
 	char **files; /* names, with sums[i] their sha256 in hex */
 	char **sums;
 	size_t nfiles;

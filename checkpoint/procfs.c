@@ -272,11 +272,65 @@ void ck_pages_select(const uint64_t *pm, size_t n, uint64_t start, bool skip_fil
 	}
 }
 
-int64_t ck_page_offset(const struct ck_mm *mm, uint64_t addr)
+static bool span_has(const struct ck_span *s, size_t n, uint64_t addr)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (addr < s[mid].start)
+			hi = mid;
+		else if (addr >= s[mid].end)
+			lo = mid + 1;
+		else
+			return true;
+	}
+	return false;
+}
+
+static void push_page(struct ck_page_range **out, size_t *n, size_t *cap, uint64_t addr,
+		      bool in_parent, uint64_t *next_off)
+{
+	struct ck_page_range *last = *n ? &(*out)[*n - 1] : NULL;
+
+	if (last && last->in_parent == in_parent && last->addr + last->npages * 4096 == addr) {
+		last->npages++;
+	} else {
+		if (*n == *cap) {
+			*cap = *cap ? *cap * 2 : 64;
+			*out = xrealloc(*out, *cap * sizeof(**out));
+		}
+		(*out)[(*n)++] = (struct ck_page_range){ .addr = addr, .npages = 1,
+							 .offset = in_parent ? 0 : *next_off,
+							 .in_parent = in_parent };
+	}
+	if (!in_parent)
+		*next_off += 4096;
+}
+
+void ck_pages_against_parent(const struct ck_page_range *sel, size_t nsel,
+			     const struct ck_span *written, size_t nw, const struct ck_mm *parent,
+			     struct ck_page_range **out, size_t *nout)
+{
+	uint64_t next_off = 0;
+	size_t cap = 0;
+
+	*out = NULL;
+	*nout = 0;
+	for (size_t i = 0; i < nsel; i++)
+		for (uint64_t k = 0; k < sel[i].npages; k++) {
+			uint64_t a = sel[i].addr + k * 4096;
+			bool old = !span_has(written, nw, a) && ck_page_offset(parent, a) >= 0;
+
+			push_page(out, nout, &cap, a, old, &next_off);
+		}
+}
+
+const struct ck_page_range *ck_page_range_at(const struct ck_mm *mm, uint64_t addr)
 {
 	size_t lo = 0, hi = mm->npages;
 
-	addr &= ~4095ULL;
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
 		const struct ck_page_range *r = &mm->pages[mid];
@@ -286,7 +340,14 @@ int64_t ck_page_offset(const struct ck_mm *mm, uint64_t addr)
 		else if (addr >= r->addr + r->npages * 4096)
 			lo = mid + 1;
 		else
-			return (int64_t)(r->offset + (addr - r->addr));
+			return r;
 	}
-	return -1;
+	return NULL;
+}
+
+int64_t ck_page_offset(const struct ck_mm *mm, uint64_t addr)
+{
+	const struct ck_page_range *r = ck_page_range_at(mm, addr & ~4095ULL);
+
+	return r ? (int64_t)(r->offset + ((addr & ~4095ULL) - r->addr)) : -1;
 }

@@ -46,6 +46,18 @@ int ck_parse_status(const char *text, struct ck_status *st);
 void ck_pages_select(const uint64_t *pm, size_t n, uint64_t start, bool skip_file_pages,
 		     struct ck_page_range **ranges, size_t *nranges, size_t *cap,
 		     uint64_t *next_off);
+/* Pre-copy: of the pages selected now (sel, contiguous offsets), those the parent image has
+ * and that were not written since it (written: sorted [start, end) spans) become in_parent
+ * ranges; the others keep a place in this image's pages file (offsets renumbered). */
+struct ck_span {
+	uint64_t start, end;
+};
+void ck_pages_against_parent(const struct ck_page_range *sel, size_t nsel,
+			     const struct ck_span *written, size_t nw, const struct ck_mm *parent,
+			     struct ck_page_range **out, size_t *nout);
+
+/* The range holding the page at addr, or NULL. */
+const struct ck_page_range *ck_page_range_at(const struct ck_mm *mm, uint64_t addr);
 /* The offset in pages-<pid>.img of the page at addr, or -1 when it is not in the image. */
 int64_t ck_page_offset(const struct ck_mm *mm, uint64_t addr);
 

@@ -30,6 +30,7 @@ struct desc {
 };
 
 struct rctx {
+	struct rctx *parent; /* pre-copy: the parent image */
 	int dirfd;
 	struct ck_proc *procs;
 	size_t n;
@@ -359,6 +360,31 @@ static int map_pids(struct rctx *c, pid_t root_host, pid_t *host, struct werr **
 	return 0;
 }
 
+/* pid's pages files down the chain of pre-copy images (src[0] this image's). */
+static int open_pages(struct rctx *c, pid_t pid, struct ck_pagesrc *src, size_t *levels,
+		      struct werr **err)
+{
+	for (struct rctx *img = c; img && *levels < 65; img = img->parent) {
+		_cleanup_free_ char *name = xasprintf("pages-%d.img", pid);
+		const struct ck_proc *p = NULL;
+
+		for (size_t i = 0; i < img->n && !p; i++)
+			if (img->procs[i].pid == pid)
+				p = &img->procs[i];
+		if (!p)
+			break; /* not in this parent: a page sent there is an error on reading */
+		src[*levels].fd = openat(img->dirfd, name, O_RDONLY | O_CLOEXEC);
+		if (src[*levels].fd < 0)
+			return werr_sys(err, errno, "open %s", name);
+		src[*levels].mm = &p->mm;
+		src[*levels].parent = NULL;
+		if (*levels)
+			src[*levels - 1].parent = &src[*levels];
+		(*levels)++;
+	}
+	return 0;
+}
+
 static int rebuild_all(struct rctx *c, pid_t root_host, struct ck_stats *st, struct werr **err)
 {
 	pid_t *host = xcalloc(c->n, sizeof(pid_t));
@@ -371,15 +397,16 @@ static int rebuild_all(struct rctx *c, pid_t root_host, struct ck_stats *st, str
 			r = ck_wait_stop(host[i], err);
 	}
 	for (size_t i = 0; i < c->n && r == 0; i++) {
-		_cleanup_free_ char *name = xasprintf("pages-%d.img", c->procs[i].pid);
-		_cleanup_close_ int pages = openat(c->dirfd, name, O_RDONLY | O_CLOEXEC);
+		struct ck_pagesrc src[65];
+		size_t levels = 0;
 
 		tids[i] = xcalloc(c->procs[i].nthreads, sizeof(pid_t));
-		if (pages < 0)
-			r = werr_sys(err, errno, "open %s", name);
-		else
-			r = ck_rebuild_proc(host[i], &c->procs[i], pages, ready_fd_for(&c->procs[i]),
+		r = open_pages(c, c->procs[i].pid, src, &levels, err);
+		if (r == 0)
+			r = ck_rebuild_proc(host[i], &c->procs[i], src, ready_fd_for(&c->procs[i]),
 					    tids[i], err);
+		for (size_t k = 0; k < levels; k++)
+			close(src[k].fd);
 	}
 	/* All rebuilt: let them go together. On failure the caller kills them (EXITKILL would
 	 * too, once we are gone). */
@@ -394,18 +421,16 @@ static int rebuild_all(struct rctx *c, pid_t root_host, struct ck_stats *st, str
 	return r;
 }
 
-int ck_restore_open(const char *dir, struct ck_restore **out, struct werr **err)
+/* Verify and load the image in dir (and, for pre-copy, its parents). */
+static int load_image(const char *dir, struct rctx *c, int depth, struct werr **err)
 {
 	struct ck_inventory inv = { 0 };
-	struct rctx *c = xcalloc(1, sizeof(*c));
 	int r;
 
 	c->ready[0] = c->ready[1] = -1;
 	c->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (c->dirfd < 0) {
-		r = werr_sys(err, errno, "open image directory %s", dir);
-		goto out;
-	}
+	if (c->dirfd < 0)
+		return werr_sys(err, errno, "open image directory %s", dir);
 	r = ck_inventory_load(c->dirfd, &inv, err);
 	if (r == 0) {
 		c->n = inv.npids;
@@ -415,12 +440,29 @@ int ck_restore_open(const char *dir, struct ck_restore **out, struct werr **err)
 	}
 	if (r == 0)
 		r = check_tree(c, err);
+	if (r == 0 && inv.parent) {
+		if (depth > 64)
+			r = werr_set(err, ELOOP, "image: more than 64 parent images");
+		else {
+			c->parent = xcalloc(1, sizeof(*c->parent));
+			r = load_image(inv.parent, c->parent, depth + 1, err);
+			if (r < 0)
+				werr_wrap(err, "parent image %s", inv.parent);
+		}
+	}
+	ck_inventory_free(&inv);
+	return r;
+}
+
+int ck_restore_open(const char *dir, struct ck_restore **out, struct werr **err)
+{
+	struct rctx *c = xcalloc(1, sizeof(*c));
+	int r = load_image(dir, c, 0, err);
+
 	if (r == 0 && pipe2(c->ready, O_CLOEXEC) < 0)
 		r = werr_sys(err, errno, "pipe");
 	if (r == 0)
 		r = open_descs(c, true, err);
-out:
-	ck_inventory_free(&inv);
 	if (r < 0) {
 		ck_restore_free((struct ck_restore *)c);
 		return werr_wrap(err, "restore from %s", dir);
@@ -435,6 +477,7 @@ void ck_restore_free(struct ck_restore *r)
 
 	if (!c)
 		return;
+	ck_restore_free((struct ck_restore *)c->parent);
 	for (size_t i = 0; i < c->n; i++)
 		ck_proc_free(&c->procs[i]);
 	for (size_t i = 0; i < c->ndescs; i++)

@@ -247,33 +247,57 @@ static int copy_in(struct rb *b, uint64_t addr, void *buf, size_t n, struct werr
 	return put(b, addr, buf, n, err);
 }
 
-static int fill_pages(struct rb *b, int pages_fd, struct werr **err)
+/* Read the image's bytes for [addr, addr + len), following in_parent ranges up the chain of
+ * pre-copy images. */
+static int read_pages(const struct ck_pagesrc *s, uint64_t addr, char *buf, size_t len,
+		      struct werr **err)
+{
+	while (len) {
+		const struct ck_page_range *r = s ? ck_page_range_at(s->mm, addr) : NULL;
+		size_t n;
+
+		if (!r)
+			return werr_set(err, EINVAL, "image: page 0x%llx is in no pages file of the "
+						     "chain", (unsigned long long)addr);
+		n = r->addr + r->npages * 4096 - addr;
+		if (n > len)
+			n = len;
+		if (r->in_parent) {
+			if (read_pages(s->parent, addr, buf, n, err) < 0)
+				return -EIO;
+		} else if (pread(s->fd, buf, n, (off_t)(r->offset + (addr - r->addr))) != (ssize_t)n) {
+			return werr_sys(err, errno ? errno : EIO, "read pages at 0x%llx",
+					(unsigned long long)addr);
+		}
+		addr += n;
+		buf += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static int fill_pages(struct rb *b, const struct ck_pagesrc *src, struct werr **err)
 {
 	enum { BUF = 8 << 20 };
 	_cleanup_free_ char *buf = xmalloc(BUF);
 	const struct ck_mm *mm = &b->p->mm;
 
 	for (size_t i = 0; i < mm->npages; i++) {
-		uint64_t addr = mm->pages[i].addr, off = mm->pages[i].offset;
-		uint64_t left = mm->pages[i].npages * 4096;
+		uint64_t addr = mm->pages[i].addr, left = mm->pages[i].npages * 4096;
 
 		while (left) {
 			size_t n = left > BUF ? BUF : left;
 
-			if (pread(pages_fd, buf, n, (off_t)off) != (ssize_t)n)
-				return werr_sys(err, errno ? errno : EIO, "read pages at %llu",
-						(unsigned long long)off);
-			if (copy_in(b, addr, buf, n, err) < 0)
+			if (read_pages(src, addr, buf, n, err) < 0 || copy_in(b, addr, buf, n, err) < 0)
 				return -EIO;
 			addr += n;
-			off += n;
 			left -= n;
 		}
 	}
 	return 0;
 }
 
-static int rebuild_mm(struct rb *b, int pages_fd, struct werr **err)
+static int rebuild_mm(struct rb *b, const struct ck_pagesrc *pages, struct werr **err)
 {
 	const struct ck_mm *mm = &b->p->mm;
 	struct prctl_mm_map map = {
@@ -301,7 +325,7 @@ static int rebuild_mm(struct rb *b, int pages_fd, struct werr **err)
 		if (map_vma(b, v, err) < 0)
 			return -EIO;
 	}
-	if (fill_pages(b, pages_fd, err) < 0)
+	if (fill_pages(b, pages, err) < 0)
 		return -EIO;
 	for (size_t i = 0; i < mm->nvmas; i++) {
 		const struct ck_vma *v = &mm->vmas[i];
@@ -491,8 +515,8 @@ static int create_thread(struct rb *b, const struct ck_thread *t, pid_t *out_tid
 	return 0;
 }
 
-int ck_rebuild_proc(pid_t host_pid, const struct ck_proc *p, int pages_fd, int ready_fd,
-		    pid_t *host_tids, struct werr **err)
+int ck_rebuild_proc(pid_t host_pid, const struct ck_proc *p, const struct ck_pagesrc *pages,
+		    int ready_fd, pid_t *host_tids, struct werr **err)
 {
 	struct rb b = { .pid = host_pid, .p = p, .insn = (uint64_t)(uintptr_t)ck_syscall_insn };
 	_cleanup_close_ int memfd = ck_mem_open(host_pid, err);
@@ -503,7 +527,7 @@ int ck_rebuild_proc(pid_t host_pid, const struct ck_proc *p, int pages_fd, int r
 		return -EIO;
 	b.memfd = memfd;
 	if (unregister_rseq(&b, err) < 0 || map_trampoline(&b, tsize, err) < 0 ||
-	    clear_helper(&b, err) < 0 || rebuild_mm(&b, pages_fd, err) < 0)
+	    clear_helper(&b, err) < 0 || rebuild_mm(&b, pages, err) < 0)
 		return werr_wrap(err, "process %d", p->pid);
 	sys(&b, SYS_close, (uint64_t)ready_fd, 0, 0, 0, 0, 0, NULL);
 	memset(comm, 0, sizeof(comm));

@@ -381,6 +381,51 @@ static int t_threads_all_resume(struct t *t)
 	return 0;
 }
 
+/* Pre-copy: a tracked dump while the workload runs, 1 MiB changed, then a final dump that
+ * saves only what changed since (the rest is read from the first image on restore). */
+static int t_precopy_saves_only_what_changed(struct t *t)
+{
+	_cleanup_free_ char *bin = prog("precopy"), *pre = xasprintf("%s.pre", t->img);
+	char *argv[] = { bin, "128", NULL };
+	pid_t pid = spawn(t, argv), root;
+	_cleanup_werr_ struct werr *err = NULL;
+	struct ck_dump_opts o = { .root = pid, .dir = pre, .track = true };
+	struct ck_stats pre_st;
+	int st;
+
+	if (wait_output(t, 0, "ready\n", 20000) < 0)
+		return -1;
+	if (ck_dump(&o, &pre_st, &err) < 0)
+		return fail(t, "pre-dump: %s", err->msg);
+	if (gone(pid))
+		return fail(t, "the workload died after the pre-dump");
+	kill(pid, SIGUSR1);
+	if (wait_output(t, 0, "changed\n", 5000) < 0)
+		return -1;
+	o = (struct ck_dump_opts){ .root = pid, .dir = t->img, .parent = pre };
+	if (ck_dump(&o, &t->ds, &err) < 0)
+		return fail(t, "final dump: %s", err->msg);
+	if (t->ds.pages_bytes > (4u << 20) || pre_st.pages_bytes < (128u << 20))
+		return fail(t, "pre-dump saved %.1f MiB, final %.1f MiB: want >= 128 and <= 4",
+			    (double)pre_st.pages_bytes / 1048576, (double)t->ds.pages_bytes / 1048576);
+	if (restore(t, &root) < 0)
+		return -1;
+	kill(root, SIGUSR2);
+	if (wait_exit(t, root, 20000, &st) < 0)
+		return -1;
+	{
+		_cleanup_free_ char *s = slurp(t->out);
+
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 || !strstr(s, "changed\nok\n"))
+			return fail(t, "status 0x%x, output \"%s\"", st, s);
+	}
+	snprintf(t->msg, sizeof(t->msg),
+		 "pre-dump %.1f MiB in %.0f ms (stopped %.0f ms), final dump %.2f MiB",
+		 (double)pre_st.pages_bytes / 1048576, pre_st.total_ms, pre_st.frozen_ms,
+		 (double)t->ds.pages_bytes / 1048576);
+	return 0;
+}
+
 static int t_socket_refused_left_running(struct t *t)
 {
 	_cleanup_free_ char *bin = prog("counter");
@@ -455,6 +500,7 @@ static const struct {
 	{ "file_offset_continues_after_restore", t_file_offset_continues, true },
 	{ "pipe_between_parent_and_child_survives", t_pipe_parent_child, true },
 	{ "threads_all_resume_after_restore", t_threads_all_resume, true },
+	{ "precopy_final_dump_saves_only_what_changed", t_precopy_saves_only_what_changed, true },
 	{ "leave_running_keeps_the_tree_going", t_leave_running, false },
 	{ "socket_fd_refused_naming_process_and_fd", t_socket_refused_left_running, false },
 	{ "corrupt_image_refused_by_checksum", t_corrupt_image_refused, false },

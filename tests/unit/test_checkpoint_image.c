@@ -145,7 +145,7 @@ static void overlapping_vmas_are_refused(void **state)
 
 static void pagemap_round_trips_and_must_be_contiguous_in_the_file(void **state)
 {
-	struct ck_page_range r[] = { { 0x1000, 2, 0 }, { 0x9000, 1, 0x2000 } };
+	struct ck_page_range r[] = { { 0x1000, 2, 0, false }, { 0x9000, 1, 0x2000, false } };
 	struct ck_mm a = { .pages = r, .npages = 2 }, b = { 0 }, c = { 0 };
 	_cleanup_free_ char *text = ck_pagemap_to_json(&a), *bad = NULL;
 	_cleanup_werr_ struct werr *err = NULL;

@@ -210,7 +210,7 @@ static void ranges_of_two_vmas_do_not_merge_across_a_gap(void **state)
 
 static void page_offset_finds_pages_and_misses_holes(void **state)
 {
-	struct ck_page_range ranges[] = { { 0x10000, 2, 0 }, { 0x20000, 3, 0x2000 } };
+	struct ck_page_range ranges[] = { { 0x10000, 2, 0, false }, { 0x20000, 3, 0x2000, false } };
 	struct ck_mm mm = { .pages = ranges, .npages = 2 };
 
 	assert_int_equal(ck_page_offset(&mm, 0x10000), 0);
@@ -219,6 +219,29 @@ static void page_offset_finds_pages_and_misses_holes(void **state)
 	assert_int_equal(ck_page_offset(&mm, 0x22000), 0x4000);
 	assert_int_equal(ck_page_offset(&mm, 0x23000), -1);
 	assert_int_equal(ck_page_offset(&mm, 0xf000), -1);
+}
+
+static void precopy_keeps_unwritten_parent_pages_in_the_parent(void **state)
+{
+	/* Now: pages 0x10000..0x15000 selected. Parent has 0x10000..0x13000. Written since:
+	 * 0x11000. So 0x10000 and 0x12000 come from the parent; 0x11000 (written), 0x13000 and
+	 * 0x14000 (new) are saved here, at offsets 0, 0x1000, 0x2000. */
+	struct ck_page_range sel[] = { { 0x10000, 5, 0, false } };
+	struct ck_page_range par[] = { { 0x10000, 3, 0, false } };
+	struct ck_mm parent = { .pages = par, .npages = 1 };
+	struct ck_span written[] = { { 0x11000, 0x12000 } };
+	struct ck_page_range *out = NULL;
+	size_t n = 0;
+
+	ck_pages_against_parent(sel, 1, written, 1, &parent, &out, &n);
+	assert_int_equal(n, 4);
+	assert_true(out[0].addr == 0x10000 && out[0].npages == 1 && out[0].in_parent);
+	assert_true(out[1].addr == 0x11000 && out[1].npages == 1 && !out[1].in_parent &&
+		    out[1].offset == 0);
+	assert_true(out[2].addr == 0x12000 && out[2].npages == 1 && out[2].in_parent);
+	assert_true(out[3].addr == 0x13000 && out[3].npages == 2 && !out[3].in_parent &&
+		    out[3].offset == 0x1000);
+	free(out);
 }
 
 int main(void)
@@ -237,6 +260,7 @@ int main(void)
 		cmocka_unit_test(private_file_pages_still_the_files_are_skipped),
 		cmocka_unit_test(ranges_of_two_vmas_do_not_merge_across_a_gap),
 		cmocka_unit_test(page_offset_finds_pages_and_misses_holes),
+		cmocka_unit_test(precopy_keeps_unwritten_parent_pages_in_the_parent),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
