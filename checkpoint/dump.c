@@ -26,6 +26,7 @@ struct dtask {
 	pid_t *tids;   /* seized threads, leader first */
 	size_t ntids;
 	bool stopped;  /* every tid waited for */
+	bool gone;     /* exited while being stopped (a child between thaw and trap) */
 };
 
 struct dtree {
@@ -85,11 +86,23 @@ static int seize_threads(struct dtask *t, bool interrupt, struct werr **err)
 	return 0;
 }
 
+/* A process that exits meanwhile is dropped (as a zombie would be); a thread too. */
 static int wait_threads(struct dtask *t, struct werr **err)
 {
-	for (size_t i = 0; i < t->ntids; i++)
-		if (ck_wait_stop(t->tids[i], err) < 0)
-			return -ESRCH;
+	for (size_t i = 0; i < t->ntids; i++) {
+		_cleanup_werr_ struct werr *e = NULL;
+		int r = ck_wait_stop(t->tids[i], &e);
+
+		if (r == -ESRCH && t->tids[i] == t->pid) {
+			t->gone = true;
+		} else if (r == -ESRCH) {
+			memmove(t->tids + i, t->tids + i + 1, (t->ntids - i - 1) * sizeof(pid_t));
+			t->ntids--;
+			i--;
+		} else if (r < 0) {
+			return werr_set(err, -r, "%s", e->msg);
+		}
+	}
 	t->stopped = true;
 	return 0;
 }
@@ -168,6 +181,14 @@ static int freeze_tree(const struct ck_dump_opts *o, bool frozen, struct werr **
 	return o->freeze ? o->freeze(o->freeze_arg, frozen, err) : cgroup_freeze(o->cgroup, frozen, err);
 }
 
+static bool has_child(const struct dtree *d, size_t idx)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (d->t[i].parent == (long)idx)
+			return true;
+	return false;
+}
+
 /* Stop the whole tree, one process at a time: seize and interrupt its threads, wait for them,
  * then look for its children (a stopped parent forks no more). With a cgroup, everything is
  * first seized while frozen (nothing can fork or exit meanwhile) and interrupted after the thaw:
@@ -182,8 +203,10 @@ static int stop_tree(struct dtree *d, const struct ck_dump_opts *o, struct werr 
 	if (o->freeze || o->cgroup) {
 		if (freeze_tree(o, true, err) < 0)
 			return -EIO;
+		/* Interrupted now and again after the thaw: a task about to leave a sleep when
+		 * thawed traps on the first, one that sleeps on gets woken by the second. */
 		for (size_t i = 0; i < d->n && r == 0; i++) {
-			r = seize_threads(&d->t[i], false, err);
+			r = seize_threads(&d->t[i], true, err);
 			if (r == 0)
 				r = add_children(d, i, err);
 		}
@@ -197,9 +220,13 @@ static int stop_tree(struct dtree *d, const struct ck_dump_opts *o, struct werr 
 		r = seize_threads(&d->t[i], true, err); /* threads new since the thaw */
 		if (r == 0)
 			r = wait_threads(&d->t[i], err);
-		if (r == 0)
+		if (r == 0 && !d->t[i].gone)
 			r = add_children(d, i, err);
 	}
+	for (size_t i = 0; i < d->n && r == 0; i++)
+		if (d->t[i].gone && (i == 0 || has_child(d, i)))
+			r = werr_set(err, ESRCH, "process %d exited during the checkpoint%s", d->t[i].pid,
+				     i ? " and had children" : "");
 	return r;
 }
 
@@ -395,12 +422,17 @@ static int collect_and_write(struct dtree *d, const struct ck_dump_opts *o, int 
 {
 	struct ck_proc *procs = xcalloc(d->n, sizeof(*procs));
 	struct parent_img pi = { 0 };
+	size_t n = 0;
 	int r = 0;
 
 	if (o->parent)
 		r = parent_load(o->parent, &pi, err);
 	for (size_t i = 0; i < d->n && r == 0; i++) {
-		struct ck_collect_opts co = { .parent = parent_of(&pi, d->t[i].pid),
+		struct ck_collect_opts co = { .parent = NULL };
+
+		if (d->t[i].gone)
+			continue;
+		co = (struct ck_collect_opts){ .parent = parent_of(&pi, d->t[i].pid),
 					      .track = o->track,
 					      .leave_running = o->leave_running || o->track };
 
@@ -409,22 +441,26 @@ static int collect_and_write(struct dtree *d, const struct ck_dump_opts *o, int 
 			procs[i].ppid = d->t[i].parent < 0 ? 0 : procs[d->t[i].parent].pid;
 		st->nthreads += (int)d->t[i].ntids;
 	}
+	/* The processes gone meanwhile (childless, checked) leave no hole. */
+	for (size_t i = 0; i < d->n; i++)
+		if (!d->t[i].gone)
+			procs[n++] = procs[i];
 	if (r == 0)
-		number_descriptions(procs, d->n);
+		number_descriptions(procs, n);
 	/* Pipe sizes go into fds-*.json: pipes first. */
 	if (r == 0)
-		r = write_pipes(dirfd, procs, d->n, inv, err);
-	for (size_t i = 0; i < d->n && r == 0; i++)
+		r = write_pipes(dirfd, procs, n, inv, err);
+	for (size_t i = 0; i < n && r == 0; i++)
 		r = write_proc(dirfd, &procs[i], inv, st, err);
 	if (r == 0) {
 		inv->root_pid = procs[0].pid;
-		inv->npids = d->n;
-		inv->pids = xcalloc(d->n, sizeof(pid_t));
-		for (size_t i = 0; i < d->n; i++)
+		inv->npids = n;
+		inv->pids = xcalloc(n, sizeof(pid_t));
+		for (size_t i = 0; i < n; i++)
 			inv->pids[i] = procs[i].pid;
 	}
-	st->nprocs = (int)d->n;
-	for (size_t i = 0; i < d->n; i++)
+	st->nprocs = (int)n;
+	for (size_t i = 0; i < n; i++)
 		ck_proc_free(&procs[i]);
 	free(procs);
 	parent_free(&pi);

@@ -1,6 +1,7 @@
 /* ward checkpoint | restore: the command line over the checkpoint engine (checkpoint/).
  * checkpoint freezes the container's cgroup and dumps its process tree; without --leave-running
- * the container is then deleted, as runc does. restore makes a new container through the create
+ * the container is then deleted, as runc does. --pre-dump leaves it running with its writes
+ * tracked, and a later checkpoint with --parent-path saves only what changed since. restore makes a new container through the create
  * code (namespaces, cgroup, rootfs), whose init becomes the image's root process instead of
  * waiting for `start`; ward then rebuilds the tree over ptrace and the container is running. */
 #include <errno.h>
@@ -57,6 +58,8 @@ int cmd_checkpoint(const struct global_opts *g, int argc, char **argv)
 		{ "image-path", required_argument, NULL, 'i' },
 		{ "leave-running", no_argument, NULL, 'l' },
 		{ "work-path", required_argument, NULL, 'w' },
+		{ "pre-dump", no_argument, NULL, 'P' },
+		{ "parent-path", required_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const char *const extra[] = { "container.json", NULL };
@@ -74,6 +77,10 @@ int cmd_checkpoint(const struct global_opts *g, int argc, char **argv)
 			o.dir = optarg;
 		else if (c == 'l')
 			o.leave_running = true;
+		else if (c == 'P')
+			o.track = true; /* pre-copy: the container runs on, its writes tracked */
+		else if (c == 'p')
+			o.parent = optarg;
 		else if (c != 'w')
 			return 1;
 	}
@@ -105,7 +112,7 @@ int cmd_checkpoint(const struct global_opts *g, int argc, char **argv)
 			  "%.0f ms)", id, stats.nprocs, stats.nthreads,
 			  (double)stats.image_bytes / 1048576, stats.total_ms, stats.frozen_ms);
 	/* Killed by the dump: the container goes, as runc's checkpoint destroys it. */
-	if (r == 0 && !o.leave_running)
+	if (r == 0 && !o.leave_running && !o.track)
 		r = container_delete(g->root, id, true, &err);
 	cstate_free(&st);
 	return r < 0 ? cmd_fail(&err) : 0;

@@ -73,3 +73,20 @@ test_restore_refuses_an_image_of_another_format() {
 	assert_fail "format 2" w restore --detach --image-path "$T/img" --bundle "$B" "$ID"
 	assert_fail "" w state "$ID"
 }
+
+test_checkpoint_pre_dump_then_final_dump_restores() {
+	ward_only
+	start_counter
+	local before after
+	w checkpoint --pre-dump --image-path "$T/pre" "$ID"
+	assert_eq running "$(state_field "$ID" .status)" "status after --pre-dump"
+	sleep 0.2
+	w checkpoint --parent-path "$T/pre" --image-path "$T/img" "$ID"
+	assert_contains "$(cat "$T/img/inventory.json")" "\"parent\"" "final image names its parent"
+	grep -q '"in_parent": true' "$T"/img/pagemap-*.json || fail "no page taken from the parent"
+	before=$(count_is_sequence) || fail "count broken before restore"
+	w restore --detach --image-path "$T/img" --bundle "$B" "$ID"
+	wait_for 5 sh -c "[ \$(wc -l <'$B/rootfs/count') -ge $((before + 10)) ]"
+	after=$(count_is_sequence) || fail "count restarted or skipped after restore"
+	[ "$after" -gt "$before" ] || fail "count $before before, $after after"
+}
