@@ -10,10 +10,10 @@
 #include "lib/err.h"
 
 struct ck_dump_opts {
-	pid_t root;	     /* the tree's root, in the caller's pid namespace */
-	const char *cgroup;  /* a v1 freezer or v2 cgroup directory to freeze meanwhile, or NULL */
-	const char *dir;     /* image directory (created if missing) */
-	bool leave_running;  /* detach and let the tree go on; otherwise SIGKILL it */
+	pid_t root;	    /* the tree's root, in the caller's pid namespace */
+	const char *cgroup; /* a v1 freezer or v2 cgroup directory to freeze meanwhile, or NULL */
+	const char *dir;    /* image directory (created if missing) */
+	bool leave_running; /* detach and let the tree go on; otherwise SIGKILL it */
 	/* Instead of cgroup: freeze (frozen true) and thaw the tree's cgroup (ward's cgroup
 	 * manager, v1 freezer or v2). */
 	int (*freeze)(void *arg, bool frozen, struct werr **err);
@@ -29,10 +29,10 @@ struct ck_dump_opts {
 
 struct ck_stats {
 	int nprocs, nthreads;
-	uint64_t pages_bytes;	/* bytes of pages-*.img */
-	uint64_t image_bytes;	/* every file of the image */
-	double frozen_ms;	/* from the first stop to detach/kill (dump) or to the first
-				 * thread resuming (restore) */
+	uint64_t pages_bytes; /* bytes of pages-*.img */
+	uint64_t image_bytes; /* every file of the image */
+	double frozen_ms;     /* from the first stop to detach/kill (dump) or to the first
+			       * thread resuming (restore) */
 	double total_ms;
 };
 

@@ -21,12 +21,12 @@
 #include "lib/util.h"
 
 struct dtask {
-	pid_t pid;     /* host pid (the dumper's namespace) */
-	long parent;   /* index of the parent in the tree, -1 for the root */
-	pid_t *tids;   /* seized threads, leader first */
+	pid_t pid;   /* host pid (the dumper's namespace) */
+	long parent; /* index of the parent in the tree, -1 for the root */
+	pid_t *tids; /* seized threads, leader first */
 	size_t ntids;
-	bool stopped;  /* every tid waited for */
-	bool gone;     /* exited while being stopped (a child between thaw and trap) */
+	bool stopped; /* every tid waited for */
+	bool gone;    /* exited while being stopped (a child between thaw and trap) */
 };
 
 struct dtree {
@@ -149,7 +149,7 @@ static int add_children(struct dtree *d, size_t idx, struct werr **err)
 			d->cap = d->cap ? d->cap * 2 : 16;
 			d->t = xrealloc(d->t, d->cap * sizeof(*d->t));
 		}
-		d->t[d->n++] = (struct dtask){ .pid = pid, .parent = (long)idx };
+		d->t[d->n++] = (struct dtask){.pid = pid, .parent = (long)idx};
 	}
 	return 0;
 }
@@ -178,7 +178,8 @@ static int cgroup_freeze(const char *cg, bool freeze, struct werr **err)
 
 static int freeze_tree(const struct ck_dump_opts *o, bool frozen, struct werr **err)
 {
-	return o->freeze ? o->freeze(o->freeze_arg, frozen, err) : cgroup_freeze(o->cgroup, frozen, err);
+	return o->freeze ? o->freeze(o->freeze_arg, frozen, err)
+			 : cgroup_freeze(o->cgroup, frozen, err);
 }
 
 static bool has_child(const struct dtree *d, size_t idx)
@@ -199,7 +200,7 @@ static int stop_tree(struct dtree *d, const struct ck_dump_opts *o, struct werr 
 
 	d->t = xcalloc(16, sizeof(*d->t));
 	d->cap = 16;
-	d->t[d->n++] = (struct dtask){ .pid = o->root, .parent = -1 };
+	d->t[d->n++] = (struct dtask){.pid = o->root, .parent = -1};
 	if (o->freeze || o->cgroup) {
 		if (freeze_tree(o, true, err) < 0)
 			return -EIO;
@@ -225,8 +226,8 @@ static int stop_tree(struct dtree *d, const struct ck_dump_opts *o, struct werr 
 	}
 	for (size_t i = 0; i < d->n && r == 0; i++)
 		if (d->t[i].gone && (i == 0 || has_child(d, i)))
-			r = werr_set(err, ESRCH, "process %d exited during the checkpoint%s", d->t[i].pid,
-				     i ? " and had children" : "");
+			r = werr_set(err, ESRCH, "process %d exited during the checkpoint%s",
+				     d->t[i].pid, i ? " and had children" : "");
 	return r;
 }
 
@@ -259,14 +260,15 @@ static void add_file(struct ck_inventory *inv, const char *fmt, long long id)
 static int write_proc(int dirfd, const struct ck_proc *p, struct ck_inventory *inv,
 		      struct ck_stats *st, struct werr **err)
 {
-	static const char *fmt[] = { "core-%lld.json", "mm-%lld.json", "pagemap-%lld.json",
-				     "fds-%lld.json" };
-	char *(*gen[])(const struct ck_proc *) = { ck_core_to_json, NULL, NULL, ck_fds_to_json };
+	static const char *fmt[] = {"core-%lld.json", "mm-%lld.json", "pagemap-%lld.json",
+				    "fds-%lld.json"};
+	char *(*gen[])(const struct ck_proc *) = {ck_core_to_json, NULL, NULL, ck_fds_to_json};
 
 	for (size_t k = 0; k < ARRAY_SIZE(fmt); k++) {
 		_cleanup_free_ char *name = xasprintf(fmt[k], (long long)p->pid);
-		_cleanup_free_ char *text = gen[k] ? gen[k](p) :
-					    k == 1 ? ck_mm_to_json(&p->mm) : ck_pagemap_to_json(&p->mm);
+		_cleanup_free_ char *text = gen[k]   ? gen[k](p)
+					    : k == 1 ? ck_mm_to_json(&p->mm)
+						     : ck_pagemap_to_json(&p->mm);
 
 		if (ck_write_text(dirfd, name, text, err) < 0)
 			return -EIO;
@@ -329,8 +331,8 @@ static int write_pipes(int dirfd, struct ck_proc *procs, size_t n, struct ck_inv
 					 (unsigned long long)f->pipe_id);
 				seen = strcmp(inv->files[k], name) == 0;
 			}
-			if (ck_write_pipe(dirfd, procs[i].host_pid, f->fd, f->pipe_id, &f->pipe_size,
-					  err) < 0)
+			if (ck_write_pipe(dirfd, procs[i].host_pid, f->fd, f->pipe_id,
+					  &f->pipe_size, err) < 0)
 				return -EIO;
 			if (!seen)
 				add_file(inv, "pipe-%llu.img", (long long)f->pipe_id);
@@ -361,7 +363,7 @@ struct parent_img {
 static void parent_free(struct parent_img *pi)
 {
 	for (size_t i = 0; i < pi->n; i++) {
-		struct ck_proc p = { .mm = pi->mm[i] };
+		struct ck_proc p = {.mm = pi->mm[i]};
 
 		ck_proc_free(&p);
 	}
@@ -421,20 +423,20 @@ static int collect_and_write(struct dtree *d, const struct ck_dump_opts *o, int 
 			     struct ck_inventory *inv, struct ck_stats *st, struct werr **err)
 {
 	struct ck_proc *procs = xcalloc(d->n, sizeof(*procs));
-	struct parent_img pi = { 0 };
+	struct parent_img pi = {0};
 	size_t n = 0;
 	int r = 0;
 
 	if (o->parent)
 		r = parent_load(o->parent, &pi, err);
 	for (size_t i = 0; i < d->n && r == 0; i++) {
-		struct ck_collect_opts co = { .parent = NULL };
+		struct ck_collect_opts co = {.parent = NULL};
 
 		if (d->t[i].gone)
 			continue;
-		co = (struct ck_collect_opts){ .parent = parent_of(&pi, d->t[i].pid),
+		co = (struct ck_collect_opts){.parent = parent_of(&pi, d->t[i].pid),
 					      .track = o->track,
-					      .leave_running = o->leave_running || o->track };
+					      .leave_running = o->leave_running || o->track};
 
 		r = ck_collect_proc(d->t[i].pid, d->t[i].tids, d->t[i].ntids, &co, &procs[i], err);
 		if (r == 0)
@@ -471,9 +473,9 @@ static int collect_and_write(struct dtree *d, const struct ck_dump_opts *o, int 
 
 int ck_dump(const struct ck_dump_opts *o, struct ck_stats *st, struct werr **err)
 {
-	struct ck_stats local = { 0 };
-	struct ck_inventory inv = { 0 };
-	struct dtree d = { 0 };
+	struct ck_stats local = {0};
+	struct ck_inventory inv = {0};
+	struct dtree d = {0};
 	_cleanup_close_ int dirfd = -1;
 	double t0 = ck_now_ms(), t_stop;
 	int r;

@@ -39,7 +39,8 @@ double ck_now_ms(void)
 
 int ck_write_text(int dirfd, const char *name, const char *text, struct werr **err)
 {
-	_cleanup_close_ int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	_cleanup_close_ int fd =
+		openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 
 	if (fd < 0)
 		return werr_sys(err, errno, "create %s", name);
@@ -62,10 +63,11 @@ static int read_link(const char *path, char **out, struct werr **err)
 
 static int collect_thread(pid_t tid, struct ck_thread *t, struct werr **err)
 {
-	struct rseq_conf rc = { 0 };
+	struct rseq_conf rc = {0};
 
 	t->host_tid = tid;
-	if (ck_get_regs(tid, &t->regs, err) < 0 || ck_get_xstate(tid, &t->xstate, &t->xstate_len, err) < 0)
+	if (ck_get_regs(tid, &t->regs, err) < 0 ||
+	    ck_get_xstate(tid, &t->xstate, &t->xstate_len, err) < 0)
 		return -EIO;
 	if (ptrace(PTRACE_GETSIGMASK, tid, sizeof(t->sigmask), &t->sigmask) < 0)
 		return werr_sys(err, errno, "ptrace getsigmask %d", tid);
@@ -123,7 +125,7 @@ static int find_vdso_syscall(pid_t pid, int memfd, uint64_t *insn, struct werr *
 static int inj(pid_t tid, uint64_t insn, long nr, uint64_t a0, uint64_t a1, uint64_t a2,
 	       uint64_t a3, long *ret, struct werr **err)
 {
-	uint64_t a[6] = { a0, a1, a2, a3, 0, 0 };
+	uint64_t a[6] = {a0, a1, a2, a3, 0, 0};
 
 	return ck_inject(tid, insn, nr, a, ret, err);
 }
@@ -173,11 +175,13 @@ static int ask_task(struct ck_proc *p, int memfd, uint64_t *insn_out, struct wer
 			t->altstack_flags = ss.ss_flags;
 		}
 	}
-	if (inj(leader, insn, SYS_munmap, scratch, 4096, 0, 0, &ret, r < 0 ? NULL : err) < 0 && r == 0)
+	if (inj(leader, insn, SYS_munmap, scratch, 4096, 0, 0, &ret, r < 0 ? NULL : err) < 0 &&
+	    r == 0)
 		r = -EIO;
 	/* Every thread gets its registers back whatever happened. */
 	for (size_t i = 0; i < p->nthreads; i++)
-		if (ck_set_regs(p->threads[i].host_tid, &p->threads[i].regs, r < 0 ? NULL : err) < 0 &&
+		if (ck_set_regs(p->threads[i].host_tid, &p->threads[i].regs, r < 0 ? NULL : err) <
+			    0 &&
 		    r == 0)
 			r = -EIO;
 	return r;
@@ -249,7 +253,8 @@ static int collect_mm(pid_t pid, struct ck_proc *p, struct werr **err)
 		if (v->kind == CK_VMA_FILE && l > 10 && strcmp(v->path + l - 10, " (deleted)") == 0)
 			return werr_set(err, ENOTSUP,
 					"process %d (%s): mapping of a deleted file %s cannot be "
-					"checkpointed", p->pid, p->comm, v->path);
+					"checkpointed",
+					p->pid, p->comm, v->path);
 	}
 	return 0;
 }
@@ -272,8 +277,8 @@ static int select_pages(pid_t pid, struct ck_mm *mm, struct werr **err)
 		const struct ck_vma *v = &mm->vmas[i];
 		bool skip_file = v->kind == CK_VMA_FILE;
 
-		if (v->kind == CK_VMA_VDSO || v->kind == CK_VMA_VVAR || v->kind == CK_VMA_VSYSCALL ||
-		    (v->kind == CK_VMA_FILE && v->shared))
+		if (v->kind == CK_VMA_VDSO || v->kind == CK_VMA_VVAR ||
+		    v->kind == CK_VMA_VSYSCALL || (v->kind == CK_VMA_FILE && v->shared))
 			continue;
 		for (uint64_t a = v->start; a < v->end; a += (uint64_t)CHUNK * 4096) {
 			size_t n = (v->end - a) / 4096;
@@ -282,7 +287,8 @@ static int select_pages(pid_t pid, struct ck_mm *mm, struct werr **err)
 				n = CHUNK;
 			if (pread(fd, pm, n * 8, (off_t)(a / 4096 * 8)) != (ssize_t)(n * 8))
 				return werr_sys(err, errno, "read %s", path);
-			ck_pages_select(pm, n, a, skip_file, &mm->pages, &mm->npages, &cap, &next_off);
+			ck_pages_select(pm, n, a, skip_file, &mm->pages, &mm->npages, &cap,
+					&next_off);
 		}
 	}
 	return 0;
@@ -326,7 +332,8 @@ static int collect_fd(pid_t pid, const struct ck_proc *p, int fd, const char *mo
 	/* A terminal cannot be reopened by its path: a restored tree gets another pty. */
 	if (link[0] == '/' && !(l > 10 && strcmp(link + l - 10, " (deleted)") == 0) &&
 	    strncmp(link, "/dev/pts/", 9) != 0 && strcmp(link, "/dev/tty") != 0 &&
-	    stat(path, &sb) == 0 && (S_ISREG(sb.st_mode) || S_ISDIR(sb.st_mode) || S_ISCHR(sb.st_mode))) {
+	    stat(path, &sb) == 0 &&
+	    (S_ISREG(sb.st_mode) || S_ISDIR(sb.st_mode) || S_ISCHR(sb.st_mode))) {
 		const char *m = strstr(info, "mnt_id:");
 
 		f->kind = S_ISCHR(sb.st_mode) ? CK_FD_CHR : CK_FD_FILE;
@@ -334,9 +341,11 @@ static int collect_fd(pid_t pid, const struct ck_proc *p, int fd, const char *mo
 		f->outside = m && !own_mount(mountinfo, strtol(m + 7, NULL, 10));
 		return 0;
 	}
-	return werr_set(err, ENOTSUP,
-			"process %d (%s) fd %d: %s cannot be checkpointed (ward saves regular files, "
-			"directories, character devices and pipes)", p->pid, p->comm, fd, link);
+	return werr_set(
+		err, ENOTSUP,
+		"process %d (%s) fd %d: %s cannot be checkpointed (ward saves regular files, "
+		"directories, character devices and pipes)",
+		p->pid, p->comm, fd, link);
 }
 
 /* skip_fd: the write tracker a previous dump left (not the process's own). */
@@ -403,7 +412,7 @@ static int precopy(struct ck_proc *p, const struct ck_collect_opts *o, uint64_t 
 		}
 		p->mm.track_fd = fd;
 	} else if (tracked && o->leave_running) {
-		uint64_t a[6] = { (uint64_t)o->parent->track_fd, 0, 0, 0, 0, 0 };
+		uint64_t a[6] = {(uint64_t)o->parent->track_fd, 0, 0, 0, 0, 0};
 		long ret;
 
 		r = ck_inject(pid, insn, SYS_close, a, &ret, err);
@@ -470,7 +479,7 @@ int ck_collect_proc(pid_t host_pid, const pid_t *tids, size_t ntids,
  * (PROT_NONE pages). */
 static int copy_out(pid_t pid, int memfd, void *buf, size_t n, uint64_t addr)
 {
-	struct iovec local = { buf, n }, remote = { (void *)(uintptr_t)addr, n };
+	struct iovec local = {buf, n}, remote = {(void *)(uintptr_t)addr, n};
 
 	errno = 0;
 	if (process_vm_readv(pid, &local, 1, &remote, 1, 0) == (ssize_t)n)

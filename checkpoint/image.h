@@ -62,10 +62,10 @@ struct ck_sigaction {
 };
 
 struct ck_thread {
-	pid_t tid;		     /* in the pid namespace of the image */
-	pid_t host_tid;		     /* at dump time, in the dumper's namespace (not in the image) */
+	pid_t tid;	/* in the pid namespace of the image */
+	pid_t host_tid; /* at dump time, in the dumper's namespace (not in the image) */
 	struct user_regs_struct regs; /* NT_PRSTATUS, incl. fs_base/gs_base */
-	uint8_t *xstate;	     /* NT_X86_XSTATE */
+	uint8_t *xstate;	      /* NT_X86_XSTATE */
 	size_t xstate_len;
 	uint64_t sigmask;
 	uint64_t rseq_ptr;
@@ -86,7 +86,7 @@ struct ck_fd {
 	int fd;
 	enum ck_fd_kind kind;
 	uint32_t file_id; /* the open file description: fds sharing one (dup, fork) share the id */
-	int flags; /* open(2) flags as in fdinfo, without O_CLOEXEC */
+	int flags;	  /* open(2) flags as in fdinfo, without O_CLOEXEC */
 	bool cloexec;
 	uint64_t pos;
 	char *path;

@@ -32,7 +32,7 @@ static yajl_val parse(const char *text, const char *what, struct werr **err)
 
 static yajl_val get(yajl_val obj, const char *key)
 {
-	const char *path[] = { key, NULL };
+	const char *path[] = {key, NULL};
 
 	return yajl_tree_get(obj, path, yajl_t_any);
 }
@@ -115,7 +115,7 @@ static int unhex(const char *s, uint8_t **out, size_t *len)
 		return -1;
 	*out = xmalloc(n / 2 + 1);
 	for (size_t i = 0; i < n / 2; i++) {
-		char b[3] = { s[2 * i], s[2 * i + 1], 0 };
+		char b[3] = {s[2 * i], s[2 * i + 1], 0};
 		char *end;
 
 		(*out)[i] = (uint8_t)strtoul(b, &end, 16);
@@ -226,7 +226,8 @@ static int core_fields(yajl_val o, struct ck_proc *p, struct werr **err)
 	if (get_int(o, "sid", &v, err) < 0)
 		return -EINVAL;
 	p->sid = (pid_t)v;
-	if (get_str(o, "comm", &comm, false, err) < 0 || get_str(o, "cwd", &p->cwd, false, err) < 0 ||
+	if (get_str(o, "comm", &comm, false, err) < 0 ||
+	    get_str(o, "cwd", &p->cwd, false, err) < 0 ||
 	    get_str(o, "root", &p->root, false, err) < 0 || get_int(o, "umask", &v, err) < 0)
 		return -EINVAL;
 	snprintf(p->comm, sizeof(p->comm), "%s", comm);
@@ -289,10 +290,12 @@ static int vma_from(yajl_val o, struct ck_vma *v, struct werr **err)
 	_cleanup_free_ char *prot = NULL, *flags = NULL, *kind = NULL;
 
 	if (get_hex(o, "start", &v->start, err) < 0 || get_hex(o, "end", &v->end, err) < 0 ||
-	    get_hex(o, "offset", &v->offset, err) < 0 || get_str(o, "prot", &prot, false, err) < 0 ||
+	    get_hex(o, "offset", &v->offset, err) < 0 ||
+	    get_str(o, "prot", &prot, false, err) < 0 ||
 	    get_str(o, "flags", &flags, false, err) < 0 ||
 	    get_bool(o, "growsdown", &v->growsdown, err) < 0 ||
-	    get_str(o, "kind", &kind, false, err) < 0 || get_str(o, "path", &v->path, true, err) < 0)
+	    get_str(o, "kind", &kind, false, err) < 0 ||
+	    get_str(o, "path", &v->path, true, err) < 0)
 		return -EINVAL;
 	if (prot_parse(prot, &v->prot) < 0)
 		return werr_set(err, EINVAL, "bad \"prot\" %s", prot);
@@ -302,8 +305,8 @@ static int vma_from(yajl_val o, struct ck_vma *v, struct werr **err)
 	if (ck_vma_kind_parse(kind, &v->kind) < 0)
 		return werr_set(err, EINVAL, "bad \"kind\" %s", kind);
 	if (v->start >= v->end || (v->start | v->end) & 4095)
-		return werr_set(err, EINVAL, "bad range 0x%llx-0x%llx", (unsigned long long)v->start,
-				(unsigned long long)v->end);
+		return werr_set(err, EINVAL, "bad range 0x%llx-0x%llx",
+				(unsigned long long)v->start, (unsigned long long)v->end);
 	if (v->kind == CK_VMA_FILE && !v->path)
 		return werr_set(err, EINVAL, "file mapping without a path");
 	return 0;
@@ -321,7 +324,8 @@ int ck_mm_from_json(const char *text, struct ck_mm *mm, struct werr **err)
 	    get_hex(o, "end_code", &mm->end_code, err) < 0 ||
 	    get_hex(o, "start_data", &mm->start_data, err) < 0 ||
 	    get_hex(o, "end_data", &mm->end_data, err) < 0 ||
-	    get_hex(o, "start_brk", &mm->start_brk, err) < 0 || get_hex(o, "brk", &mm->brk, err) < 0 ||
+	    get_hex(o, "start_brk", &mm->start_brk, err) < 0 ||
+	    get_hex(o, "brk", &mm->brk, err) < 0 ||
 	    get_hex(o, "start_stack", &mm->start_stack, err) < 0 ||
 	    get_hex(o, "arg_start", &mm->arg_start, err) < 0 ||
 	    get_hex(o, "arg_end", &mm->arg_end, err) < 0 ||
@@ -379,8 +383,10 @@ int ck_pagemap_from_json(const char *text, struct ck_mm *mm, struct werr **err)
 		r->npages = (uint64_t)v;
 		if (v <= 0 || r->addr & 4095 || (!r->in_parent && r->offset != next_off) ||
 		    (i && r->addr < mm->pages[i - 1].addr + mm->pages[i - 1].npages * 4096))
-			return werr_set(err, EINVAL, "pagemap: range %zu is not contiguous in the file "
-						     "or overlaps the previous one", i);
+			return werr_set(err, EINVAL,
+					"pagemap: range %zu is not contiguous in the file "
+					"or overlaps the previous one",
+					i);
 		if (!r->in_parent)
 			next_off += r->npages * 4096;
 	}

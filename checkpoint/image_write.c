@@ -11,17 +11,20 @@
 
 #include "lib/util.h"
 
-#define REG(n) { #n, offsetof(struct user_regs_struct, n) }
+#define REG(n)                                                                                     \
+	{                                                                                          \
+#n, offsetof(struct user_regs_struct, n)                                           \
+	}
 const struct ck_reg_name ck_reg_names[] = {
-	REG(r15),     REG(r14), REG(r13),     REG(r12),	 REG(rbp),     REG(rbx),     REG(r11),
-	REG(r10),     REG(r9),	REG(r8),      REG(rax),	 REG(rcx),     REG(rdx),     REG(rsi),
-	REG(rdi),     REG(orig_rax), REG(rip), REG(cs),	 REG(eflags),  REG(rsp),     REG(ss),
-	REG(fs_base), REG(gs_base), REG(ds),  REG(es),	 REG(fs),      REG(gs),	     { NULL, 0 },
+	REG(r15),     REG(r14),	     REG(r13), REG(r12), REG(rbp),    REG(rbx), REG(r11),
+	REG(r10),     REG(r9),	     REG(r8),  REG(rax), REG(rcx),    REG(rdx), REG(rsi),
+	REG(rdi),     REG(orig_rax), REG(rip), REG(cs),	 REG(eflags), REG(rsp), REG(ss),
+	REG(fs_base), REG(gs_base),  REG(ds),  REG(es),	 REG(fs),     REG(gs),	{NULL, 0},
 };
 #undef REG
 
-static const char *const vma_kinds[] = { "anon", "file", "shanon", "vdso", "vvar", "vsyscall" };
-static const char *const fd_kinds[] = { "file", "chr", "pipe" };
+static const char *const vma_kinds[] = {"anon", "file", "shanon", "vdso", "vvar", "vsyscall"};
+static const char *const fd_kinds[] = {"file", "chr", "pipe"};
 
 const char *ck_vma_kind_name(enum ck_vma_kind k)
 {
@@ -244,8 +247,8 @@ char *ck_mm_to_json(const struct ck_mm *mm)
 	yajl_gen_array_open(g);
 	for (size_t i = 0; i < mm->nvmas; i++) {
 		const struct ck_vma *v = &mm->vmas[i];
-		char prot[4] = { (v->prot & 1) ? 'r' : '-', (v->prot & 2) ? 'w' : '-',
-				 (v->prot & 4) ? 'x' : '-', 0 };
+		char prot[4] = {(v->prot & 1) ? 'r' : '-', (v->prot & 2) ? 'w' : '-',
+				(v->prot & 4) ? 'x' : '-', 0};
 
 		yajl_gen_map_open(g);
 		khex(g, "start", v->start);

@@ -30,8 +30,8 @@ int ck_write_pipe(int dirfd, pid_t host_pid, int fd, uint64_t id, int *size, str
  * registers. It stays stopped; the caller detaches every thread: host_tids (nthreads entries)
  * gets their tids in the caller's pid namespace. */
 struct ck_pagesrc {
-	int fd;			/* pages-<pid>.img */
-	const struct ck_mm *mm; /* its index */
+	int fd;				 /* pages-<pid>.img */
+	const struct ck_mm *mm;		 /* its index */
 	const struct ck_pagesrc *parent; /* where in_parent ranges are (pre-copy), or NULL */
 };
 int ck_rebuild_proc(pid_t host_pid, const struct ck_proc *p, const struct ck_pagesrc *pages,

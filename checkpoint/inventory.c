@@ -118,9 +118,9 @@ int ck_inventory_parse(const char *text, struct ck_inventory *inv, struct werr *
 {
 	char ebuf[256] = "";
 	yajl_val t = yajl_tree_parse(text, ebuf, sizeof(ebuf));
-	const char *p_format[] = { "format", NULL }, *p_ver[] = { "ward_version", NULL };
-	const char *p_root[] = { "root_pid", NULL }, *p_pids[] = { "pids", NULL };
-	const char *p_sums[] = { "sha256", NULL }, *p_parent[] = { "parent", NULL };
+	const char *p_format[] = {"format", NULL}, *p_ver[] = {"ward_version", NULL};
+	const char *p_root[] = {"root_pid", NULL}, *p_pids[] = {"pids", NULL};
+	const char *p_sums[] = {"sha256", NULL}, *p_parent[] = {"parent", NULL};
 	yajl_val v, a, s;
 	int r = -EINVAL;
 
@@ -147,7 +147,8 @@ int ck_inventory_parse(const char *text, struct ck_inventory *inv, struct werr *
 	a = yajl_tree_get(t, p_pids, yajl_t_array);
 	s = yajl_tree_get(t, p_sums, yajl_t_object);
 	if (!v || !YAJL_IS_INTEGER(v) || !a || !s || YAJL_GET_ARRAY(a)->len == 0) {
-		werr_set(err, EINVAL, "inventory.json: needs \"root_pid\", \"pids\" and \"sha256\"");
+		werr_set(err, EINVAL,
+			 "inventory.json: needs \"root_pid\", \"pids\" and \"sha256\"");
 		goto out;
 	}
 	inv->root_pid = (pid_t)YAJL_GET_INTEGER(v);
@@ -175,8 +176,7 @@ int ck_inventory_parse(const char *text, struct ck_inventory *inv, struct werr *
 		yajl_val e = YAJL_GET_OBJECT(s)->values[i];
 		const char *sum = YAJL_IS_STRING(e) ? YAJL_GET_STRING(e) : NULL;
 
-		if (!sum || strlen(sum) != 64 || strchr(name, '/') ||
-		    name[0] == '.') {
+		if (!sum || strlen(sum) != 64 || strchr(name, '/') || name[0] == '.') {
 			werr_set(err, EINVAL, "inventory.json: bad sha256 entry \"%s\"", name);
 			goto out;
 		}
@@ -208,7 +208,8 @@ int ck_inventory_load(int dirfd, struct ck_inventory *inv, struct werr **err)
 			return werr_wrap(err, "image");
 		}
 		if (strcmp(sum, inv->sums[i]) != 0) {
-			werr_set(err, EINVAL, "image: %s: sha256 %s does not match the inventory's %s",
+			werr_set(err, EINVAL,
+				 "image: %s: sha256 %s does not match the inventory's %s",
 				 inv->files[i], sum, inv->sums[i]);
 			ck_inventory_free(inv);
 			return -EINVAL;

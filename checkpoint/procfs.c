@@ -69,7 +69,8 @@ int ck_parse_smaps(const char *text, struct ck_vma **vmas, size_t *n, struct wer
 	struct ck_vma *out = NULL;
 	size_t len = 0, cap = 0;
 
-	for (const char *line = text; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+	for (const char *line = text; line && *line;
+	     line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
 		if (strncmp(line, "VmFlags:", 8) == 0) {
 			const char *eol = strchr(line, '\n');
 			size_t l = eol ? (size_t)(eol - line) : strlen(line);
@@ -81,7 +82,8 @@ int ck_parse_smaps(const char *text, struct ck_vma **vmas, size_t *n, struct wer
 			continue;
 		}
 		/* A VMA header starts with a hex range; field lines start with "Name:". */
-		if (!strchr("0123456789abcdef", line[0]) || !memchr(line, '-', strcspn(line, " \n")))
+		if (!strchr("0123456789abcdef", line[0]) ||
+		    !memchr(line, '-', strcspn(line, " \n")))
 			continue;
 		if (len == cap) {
 			cap = cap ? cap * 2 : 64;
@@ -124,7 +126,7 @@ int ck_parse_fdinfo(const char *text, uint64_t *pos, int *flags)
 
 int ck_parse_stat(const char *text, struct ck_mm *mm, pid_t *pgid, pid_t *sid)
 {
-	unsigned long long f[53] = { 0 };
+	unsigned long long f[53] = {0};
 	const char *p = strrchr(text, ')');
 	int field = 3;
 
@@ -226,7 +228,8 @@ int ck_parse_status(const char *text, struct ck_status *st)
 					break;
 				g = strtoul(p, &end, 10);
 				p = end;
-				st->groups = xrealloc(st->groups, (st->ngroups + 1) * sizeof(uint32_t));
+				st->groups =
+					xrealloc(st->groups, (st->ngroups + 1) * sizeof(uint32_t));
 				st->groups[st->ngroups++] = (uint32_t)g;
 			}
 		}
@@ -265,8 +268,8 @@ void ck_pages_select(const uint64_t *pm, size_t n, uint64_t start, bool skip_fil
 				*cap = *cap ? *cap * 2 : 64;
 				*ranges = xrealloc(*ranges, *cap * sizeof(**ranges));
 			}
-			(*ranges)[(*nranges)++] =
-				(struct ck_page_range){ .addr = addr, .npages = 1, .offset = *next_off };
+			(*ranges)[(*nranges)++] = (struct ck_page_range){
+				.addr = addr, .npages = 1, .offset = *next_off};
 		}
 		*next_off += 4096;
 	}
@@ -301,9 +304,10 @@ static void push_page(struct ck_page_range **out, size_t *n, size_t *cap, uint64
 			*cap = *cap ? *cap * 2 : 64;
 			*out = xrealloc(*out, *cap * sizeof(**out));
 		}
-		(*out)[(*n)++] = (struct ck_page_range){ .addr = addr, .npages = 1,
-							 .offset = in_parent ? 0 : *next_off,
-							 .in_parent = in_parent };
+		(*out)[(*n)++] = (struct ck_page_range){.addr = addr,
+							.npages = 1,
+							.offset = in_parent ? 0 : *next_off,
+							.in_parent = in_parent};
 	}
 	if (!in_parent)
 		*next_off += 4096;

@@ -63,7 +63,7 @@ int ck_wait_stop(pid_t tid, struct werr **err)
 
 int ck_get_regs(pid_t tid, struct user_regs_struct *regs, struct werr **err)
 {
-	struct iovec iov = { regs, sizeof(*regs) };
+	struct iovec iov = {regs, sizeof(*regs)};
 
 	if (ptrace(PTRACE_GETREGSET, tid, NT_PRSTATUS, &iov) < 0)
 		return werr_sys(err, errno, "ptrace getregset %d", tid);
@@ -72,7 +72,7 @@ int ck_get_regs(pid_t tid, struct user_regs_struct *regs, struct werr **err)
 
 int ck_set_regs(pid_t tid, const struct user_regs_struct *regs, struct werr **err)
 {
-	struct iovec iov = { (void *)regs, sizeof(*regs) };
+	struct iovec iov = {(void *)regs, sizeof(*regs)};
 
 	if (ptrace(PTRACE_SETREGSET, tid, NT_PRSTATUS, &iov) < 0)
 		return werr_sys(err, errno, "ptrace setregset %d", tid);
@@ -83,7 +83,7 @@ int ck_get_xstate(pid_t tid, uint8_t **buf, size_t *len, struct werr **err)
 {
 	size_t cap = 64 * 1024;
 	uint8_t *b = xcalloc(1, cap);
-	struct iovec iov = { b, cap };
+	struct iovec iov = {b, cap};
 
 	if (ptrace(PTRACE_GETREGSET, tid, NT_X86_XSTATE, &iov) < 0) {
 		free(b);
@@ -96,7 +96,7 @@ int ck_get_xstate(pid_t tid, uint8_t **buf, size_t *len, struct werr **err)
 
 int ck_set_xstate(pid_t tid, const uint8_t *buf, size_t len, struct werr **err)
 {
-	struct iovec iov = { (void *)buf, len };
+	struct iovec iov = {(void *)buf, len};
 
 	if (ptrace(PTRACE_SETREGSET, tid, NT_X86_XSTATE, &iov) < 0)
 		return werr_sys(err, errno, "ptrace setregset xstate %d", tid);
@@ -136,7 +136,8 @@ int ck_inject(pid_t tid, uint64_t insn, long nr, const uint64_t a[6], long *ret,
 			if (errno != EINTR)
 				return werr_sys(err, errno, "wait for %d", tid);
 		if (!WIFSTOPPED(st))
-			return werr_set(err, ESRCH, "task %d died in injected syscall %ld", tid, nr);
+			return werr_set(err, ESRCH, "task %d died in injected syscall %ld", tid,
+					nr);
 		if (WSTOPSIG(st) == SIGTRAP && st >> 16 == 0)
 			break;
 		if (st >> 16 == PTRACE_EVENT_CLONE) {
@@ -145,14 +146,16 @@ int ck_inject(pid_t tid, uint64_t insn, long nr, const uint64_t a[6], long *ret,
 			ptrace(PTRACE_GETEVENTMSG, tid, 0, &msg);
 			last_clone = (pid_t)msg;
 		}
-		/* Any other stop (a signal arriving meanwhile): the step has not run yet. The signal
-		 * is dropped; checkpoint stops the tree before injecting, so this is rare. */
+		/* Any other stop (a signal arriving meanwhile): the step has not run yet. The
+		 * signal is dropped; checkpoint stops the tree before injecting, so this is rare.
+		 */
 	}
 	if (ck_get_regs(tid, &r, err) < 0)
 		return -EIO;
 	if (r.rip != insn + 2)
-		return werr_set(err, EIO, "task %d: injected syscall %ld stopped at 0x%llx, not 0x%llx",
-				tid, nr, (unsigned long long)r.rip, (unsigned long long)insn + 2);
+		return werr_set(err, EIO,
+				"task %d: injected syscall %ld stopped at 0x%llx, not 0x%llx", tid,
+				nr, (unsigned long long)r.rip, (unsigned long long)insn + 2);
 	*ret = (long)r.rax;
 	return 0;
 }

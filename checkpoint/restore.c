@@ -117,7 +117,7 @@ static int open_pipe(struct rctx *c, const struct ck_fd *f, int *other_end, stru
 static void add_desc(struct rctx *c, uint32_t id, int fd)
 {
 	c->descs = xrealloc(c->descs, (c->ndescs + 1) * sizeof(*c->descs));
-	c->descs[c->ndescs++] = (struct desc){ id, fd };
+	c->descs[c->ndescs++] = (struct desc){id, fd};
 }
 
 /* outside: only the files on mounts outside the tree's mount namespace (opened by the caller
@@ -140,8 +140,10 @@ static int open_descs(struct rctx *c, bool outside, struct werr **err)
 					for (size_t l = 0; l < c->procs[k].nfds && !other_id; l++) {
 						const struct ck_fd *g = &c->procs[k].fds[l];
 
-						if (g->kind == CK_FD_PIPE && g->pipe_id == f->pipe_id &&
-						    (g->flags & O_ACCMODE) != (f->flags & O_ACCMODE))
+						if (g->kind == CK_FD_PIPE &&
+						    g->pipe_id == f->pipe_id &&
+						    (g->flags & O_ACCMODE) !=
+							    (f->flags & O_ACCMODE))
 							other_id = g->file_id;
 					}
 				fd = open_pipe(c, f, &other, err);
@@ -152,12 +154,14 @@ static int open_descs(struct rctx *c, bool outside, struct werr **err)
 				else
 					close(other);
 			} else {
-				fd = open(f->path, (f->flags & ~(O_CREAT | O_EXCL | O_TRUNC)) | O_CLOEXEC);
+				fd = open(f->path,
+					  (f->flags & ~(O_CREAT | O_EXCL | O_TRUNC)) | O_CLOEXEC);
 				if (fd < 0)
-					return werr_sys(err, errno, "reopen %s (fd %d of process %d)",
-							f->path, f->fd, c->procs[i].pid);
-				if (f->kind == CK_FD_FILE && lseek(fd, (off_t)f->pos, SEEK_SET) < 0 &&
-				    errno != ESPIPE) {
+					return werr_sys(err, errno,
+							"reopen %s (fd %d of process %d)", f->path,
+							f->fd, c->procs[i].pid);
+				if (f->kind == CK_FD_FILE &&
+				    lseek(fd, (off_t)f->pos, SEEK_SET) < 0 && errno != ESPIPE) {
 					close(fd);
 					return werr_sys(err, errno, "seek %s", f->path);
 				}
@@ -169,15 +173,14 @@ static int open_descs(struct rctx *c, bool outside, struct werr **err)
 
 static pid_t clone_at(pid_t pid)
 {
-	struct clone_args a = { .exit_signal = SIGCHLD,
-				.set_tid = (uint64_t)(uintptr_t)&pid,
-				.set_tid_size = 1 };
+	struct clone_args a = {
+		.exit_signal = SIGCHLD, .set_tid = (uint64_t)(uintptr_t)&pid, .set_tid_size = 1};
 
 	return (pid_t)syscall(SYS_clone3, &a, sizeof(a));
 }
 
 __attribute__((noreturn)) static void helper_fail(struct rctx *c, const struct ck_proc *p,
-						 const char *what)
+						  const char *what)
 {
 	char msg[256];
 	int len = snprintf(msg, sizeof(msg), "E%d: %s: %s\n", p->pid, what, strerror(errno));
@@ -275,7 +278,7 @@ again:
 		}
 	}
 	for (int i = 0; i < CK_NRLIMIT; i++) {
-		struct rlimit rl = { p->rlim_cur[i], p->rlim_max[i] };
+		struct rlimit rl = {p->rlim_cur[i], p->rlim_max[i]};
 
 		if (setrlimit((__rlimit_resource_t)i, &rl) < 0)
 			helper_fail(c, p, "setrlimit");
@@ -298,7 +301,7 @@ static int wait_ready(struct rctx *c, struct werr **err)
 	size_t got = 0;
 
 	while (got < c->n) {
-		struct pollfd pfd = { c->ready[0], POLLIN, 0 };
+		struct pollfd pfd = {c->ready[0], POLLIN, 0};
 		char buf[512];
 		ssize_t len;
 
@@ -353,10 +356,11 @@ static int map_pids(struct rctx *c, pid_t root_host, pid_t *host, struct werr **
 	}
 	for (size_t i = 0; i < c->n; i++)
 		if (host[i] <= 0)
-			return werr_set(err, ESRCH, "restore: no helper for process %d", c->procs[i].pid);
+			return werr_set(err, ESRCH, "restore: no helper for process %d",
+					c->procs[i].pid);
 	if (host[0] != root_host)
-		return werr_set(err, ESRCH, "restore: the root %d is %d here, not %d", c->procs[0].pid,
-				host[0], root_host);
+		return werr_set(err, ESRCH, "restore: the root %d is %d here, not %d",
+				c->procs[0].pid, host[0], root_host);
 	return 0;
 }
 
@@ -424,7 +428,7 @@ static int rebuild_all(struct rctx *c, pid_t root_host, struct ck_stats *st, str
 /* Verify and load the image in dir (and, for pre-copy, its parents). */
 static int load_image(const char *dir, struct rctx *c, int depth, struct werr **err)
 {
-	struct ck_inventory inv = { 0 };
+	struct ck_inventory inv = {0};
 	int r;
 
 	c->ready[0] = c->ready[1] = -1;
@@ -503,8 +507,10 @@ int ck_restore_become_root(struct ck_restore *r, struct werr **err)
 	struct rctx *c = (struct rctx *)r;
 
 	if (getpid() != c->procs[0].pid)
-		return werr_set(err, EINVAL, "restore: this process is %d in its pid namespace, the "
-					     "image's root is %d", getpid(), c->procs[0].pid);
+		return werr_set(err, EINVAL,
+				"restore: this process is %d in its pid namespace, the "
+				"image's root is %d",
+				getpid(), c->procs[0].pid);
 	close(c->ready[0]);
 	c->ready[0] = -1;
 	prctl(PR_SET_PDEATHSIG, 0);
@@ -513,11 +519,10 @@ int ck_restore_become_root(struct ck_restore *r, struct werr **err)
 	helper(c, 0);
 }
 
-int ck_restore_finish(struct ck_restore *r, pid_t root_host, struct ck_stats *st,
-		      struct werr **err)
+int ck_restore_finish(struct ck_restore *r, pid_t root_host, struct ck_stats *st, struct werr **err)
 {
 	struct rctx *c = (struct rctx *)r;
-	struct ck_stats local = { 0 };
+	struct ck_stats local = {0};
 	double t0 = ck_now_ms();
 	int rc;
 
@@ -536,11 +541,10 @@ int ck_restore_finish(struct ck_restore *r, pid_t root_host, struct ck_stats *st
 	return rc < 0 ? werr_wrap(err, "restore") : 0;
 }
 
-int ck_restore(const struct ck_restore_opts *o, pid_t *root, struct ck_stats *st,
-	       struct werr **err)
+int ck_restore(const struct ck_restore_opts *o, pid_t *root, struct ck_stats *st, struct werr **err)
 {
 	struct ck_restore *r = NULL;
-	struct ck_stats local = { 0 };
+	struct ck_stats local = {0};
 	double t0 = ck_now_ms();
 	pid_t top;
 	int rc;

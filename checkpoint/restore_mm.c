@@ -50,7 +50,7 @@ struct rb {
 static long sys(struct rb *b, long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
 		uint64_t a4, uint64_t a5, struct werr **err)
 {
-	uint64_t a[6] = { a0, a1, a2, a3, a4, a5 };
+	uint64_t a[6] = {a0, a1, a2, a3, a4, a5};
 	long ret;
 
 	if (ck_inject(b->pid, b->insn, nr, a, &ret, err) < 0)
@@ -101,13 +101,14 @@ static int map_trampoline(struct rb *b, uint64_t size, struct werr **err)
 		for (uint64_t a = lo + (2 << 20); a + size + (2 << 20) <= hi && tries < 256;
 		     a += 64 << 20, tries++) {
 			long r = sys(b, SYS_mmap, a, size, PROT_READ | PROT_WRITE | PROT_EXEC,
-				     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, (uint64_t)-1,
-				     0, err);
+				     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
+				     (uint64_t)-1, 0, err);
 
 			if (r == -EIO)
 				return -EIO;
 			if ((uint64_t)r == a) {
-				static const uint8_t code[] = { 0x0f, 0x05, 0xcc }; /* syscall; int3 */
+				static const uint8_t code[] = {0x0f, 0x05,
+							       0xcc}; /* syscall; int3 */
 
 				b->tramp = a;
 				b->data = a + 64;
@@ -149,9 +150,10 @@ static int clear_helper(struct rb *b, struct werr **err)
 				if (mm->vmas[j].path && strcmp(mm->vmas[j].path, v->path) == 0)
 					want = &mm->vmas[j];
 			if (want && want->end - want->start != v->end - v->start)
-				r = werr_set(err, EINVAL, "%s is %llu bytes here, %llu in the image "
-							  "(another kernel?)", v->path,
-					     (unsigned long long)(v->end - v->start),
+				r = werr_set(err, EINVAL,
+					     "%s is %llu bytes here, %llu in the image "
+					     "(another kernel?)",
+					     v->path, (unsigned long long)(v->end - v->start),
 					     (unsigned long long)(want->end - want->start));
 			else if (want)
 				r = (int)sys_ok(b, "mremap to scratch", SYS_mremap, v->start,
@@ -166,7 +168,8 @@ static int clear_helper(struct rb *b, struct werr **err)
 			if (r < 0)
 				break;
 		}
-		if (sys_ok(b, "munmap", SYS_munmap, v->start, v->end - v->start, 0, 0, 0, 0, err) < 0)
+		if (sys_ok(b, "munmap", SYS_munmap, v->start, v->end - v->start, 0, 0, 0, 0, err) <
+		    0)
 			r = -EIO;
 	}
 	for (size_t i = 0; i < n && r == 0; i++) {
@@ -177,8 +180,8 @@ static int clear_helper(struct rb *b, struct werr **err)
 		for (size_t j = 0; j < mm->nvmas; j++)
 			if (mm->vmas[j].path && strcmp(mm->vmas[j].path, v->path) == 0 &&
 			    sys_ok(b, "mremap vdso", SYS_mremap, v->offset, v->end - v->start,
-				   v->end - v->start, MREMAP_MAYMOVE | MREMAP_FIXED, mm->vmas[j].start,
-				   0, err) < 0)
+				   v->end - v->start, MREMAP_MAYMOVE | MREMAP_FIXED,
+				   mm->vmas[j].start, 0, err) < 0)
 				r = -EIO;
 	}
 	ck_vmas_free(mine, n);
@@ -232,7 +235,8 @@ static int map_vma(struct rb *b, const struct ck_vma *v, struct werr **err)
 		return werr_wrap(err, "map 0x%llx-0x%llx %s", (unsigned long long)v->start,
 				 (unsigned long long)v->end, v->path ? v->path : "");
 	if ((uint64_t)r != v->start)
-		return werr_set(err, EEXIST, "map 0x%llx: got 0x%lx", (unsigned long long)v->start, r);
+		return werr_set(err, EEXIST, "map 0x%llx: got 0x%lx", (unsigned long long)v->start,
+				r);
 	return 0;
 }
 
@@ -240,7 +244,7 @@ static int map_vma(struct rb *b, const struct ck_vma *v, struct werr **err)
  * /proc/pid/mem. */
 static int copy_in(struct rb *b, uint64_t addr, void *buf, size_t n, struct werr **err)
 {
-	struct iovec local = { buf, n }, remote = { (void *)(uintptr_t)addr, n };
+	struct iovec local = {buf, n}, remote = {(void *)(uintptr_t)addr, n};
 
 	if (process_vm_writev(b->pid, &local, 1, &remote, 1, 0) == (ssize_t)n)
 		return 0;
@@ -257,15 +261,18 @@ static int read_pages(const struct ck_pagesrc *s, uint64_t addr, char *buf, size
 		size_t n;
 
 		if (!r)
-			return werr_set(err, EINVAL, "image: page 0x%llx is in no pages file of the "
-						     "chain", (unsigned long long)addr);
+			return werr_set(err, EINVAL,
+					"image: page 0x%llx is in no pages file of the "
+					"chain",
+					(unsigned long long)addr);
 		n = r->addr + r->npages * 4096 - addr;
 		if (n > len)
 			n = len;
 		if (r->in_parent) {
 			if (read_pages(s->parent, addr, buf, n, err) < 0)
 				return -EIO;
-		} else if (pread(s->fd, buf, n, (off_t)(r->offset + (addr - r->addr))) != (ssize_t)n) {
+		} else if (pread(s->fd, buf, n, (off_t)(r->offset + (addr - r->addr))) !=
+			   (ssize_t)n) {
 			return werr_sys(err, errno ? errno : EIO, "read pages at 0x%llx",
 					(unsigned long long)addr);
 		}
@@ -288,7 +295,8 @@ static int fill_pages(struct rb *b, const struct ck_pagesrc *src, struct werr **
 		while (left) {
 			size_t n = left > BUF ? BUF : left;
 
-			if (read_pages(src, addr, buf, n, err) < 0 || copy_in(b, addr, buf, n, err) < 0)
+			if (read_pages(src, addr, buf, n, err) < 0 ||
+			    copy_in(b, addr, buf, n, err) < 0)
 				return -EIO;
 			addr += n;
 			left -= n;
@@ -330,8 +338,9 @@ static int rebuild_mm(struct rb *b, const struct ck_pagesrc *pages, struct werr 
 	for (size_t i = 0; i < mm->nvmas; i++) {
 		const struct ck_vma *v = &mm->vmas[i];
 
-		if (v->kind == CK_VMA_VDSO || v->kind == CK_VMA_VVAR || v->kind == CK_VMA_VSYSCALL ||
-		    !has_pages(mm, v) || (v->prot & (PROT_READ | PROT_WRITE)) == (PROT_READ | PROT_WRITE))
+		if (v->kind == CK_VMA_VDSO || v->kind == CK_VMA_VVAR ||
+		    v->kind == CK_VMA_VSYSCALL || !has_pages(mm, v) ||
+		    (v->prot & (PROT_READ | PROT_WRITE)) == (PROT_READ | PROT_WRITE))
 			continue;
 		if (sys_ok(b, "mprotect", SYS_mprotect, v->start, v->end - v->start,
 			   (uint64_t)v->prot, 0, 0, 0, err) < 0)
@@ -362,7 +371,8 @@ static int restore_signals(struct rb *b, struct werr **err)
 		if (sig == SIGKILL || sig == SIGSTOP)
 			continue;
 		snprintf(what, sizeof(what), "rt_sigaction(%d)", sig);
-		if (put(b, b->data, &b->p->sigactions[sig - 1], sizeof(struct ck_sigaction), err) < 0 ||
+		if (put(b, b->data, &b->p->sigactions[sig - 1], sizeof(struct ck_sigaction), err) <
+			    0 ||
 		    sys_ok(b, what, SYS_rt_sigaction, (uint64_t)sig, b->data, 0, 8, 0, 0, err) < 0)
 			return -EIO;
 	}
@@ -372,9 +382,9 @@ static int restore_signals(struct rb *b, struct werr **err)
 /* What each thread holds for itself (run in that thread). */
 static int restore_thread_state(struct rb *b, const struct ck_thread *t, struct werr **err)
 {
-	stack_t ss = { .ss_sp = (void *)(uintptr_t)t->altstack_sp,
-		       .ss_flags = t->altstack_flags & ~SS_ONSTACK,
-		       .ss_size = t->altstack_size };
+	stack_t ss = {.ss_sp = (void *)(uintptr_t)t->altstack_sp,
+		      .ss_flags = t->altstack_flags & ~SS_ONSTACK,
+		      .ss_size = t->altstack_size};
 
 	if (put(b, b->data, &ss, sizeof(ss), err) < 0 ||
 	    sys_ok(b, "sigaltstack", SYS_sigaltstack, b->data, 0, 0, 0, 0, 0, err) < 0)
@@ -384,8 +394,8 @@ static int restore_thread_state(struct rb *b, const struct ck_thread *t, struct 
 		return -EIO;
 	if (sys_ok(b, "set_tid_address", SYS_set_tid_address, t->clear_tid, 0, 0, 0, 0, 0, err) < 0)
 		return -EIO;
-	if (t->rseq_ptr && sys_ok(b, "rseq", SYS_rseq, t->rseq_ptr, t->rseq_len, 0, t->rseq_sig, 0,
-				  0, err) < 0)
+	if (t->rseq_ptr &&
+	    sys_ok(b, "rseq", SYS_rseq, t->rseq_ptr, t->rseq_len, 0, t->rseq_sig, 0, 0, err) < 0)
 		return -EIO;
 	return 0;
 }
@@ -411,10 +421,10 @@ static int restore_creds(struct rb *b, struct werr **err)
 		struct {
 			uint32_t eff, prm, inh;
 		} d[2];
-	} caps = { .version = 0x20080522 /* _LINUX_CAPABILITY_VERSION_3 */,
-		   .d = { { (uint32_t)p->cap_eff, (uint32_t)p->cap_prm, (uint32_t)p->cap_inh },
-			  { (uint32_t)(p->cap_eff >> 32), (uint32_t)(p->cap_prm >> 32),
-			    (uint32_t)(p->cap_inh >> 32) } } };
+	} caps = {.version = 0x20080522 /* _LINUX_CAPABILITY_VERSION_3 */,
+		  .d = {{(uint32_t)p->cap_eff, (uint32_t)p->cap_prm, (uint32_t)p->cap_inh},
+			{(uint32_t)(p->cap_eff >> 32), (uint32_t)(p->cap_prm >> 32),
+			 (uint32_t)(p->cap_inh >> 32)}}};
 	int last = last_cap();
 
 	if (len > TRAMP_SIZE - 128)
@@ -426,9 +436,11 @@ static int restore_creds(struct rb *b, struct werr **err)
 			return -EIO;
 	if (put(b, b->data, p->groups, len, err) < 0 ||
 	    sys_ok(b, "setgroups", SYS_setgroups, p->ngroups, b->data, 0, 0, 0, 0, err) < 0 ||
-	    sys_ok(b, "setresgid", SYS_setresgid, p->gid[0], p->gid[1], p->gid[2], 0, 0, 0, err) < 0 ||
+	    sys_ok(b, "setresgid", SYS_setresgid, p->gid[0], p->gid[1], p->gid[2], 0, 0, 0, err) <
+		    0 ||
 	    sys_ok(b, "keepcaps", SYS_prctl, PR_SET_KEEPCAPS, 1, 0, 0, 0, 0, err) < 0 ||
-	    sys_ok(b, "setresuid", SYS_setresuid, p->uid[0], p->uid[1], p->uid[2], 0, 0, 0, err) < 0 ||
+	    sys_ok(b, "setresuid", SYS_setresuid, p->uid[0], p->uid[1], p->uid[2], 0, 0, 0, err) <
+		    0 ||
 	    sys_ok(b, "keepcaps", SYS_prctl, PR_SET_KEEPCAPS, 0, 0, 0, 0, 0, err) < 0)
 		return -EIO;
 	if (put(b, b->data, &caps, sizeof(caps), err) < 0 ||
@@ -441,8 +453,8 @@ static int restore_creds(struct rb *b, struct werr **err)
 		    sys_ok(b, "raise an ambient capability", SYS_prctl, PR_CAP_AMBIENT,
 			   PR_CAP_AMBIENT_RAISE, (uint64_t)cap, 0, 0, 0, err) < 0)
 			return -EIO;
-	if (p->no_new_privs && sys_ok(b, "no_new_privs", SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0,
-				      0, err) < 0)
+	if (p->no_new_privs &&
+	    sys_ok(b, "no_new_privs", SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0, err) < 0)
 		return -EIO;
 	return 0;
 }
@@ -454,7 +466,7 @@ static int unregister_rseq(struct rb *b, struct werr **err)
 	struct {
 		uint64_t ptr;
 		uint32_t size, sig, flags, pad;
-	} rc = { 0 };
+	} rc = {0};
 
 	if (ptrace(PTRACE_GET_RSEQ_CONFIGURATION, b->pid, sizeof(rc), &rc) < 0 || !rc.ptr)
 		return 0;
@@ -477,8 +489,7 @@ static int set_task_regs(pid_t tid, const struct ck_thread *t, struct werr **err
 /* A further thread: clone3(CLONE_THREAD, set_tid) run by the leader. The new thread is
  * auto-attached (PTRACE_O_TRACECLONE) and starts in a stop, before it runs any instruction;
  * then its own state and registers are set. */
-static int create_thread(struct rb *b, const struct ck_thread *t, pid_t *out_tid,
-			 struct werr **err)
+static int create_thread(struct rb *b, const struct ck_thread *t, pid_t *out_tid, struct werr **err)
 {
 	struct clone_args_v2 {
 		uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls,
@@ -518,7 +529,7 @@ static int create_thread(struct rb *b, const struct ck_thread *t, pid_t *out_tid
 int ck_rebuild_proc(pid_t host_pid, const struct ck_proc *p, const struct ck_pagesrc *pages,
 		    int ready_fd, pid_t *host_tids, struct werr **err)
 {
-	struct rb b = { .pid = host_pid, .p = p, .insn = (uint64_t)(uintptr_t)ck_syscall_insn };
+	struct rb b = {.pid = host_pid, .p = p, .insn = (uint64_t)(uintptr_t)ck_syscall_insn};
 	_cleanup_close_ int memfd = ck_mem_open(host_pid, err);
 	uint64_t tsize = TRAMP_SIZE + ((special_bytes(&p->mm) + 4095) & ~4095ULL);
 	char comm[16];

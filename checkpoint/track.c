@@ -100,7 +100,7 @@ int ck_track_written(pid_t pid, struct ck_span **out, size_t *n, struct werr **e
 				cap = cap ? cap * 2 : 256;
 				*out = xrealloc(*out, cap * sizeof(**out));
 			}
-			(*out)[(*n)++] = (struct ck_span){ vec[i].start, vec[i].end };
+			(*out)[(*n)++] = (struct ck_span){vec[i].start, vec[i].end};
 		}
 		if (a.walk_end >= a.end || got < VEC)
 			break;
@@ -130,7 +130,7 @@ int ck_track_protect(pid_t pid, struct werr **err)
 static long inject(pid_t pid, uint64_t insn, long nr, uint64_t a0, uint64_t a1, uint64_t a2,
 		   struct werr **err)
 {
-	uint64_t a[6] = { a0, a1, a2, 0, 0, 0 };
+	uint64_t a[6] = {a0, a1, a2, 0, 0, 0};
 	long ret;
 
 	if (ck_inject(pid, insn, nr, a, &ret, err) < 0)
@@ -144,8 +144,8 @@ static long inject(pid_t pid, uint64_t insn, long nr, uint64_t a0, uint64_t a1, 
  * to fd, then handled from here through a pidfd_getfd copy. */
 int ck_track_start(pid_t pid, uint64_t insn, const struct ck_mm *mm, int fd, struct werr **err)
 {
-	struct uffdio_api api = { .api = UFFD_API,
-				  .features = UFFD_FEATURE_WP_ASYNC | UFFD_FEATURE_WP_UNPOPULATED };
+	struct uffdio_api api = {.api = UFFD_API,
+				 .features = UFFD_FEATURE_WP_ASYNC | UFFD_FEATURE_WP_UNPOPULATED};
 	_cleanup_close_ int pidfd = -1, uffd = -1;
 	long t;
 
@@ -153,8 +153,9 @@ int ck_track_start(pid_t pid, uint64_t insn, const struct ck_mm *mm, int fd, str
 		   err);
 	if (t < 0)
 		return werr_wrap(err, "start write tracking");
-	if (t != fd && (inject(pid, insn, SYS_dup3, (uint64_t)t, (uint64_t)fd, O_CLOEXEC, err) < 0 ||
-			inject(pid, insn, SYS_close, (uint64_t)t, 0, 0, err) < 0))
+	if (t != fd &&
+	    (inject(pid, insn, SYS_dup3, (uint64_t)t, (uint64_t)fd, O_CLOEXEC, err) < 0 ||
+	     inject(pid, insn, SYS_close, (uint64_t)t, 0, 0, err) < 0))
 		return werr_wrap(err, "start write tracking");
 	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (pidfd < 0)
@@ -166,8 +167,8 @@ int ck_track_start(pid_t pid, uint64_t insn, const struct ck_mm *mm, int fd, str
 		return werr_sys(err, errno, "userfaultfd: WP_ASYNC not available");
 	for (size_t i = 0; i < mm->nvmas; i++) {
 		const struct ck_vma *v = &mm->vmas[i];
-		struct uffdio_register reg = { .range = { v->start, v->end - v->start },
-					       .mode = UFFDIO_REGISTER_MODE_WP };
+		struct uffdio_register reg = {.range = {v->start, v->end - v->start},
+					      .mode = UFFDIO_REGISTER_MODE_WP};
 
 		if (v->shared || (v->kind != CK_VMA_ANON && v->kind != CK_VMA_FILE))
 			continue;

@@ -1,9 +1,10 @@
 /* ward checkpoint | restore: the command line over the checkpoint engine (checkpoint/).
  * checkpoint freezes the container's cgroup and dumps its process tree; without --leave-running
  * the container is then deleted, as runc does. --pre-dump leaves it running with its writes
- * tracked, and a later checkpoint with --parent-path saves only what changed since. restore makes a new container through the create
- * code (namespaces, cgroup, rootfs), whose init becomes the image's root process instead of
- * waiting for `start`; ward then rebuilds the tree over ptrace and the container is running. */
+ * tracked, and a later checkpoint with --parent-path saves only what changed since. restore makes a
+ * new container through the create code (namespaces, cgroup, rootfs), whose init becomes the
+ * image's root process instead of waiting for `start`; ward then rebuilds the tree over ptrace and
+ * the container is running. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -55,17 +56,17 @@ static int write_container_json(const char *dir, const struct cstate *st, struct
 int cmd_checkpoint(const struct global_opts *g, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "image-path", required_argument, NULL, 'i' },
-		{ "leave-running", no_argument, NULL, 'l' },
-		{ "work-path", required_argument, NULL, 'w' },
-		{ "pre-dump", no_argument, NULL, 'P' },
-		{ "parent-path", required_argument, NULL, 'p' },
-		{ NULL, 0, NULL, 0 },
+		{"image-path", required_argument, NULL, 'i'},
+		{"leave-running", no_argument, NULL, 'l'},
+		{"work-path", required_argument, NULL, 'w'},
+		{"pre-dump", no_argument, NULL, 'P'},
+		{"parent-path", required_argument, NULL, 'p'},
+		{NULL, 0, NULL, 0},
 	};
-	static const char *const extra[] = { "container.json", NULL };
+	static const char *const extra[] = {"container.json", NULL};
 	_cleanup_werr_ struct werr *err = NULL;
 	_cleanup_cgroup_ struct cgroup *cg = NULL;
-	struct ck_dump_opts o = { .extra_files = extra };
+	struct ck_dump_opts o = {.extra_files = extra};
 	struct ck_stats stats;
 	struct cstate st;
 	const char *id;
@@ -109,8 +110,9 @@ int cmd_checkpoint(const struct global_opts *g, int argc, char **argv)
 	}
 	if (r == 0)
 		log_debug("checkpoint %s: %d processes, %d threads, %.1f MiB in %.0f ms (stopped "
-			  "%.0f ms)", id, stats.nprocs, stats.nthreads,
-			  (double)stats.image_bytes / 1048576, stats.total_ms, stats.frozen_ms);
+			  "%.0f ms)",
+			  id, stats.nprocs, stats.nthreads, (double)stats.image_bytes / 1048576,
+			  stats.total_ms, stats.frozen_ms);
 	/* Killed by the dump: the container goes, as runc's checkpoint destroys it. */
 	if (r == 0 && !o.leave_running && !o.track)
 		r = container_delete(g->root, id, true, &err);
@@ -140,18 +142,18 @@ static int mark_running(const char *root, const char *id, struct werr **err)
 int cmd_restore(const struct global_opts *g, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "image-path", required_argument, NULL, 'i' },
-		{ "bundle", required_argument, NULL, 'b' },
-		{ "detach", no_argument, NULL, 'd' },
-		{ "pid-file", required_argument, NULL, 'p' },
-		{ "work-path", required_argument, NULL, 'w' },
-		{ NULL, 0, NULL, 0 },
+		{"image-path", required_argument, NULL, 'i'},
+		{"bundle", required_argument, NULL, 'b'},
+		{"detach", no_argument, NULL, 'd'},
+		{"pid-file", required_argument, NULL, 'p'},
+		{"work-path", required_argument, NULL, 'w'},
+		{NULL, 0, NULL, 0},
 	};
 	_cleanup_werr_ struct werr *err = NULL;
-	struct create_opts o = { .root = g->root, .console_recv_fd = -1 };
+	struct create_opts o = {.root = g->root, .console_recv_fd = -1};
 	const char *image = NULL;
 	struct ck_restore *r = NULL;
-	struct ck_stats stats = { 0 };
+	struct ck_stats stats = {0};
 	bool detach = false;
 	pid_t pid;
 	int c, st;

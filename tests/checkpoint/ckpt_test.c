@@ -44,7 +44,7 @@ static int fail(struct t *t, const char *fmt, ...)
 
 static void nap_ms(long ms)
 {
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
 
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
@@ -104,7 +104,7 @@ static int wait_output(struct t *t, int lines, const char *text, int timeout_ms)
 
 static int dump(struct t *t, pid_t pid, bool leave_running)
 {
-	struct ck_dump_opts o = { .root = pid, .dir = t->img, .leave_running = leave_running };
+	struct ck_dump_opts o = {.root = pid, .dir = t->img, .leave_running = leave_running};
 	_cleanup_werr_ struct werr *err = NULL;
 
 	if (ck_dump(&o, &t->ds, &err) < 0)
@@ -114,7 +114,7 @@ static int dump(struct t *t, pid_t pid, bool leave_running)
 
 static int restore(struct t *t, pid_t *root)
 {
-	struct ck_restore_opts o = { .dir = t->img };
+	struct ck_restore_opts o = {.dir = t->img};
 	_cleanup_werr_ struct werr *err = NULL;
 
 	if (ck_restore(&o, root, &t->rs, &err) < 0)
@@ -148,7 +148,8 @@ static long check_sequence(struct t *t, const char *s)
 
 	for (const char *p = s; *p; p = strchr(p, '\n') + 1) {
 		if (!strchr(p, '\n'))
-			break; /* a partial last line: killed mid-write is not possible, but be exact */
+			break; /* a partial last line: killed mid-write is not possible, but be
+				  exact */
 		if (strtol(p, NULL, 10) != want)
 			return fail(t, "line %ld reads %ld: the counter did not continue", want,
 				    strtol(p, NULL, 10));
@@ -160,7 +161,7 @@ static long check_sequence(struct t *t, const char *s)
 static int t_counter_continues(struct t *t)
 {
 	_cleanup_free_ char *bin = prog("counter");
-	char *argv[] = { bin, NULL };
+	char *argv[] = {bin, NULL};
 	pid_t pid = spawn(t, argv), root;
 	long before, after;
 	int st;
@@ -168,7 +169,8 @@ static int t_counter_continues(struct t *t)
 	if (wait_output(t, 50, NULL, 5000) < 0 || dump(t, pid, false) < 0)
 		return -1;
 	if (!gone(pid))
-		return fail(t, "the workload still runs after a checkpoint without --leave-running");
+		return fail(t,
+			    "the workload still runs after a checkpoint without --leave-running");
 	{
 		_cleanup_free_ char *s = slurp(t->out);
 
@@ -190,7 +192,8 @@ static int t_counter_continues(struct t *t)
 			return -1;
 	}
 	if (after < before + 20)
-		return fail(t, "counter at %ld before, %ld after 300 ms of restored run", before, after);
+		return fail(t, "counter at %ld before, %ld after 300 ms of restored run", before,
+			    after);
 	snprintf(t->msg, sizeof(t->msg), "counted %ld before, on to %ld after", before, after);
 	return 0;
 }
@@ -198,7 +201,7 @@ static int t_counter_continues(struct t *t)
 static int t_leave_running(struct t *t)
 {
 	_cleanup_free_ char *bin = prog("counter");
-	char *argv[] = { bin, NULL };
+	char *argv[] = {bin, NULL};
 	pid_t pid = spawn(t, argv);
 	long at_dump, later;
 	int st;
@@ -230,7 +233,7 @@ static int t_leave_running(struct t *t)
 static int t_memory_identical(struct t *t)
 {
 	_cleanup_free_ char *bin = prog("bigmem");
-	char *argv[] = { bin, "256", NULL };
+	char *argv[] = {bin, "256", NULL};
 	pid_t pid = spawn(t, argv), root;
 	int st;
 
@@ -254,7 +257,7 @@ static int t_file_offset_continues(struct t *t)
 {
 	_cleanup_free_ char *bin = prog("fileoff"), *in = xasprintf("%s/input", tmpdir);
 	_cleanup_free_ char *data = xmalloc(65536), *a = NULL, *b = NULL;
-	char *argv[] = { bin, in, NULL };
+	char *argv[] = {bin, in, NULL};
 	pid_t pid, root;
 	size_t la = 0, lb = 0, at_dump;
 	int st;
@@ -293,7 +296,7 @@ static int t_file_offset_continues(struct t *t)
 static int t_pipe_parent_child(struct t *t)
 {
 	_cleanup_free_ char *bin = prog("pipepair");
-	char *argv[] = { bin, "400", NULL };
+	char *argv[] = {bin, "400", NULL};
 	pid_t pid = spawn(t, argv), root;
 	int st;
 
@@ -335,7 +338,7 @@ static int last_counts(const char *s, unsigned long c[3])
 static int t_threads_all_resume(struct t *t)
 {
 	_cleanup_free_ char *bin = prog("threads");
-	char *argv[] = { bin, NULL };
+	char *argv[] = {bin, NULL};
 	pid_t pid = spawn(t, argv), root;
 	unsigned long before[3], after[3];
 	int st;
@@ -374,8 +377,8 @@ static int t_threads_all_resume(struct t *t)
 	}
 	for (int i = 0; i < 3; i++)
 		if (after[i] < before[i] + 50)
-			return fail(t, "thread %d: %lu before, %lu 300 ms after restore", i, before[i],
-				    after[i]);
+			return fail(t, "thread %d: %lu before, %lu 300 ms after restore", i,
+				    before[i], after[i]);
 	snprintf(t->msg, sizeof(t->msg), "4 threads; counts %lu/%lu/%lu -> %lu/%lu/%lu", before[0],
 		 before[1], before[2], after[0], after[1], after[2]);
 	return 0;
@@ -386,10 +389,10 @@ static int t_threads_all_resume(struct t *t)
 static int t_precopy_saves_only_what_changed(struct t *t)
 {
 	_cleanup_free_ char *bin = prog("precopy"), *pre = xasprintf("%s.pre", t->img);
-	char *argv[] = { bin, "128", NULL };
+	char *argv[] = {bin, "128", NULL};
 	pid_t pid = spawn(t, argv), root;
 	_cleanup_werr_ struct werr *err = NULL;
-	struct ck_dump_opts o = { .root = pid, .dir = pre, .track = true };
+	struct ck_dump_opts o = {.root = pid, .dir = pre, .track = true};
 	struct ck_stats pre_st;
 	int st;
 
@@ -402,12 +405,13 @@ static int t_precopy_saves_only_what_changed(struct t *t)
 	kill(pid, SIGUSR1);
 	if (wait_output(t, 0, "changed\n", 5000) < 0)
 		return -1;
-	o = (struct ck_dump_opts){ .root = pid, .dir = t->img, .parent = pre };
+	o = (struct ck_dump_opts){.root = pid, .dir = t->img, .parent = pre};
 	if (ck_dump(&o, &t->ds, &err) < 0)
 		return fail(t, "final dump: %s", err->msg);
 	if (t->ds.pages_bytes > (4u << 20) || pre_st.pages_bytes < (128u << 20))
 		return fail(t, "pre-dump saved %.1f MiB, final %.1f MiB: want >= 128 and <= 4",
-			    (double)pre_st.pages_bytes / 1048576, (double)t->ds.pages_bytes / 1048576);
+			    (double)pre_st.pages_bytes / 1048576,
+			    (double)t->ds.pages_bytes / 1048576);
 	if (restore(t, &root) < 0)
 		return -1;
 	kill(root, SIGUSR2);
@@ -429,8 +433,8 @@ static int t_precopy_saves_only_what_changed(struct t *t)
 static int t_socket_refused_left_running(struct t *t)
 {
 	_cleanup_free_ char *bin = prog("counter");
-	char *argv[] = { bin, NULL };
-	struct ck_dump_opts o = { .root = 0, .dir = t->img };
+	char *argv[] = {bin, NULL};
+	struct ck_dump_opts o = {.root = 0, .dir = t->img};
 	_cleanup_werr_ struct werr *err = NULL;
 	int sv[2], st;
 	pid_t pid;
@@ -468,7 +472,7 @@ static int t_socket_refused_left_running(struct t *t)
 static int t_corrupt_image_refused(struct t *t)
 {
 	_cleanup_free_ char *bin = prog("counter");
-	char *argv[] = { bin, NULL };
+	char *argv[] = {bin, NULL};
 	pid_t pid = spawn(t, argv), root = -1;
 	_cleanup_free_ char *pages = NULL;
 	int fd;
@@ -495,21 +499,21 @@ static const struct {
 	int (*fn)(struct t *);
 	bool stats;
 } tests[] = {
-	{ "counter_continues_after_restore", t_counter_continues, true },
-	{ "memory_256mib_identical_after_restore", t_memory_identical, true },
-	{ "file_offset_continues_after_restore", t_file_offset_continues, true },
-	{ "pipe_between_parent_and_child_survives", t_pipe_parent_child, true },
-	{ "threads_all_resume_after_restore", t_threads_all_resume, true },
-	{ "precopy_final_dump_saves_only_what_changed", t_precopy_saves_only_what_changed, true },
-	{ "leave_running_keeps_the_tree_going", t_leave_running, false },
-	{ "socket_fd_refused_naming_process_and_fd", t_socket_refused_left_running, false },
-	{ "corrupt_image_refused_by_checksum", t_corrupt_image_refused, false },
+	{"counter_continues_after_restore", t_counter_continues, true},
+	{"memory_256mib_identical_after_restore", t_memory_identical, true},
+	{"file_offset_continues_after_restore", t_file_offset_continues, true},
+	{"pipe_between_parent_and_child_survives", t_pipe_parent_child, true},
+	{"threads_all_resume_after_restore", t_threads_all_resume, true},
+	{"precopy_final_dump_saves_only_what_changed", t_precopy_saves_only_what_changed, true},
+	{"leave_running_keeps_the_tree_going", t_leave_running, false},
+	{"socket_fd_refused_naming_process_and_fd", t_socket_refused_left_running, false},
+	{"corrupt_image_refused_by_checksum", t_corrupt_image_refused, false},
 };
 
 /* The namespace's init: run one test, print its line, exit 0 on success. */
 static int run_one(size_t i)
 {
-	struct t t = { .extra_fd = -1 };
+	struct t t = {.extra_fd = -1};
 	int r;
 
 	alarm(120); /* a hung test kills this init, and with it the whole namespace */
@@ -549,7 +553,8 @@ static int in_namespaces(size_t i)
 		if (init == 0)
 			_exit(run_one(i));
 		if (waitpid(init, &st, 0) < 0 || !WIFEXITED(st)) {
-			printf("FAIL %s: the namespace's init died (status 0x%x)\n", tests[i].name, st);
+			printf("FAIL %s: the namespace's init died (status 0x%x)\n", tests[i].name,
+			       st);
 			_exit(1);
 		}
 		_exit(WEXITSTATUS(st));

@@ -19,7 +19,7 @@
 
 static void sample_proc(struct ck_proc *p)
 {
-	static uint8_t xs[] = { 0x7f, 0x03, 0x00, 0xff, 0x10 };
+	static uint8_t xs[] = {0x7f, 0x03, 0x00, 0xff, 0x10};
 
 	memset(p, 0, sizeof(*p));
 	p->pid = 7;
@@ -68,7 +68,7 @@ static void sample_proc(struct ck_proc *p)
 
 static void core_round_trips(void **state)
 {
-	struct ck_proc a, b = { 0 };
+	struct ck_proc a, b = {0};
 	_cleanup_free_ char *text = NULL;
 
 	sample_proc(&a);
@@ -101,13 +101,18 @@ static void core_round_trips(void **state)
 static void mm_round_trips(void **state)
 {
 	struct ck_vma vmas[] = {
-		{ 0x400000, 0x401000, 0, 1, false, false, CK_VMA_FILE, "/bin/x" },
-		{ 0x7ffc0000, 0x7ffd0000, 0, 3, false, true, CK_VMA_ANON, "[stack]" },
-		{ 0x7ffe0000, 0x7ffe2000, 0, 5, false, false, CK_VMA_VDSO, "[vdso]" },
+		{0x400000, 0x401000, 0, 1, false, false, CK_VMA_FILE, "/bin/x"},
+		{0x7ffc0000, 0x7ffd0000, 0, 3, false, true, CK_VMA_ANON, "[stack]"},
+		{0x7ffe0000, 0x7ffe2000, 0, 5, false, false, CK_VMA_VDSO, "[vdso]"},
 	};
-	struct ck_mm a = { .vmas = vmas, .nvmas = 3, .start_brk = 0x1000000, .brk = 0x1021000,
-			   .auxv = { 33, 0x7ffe0000, 0, 0 }, .auxv_len = 4, .exe = "/bin/x" };
-	struct ck_mm b = { 0 };
+	struct ck_mm a = {.vmas = vmas,
+			  .nvmas = 3,
+			  .start_brk = 0x1000000,
+			  .brk = 0x1021000,
+			  .auxv = {33, 0x7ffe0000, 0, 0},
+			  .auxv_len = 4,
+			  .exe = "/bin/x"};
+	struct ck_mm b = {0};
 	_cleanup_free_ char *text = ck_mm_to_json(&a);
 
 	assert_int_equal(ck_mm_from_json(text, &b, NULL), 0);
@@ -129,10 +134,10 @@ static void mm_round_trips(void **state)
 static void overlapping_vmas_are_refused(void **state)
 {
 	struct ck_vma vmas[] = {
-		{ 0x400000, 0x402000, 0, 1, false, false, CK_VMA_ANON, NULL },
-		{ 0x401000, 0x403000, 0, 1, false, false, CK_VMA_ANON, NULL },
+		{0x400000, 0x402000, 0, 1, false, false, CK_VMA_ANON, NULL},
+		{0x401000, 0x403000, 0, 1, false, false, CK_VMA_ANON, NULL},
 	};
-	struct ck_mm a = { .vmas = vmas, .nvmas = 2 }, b = { 0 };
+	struct ck_mm a = {.vmas = vmas, .nvmas = 2}, b = {0};
 	_cleanup_free_ char *text = ck_mm_to_json(&a);
 	_cleanup_werr_ struct werr *err = NULL;
 
@@ -145,8 +150,8 @@ static void overlapping_vmas_are_refused(void **state)
 
 static void pagemap_round_trips_and_must_be_contiguous_in_the_file(void **state)
 {
-	struct ck_page_range r[] = { { 0x1000, 2, 0, false }, { 0x9000, 1, 0x2000, false } };
-	struct ck_mm a = { .pages = r, .npages = 2 }, b = { 0 }, c = { 0 };
+	struct ck_page_range r[] = {{0x1000, 2, 0, false}, {0x9000, 1, 0x2000, false}};
+	struct ck_mm a = {.pages = r, .npages = 2}, b = {0}, c = {0};
 	_cleanup_free_ char *text = ck_pagemap_to_json(&a), *bad = NULL;
 	_cleanup_werr_ struct werr *err = NULL;
 
@@ -164,12 +169,21 @@ static void pagemap_round_trips_and_must_be_contiguous_in_the_file(void **state)
 static void fds_round_trip_with_pipes_and_files(void **state)
 {
 	struct ck_fd fds[] = {
-		{ .fd = 1, .kind = CK_FD_FILE, .file_id = 2, .flags = 02001, .pos = 8960,
-		  .path = "/tmp/out" },
-		{ .fd = 4, .kind = CK_FD_PIPE, .file_id = 3, .flags = 01, .cloexec = true,
-		  .pipe_id = 123456, .pipe_size = 65536 },
+		{.fd = 1,
+		 .kind = CK_FD_FILE,
+		 .file_id = 2,
+		 .flags = 02001,
+		 .pos = 8960,
+		 .path = "/tmp/out"},
+		{.fd = 4,
+		 .kind = CK_FD_PIPE,
+		 .file_id = 3,
+		 .flags = 01,
+		 .cloexec = true,
+		 .pipe_id = 123456,
+		 .pipe_size = 65536},
 	};
-	struct ck_proc a = { .fds = fds, .nfds = 2 }, b = { 0 };
+	struct ck_proc a = {.fds = fds, .nfds = 2}, b = {0};
 	_cleanup_free_ char *text = ck_fds_to_json(&a);
 
 	assert_int_equal(ck_fds_from_json(text, &b, NULL), 0);
@@ -187,13 +201,14 @@ static void fds_round_trip_with_pipes_and_files(void **state)
 
 static void missing_or_mistyped_fields_are_named(void **state)
 {
-	struct ck_proc p = { 0 };
+	struct ck_proc p = {0};
 	_cleanup_werr_ struct werr *e1 = NULL, *e2 = NULL;
 
 	assert_true(ck_core_from_json("{\"pid\": 3}", &p, &e1) < 0);
 	assert_non_null(strstr(e1->msg, "ppid"));
 	ck_proc_free(&p);
-	assert_true(ck_fds_from_json("{\"fds\": [{\"fd\": 1, \"kind\": \"socket\"}]}", &p, &e2) < 0);
+	assert_true(ck_fds_from_json("{\"fds\": [{\"fd\": 1, \"kind\": \"socket\"}]}", &p, &e2) <
+		    0);
 	assert_non_null(strstr(e2->msg, "kind"));
 	ck_proc_free(&p);
 }
@@ -229,8 +244,10 @@ static void inventory_names_must_stay_in_the_directory(void **state)
 	memset(sum, 'a', 64);
 	sum[64] = 0;
 	{
-		_cleanup_free_ char *doc = xasprintf("{\"format\": 1, \"root_pid\": 1, \"pids\": [1], "
-						     "\"sha256\": {\"../etc/passwd\": \"%s\"}}", sum);
+		_cleanup_free_ char *doc =
+			xasprintf("{\"format\": 1, \"root_pid\": 1, \"pids\": [1], "
+				  "\"sha256\": {\"../etc/passwd\": \"%s\"}}",
+				  sum);
 
 		assert_true(ck_inventory_parse(doc, &inv, &err) < 0);
 	}
@@ -240,7 +257,7 @@ static void inventory_names_must_stay_in_the_directory(void **state)
 static void inventory_detects_a_changed_file(void **state)
 {
 	char dir[] = "/tmp/ward-unit-inv-XXXXXX";
-	struct ck_inventory inv = { 0 }, back;
+	struct ck_inventory inv = {0}, back;
 	_cleanup_werr_ struct werr *err = NULL;
 	_cleanup_close_ int dirfd = -1;
 	int fd;

@@ -34,8 +34,8 @@ static void maps_line_without_path_is_anonymous(void **state)
 {
 	struct ck_vma v;
 
-	assert_int_equal(ck_parse_maps_line("7f0000000000-7f0000100000 rw-p 00000000 00:00 0 \n", &v),
-			 0);
+	assert_int_equal(
+		ck_parse_maps_line("7f0000000000-7f0000100000 rw-p 00000000 00:00 0 \n", &v), 0);
 	assert_null(v.path);
 	assert_int_equal(v.kind, CK_VMA_ANON);
 	assert_int_equal(v.prot, PROT_READ | PROT_WRITE);
@@ -47,16 +47,16 @@ static void maps_special_names_get_their_kinds(void **state)
 		const char *line;
 		enum ck_vma_kind kind;
 	} cases[] = {
-		{ "7fb95ad89000-7fb95ad8d000 r--p 00000000 00:00 0   [vvar]", CK_VMA_VVAR },
-		{ "7fb95ad8d000-7fb95ad8f000 r--p 00000000 00:00 0   [vvar_vclock]", CK_VMA_VVAR },
-		{ "7fb95ad8f000-7fb95ad91000 r-xp 00000000 00:00 0   [vdso]", CK_VMA_VDSO },
-		{ "ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0  [vsyscall]",
-		  CK_VMA_VSYSCALL },
-		{ "55d0c0000000-55d0c0021000 rw-p 00000000 00:00 0   [heap]", CK_VMA_ANON },
-		{ "7fffa797c000-7fffa799d000 rw-p 00000000 00:00 0   [stack]", CK_VMA_ANON },
-		{ "7f0000000000-7f0000001000 rw-s 00000000 00:01 1234   /dev/zero (deleted)",
-		  CK_VMA_SHANON },
-		{ "7f0000000000-7f0000001000 rw-s 00000000 fe:00 99   /var/lib/db", CK_VMA_FILE },
+		{"7fb95ad89000-7fb95ad8d000 r--p 00000000 00:00 0   [vvar]", CK_VMA_VVAR},
+		{"7fb95ad8d000-7fb95ad8f000 r--p 00000000 00:00 0   [vvar_vclock]", CK_VMA_VVAR},
+		{"7fb95ad8f000-7fb95ad91000 r-xp 00000000 00:00 0   [vdso]", CK_VMA_VDSO},
+		{"ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0  [vsyscall]",
+		 CK_VMA_VSYSCALL},
+		{"55d0c0000000-55d0c0021000 rw-p 00000000 00:00 0   [heap]", CK_VMA_ANON},
+		{"7fffa797c000-7fffa799d000 rw-p 00000000 00:00 0   [stack]", CK_VMA_ANON},
+		{"7f0000000000-7f0000001000 rw-s 00000000 00:01 1234   /dev/zero (deleted)",
+		 CK_VMA_SHANON},
+		{"7f0000000000-7f0000001000 rw-s 00000000 fe:00 99   /var/lib/db", CK_VMA_FILE},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -72,8 +72,8 @@ static void maps_path_with_spaces_is_kept_whole(void **state)
 {
 	struct ck_vma v;
 
-	assert_int_equal(ck_parse_maps_line("400000-401000 r--p 00000000 fe:00 1   /tmp/a b/c d\n", &v),
-			 0);
+	assert_int_equal(
+		ck_parse_maps_line("400000-401000 r--p 00000000 fe:00 1   /tmp/a b/c d\n", &v), 0);
 	assert_string_equal(v.path, "/tmp/a b/c d");
 	free(v.path);
 }
@@ -113,8 +113,8 @@ static void fdinfo_gives_pos_and_octal_flags(void **state)
 	uint64_t pos;
 	int flags;
 
-	assert_int_equal(ck_parse_fdinfo("pos:\t8960\nflags:\t02100001\nmnt_id:\t25\nino:\t7\n", &pos,
-					 &flags),
+	assert_int_equal(ck_parse_fdinfo("pos:\t8960\nflags:\t02100001\nmnt_id:\t25\nino:\t7\n",
+					 &pos, &flags),
 			 0);
 	assert_true(pos == 8960);
 	assert_int_equal(flags, 02100001);
@@ -124,11 +124,12 @@ static void fdinfo_gives_pos_and_octal_flags(void **state)
 static void stat_fields_after_a_comm_with_parentheses(void **state)
 {
 	/* 52 fields; comm "(a) b)" holds a space and a parenthesis. */
-	const char *text = "42 ((a) b)) S 1 42 42 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 500 "
-			   "1000000 200 18446744073709551615 4198400 4690049 140723000000000 0 0 0 0 0 "
-			   "0 0 0 0 17 1 0 0 0 0 0 4851416 4875888 356425728 140723000010000 "
-			   "140723000010037 140723000010037 140723000012243 0\n";
-	struct ck_mm mm = { 0 };
+	const char *text =
+		"42 ((a) b)) S 1 42 42 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 500 "
+		"1000000 200 18446744073709551615 4198400 4690049 140723000000000 0 0 0 0 0 "
+		"0 0 0 0 17 1 0 0 0 0 0 4851416 4875888 356425728 140723000010000 "
+		"140723000010037 140723000010037 140723000012243 0\n";
+	struct ck_mm mm = {0};
 	pid_t pgid = 0, sid = 0;
 
 	assert_int_equal(ck_parse_stat(text, &mm, &pgid, &sid), 0);
@@ -165,7 +166,7 @@ static void status_takes_the_innermost_namespace_ids(void **state)
 
 static void pages_select_present_and_swapped_merging_runs(void **state)
 {
-	uint64_t pm[] = { CK_PM_PRESENT, CK_PM_PRESENT, 0, CK_PM_SWAP, CK_PM_PRESENT, 0 };
+	uint64_t pm[] = {CK_PM_PRESENT, CK_PM_PRESENT, 0, CK_PM_SWAP, CK_PM_PRESENT, 0};
 	struct ck_page_range *r = NULL;
 	size_t n = 0, cap = 0;
 	uint64_t off = 0;
@@ -182,7 +183,7 @@ static void private_file_pages_still_the_files_are_skipped(void **state)
 {
 	/* Present file pages are the file's own: restore maps them from the file. Only the
 	 * anonymous copies made by writes go into the image. */
-	uint64_t pm[] = { CK_PM_PRESENT | CK_PM_FILE, CK_PM_PRESENT, CK_PM_PRESENT | CK_PM_FILE };
+	uint64_t pm[] = {CK_PM_PRESENT | CK_PM_FILE, CK_PM_PRESENT, CK_PM_PRESENT | CK_PM_FILE};
 	struct ck_page_range *r = NULL;
 	size_t n = 0, cap = 0;
 	uint64_t off = 0;
@@ -195,7 +196,7 @@ static void private_file_pages_still_the_files_are_skipped(void **state)
 
 static void ranges_of_two_vmas_do_not_merge_across_a_gap(void **state)
 {
-	uint64_t a[] = { CK_PM_PRESENT }, b[] = { CK_PM_PRESENT };
+	uint64_t a[] = {CK_PM_PRESENT}, b[] = {CK_PM_PRESENT};
 	struct ck_page_range *r = NULL;
 	size_t n = 0, cap = 0;
 	uint64_t off = 0;
@@ -210,8 +211,8 @@ static void ranges_of_two_vmas_do_not_merge_across_a_gap(void **state)
 
 static void page_offset_finds_pages_and_misses_holes(void **state)
 {
-	struct ck_page_range ranges[] = { { 0x10000, 2, 0, false }, { 0x20000, 3, 0x2000, false } };
-	struct ck_mm mm = { .pages = ranges, .npages = 2 };
+	struct ck_page_range ranges[] = {{0x10000, 2, 0, false}, {0x20000, 3, 0x2000, false}};
+	struct ck_mm mm = {.pages = ranges, .npages = 2};
 
 	assert_int_equal(ck_page_offset(&mm, 0x10000), 0);
 	assert_int_equal(ck_page_offset(&mm, 0x11fff), 0x1000);
@@ -226,10 +227,10 @@ static void precopy_keeps_unwritten_parent_pages_in_the_parent(void **state)
 	/* Now: pages 0x10000..0x15000 selected. Parent has 0x10000..0x13000. Written since:
 	 * 0x11000. So 0x10000 and 0x12000 come from the parent; 0x11000 (written), 0x13000 and
 	 * 0x14000 (new) are saved here, at offsets 0, 0x1000, 0x2000. */
-	struct ck_page_range sel[] = { { 0x10000, 5, 0, false } };
-	struct ck_page_range par[] = { { 0x10000, 3, 0, false } };
-	struct ck_mm parent = { .pages = par, .npages = 1 };
-	struct ck_span written[] = { { 0x11000, 0x12000 } };
+	struct ck_page_range sel[] = {{0x10000, 5, 0, false}};
+	struct ck_page_range par[] = {{0x10000, 3, 0, false}};
+	struct ck_mm parent = {.pages = par, .npages = 1};
+	struct ck_span written[] = {{0x11000, 0x12000}};
 	struct ck_page_range *out = NULL;
 	size_t n = 0;
 

@@ -27,7 +27,7 @@ int main(int argc, char **argv)
 {
 	size_t mib = argc > 1 ? strtoul(argv[1], NULL, 10) : 64;
 	size_t words = mib << 17;
-	struct sigaction sa = { .sa_handler = on_usr1 };
+	struct sigaction sa = {.sa_handler = on_usr1};
 	sigset_t set, cur;
 	uint64_t *mem;
 	char *heap;

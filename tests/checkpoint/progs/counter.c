@@ -11,7 +11,7 @@ int main(void)
 	for (;;) {
 		char buf[32];
 		int len = snprintf(buf, sizeof(buf), "%lu\n", n++);
-		struct timespec ts = { 0, 2000000 };
+		struct timespec ts = {0, 2000000};
 
 		if (write(1, buf, (size_t)len) != len)
 			return 3;

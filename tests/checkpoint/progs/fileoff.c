@@ -14,7 +14,7 @@ int main(int argc, char **argv)
 	if (fd < 0)
 		return 4;
 	while ((n = read(fd, buf, sizeof(buf))) > 0) {
-		struct timespec ts = { 0, 2000000 };
+		struct timespec ts = {0, 2000000};
 
 		if (write(1, buf, (size_t)n) != n)
 			return 3;

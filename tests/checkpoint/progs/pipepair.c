@@ -10,7 +10,7 @@
 
 static void nap(long ns)
 {
-	struct timespec ts = { 0, ns };
+	struct timespec ts = {0, ns};
 
 	nanosleep(&ts, NULL);
 }

@@ -30,7 +30,7 @@ int main(int argc, char **argv)
 {
 	size_t mib = argc > 1 ? strtoul(argv[1], NULL, 10) : 64, words = mib << 17;
 	size_t from = words / 2, to = from + (1 << 17); /* 1 MiB of words */
-	struct sigaction sa = { .sa_handler = on_sig };
+	struct sigaction sa = {.sa_handler = on_sig};
 	bool changed = false;
 	uint64_t *mem;
 

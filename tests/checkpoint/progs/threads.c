@@ -12,7 +12,7 @@ static void *worker(void *arg)
 	volatile unsigned long *c = arg;
 
 	for (;;) {
-		struct timespec ts = { 0, 1000000 };
+		struct timespec ts = {0, 1000000};
 
 		(*c)++;
 		nanosleep(&ts, NULL);
@@ -28,9 +28,10 @@ int main(void)
 		if (pthread_create(&t[i], NULL, worker, (void *)&counts[i]) != 0)
 			return 4;
 	for (;;) {
-		struct timespec ts = { 0, 20000000 };
+		struct timespec ts = {0, 20000000};
 		char buf[96];
-		int len = snprintf(buf, sizeof(buf), "%lu %lu %lu\n", counts[0], counts[1], counts[2]);
+		int len = snprintf(buf, sizeof(buf), "%lu %lu %lu\n", counts[0], counts[1],
+				   counts[2]);
 
 		if (write(1, buf, (size_t)len) != len)
 			return 3;
