@@ -129,6 +129,30 @@ void container_restore_init(struct init_ctx *c)
 	_exit(127);
 }
 
+/* The restored processes get the image's credentials and capabilities, but the bundle's
+ * seccomp filter would not be loaded (the init becomes the image's root before that point):
+ * refuse rather than run them unfiltered. */
+static int check_bundle(const char *bundle, struct werr **err)
+{
+	_cleanup_free_ char *path = xasprintf("%s/config.json", bundle ? bundle : ".");
+	_cleanup_free_ char *text = NULL;
+	_cleanup_spec_ struct spec *spec = NULL;
+	size_t len;
+
+	if (read_file(path, &text, &len, err) < 0 || spec_parse(text, len, path, &spec, err) < 0)
+		return -EINVAL;
+	if (spec->linux_.has_seccomp)
+		return werr_set(
+			err, ENOTSUP,
+			"restore: %s has linux.seccomp, which ward does not apply to restored "
+			"processes yet",
+			path);
+	if (spec->process.terminal)
+		return werr_set(err, ENOTSUP, "restore: %s has process.terminal: not supported",
+				path);
+	return 0;
+}
+
 /* The restored container is running: it will not go through `start`. */
 static int mark_running(const char *root, const char *id, struct werr **err)
 {
@@ -178,7 +202,7 @@ int cmd_restore(const struct global_opts *g, int argc, char **argv)
 	o.id = cmd_want_id(argc, argv, "restore");
 	if (!o.id)
 		return 1;
-	if (ck_restore_open(image, &r, &err) < 0)
+	if (check_bundle(o.bundle, &err) < 0 || ck_restore_open(image, &r, &err) < 0)
 		return cmd_fail(&err);
 	o.restore = r;
 	o.foreground = !detach;

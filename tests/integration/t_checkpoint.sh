@@ -90,3 +90,12 @@ test_checkpoint_pre_dump_then_final_dump_restores() {
 	after=$(count_is_sequence) || fail "count restarted or skipped after restore"
 	[ "$after" -gt "$before" ] || fail "count $before before, $after after"
 }
+
+test_restore_refuses_a_bundle_with_seccomp() {
+	ward_only
+	start_counter
+	w checkpoint --image-path "$T/img" "$ID"
+	cfg_set '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW"}'
+	assert_fail "linux.seccomp" w restore --detach --image-path "$T/img" --bundle "$B" "$ID"
+	assert_fail "" w state "$ID"
+}
