@@ -8,9 +8,9 @@ VM_KERNEL_DIR ?= $(PREFIX)/lib/ward/vm
 VERSION := 0.1.0
 COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 
-PKGS := yajl libseccomp libcap libmnl libarchive
+PKGS := yajl libseccomp libcap libmnl libarchive libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lyajl -lseccomp -lcap -lmnl -larchive) -lm
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lyajl -lseccomp -lcap -lmnl -larchive -lcrypto) -lm
 
 OPT ?= -O2 -g
 WARN := -Wall -Wextra -Werror -Wno-unused-parameter
@@ -27,11 +27,15 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
 # Small programs the integration tests run (a seccomp listener, ...).
 HELPER_SRCS := $(wildcard tests/integration/helpers/*.c)
 HELPER_BINS := $(patsubst tests/integration/helpers/%.c,$(BUILD)/tests/helpers/%,$(HELPER_SRCS))
+# The checkpoint engine's tests: static workloads and the runner (tests/checkpoint/run.sh).
+CKPT_PROG_SRCS := $(wildcard tests/checkpoint/progs/*.c)
+CKPT_PROG_BINS := $(patsubst tests/checkpoint/progs/%.c,$(BUILD)/tests/checkpoint/progs/%,$(CKPT_PROG_SRCS))
+CKPT_TEST := $(BUILD)/tests/checkpoint/ckpt_test
 
-.PHONY: all unit asan check demo deps integration vm-lane bench bench-vm install clean format \
-	vm-kernel
+.PHONY: all unit asan check demo deps integration checkpoint-test vm-lane bench bench-vm install \
+	clean format vm-kernel
 
-all: $(BUILD)/ward $(BUILD)/ward-vmm $(BUILD)/ward-init $(HELPER_BINS)
+all: $(BUILD)/ward $(BUILD)/ward-vmm $(BUILD)/ward-init $(HELPER_BINS) $(CKPT_PROG_BINS) $(CKPT_TEST)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -62,6 +66,15 @@ $(BUILD)/tests/helpers/%: tests/integration/helpers/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $<
 
+# Static, no libward: what the checkpoint tests dump and restore.
+$(BUILD)/tests/checkpoint/progs/%: tests/checkpoint/progs/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -static -O2 -g -std=gnu11 -D_GNU_SOURCE $(WARN) -o $@ $<
+
+$(CKPT_TEST): tests/checkpoint/ckpt_test.c $(BUILD)/libward.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(BUILD)/libward.a $(PKG_LIBS)
+
 # Unit tests: each binary prints cmocka's summary; tests/run-unit.sh adds them up.
 unit: $(UNIT_BINS)
 	@tests/run-unit.sh $(UNIT_BINS)
@@ -77,6 +90,10 @@ deps:
 
 integration: all
 	@tests/integration/run.sh
+
+# The checkpoint engine (as root): dump and restore small workloads in fresh pid namespaces.
+checkpoint-test: all
+	@tests/checkpoint/run.sh
 
 vm-lane: all
 	@tests/vm/run.sh

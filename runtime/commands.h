@@ -33,6 +33,8 @@ int cmd_ps(const struct global_opts *g, int argc, char **argv);
 int cmd_update(const struct global_opts *g, int argc, char **argv);
 int cmd_events(const struct global_opts *g, int argc, char **argv);
 int cmd_exec(const struct global_opts *g, int argc, char **argv);
+int cmd_checkpoint(const struct global_opts *g, int argc, char **argv);
+int cmd_restore(const struct global_opts *g, int argc, char **argv);
 
 /* Shared by the commands: log *err as "ward: msg", free it, return exit status 1. */
 int cmd_fail(struct werr **err);

@@ -24,6 +24,9 @@ struct create_opts {
 	int console_recv_fd; /* run -t without --console-socket: our end of a socketpair, or -1 */
 	bool terminal;	     /* out: process.terminal of the created container */
 	bool isolation_vm;   /* --isolation vm: as the annotation org.ward.isolation=vm */
+	/* ward restore: the init becomes this image's root process instead of waiting for start
+	 * (runtime/checkpoint_cmd.c); NULL for create/run. */
+	struct ck_restore *restore;
 };
 
 struct vm_plan;
@@ -87,6 +90,8 @@ int container_validate(const struct spec *s, struct werr **err);
 pid_t container_create(struct create_opts *o, struct werr **err);
 /* The init process body; never returns. */
 __attribute__((noreturn)) void container_init(struct init_ctx *c);
+/* ward restore's init once set up: rebuilt into the image's root (checkpoint_cmd.c). */
+__attribute__((noreturn)) void container_restore_init(struct init_ctx *c);
 int container_start(const char *root, const char *id, struct werr **err);
 int container_kill(const char *root, const char *id, int sig, bool all, struct werr **err);
 int container_delete(const char *root, const char *id, bool force, struct werr **err);

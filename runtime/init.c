@@ -310,6 +310,9 @@ static int prepare(struct init_ctx *c, int *fifo_path_fd, struct werr **err)
 		return werr_sys(err, errno, "open exec.fifo");
 	close(c->state_dirfd);
 	c->state_dirfd = -1;
+	/* ward restore: the image has the process's credentials, capabilities and fds. */
+	if (c->opts->restore)
+		return 0;
 	if (seccomp_when(c) == SECCOMP_BEFORE_CAPS) {
 		r = sync_load_seccomp(c->sync_fd, c->seccomp, err);
 		if (r < 0)
@@ -346,6 +349,8 @@ void container_init(struct init_ctx *c)
 	prctl(PR_SET_PDEATHSIG, 0);
 	sync_send(c->sync_fd, SYNC_READY, 0, NULL);
 	close(c->sync_fd);
+	if (c->opts->restore)
+		container_restore_init(c);
 
 	snprintf(fd_path, sizeof(fd_path), "/proc/self/fd/%d", fifo_path_fd);
 	fifo = open(fd_path, O_WRONLY | O_CLOEXEC);

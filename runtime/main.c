@@ -47,8 +47,8 @@ static const struct command commands[] = {
 	{ "resume", cmd_resume, false, "thaw a paused container" },
 	{ "update", cmd_update, false, "change the resource limits of a container" },
 	{ "events", cmd_events, false, "resource stats, PSI, CPU demand and OOM events" },
-	{ "checkpoint", not_yet, false, "checkpoint a container (not yet)" },
-	{ "restore", not_yet, true, "restore a container (not yet)" },
+	{ "checkpoint", cmd_checkpoint, false, "checkpoint a container (--image-path DIR)" },
+	{ "restore", cmd_restore, true, "restore a container from --image-path DIR" },
 };
 
 static void usage(FILE *f)

@@ -3,8 +3,9 @@
 #   N passed, M failed
 # Lanes: build (make), unit (make unit), asan (make asan), integration (as root, against
 # build/ward), e2e (podman and containerd driving build/ward, tests/e2e/run.sh, as root),
-# vm (tests/vm/run.sh, when present and executable). Each lane prints its own
-# "N passed, M failed" line; a lane that fails without one (a crash, a build error, a timeout)
+# checkpoint (as root: tests/checkpoint/run.sh, the checkpoint engine), vm (tests/vm/run.sh,
+# when present and executable). Each lane prints its own "N passed, M failed" line; a lane
+# that fails without one (a crash, a build error, a timeout)
 # counts as one failure. Exit 1 when anything failed.
 cd "$(dirname "$0")/.." || exit 1
 total_p=0 total_f=0
@@ -44,9 +45,11 @@ lane asan 1200 make asan
 if [ "$(id -u)" = 0 ]; then
 	lane integration 1200 env WARD="$PWD/build/ward" tests/integration/run.sh
 	lane e2e 900 env WARD="$PWD/build/ward" tests/e2e/run.sh
+	lane checkpoint 600 tests/checkpoint/run.sh
 else
 	echo "== integration: needs root"
-	total_f=$((total_f + 1))
+	echo "== checkpoint: needs root"
+	total_f=$((total_f + 2))
 fi
 if [ -x tests/vm/run.sh ]; then
 	lane vm 1500 tests/vm/run.sh

@@ -1,0 +1,70 @@
+/* ward's checkpoint/restore engine (issue 7): dump a process tree into an image directory
+ * (format v1, checkpoint/FORMAT.md) and rebuild it at the same pids. */
+#ifndef WARD_CHECKPOINT_CHECKPOINT_H
+#define WARD_CHECKPOINT_CHECKPOINT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "lib/err.h"
+
+struct ck_dump_opts {
+	pid_t root;	    /* the tree's root, in the caller's pid namespace */
+	const char *cgroup; /* a v1 freezer or v2 cgroup directory to freeze meanwhile, or NULL */
+	const char *dir;    /* image directory (created if missing) */
+	bool leave_running; /* detach and let the tree go on; otherwise SIGKILL it */
+	/* Instead of cgroup: freeze (frozen true) and thaw the tree's cgroup (ward's cgroup
+	 * manager, v1 freezer or v2). */
+	int (*freeze)(void *arg, bool frozen, struct werr **err);
+	void *freeze_arg;
+	/* Files the caller put in dir that the inventory must vouch for too (NULL-terminated). */
+	const char *const *extra_files;
+	/* Pre-copy. track: leave the tree running with its writes tracked (a userfaultfd in each
+	 * process, at its highest allowed fd) so that a later dump with parent = this dir saves
+	 * only what changed. parent: the previous dump of the same tree, taken with track. */
+	bool track;
+	const char *parent;
+};
+
+struct ck_stats {
+	int nprocs, nthreads;
+	uint64_t pages_bytes; /* bytes of pages-*.img */
+	uint64_t image_bytes; /* every file of the image */
+	double frozen_ms;     /* from the first stop to detach/kill (dump) or to the first
+			       * thread resuming (restore) */
+	double total_ms;
+};
+
+/* Dump the tree rooted at o->root. On failure the tree is left running (detached, thawed)
+ * and *err names the process and the reason (e.g. an fd of a kind that cannot be saved). */
+int ck_dump(const struct ck_dump_opts *o, struct ck_stats *st, struct werr **err);
+
+struct ck_restore_opts {
+	const char *dir;
+};
+
+/* Rebuild the image's tree as children of the calling process, at the image's pids (the
+ * caller needs CAP_SYS_ADMIN over its pid namespace, and the pids must be free). The tree runs
+ * when this returns; *root gets the root's pid, to wait for. */
+int ck_restore(const struct ck_restore_opts *o, pid_t *root, struct ck_stats *st,
+	       struct werr **err);
+
+/* The same in steps, for a root process made by someone else (ward restore: the container's
+ * init, made by the create code with its namespaces, cgroup and rootfs):
+ *   ck_restore_open    verify and load the image (in the caller, before the root exists);
+ *   ck_restore_become_root  in the root process (at the image's root pid in its pid namespace,
+ *                      with the root's mount namespace and root directory): open the saved
+ *                      files, fork the rest of the tree, wait to be rebuilt. Returns only on
+ *                      failure;
+ *   ck_restore_finish  in the caller: wait for the tree, rebuild every process over ptrace,
+ *                      let them go. root_host is the root's pid in the caller's namespace. */
+struct ck_restore;
+int ck_restore_open(const char *dir, struct ck_restore **out, struct werr **err);
+pid_t ck_restore_root_pid(const struct ck_restore *r);
+int ck_restore_become_root(struct ck_restore *r, struct werr **err);
+int ck_restore_finish(struct ck_restore *r, pid_t root_host, struct ck_stats *st,
+		      struct werr **err);
+void ck_restore_free(struct ck_restore *r);
+
+#endif

@@ -1,0 +1,143 @@
+/* The checkpoint image, format v1 (see checkpoint/FORMAT.md): what dump records per process and
+ * restore reads back. JSON through yajl; raw pages in pages-<pid>.img. */
+#ifndef WARD_CHECKPOINT_IMAGE_H
+#define WARD_CHECKPOINT_IMAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/user.h>
+
+#include "lib/err.h"
+
+#define CK_FORMAT_VERSION 1
+#define CK_NSIG 64
+#define CK_NRLIMIT 16
+#define CK_AUXV_MAX 128 /* u64 words; the kernel keeps at most 2 * (2 + 20 + 32) */
+
+enum ck_vma_kind {
+	CK_VMA_ANON,	 /* private anonymous (incl. [heap], [stack]) */
+	CK_VMA_FILE,	 /* file-backed, private or shared */
+	CK_VMA_SHANON,	 /* shared anonymous (/dev/zero (deleted), SysV shm) */
+	CK_VMA_VDSO,	 /* [vdso] */
+	CK_VMA_VVAR,	 /* [vvar], [vvar_vclock] */
+	CK_VMA_VSYSCALL, /* [vsyscall]: fixed, not restored */
+};
+
+struct ck_vma {
+	uint64_t start, end, offset;
+	int prot;	/* PROT_READ|PROT_WRITE|PROT_EXEC */
+	bool shared;	/* 's' in maps: MAP_SHARED */
+	bool growsdown; /* "gd" in smaps VmFlags */
+	enum ck_vma_kind kind;
+	char *path; /* the maps name: file path, "[heap]", "[stack]", "[vdso]", or NULL */
+};
+
+/* Pages of the address space saved in pages-<pid>.img: [addr, addr + npages * 4096) is at
+ * byte offset `offset` of the file. Sorted by addr, non-overlapping. */
+struct ck_page_range {
+	uint64_t addr;
+	uint64_t npages;
+	uint64_t offset; /* 0 and unused when in_parent */
+	bool in_parent;	 /* unchanged since the parent image: read them there */
+};
+
+struct ck_mm {
+	struct ck_vma *vmas;
+	size_t nvmas;
+	struct ck_page_range *pages;
+	size_t npages;
+	/* What PR_SET_MM_MAP takes (from /proc/pid/stat, brk from the task itself). */
+	uint64_t start_code, end_code, start_data, end_data, start_brk, brk, start_stack;
+	uint64_t arg_start, arg_end, env_start, env_end;
+	uint64_t auxv[CK_AUXV_MAX];
+	size_t auxv_len; /* words */
+	char *exe;	 /* /proc/pid/exe */
+	int track_fd;	 /* the userfaultfd tracking writes, left in the process, or -1 */
+};
+
+struct ck_sigaction {
+	uint64_t handler, flags, restorer, mask;
+};
+
+struct ck_thread {
+	pid_t tid;	/* in the pid namespace of the image */
+	pid_t host_tid; /* at dump time, in the dumper's namespace (not in the image) */
+	struct user_regs_struct regs; /* NT_PRSTATUS, incl. fs_base/gs_base */
+	uint8_t *xstate;	      /* NT_X86_XSTATE */
+	size_t xstate_len;
+	uint64_t sigmask;
+	uint64_t rseq_ptr;
+	uint32_t rseq_len, rseq_sig;
+	uint64_t robust_head, robust_len;
+	uint64_t clear_tid; /* set_tid_address */
+	uint64_t altstack_sp, altstack_size;
+	int altstack_flags;
+};
+
+enum ck_fd_kind {
+	CK_FD_FILE, /* regular file or directory: path, flags, pos */
+	CK_FD_CHR,  /* character device (/dev/null, ...): path, flags */
+	CK_FD_PIPE, /* one end of a pipe: pipe_id; the data in pipe-<id>.img */
+};
+
+struct ck_fd {
+	int fd;
+	enum ck_fd_kind kind;
+	uint32_t file_id; /* the open file description: fds sharing one (dup, fork) share the id */
+	int flags;	  /* open(2) flags as in fdinfo, without O_CLOEXEC */
+	bool cloexec;
+	uint64_t pos;
+	char *path;
+	bool outside; /* on a mount outside the process's mount namespace: path is the dumper's */
+	uint64_t pipe_id; /* the pipe's inode number */
+	int pipe_size;	  /* F_GETPIPE_SZ */
+};
+
+struct ck_proc {
+	pid_t pid, ppid, pgid, sid; /* in the pid namespace of the image (ppid 0 for the root) */
+	pid_t host_pid;		    /* at dump time, not in the image */
+	char comm[16];
+	char *cwd, *root;
+	unsigned umask;
+	uint32_t uid[4], gid[4]; /* real, effective, saved, fs */
+	uint32_t *groups;
+	size_t ngroups;
+	uint64_t cap_inh, cap_prm, cap_eff, cap_bnd, cap_amb;
+	bool no_new_privs;
+	uint64_t rlim_cur[CK_NRLIMIT], rlim_max[CK_NRLIMIT];
+	struct ck_sigaction sigactions[CK_NSIG]; /* index sig - 1 */
+	struct ck_thread *threads;		 /* threads[0] is the thread-group leader */
+	size_t nthreads;
+	struct ck_mm mm;
+	struct ck_fd *fds;
+	size_t nfds;
+};
+
+void ck_proc_free(struct ck_proc *p);
+
+/* core-<pid>.json, mm-<pid>.json, pagemap-<pid>.json, fds-<pid>.json as strings. */
+char *ck_core_to_json(const struct ck_proc *p);
+char *ck_mm_to_json(const struct ck_mm *mm);
+char *ck_pagemap_to_json(const struct ck_mm *mm);
+char *ck_fds_to_json(const struct ck_proc *p);
+int ck_core_from_json(const char *text, struct ck_proc *p, struct werr **err);
+int ck_mm_from_json(const char *text, struct ck_mm *mm, struct werr **err);
+int ck_pagemap_from_json(const char *text, struct ck_mm *mm, struct werr **err);
+int ck_fds_from_json(const char *text, struct ck_proc *p, struct werr **err);
+
+/* Names for the image's files. */
+const char *ck_vma_kind_name(enum ck_vma_kind k);
+int ck_vma_kind_parse(const char *s, enum ck_vma_kind *out);
+const char *ck_fd_kind_name(enum ck_fd_kind k);
+int ck_fd_kind_parse(const char *s, enum ck_fd_kind *out);
+
+/* The register set by name (for the JSON): NULL-terminated table of names and offsets. */
+struct ck_reg_name {
+	const char *name;
+	size_t offset;
+};
+extern const struct ck_reg_name ck_reg_names[];
+
+#endif

@@ -1,0 +1,340 @@
+/* Serialising a checkpointed process into the image's JSON documents (format v1).
+ * 64-bit values (addresses, registers, masks) are hex strings: JSON numbers lose precision
+ * above 2^53 and yajl's integers are signed. */
+#include "checkpoint/image.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yajl/yajl_gen.h>
+
+#include "lib/util.h"
+
+#define REG(n)                                                                                     \
+	{                                                                                          \
+#n, offsetof(struct user_regs_struct, n)                                           \
+	}
+const struct ck_reg_name ck_reg_names[] = {
+	REG(r15),     REG(r14),	     REG(r13), REG(r12), REG(rbp),    REG(rbx), REG(r11),
+	REG(r10),     REG(r9),	     REG(r8),  REG(rax), REG(rcx),    REG(rdx), REG(rsi),
+	REG(rdi),     REG(orig_rax), REG(rip), REG(cs),	 REG(eflags), REG(rsp), REG(ss),
+	REG(fs_base), REG(gs_base),  REG(ds),  REG(es),	 REG(fs),     REG(gs),	{NULL, 0},
+};
+#undef REG
+
+static const char *const vma_kinds[] = {"anon", "file", "shanon", "vdso", "vvar", "vsyscall"};
+static const char *const fd_kinds[] = {"file", "chr", "pipe"};
+
+const char *ck_vma_kind_name(enum ck_vma_kind k)
+{
+	return vma_kinds[k];
+}
+
+int ck_vma_kind_parse(const char *s, enum ck_vma_kind *out)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(vma_kinds); i++)
+		if (strcmp(s, vma_kinds[i]) == 0) {
+			*out = (enum ck_vma_kind)i;
+			return 0;
+		}
+	return -1;
+}
+
+const char *ck_fd_kind_name(enum ck_fd_kind k)
+{
+	return fd_kinds[k];
+}
+
+int ck_fd_kind_parse(const char *s, enum ck_fd_kind *out)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(fd_kinds); i++)
+		if (strcmp(s, fd_kinds[i]) == 0) {
+			*out = (enum ck_fd_kind)i;
+			return 0;
+		}
+	return -1;
+}
+
+static void gstr(yajl_gen g, const char *s)
+{
+	yajl_gen_string(g, (const unsigned char *)s, strlen(s));
+}
+
+static void kstr(yajl_gen g, const char *k, const char *v)
+{
+	gstr(g, k);
+	if (v)
+		gstr(g, v);
+	else
+		yajl_gen_null(g);
+}
+
+static void kint(yajl_gen g, const char *k, long long v)
+{
+	gstr(g, k);
+	yajl_gen_integer(g, v);
+}
+
+static void khex(yajl_gen g, const char *k, uint64_t v)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)v);
+	kstr(g, k, buf);
+}
+
+static void kbool(yajl_gen g, const char *k, bool v)
+{
+	gstr(g, k);
+	yajl_gen_bool(g, v);
+}
+
+static char *gen_finish(yajl_gen g)
+{
+	const unsigned char *buf;
+	size_t len;
+	char *out;
+
+	yajl_gen_get_buf(g, &buf, &len);
+	out = xmalloc(len + 2);
+	memcpy(out, buf, len);
+	out[len] = '\n';
+	out[len + 1] = '\0';
+	yajl_gen_free(g);
+	return out;
+}
+
+static yajl_gen gen_new(void)
+{
+	yajl_gen g = yajl_gen_alloc(NULL);
+
+	if (!g)
+		abort();
+	yajl_gen_config(g, yajl_gen_beautify, 1);
+	yajl_gen_config(g, yajl_gen_indent_string, " ");
+	return g;
+}
+
+static void gen_thread(yajl_gen g, const struct ck_thread *t)
+{
+	static const char hex[] = "0123456789abcdef";
+	_cleanup_free_ char *xs = xmalloc(t->xstate_len * 2 + 1);
+
+	yajl_gen_map_open(g);
+	kint(g, "tid", t->tid);
+	gstr(g, "regs");
+	yajl_gen_map_open(g);
+	for (const struct ck_reg_name *r = ck_reg_names; r->name; r++)
+		khex(g, r->name, *(const unsigned long long *)((const char *)&t->regs + r->offset));
+	yajl_gen_map_close(g);
+	for (size_t i = 0; i < t->xstate_len; i++) {
+		xs[2 * i] = hex[t->xstate[i] >> 4];
+		xs[2 * i + 1] = hex[t->xstate[i] & 15];
+	}
+	xs[2 * t->xstate_len] = '\0';
+	kstr(g, "xstate", xs);
+	khex(g, "sigmask", t->sigmask);
+	khex(g, "rseq_ptr", t->rseq_ptr);
+	kint(g, "rseq_len", t->rseq_len);
+	khex(g, "rseq_sig", t->rseq_sig);
+	khex(g, "robust_head", t->robust_head);
+	kint(g, "robust_len", (long long)t->robust_len);
+	khex(g, "clear_tid", t->clear_tid);
+	khex(g, "altstack_sp", t->altstack_sp);
+	khex(g, "altstack_size", t->altstack_size);
+	kint(g, "altstack_flags", t->altstack_flags);
+	yajl_gen_map_close(g);
+}
+
+char *ck_core_to_json(const struct ck_proc *p)
+{
+	yajl_gen g = gen_new();
+
+	yajl_gen_map_open(g);
+	kint(g, "pid", p->pid);
+	kint(g, "ppid", p->ppid);
+	kint(g, "pgid", p->pgid);
+	kint(g, "sid", p->sid);
+	kstr(g, "comm", p->comm);
+	kstr(g, "cwd", p->cwd);
+	kstr(g, "root", p->root);
+	kint(g, "umask", p->umask);
+	gstr(g, "uids");
+	yajl_gen_array_open(g);
+	for (int i = 0; i < 4; i++)
+		yajl_gen_integer(g, p->uid[i]);
+	yajl_gen_array_close(g);
+	gstr(g, "gids");
+	yajl_gen_array_open(g);
+	for (int i = 0; i < 4; i++)
+		yajl_gen_integer(g, p->gid[i]);
+	yajl_gen_array_close(g);
+	gstr(g, "groups");
+	yajl_gen_array_open(g);
+	for (size_t i = 0; i < p->ngroups; i++)
+		yajl_gen_integer(g, p->groups[i]);
+	yajl_gen_array_close(g);
+	khex(g, "cap_inheritable", p->cap_inh);
+	khex(g, "cap_permitted", p->cap_prm);
+	khex(g, "cap_effective", p->cap_eff);
+	khex(g, "cap_bounding", p->cap_bnd);
+	khex(g, "cap_ambient", p->cap_amb);
+	kbool(g, "no_new_privs", p->no_new_privs);
+	gstr(g, "rlimits");
+	yajl_gen_array_open(g);
+	for (int i = 0; i < CK_NRLIMIT; i++) {
+		yajl_gen_map_open(g);
+		khex(g, "cur", p->rlim_cur[i]);
+		khex(g, "max", p->rlim_max[i]);
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+	/* Only the signals whose action is not SIG_DFL with no flags. */
+	gstr(g, "sigactions");
+	yajl_gen_array_open(g);
+	for (int i = 0; i < CK_NSIG; i++) {
+		const struct ck_sigaction *sa = &p->sigactions[i];
+
+		if (!sa->handler && !sa->flags && !sa->mask)
+			continue;
+		yajl_gen_map_open(g);
+		kint(g, "sig", i + 1);
+		khex(g, "handler", sa->handler);
+		khex(g, "flags", sa->flags);
+		khex(g, "restorer", sa->restorer);
+		khex(g, "mask", sa->mask);
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+	gstr(g, "threads");
+	yajl_gen_array_open(g);
+	for (size_t i = 0; i < p->nthreads; i++)
+		gen_thread(g, &p->threads[i]);
+	yajl_gen_array_close(g);
+	yajl_gen_map_close(g);
+	return gen_finish(g);
+}
+
+char *ck_mm_to_json(const struct ck_mm *mm)
+{
+	yajl_gen g = gen_new();
+
+	yajl_gen_map_open(g);
+	khex(g, "start_code", mm->start_code);
+	khex(g, "end_code", mm->end_code);
+	khex(g, "start_data", mm->start_data);
+	khex(g, "end_data", mm->end_data);
+	khex(g, "start_brk", mm->start_brk);
+	khex(g, "brk", mm->brk);
+	khex(g, "start_stack", mm->start_stack);
+	khex(g, "arg_start", mm->arg_start);
+	khex(g, "arg_end", mm->arg_end);
+	khex(g, "env_start", mm->env_start);
+	khex(g, "env_end", mm->env_end);
+	kstr(g, "exe", mm->exe);
+	kint(g, "track_fd", mm->track_fd);
+	gstr(g, "auxv");
+	yajl_gen_array_open(g);
+	for (size_t i = 0; i < mm->auxv_len; i++) {
+		char buf[24];
+
+		snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)mm->auxv[i]);
+		gstr(g, buf);
+	}
+	yajl_gen_array_close(g);
+	gstr(g, "vmas");
+	yajl_gen_array_open(g);
+	for (size_t i = 0; i < mm->nvmas; i++) {
+		const struct ck_vma *v = &mm->vmas[i];
+		char prot[4] = {(v->prot & 1) ? 'r' : '-', (v->prot & 2) ? 'w' : '-',
+				(v->prot & 4) ? 'x' : '-', 0};
+
+		yajl_gen_map_open(g);
+		khex(g, "start", v->start);
+		khex(g, "end", v->end);
+		kstr(g, "prot", prot);
+		kstr(g, "flags", v->shared ? "shared" : "private");
+		kbool(g, "growsdown", v->growsdown);
+		khex(g, "offset", v->offset);
+		kstr(g, "kind", ck_vma_kind_name(v->kind));
+		kstr(g, "path", v->path);
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+	yajl_gen_map_close(g);
+	return gen_finish(g);
+}
+
+char *ck_pagemap_to_json(const struct ck_mm *mm)
+{
+	yajl_gen g = gen_new();
+
+	yajl_gen_map_open(g);
+	kint(g, "page_size", 4096);
+	gstr(g, "ranges");
+	yajl_gen_array_open(g);
+	for (size_t i = 0; i < mm->npages; i++) {
+		yajl_gen_map_open(g);
+		khex(g, "addr", mm->pages[i].addr);
+		kint(g, "npages", (long long)mm->pages[i].npages);
+		khex(g, "offset", mm->pages[i].offset);
+		kbool(g, "in_parent", mm->pages[i].in_parent);
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+	yajl_gen_map_close(g);
+	return gen_finish(g);
+}
+
+char *ck_fds_to_json(const struct ck_proc *p)
+{
+	yajl_gen g = gen_new();
+
+	yajl_gen_map_open(g);
+	gstr(g, "fds");
+	yajl_gen_array_open(g);
+	for (size_t i = 0; i < p->nfds; i++) {
+		const struct ck_fd *f = &p->fds[i];
+
+		yajl_gen_map_open(g);
+		kint(g, "fd", f->fd);
+		kstr(g, "kind", ck_fd_kind_name(f->kind));
+		kint(g, "file_id", f->file_id);
+		kint(g, "flags", f->flags);
+		kbool(g, "cloexec", f->cloexec);
+		if (f->kind == CK_FD_PIPE) {
+			kint(g, "pipe_id", (long long)f->pipe_id);
+			kint(g, "pipe_size", f->pipe_size);
+		} else {
+			kstr(g, "path", f->path);
+			kint(g, "pos", (long long)f->pos);
+			kbool(g, "outside", f->outside);
+		}
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+	yajl_gen_map_close(g);
+	return gen_finish(g);
+}
+
+void ck_proc_free(struct ck_proc *p)
+{
+	if (!p)
+		return;
+	free(p->cwd);
+	free(p->root);
+	free(p->groups);
+	for (size_t i = 0; i < p->nthreads; i++)
+		free(p->threads[i].xstate);
+	free(p->threads);
+	for (size_t i = 0; i < p->mm.nvmas; i++)
+		free(p->mm.vmas[i].path);
+	free(p->mm.vmas);
+	free(p->mm.pages);
+	free(p->mm.exe);
+	for (size_t i = 0; i < p->nfds; i++)
+		free(p->fds[i].path);
+	free(p->fds);
+	memset(p, 0, sizeof(*p));
+}

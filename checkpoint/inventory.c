@@ -1,0 +1,227 @@
+/* inventory.json: format version, ward version, tree and sha256 sums (OpenSSL's EVP). */
+#include "checkpoint/inventory.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <string.h>
+#include <yajl/yajl_gen.h>
+#include <yajl/yajl_tree.h>
+
+#include "checkpoint/image.h"
+#include "lib/util.h"
+
+#ifndef WARD_VERSION
+#define WARD_VERSION "0.0.0"
+#endif
+
+void ck_inventory_free(struct ck_inventory *inv)
+{
+	free(inv->ward_version);
+	free(inv->parent);
+	free(inv->pids);
+	for (size_t i = 0; i < inv->nfiles; i++) {
+		free(inv->files[i]);
+		free(inv->sums[i]);
+	}
+	free(inv->files);
+	free(inv->sums);
+	memset(inv, 0, sizeof(*inv));
+}
+
+static void md_ctx_freep(EVP_MD_CTX **c)
+{
+	EVP_MD_CTX_free(*c);
+}
+
+int ck_sha256_file(int dirfd, const char *name, char out[65], struct werr **err)
+{
+	__attribute__((cleanup(md_ctx_freep))) EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+	_cleanup_free_ unsigned char *buf = xmalloc(1 << 20);
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	ssize_t n;
+
+	if (fd < 0)
+		return werr_sys(err, errno, "open %s", name);
+	if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
+		return werr_set(err, EIO, "sha256: cannot initialise OpenSSL's digest");
+	while ((n = read(fd, buf, 1 << 20)) > 0)
+		EVP_DigestUpdate(ctx, buf, (size_t)n);
+	if (n < 0)
+		return werr_sys(err, errno, "read %s", name);
+	EVP_DigestFinal_ex(ctx, md, &mdlen);
+	for (unsigned int i = 0; i < mdlen && i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	return 0;
+}
+
+static void gstr(yajl_gen g, const char *s)
+{
+	yajl_gen_string(g, (const unsigned char *)s, strlen(s));
+}
+
+int ck_inventory_write(int dirfd, struct ck_inventory *inv, struct werr **err)
+{
+	yajl_gen g = yajl_gen_alloc(NULL);
+	const unsigned char *buf;
+	char now[64];
+	size_t len;
+	int r;
+
+	inv->sums = xcalloc(inv->nfiles + 1, sizeof(char *));
+	for (size_t i = 0; i < inv->nfiles; i++) {
+		inv->sums[i] = xmalloc(65);
+		if (ck_sha256_file(dirfd, inv->files[i], inv->sums[i], err) < 0) {
+			yajl_gen_free(g);
+			return werr_wrap(err, "inventory");
+		}
+	}
+	now_rfc3339(now, sizeof(now));
+	yajl_gen_config(g, yajl_gen_beautify, 1);
+	yajl_gen_config(g, yajl_gen_indent_string, " ");
+	yajl_gen_map_open(g);
+	gstr(g, "format");
+	yajl_gen_integer(g, CK_FORMAT_VERSION);
+	gstr(g, "ward_version");
+	gstr(g, WARD_VERSION);
+	gstr(g, "created");
+	gstr(g, now);
+	gstr(g, "root_pid");
+	yajl_gen_integer(g, inv->root_pid);
+	if (inv->parent) {
+		gstr(g, "parent");
+		gstr(g, inv->parent);
+	}
+	gstr(g, "pids");
+	yajl_gen_array_open(g);
+	for (size_t i = 0; i < inv->npids; i++)
+		yajl_gen_integer(g, inv->pids[i]);
+	yajl_gen_array_close(g);
+	gstr(g, "sha256");
+	yajl_gen_map_open(g);
+	for (size_t i = 0; i < inv->nfiles; i++) {
+		gstr(g, inv->files[i]);
+		gstr(g, inv->sums[i]);
+	}
+	yajl_gen_map_close(g);
+	yajl_gen_map_close(g);
+	yajl_gen_get_buf(g, &buf, &len);
+	r = write_file_atomic(dirfd, "inventory.json", buf, len, 0600, err);
+	yajl_gen_free(g);
+	return r;
+}
+
+int ck_inventory_parse(const char *text, struct ck_inventory *inv, struct werr **err)
+{
+	char ebuf[256] = "";
+	yajl_val t = yajl_tree_parse(text, ebuf, sizeof(ebuf));
+	const char *p_format[] = {"format", NULL}, *p_ver[] = {"ward_version", NULL};
+	const char *p_root[] = {"root_pid", NULL}, *p_pids[] = {"pids", NULL};
+	const char *p_sums[] = {"sha256", NULL}, *p_parent[] = {"parent", NULL};
+	yajl_val v, a, s;
+	int r = -EINVAL;
+
+	memset(inv, 0, sizeof(*inv));
+	if (!t || !YAJL_IS_OBJECT(t)) {
+		werr_set(err, EINVAL, "inventory.json: not a JSON object: %s", ebuf);
+		goto out;
+	}
+	v = yajl_tree_get(t, p_format, yajl_t_number);
+	if (!v || !YAJL_IS_INTEGER(v)) {
+		werr_set(err, EINVAL, "inventory.json: no \"format\"");
+		goto out;
+	}
+	inv->format = (int)YAJL_GET_INTEGER(v);
+	if (inv->format != CK_FORMAT_VERSION) {
+		werr_set(err, EINVAL,
+			 "inventory.json: image format %d, this ward reads format %d only",
+			 inv->format, CK_FORMAT_VERSION);
+		goto out;
+	}
+	v = yajl_tree_get(t, p_ver, yajl_t_string);
+	inv->ward_version = xstrdup(v ? YAJL_GET_STRING(v) : "unknown");
+	v = yajl_tree_get(t, p_root, yajl_t_number);
+	a = yajl_tree_get(t, p_pids, yajl_t_array);
+	s = yajl_tree_get(t, p_sums, yajl_t_object);
+	if (!v || !YAJL_IS_INTEGER(v) || !a || !s || YAJL_GET_ARRAY(a)->len == 0) {
+		werr_set(err, EINVAL,
+			 "inventory.json: needs \"root_pid\", \"pids\" and \"sha256\"");
+		goto out;
+	}
+	inv->root_pid = (pid_t)YAJL_GET_INTEGER(v);
+	v = yajl_tree_get(t, p_parent, yajl_t_string);
+	if (v)
+		inv->parent = xstrdup(YAJL_GET_STRING(v));
+	inv->pids = xcalloc(YAJL_GET_ARRAY(a)->len, sizeof(pid_t));
+	for (size_t i = 0; i < YAJL_GET_ARRAY(a)->len; i++) {
+		yajl_val e = YAJL_GET_ARRAY(a)->values[i];
+
+		if (!YAJL_IS_INTEGER(e) || YAJL_GET_INTEGER(e) <= 0) {
+			werr_set(err, EINVAL, "inventory.json: bad pid in \"pids\"");
+			goto out;
+		}
+		inv->pids[inv->npids++] = (pid_t)YAJL_GET_INTEGER(e);
+	}
+	if (inv->pids[0] != inv->root_pid) {
+		werr_set(err, EINVAL, "inventory.json: \"pids\" must start with root_pid");
+		goto out;
+	}
+	inv->files = xcalloc(YAJL_GET_OBJECT(s)->len + 1, sizeof(char *));
+	inv->sums = xcalloc(YAJL_GET_OBJECT(s)->len + 1, sizeof(char *));
+	for (size_t i = 0; i < YAJL_GET_OBJECT(s)->len; i++) {
+		const char *name = YAJL_GET_OBJECT(s)->keys[i];
+		yajl_val e = YAJL_GET_OBJECT(s)->values[i];
+		const char *sum = YAJL_IS_STRING(e) ? YAJL_GET_STRING(e) : NULL;
+
+		if (!sum || strlen(sum) != 64 || strchr(name, '/') || name[0] == '.') {
+			werr_set(err, EINVAL, "inventory.json: bad sha256 entry \"%s\"", name);
+			goto out;
+		}
+		inv->files[inv->nfiles] = xstrdup(name);
+		inv->sums[inv->nfiles++] = xstrdup(sum);
+	}
+	r = 0;
+out:
+	if (t)
+		yajl_tree_free(t);
+	if (r < 0)
+		ck_inventory_free(inv);
+	return r;
+}
+
+int ck_inventory_load(int dirfd, struct ck_inventory *inv, struct werr **err)
+{
+	_cleanup_free_ char *text = NULL;
+
+	if (read_file_at(dirfd, "inventory.json", &text, NULL, err) < 0)
+		return werr_wrap(err, "image");
+	if (ck_inventory_parse(text, inv, err) < 0)
+		return -EINVAL;
+	for (size_t i = 0; i < inv->nfiles; i++) {
+		char sum[65];
+
+		if (ck_sha256_file(dirfd, inv->files[i], sum, err) < 0) {
+			ck_inventory_free(inv);
+			return werr_wrap(err, "image");
+		}
+		if (strcmp(sum, inv->sums[i]) != 0) {
+			werr_set(err, EINVAL,
+				 "image: %s: sha256 %s does not match the inventory's %s",
+				 inv->files[i], sum, inv->sums[i]);
+			ck_inventory_free(inv);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+int ck_inventory_has(const struct ck_inventory *inv, const char *name)
+{
+	for (size_t i = 0; i < inv->nfiles; i++)
+		if (strcmp(inv->files[i], name) == 0)
+			return 1;
+	return 0;
+}

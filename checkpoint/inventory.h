@@ -1,0 +1,35 @@
+/* inventory.json: the image's format version, the ward that wrote it, the process tree's pids
+ * and a sha256 of every other file. Restore reads nothing that the inventory does not vouch for. */
+#ifndef WARD_CHECKPOINT_INVENTORY_H
+#define WARD_CHECKPOINT_INVENTORY_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "lib/err.h"
+
+struct ck_inventory {
+	int format;
+	char *ward_version;
+	pid_t root_pid;
+	pid_t *pids; /* tree order: a parent before its children */
+	size_t npids;
+	char *parent; /* pre-copy: the parent image's directory (absolute), or NULL */
+	char **files; /* names, with sums[i] their sha256 in hex */
+	char **sums;
+	size_t nfiles;
+};
+
+void ck_inventory_free(struct ck_inventory *inv);
+/* sha256 of dir/name in lowercase hex. */
+int ck_sha256_file(int dirfd, const char *name, char out[65], struct werr **err);
+/* Compute the sums of inv->files in dirfd and write inventory.json (format CK_FORMAT_VERSION). */
+int ck_inventory_write(int dirfd, struct ck_inventory *inv, struct werr **err);
+/* Parse inventory.json text (no file checks). */
+int ck_inventory_parse(const char *text, struct ck_inventory *inv, struct werr **err);
+/* Read inventory.json from dirfd, refuse another format version, verify every file's sum. */
+int ck_inventory_load(int dirfd, struct ck_inventory *inv, struct werr **err);
+/* Whether name is listed (restore opens only listed files). */
+int ck_inventory_has(const struct ck_inventory *inv, const char *name);
+
+#endif

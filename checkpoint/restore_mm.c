@@ -1,0 +1,564 @@
+/* Rebuilding a process inside a stopped helper by system calls injected over ptrace:
+ *  1. a two-page "trampoline" (a `syscall` instruction and room for arguments) is mapped in a
+ *     gap of the image's layout, using ward's own syscall instruction (the helper is a fork of
+ *     ward, so it is at the same address);
+ *  2. everything else of the helper is unmapped, [vvar]/[vdso] are moved to the image's
+ *     addresses (mremap; they hold pointers glibc cached at start-up);
+ *  3. each VMA is mapped at its address (files reopened, anonymous memory fresh), the saved pages
+ *     are written through /proc/pid/mem, final protections set;
+ *  4. PR_SET_MM_MAP (brk, arg/env, auxv, exe), signal actions, per-thread state, credentials;
+ *  5. the trampoline is unmapped by its own last call, and the registers are set.
+ * No code of ward runs in the helper after step 1: nothing of it is left to collide with. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/prctl.h>
+#include <linux/sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+
+#include "checkpoint/internal.h"
+#include "checkpoint/procfs.h"
+#include "checkpoint/ptrace.h"
+#include "lib/util.h"
+
+#ifndef PTRACE_GET_RSEQ_CONFIGURATION
+#define PTRACE_GET_RSEQ_CONFIGURATION 0x420f
+#endif
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
+#define RSEQ_FLAG_UNREGISTER 1
+
+#define TRAMP_SIZE (2 * 4096UL)
+#define TASK_TOP 0x7ffffffff000ULL
+
+struct rb {
+	pid_t pid;
+	const struct ck_proc *p;
+	int memfd;
+	uint64_t insn; /* the syscall instruction in use */
+	uint64_t tramp;
+	uint64_t data; /* argument area inside the trampoline */
+};
+
+static long sys(struct rb *b, long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
+		uint64_t a4, uint64_t a5, struct werr **err)
+{
+	uint64_t a[6] = {a0, a1, a2, a3, a4, a5};
+	long ret;
+
+	if (ck_inject(b->pid, b->insn, nr, a, &ret, err) < 0)
+		return -EIO;
+	return ret;
+}
+
+/* Like sys, with a failure of the call itself turned into an error naming what. */
+static long sys_ok(struct rb *b, const char *what, long nr, uint64_t a0, uint64_t a1, uint64_t a2,
+		   uint64_t a3, uint64_t a4, uint64_t a5, struct werr **err)
+{
+	long r = sys(b, nr, a0, a1, a2, a3, a4, a5, err);
+
+	if (r < 0 && r > -4096)
+		return werr_sys(err, (int)-r, "%s", what);
+	return r;
+}
+
+static int put(struct rb *b, uint64_t addr, const void *buf, size_t len, struct werr **err)
+{
+	if (pwrite(b->memfd, buf, len, (off_t)addr) != (ssize_t)len)
+		return werr_sys(err, errno ? errno : EIO, "write memory of %d at 0x%llx", b->pid,
+				(unsigned long long)addr);
+	return 0;
+}
+
+static uint64_t special_bytes(const struct ck_mm *mm)
+{
+	uint64_t sum = 0;
+
+	for (size_t i = 0; i < mm->nvmas; i++)
+		if (mm->vmas[i].kind == CK_VMA_VDSO || mm->vmas[i].kind == CK_VMA_VVAR)
+			sum += mm->vmas[i].end - mm->vmas[i].start;
+	return sum;
+}
+
+/* Map the trampoline in a gap of the image's layout that is also free in the helper. */
+static int map_trampoline(struct rb *b, uint64_t size, struct werr **err)
+{
+	const struct ck_mm *mm = &b->p->mm;
+	uint64_t lo = 0x10000;
+	int tries = 0;
+
+	for (size_t i = 0; i <= mm->nvmas && tries < 256; i++) {
+		uint64_t hi = i < mm->nvmas ? mm->vmas[i].start : TASK_TOP;
+
+		/* 2 MiB clear of both neighbours (a stack's guard gap is 1 MiB). */
+		for (uint64_t a = lo + (2 << 20); a + size + (2 << 20) <= hi && tries < 256;
+		     a += 64 << 20, tries++) {
+			long r = sys(b, SYS_mmap, a, size, PROT_READ | PROT_WRITE | PROT_EXEC,
+				     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
+				     (uint64_t)-1, 0, err);
+
+			if (r == -EIO)
+				return -EIO;
+			if ((uint64_t)r == a) {
+				static const uint8_t code[] = {0x0f, 0x05,
+							       0xcc}; /* syscall; int3 */
+
+				b->tramp = a;
+				b->data = a + 64;
+				if (put(b, a, code, sizeof(code), err) < 0)
+					return -EIO;
+				b->insn = a;
+				return 0;
+			}
+			if (r > 0) /* placed elsewhere (old kernel): give it back */
+				sys(b, SYS_munmap, (uint64_t)r, size, 0, 0, 0, 0, NULL);
+		}
+		if (i < mm->nvmas)
+			lo = mm->vmas[i].end;
+	}
+	return werr_set(err, ENOMEM, "no room for the restorer's trampoline in process %d", b->pid);
+}
+
+/* Unmap all of the helper but the trampoline and its [vvar*]/[vdso], which move to where the
+ * image had them (by way of the space after the trampoline: old and new places may overlap). */
+static int clear_helper(struct rb *b, struct werr **err)
+{
+	const struct ck_mm *mm = &b->p->mm;
+	struct ck_vma *mine = NULL;
+	size_t n = 0;
+	uint64_t scratch = b->tramp + TRAMP_SIZE;
+	int r = 0;
+
+	if (ck_read_vmas(b->pid, &mine, &n, err) < 0)
+		return -EIO;
+	for (size_t i = 0; i < n && r == 0; i++) {
+		struct ck_vma *v = &mine[i];
+
+		if (v->start == b->tramp || v->kind == CK_VMA_VSYSCALL)
+			continue;
+		if (v->kind == CK_VMA_VDSO || v->kind == CK_VMA_VVAR) {
+			const struct ck_vma *want = NULL;
+
+			for (size_t j = 0; j < mm->nvmas && !want; j++)
+				if (mm->vmas[j].path && strcmp(mm->vmas[j].path, v->path) == 0)
+					want = &mm->vmas[j];
+			if (want && want->end - want->start != v->end - v->start)
+				r = werr_set(err, EINVAL,
+					     "%s is %llu bytes here, %llu in the image "
+					     "(another kernel?)",
+					     v->path, (unsigned long long)(v->end - v->start),
+					     (unsigned long long)(want->end - want->start));
+			else if (want)
+				r = (int)sys_ok(b, "mremap to scratch", SYS_mremap, v->start,
+						v->end - v->start, v->end - v->start,
+						MREMAP_MAYMOVE | MREMAP_FIXED, scratch, 0, err);
+			if (r >= 0 && want) {
+				v->offset = scratch; /* where it is now */
+				scratch += v->end - v->start;
+				r = 0;
+				continue;
+			}
+			if (r < 0)
+				break;
+		}
+		if (sys_ok(b, "munmap", SYS_munmap, v->start, v->end - v->start, 0, 0, 0, 0, err) <
+		    0)
+			r = -EIO;
+	}
+	for (size_t i = 0; i < n && r == 0; i++) {
+		struct ck_vma *v = &mine[i];
+
+		if (v->kind != CK_VMA_VDSO && v->kind != CK_VMA_VVAR)
+			continue;
+		for (size_t j = 0; j < mm->nvmas; j++)
+			if (mm->vmas[j].path && strcmp(mm->vmas[j].path, v->path) == 0 &&
+			    sys_ok(b, "mremap vdso", SYS_mremap, v->offset, v->end - v->start,
+				   v->end - v->start, MREMAP_MAYMOVE | MREMAP_FIXED,
+				   mm->vmas[j].start, 0, err) < 0)
+				r = -EIO;
+	}
+	ck_vmas_free(mine, n);
+	return r < 0 ? -EIO : 0;
+}
+
+/* Open path inside the helper; returns the fd there. */
+static long remote_open(struct rb *b, const char *path, int flags, struct werr **err)
+{
+	size_t len = strlen(path) + 1;
+
+	if (len > TRAMP_SIZE - 128)
+		return werr_set(err, ENAMETOOLONG, "path too long: %s", path);
+	if (put(b, b->data, path, len, err) < 0)
+		return -EIO;
+	return sys_ok(b, path, SYS_openat, (uint64_t)AT_FDCWD, b->data, (uint64_t)flags, 0, 0, 0,
+		      err);
+}
+
+static bool has_pages(const struct ck_mm *mm, const struct ck_vma *v)
+{
+	for (size_t i = 0; i < mm->npages; i++)
+		if (mm->pages[i].addr < v->end &&
+		    mm->pages[i].addr + mm->pages[i].npages * 4096 > v->start)
+			return true;
+	return false;
+}
+
+static int map_vma(struct rb *b, const struct ck_vma *v, struct werr **err)
+{
+	bool fill = has_pages(&b->p->mm, v);
+	int prot = fill ? (v->prot | PROT_READ | PROT_WRITE) : v->prot;
+	int flags = (v->shared ? MAP_SHARED : MAP_PRIVATE) | MAP_FIXED_NOREPLACE |
+		    (v->growsdown ? MAP_GROWSDOWN : 0);
+	long fd = -1, r;
+
+	if (v->kind == CK_VMA_FILE) {
+		int oflags = (v->shared && (v->prot & PROT_WRITE)) ? O_RDWR : O_RDONLY;
+
+		fd = remote_open(b, v->path, oflags | O_CLOEXEC, err);
+		if (fd < 0)
+			return werr_wrap(err, "reopen mapped file");
+	} else {
+		flags |= MAP_ANONYMOUS;
+	}
+	r = sys_ok(b, "mmap", SYS_mmap, v->start, v->end - v->start, (uint64_t)prot,
+		   (uint64_t)flags, (uint64_t)fd, v->kind == CK_VMA_FILE ? v->offset : 0, err);
+	if (fd >= 0)
+		sys(b, SYS_close, (uint64_t)fd, 0, 0, 0, 0, 0, NULL);
+	if (r < 0)
+		return werr_wrap(err, "map 0x%llx-0x%llx %s", (unsigned long long)v->start,
+				 (unsigned long long)v->end, v->path ? v->path : "");
+	if ((uint64_t)r != v->start)
+		return werr_set(err, EEXIST, "map 0x%llx: got 0x%lx", (unsigned long long)v->start,
+				r);
+	return 0;
+}
+
+/* Every VMA with pages is writable at this point: process_vm_writev, much faster than
+ * /proc/pid/mem. */
+static int copy_in(struct rb *b, uint64_t addr, void *buf, size_t n, struct werr **err)
+{
+	struct iovec local = {buf, n}, remote = {(void *)(uintptr_t)addr, n};
+
+	if (process_vm_writev(b->pid, &local, 1, &remote, 1, 0) == (ssize_t)n)
+		return 0;
+	return put(b, addr, buf, n, err);
+}
+
+/* Read the image's bytes for [addr, addr + len), following in_parent ranges up the chain of
+ * pre-copy images. */
+static int read_pages(const struct ck_pagesrc *s, uint64_t addr, char *buf, size_t len,
+		      struct werr **err)
+{
+	while (len) {
+		const struct ck_page_range *r = s ? ck_page_range_at(s->mm, addr) : NULL;
+		size_t n;
+
+		if (!r)
+			return werr_set(err, EINVAL,
+					"image: page 0x%llx is in no pages file of the "
+					"chain",
+					(unsigned long long)addr);
+		n = r->addr + r->npages * 4096 - addr;
+		if (n > len)
+			n = len;
+		if (r->in_parent) {
+			if (read_pages(s->parent, addr, buf, n, err) < 0)
+				return -EIO;
+		} else if (pread(s->fd, buf, n, (off_t)(r->offset + (addr - r->addr))) !=
+			   (ssize_t)n) {
+			return werr_sys(err, errno ? errno : EIO, "read pages at 0x%llx",
+					(unsigned long long)addr);
+		}
+		addr += n;
+		buf += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static int fill_pages(struct rb *b, const struct ck_pagesrc *src, struct werr **err)
+{
+	enum { BUF = 8 << 20 };
+	_cleanup_free_ char *buf = xmalloc(BUF);
+	const struct ck_mm *mm = &b->p->mm;
+
+	for (size_t i = 0; i < mm->npages; i++) {
+		uint64_t addr = mm->pages[i].addr, left = mm->pages[i].npages * 4096;
+
+		while (left) {
+			size_t n = left > BUF ? BUF : left;
+
+			if (read_pages(src, addr, buf, n, err) < 0 ||
+			    copy_in(b, addr, buf, n, err) < 0)
+				return -EIO;
+			addr += n;
+			left -= n;
+		}
+	}
+	return 0;
+}
+
+static int rebuild_mm(struct rb *b, const struct ck_pagesrc *pages, struct werr **err)
+{
+	const struct ck_mm *mm = &b->p->mm;
+	struct prctl_mm_map map = {
+		.start_code = mm->start_code,
+		.end_code = mm->end_code,
+		.start_data = mm->start_data,
+		.end_data = mm->end_data,
+		.start_brk = mm->start_brk,
+		.brk = mm->brk,
+		.start_stack = mm->start_stack,
+		.arg_start = mm->arg_start,
+		.arg_end = mm->arg_end,
+		.env_start = mm->env_start,
+		.env_end = mm->env_end,
+		.auxv_size = (uint32_t)(mm->auxv_len * 8),
+		.exe_fd = (uint32_t)-1,
+	};
+	long exe = -1, r;
+
+	for (size_t i = 0; i < mm->nvmas; i++) {
+		const struct ck_vma *v = &mm->vmas[i];
+
+		if (v->kind == CK_VMA_VDSO || v->kind == CK_VMA_VVAR || v->kind == CK_VMA_VSYSCALL)
+			continue;
+		if (map_vma(b, v, err) < 0)
+			return -EIO;
+	}
+	if (fill_pages(b, pages, err) < 0)
+		return -EIO;
+	for (size_t i = 0; i < mm->nvmas; i++) {
+		const struct ck_vma *v = &mm->vmas[i];
+
+		if (v->kind == CK_VMA_VDSO || v->kind == CK_VMA_VVAR ||
+		    v->kind == CK_VMA_VSYSCALL || !has_pages(mm, v) ||
+		    (v->prot & (PROT_READ | PROT_WRITE)) == (PROT_READ | PROT_WRITE))
+			continue;
+		if (sys_ok(b, "mprotect", SYS_mprotect, v->start, v->end - v->start,
+			   (uint64_t)v->prot, 0, 0, 0, err) < 0)
+			return -EIO;
+	}
+	if (mm->exe) {
+		exe = remote_open(b, mm->exe, O_RDONLY | O_CLOEXEC, err);
+		if (exe < 0)
+			return werr_wrap(err, "open the executable");
+		map.exe_fd = (uint32_t)exe;
+	}
+	map.auxv = (__u64 *)(uintptr_t)(b->data + 256);
+	if (put(b, b->data, &map, sizeof(map), err) < 0 ||
+	    put(b, b->data + 256, mm->auxv, mm->auxv_len * 8, err) < 0)
+		return -EIO;
+	r = sys_ok(b, "prctl(PR_SET_MM_MAP)", SYS_prctl, PR_SET_MM, PR_SET_MM_MAP, b->data,
+		   sizeof(map), 0, 0, err);
+	if (exe >= 0)
+		sys(b, SYS_close, (uint64_t)exe, 0, 0, 0, 0, 0, NULL);
+	return r < 0 ? -EIO : 0;
+}
+
+static int restore_signals(struct rb *b, struct werr **err)
+{
+	for (int sig = 1; sig <= CK_NSIG; sig++) {
+		char what[32];
+
+		if (sig == SIGKILL || sig == SIGSTOP)
+			continue;
+		snprintf(what, sizeof(what), "rt_sigaction(%d)", sig);
+		if (put(b, b->data, &b->p->sigactions[sig - 1], sizeof(struct ck_sigaction), err) <
+			    0 ||
+		    sys_ok(b, what, SYS_rt_sigaction, (uint64_t)sig, b->data, 0, 8, 0, 0, err) < 0)
+			return -EIO;
+	}
+	return 0;
+}
+
+/* What each thread holds for itself (run in that thread). */
+static int restore_thread_state(struct rb *b, const struct ck_thread *t, struct werr **err)
+{
+	stack_t ss = {.ss_sp = (void *)(uintptr_t)t->altstack_sp,
+		      .ss_flags = t->altstack_flags & ~SS_ONSTACK,
+		      .ss_size = t->altstack_size};
+
+	if (put(b, b->data, &ss, sizeof(ss), err) < 0 ||
+	    sys_ok(b, "sigaltstack", SYS_sigaltstack, b->data, 0, 0, 0, 0, 0, err) < 0)
+		return -EIO;
+	if (sys_ok(b, "set_robust_list", SYS_set_robust_list, t->robust_head,
+		   t->robust_head ? t->robust_len : 24, 0, 0, 0, 0, err) < 0)
+		return -EIO;
+	if (sys_ok(b, "set_tid_address", SYS_set_tid_address, t->clear_tid, 0, 0, 0, 0, 0, err) < 0)
+		return -EIO;
+	if (t->rseq_ptr &&
+	    sys_ok(b, "rseq", SYS_rseq, t->rseq_ptr, t->rseq_len, 0, t->rseq_sig, 0, 0, err) < 0)
+		return -EIO;
+	return 0;
+}
+
+static int last_cap(void)
+{
+	_cleanup_free_ char *s = NULL;
+
+	if (read_file("/proc/sys/kernel/cap_last_cap", &s, NULL, NULL) < 0)
+		return 40;
+	return atoi(s);
+}
+
+/* Credentials last but one (seccomp would be last): bounding set, groups, gids, uids (keeping
+ * capabilities across the uid change), then the capability sets and no_new_privs. */
+static int restore_creds(struct rb *b, struct werr **err)
+{
+	const struct ck_proc *p = b->p;
+	size_t len = p->ngroups * sizeof(uint32_t);
+	struct {
+		uint32_t version;
+		int pid;
+		struct {
+			uint32_t eff, prm, inh;
+		} d[2];
+	} caps = {.version = 0x20080522 /* _LINUX_CAPABILITY_VERSION_3 */,
+		  .d = {{(uint32_t)p->cap_eff, (uint32_t)p->cap_prm, (uint32_t)p->cap_inh},
+			{(uint32_t)(p->cap_eff >> 32), (uint32_t)(p->cap_prm >> 32),
+			 (uint32_t)(p->cap_inh >> 32)}}};
+	int last = last_cap();
+
+	if (len > TRAMP_SIZE - 128)
+		return werr_set(err, E2BIG, "too many supplementary groups");
+	for (int cap = 0; cap <= last; cap++)
+		if (!(p->cap_bnd & (1ULL << cap)) &&
+		    sys_ok(b, "drop from the bounding set", SYS_prctl, PR_CAPBSET_DROP,
+			   (uint64_t)cap, 0, 0, 0, 0, err) < 0)
+			return -EIO;
+	if (put(b, b->data, p->groups, len, err) < 0 ||
+	    sys_ok(b, "setgroups", SYS_setgroups, p->ngroups, b->data, 0, 0, 0, 0, err) < 0 ||
+	    sys_ok(b, "setresgid", SYS_setresgid, p->gid[0], p->gid[1], p->gid[2], 0, 0, 0, err) <
+		    0 ||
+	    sys_ok(b, "keepcaps", SYS_prctl, PR_SET_KEEPCAPS, 1, 0, 0, 0, 0, err) < 0 ||
+	    sys_ok(b, "setresuid", SYS_setresuid, p->uid[0], p->uid[1], p->uid[2], 0, 0, 0, err) <
+		    0 ||
+	    sys_ok(b, "keepcaps", SYS_prctl, PR_SET_KEEPCAPS, 0, 0, 0, 0, 0, err) < 0)
+		return -EIO;
+	if (put(b, b->data, &caps, sizeof(caps), err) < 0 ||
+	    sys_ok(b, "capset", SYS_capset, b->data, b->data + 8, 0, 0, 0, 0, err) < 0 ||
+	    sys_ok(b, "clear ambient capabilities", SYS_prctl, PR_CAP_AMBIENT,
+		   PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0, 0, err) < 0)
+		return -EIO;
+	for (int cap = 0; cap <= last; cap++)
+		if ((p->cap_amb & (1ULL << cap)) &&
+		    sys_ok(b, "raise an ambient capability", SYS_prctl, PR_CAP_AMBIENT,
+			   PR_CAP_AMBIENT_RAISE, (uint64_t)cap, 0, 0, 0, err) < 0)
+			return -EIO;
+	if (p->no_new_privs &&
+	    sys_ok(b, "no_new_privs", SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0, err) < 0)
+		return -EIO;
+	return 0;
+}
+
+/* The helper holds ward's rseq registration (inherited over fork): drop it before its memory
+ * goes, or the kernel would write into whatever is mapped there next. */
+static int unregister_rseq(struct rb *b, struct werr **err)
+{
+	struct {
+		uint64_t ptr;
+		uint32_t size, sig, flags, pad;
+	} rc = {0};
+
+	if (ptrace(PTRACE_GET_RSEQ_CONFIGURATION, b->pid, sizeof(rc), &rc) < 0 || !rc.ptr)
+		return 0;
+	if (sys_ok(b, "rseq unregister", SYS_rseq, rc.ptr, rc.size, RSEQ_FLAG_UNREGISTER, rc.sig, 0,
+		   0, err) < 0)
+		return -EIO;
+	return 0;
+}
+
+static int set_task_regs(pid_t tid, const struct ck_thread *t, struct werr **err)
+{
+	if (ck_set_xstate(tid, t->xstate, t->xstate_len, err) < 0 ||
+	    ck_set_regs(tid, &t->regs, err) < 0)
+		return -EIO;
+	if (ptrace(PTRACE_SETSIGMASK, tid, sizeof(t->sigmask), &t->sigmask) < 0)
+		return werr_sys(err, errno, "ptrace setsigmask %d", tid);
+	return 0;
+}
+
+/* A further thread: clone3(CLONE_THREAD, set_tid) run by the leader. The new thread is
+ * auto-attached (PTRACE_O_TRACECLONE) and starts in a stop, before it runs any instruction;
+ * then its own state and registers are set. */
+static int create_thread(struct rb *b, const struct ck_thread *t, pid_t *out_tid, struct werr **err)
+{
+	struct clone_args_v2 {
+		uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls,
+			set_tid, set_tid_size, cgroup;
+	} ca = {
+		.flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD |
+			 CLONE_SYSVSEM,
+		.set_tid = b->data + 512,
+		.set_tid_size = 1,
+	};
+	pid_t tid = t->tid, leader = b->pid, host_tid;
+	long r;
+	int rc;
+
+	if (put(b, b->data + 512, &tid, sizeof(tid), err) < 0 ||
+	    put(b, b->data + 256, &ca, sizeof(ca), err) < 0)
+		return -EIO;
+	r = sys_ok(b, "clone3 thread", SYS_clone3, b->data + 256, sizeof(ca), 0, 0, 0, 0, err);
+	if (r < 0)
+		return werr_wrap(err, "thread %d", t->tid);
+	if (r != tid)
+		return werr_set(err, EEXIST, "thread %d came up as %ld", t->tid, r);
+	host_tid = ck_last_clone();
+	if (host_tid <= 0)
+		return werr_set(err, ESRCH, "thread %d: no clone event", t->tid);
+	*out_tid = host_tid;
+	if (ck_wait_stop(host_tid, err) < 0)
+		return -EIO;
+	b->pid = host_tid;
+	rc = restore_thread_state(b, t, err);
+	b->pid = leader;
+	if (rc < 0)
+		return werr_wrap(err, "thread %d", t->tid);
+	return 0;
+}
+
+int ck_rebuild_proc(pid_t host_pid, const struct ck_proc *p, const struct ck_pagesrc *pages,
+		    int ready_fd, pid_t *host_tids, struct werr **err)
+{
+	struct rb b = {.pid = host_pid, .p = p, .insn = (uint64_t)(uintptr_t)ck_syscall_insn};
+	_cleanup_close_ int memfd = ck_mem_open(host_pid, err);
+	uint64_t tsize = TRAMP_SIZE + ((special_bytes(&p->mm) + 4095) & ~4095ULL);
+	char comm[16];
+
+	if (memfd < 0)
+		return -EIO;
+	b.memfd = memfd;
+	if (unregister_rseq(&b, err) < 0 || map_trampoline(&b, tsize, err) < 0 ||
+	    clear_helper(&b, err) < 0 || rebuild_mm(&b, pages, err) < 0)
+		return werr_wrap(err, "process %d", p->pid);
+	sys(&b, SYS_close, (uint64_t)ready_fd, 0, 0, 0, 0, 0, NULL);
+	memset(comm, 0, sizeof(comm));
+	snprintf(comm, sizeof(comm), "%s", p->comm);
+	if (restore_signals(&b, err) < 0 || restore_thread_state(&b, &p->threads[0], err) < 0 ||
+	    put(&b, b.data, comm, sizeof(comm), err) < 0 ||
+	    sys_ok(&b, "prctl(PR_SET_NAME)", SYS_prctl, PR_SET_NAME, b.data, 0, 0, 0, 0, err) < 0)
+		return werr_wrap(err, "process %d", p->pid);
+	host_tids[0] = host_pid;
+	for (size_t i = 1; i < p->nthreads; i++)
+		if (create_thread(&b, &p->threads[i], &host_tids[i], err) < 0)
+			return werr_wrap(err, "process %d", p->pid);
+	if (restore_creds(&b, err) < 0)
+		return werr_wrap(err, "process %d", p->pid);
+	/* The trampoline's last call unmaps the trampoline itself: the single step reports at
+	 * the system call's exit, before the task could fetch from the page. */
+	if (sys_ok(&b, "munmap trampoline", SYS_munmap, b.tramp, TRAMP_SIZE, 0, 0, 0, 0, err) < 0)
+		return werr_wrap(err, "process %d", p->pid);
+	for (size_t i = 0; i < p->nthreads; i++)
+		if (set_task_regs(host_tids[i], &p->threads[i], err) < 0)
+			return werr_wrap(err, "process %d", p->pid);
+	return 0;
+}

@@ -1,0 +1,607 @@
+/* The checkpoint engine's tests: each runs in a fresh pid and mount namespace (this program's
+ * child is the namespace's init), starts a small static workload, checkpoints it (killing it),
+ * restores it at the same pids and checks what the workload observably does afterwards.
+ *   ckpt_test PROGS_DIR [TEST...]
+ * Prints one line per test and "checkpoint: N passed, M failed". */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "checkpoint/checkpoint.h"
+#include "lib/util.h"
+
+static const char *progs;
+static char tmpdir[128];
+
+struct t {
+	char out[512], img[512], msg[512];
+	struct ck_stats ds, rs;
+	int extra_fd; /* passed to the workload as fd 5 when >= 0 */
+};
+
+static int fail(struct t *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(struct t *t, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(t->msg, sizeof(t->msg), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static void nap_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static pid_t spawn(struct t *t, char *const argv[])
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int out = open(t->out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		int null = open("/dev/null", O_RDONLY);
+
+		dup2(null, 0);
+		dup2(out, 1);
+		dup2(out, 2);
+		if (t->extra_fd >= 0)
+			dup2(t->extra_fd, 5);
+		for (int fd = 3; fd < 1024; fd++)
+			if (fd != 5 || t->extra_fd < 0)
+				close(fd);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+static char *prog(const char *name)
+{
+	return xasprintf("%s/%s", progs, name);
+}
+
+static char *slurp(const char *path)
+{
+	char *s = NULL;
+
+	if (read_file(path, &s, NULL, NULL) < 0)
+		return xstrdup("");
+	return s;
+}
+
+/* Wait until the output holds at least `lines` lines, or `text`. */
+static int wait_output(struct t *t, int lines, const char *text, int timeout_ms)
+{
+	for (int waited = 0; waited < timeout_ms; waited += 5) {
+		_cleanup_free_ char *s = slurp(t->out);
+		int n = 0;
+
+		for (char *p = s; (p = strchr(p, '\n')); p++)
+			n++;
+		if ((lines && n >= lines) || (text && strstr(s, text)))
+			return 0;
+		nap_ms(5);
+	}
+	return fail(t, "workload output not there after %d ms", timeout_ms);
+}
+
+static int dump(struct t *t, pid_t pid, bool leave_running)
+{
+	struct ck_dump_opts o = {.root = pid, .dir = t->img, .leave_running = leave_running};
+	_cleanup_werr_ struct werr *err = NULL;
+
+	if (ck_dump(&o, &t->ds, &err) < 0)
+		return fail(t, "checkpoint: %s", err->msg);
+	return 0;
+}
+
+static int restore(struct t *t, pid_t *root)
+{
+	struct ck_restore_opts o = {.dir = t->img};
+	_cleanup_werr_ struct werr *err = NULL;
+
+	if (ck_restore(&o, root, &t->rs, &err) < 0)
+		return fail(t, "restore: %s", err->msg);
+	return 0;
+}
+
+static bool gone(pid_t pid)
+{
+	return kill(pid, 0) < 0 && errno == ESRCH;
+}
+
+static int wait_exit(struct t *t, pid_t pid, int timeout_ms, int *status)
+{
+	for (int waited = 0; waited < timeout_ms; waited += 5) {
+		pid_t r = waitpid(pid, status, WNOHANG);
+
+		if (r == pid)
+			return 0;
+		nap_ms(5);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, status, 0);
+	return fail(t, "restored process %d still running after %d ms", pid, timeout_ms);
+}
+
+/* The numbers printed must be 0, 1, 2, ... without a gap or a restart; returns the last. */
+static long check_sequence(struct t *t, const char *s)
+{
+	long want = 0;
+
+	for (const char *p = s; *p; p = strchr(p, '\n') + 1) {
+		if (!strchr(p, '\n'))
+			break; /* a partial last line: killed mid-write is not possible, but be
+				  exact */
+		if (strtol(p, NULL, 10) != want)
+			return fail(t, "line %ld reads %ld: the counter did not continue", want,
+				    strtol(p, NULL, 10));
+		want++;
+	}
+	return want - 1;
+}
+
+static int t_counter_continues(struct t *t)
+{
+	_cleanup_free_ char *bin = prog("counter");
+	char *argv[] = {bin, NULL};
+	pid_t pid = spawn(t, argv), root;
+	long before, after;
+	int st;
+
+	if (wait_output(t, 50, NULL, 5000) < 0 || dump(t, pid, false) < 0)
+		return -1;
+	if (!gone(pid))
+		return fail(t,
+			    "the workload still runs after a checkpoint without --leave-running");
+	{
+		_cleanup_free_ char *s = slurp(t->out);
+
+		if ((before = check_sequence(t, s)) < 0)
+			return -1;
+	}
+	nap_ms(50);
+	if (restore(t, &root) < 0)
+		return -1;
+	if (root != pid)
+		return fail(t, "restored at pid %d, not %d", root, pid);
+	nap_ms(300);
+	kill(root, SIGKILL);
+	waitpid(root, &st, 0);
+	{
+		_cleanup_free_ char *s = slurp(t->out);
+
+		if ((after = check_sequence(t, s)) < 0)
+			return -1;
+	}
+	if (after < before + 20)
+		return fail(t, "counter at %ld before, %ld after 300 ms of restored run", before,
+			    after);
+	snprintf(t->msg, sizeof(t->msg), "counted %ld before, on to %ld after", before, after);
+	return 0;
+}
+
+static int t_leave_running(struct t *t)
+{
+	_cleanup_free_ char *bin = prog("counter");
+	char *argv[] = {bin, NULL};
+	pid_t pid = spawn(t, argv);
+	long at_dump, later;
+	int st;
+
+	if (wait_output(t, 50, NULL, 5000) < 0 || dump(t, pid, true) < 0)
+		return -1;
+	{
+		_cleanup_free_ char *s = slurp(t->out);
+
+		at_dump = check_sequence(t, s);
+	}
+	nap_ms(200);
+	if (gone(pid))
+		return fail(t, "the workload died after a --leave-running checkpoint");
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	{
+		_cleanup_free_ char *s = slurp(t->out);
+
+		if ((later = check_sequence(t, s)) < 0)
+			return -1;
+	}
+	if (later < at_dump + 20)
+		return fail(t, "counter stalled: %ld at dump, %ld 200 ms later", at_dump, later);
+	snprintf(t->msg, sizeof(t->msg), "kept counting: %ld at dump, %ld after", at_dump, later);
+	return 0;
+}
+
+static int t_memory_identical(struct t *t)
+{
+	_cleanup_free_ char *bin = prog("bigmem");
+	char *argv[] = {bin, "256", NULL};
+	pid_t pid = spawn(t, argv), root;
+	int st;
+
+	if (wait_output(t, 0, "ready\n", 20000) < 0 || dump(t, pid, false) < 0 ||
+	    restore(t, &root) < 0)
+		return -1;
+	kill(root, SIGUSR1);
+	if (wait_exit(t, root, 20000, &st) < 0)
+		return -1;
+	{
+		_cleanup_free_ char *s = slurp(t->out);
+
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 || strcmp(s, "ready\nok\n") != 0)
+			return fail(t, "status 0x%x, output \"%s\"", st, s);
+	}
+	snprintf(t->msg, sizeof(t->msg), "256 MiB pattern, heap and sigmask intact");
+	return 0;
+}
+
+static int t_file_offset_continues(struct t *t)
+{
+	_cleanup_free_ char *bin = prog("fileoff"), *in = xasprintf("%s/input", tmpdir);
+	_cleanup_free_ char *data = xmalloc(65536), *a = NULL, *b = NULL;
+	char *argv[] = {bin, in, NULL};
+	pid_t pid, root;
+	size_t la = 0, lb = 0, at_dump;
+	int st;
+
+	for (int i = 0; i < 65536; i++)
+		data[i] = (char)('a' + (i * 7 + i / 64) % 26);
+	{
+		_cleanup_close_ int fd = open(in, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+		if (fd < 0 || write_all(fd, data, 65536) < 0)
+			return fail(t, "cannot write %s", in);
+	}
+	pid = spawn(t, argv);
+	nap_ms(300);
+	if (dump(t, pid, false) < 0)
+		return -1;
+	{
+		struct stat sb;
+
+		stat(t->out, &sb);
+		at_dump = (size_t)sb.st_size;
+	}
+	if (at_dump == 0 || at_dump >= 65536)
+		return fail(t, "copied %zu bytes at checkpoint time (want some, not all)", at_dump);
+	if (restore(t, &root) < 0 || wait_exit(t, root, 20000, &st) < 0)
+		return -1;
+	if (read_file(in, &a, &la, NULL) < 0 || read_file(t->out, &b, &lb, NULL) < 0)
+		return fail(t, "cannot read the files back");
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 || la != lb || memcmp(a, b, la) != 0)
+		return fail(t, "status 0x%x, output %zu bytes vs input %zu (differs)", st, lb, la);
+	snprintf(t->msg, sizeof(t->msg), "%zu of 65536 bytes copied at checkpoint, all equal after",
+		 at_dump);
+	return 0;
+}
+
+static int t_pipe_parent_child(struct t *t)
+{
+	_cleanup_free_ char *bin = prog("pipepair");
+	char *argv[] = {bin, "400", NULL};
+	pid_t pid = spawn(t, argv), root;
+	int st;
+
+	nap_ms(400);
+	if (dump(t, pid, false) < 0)
+		return -1;
+	if (t->ds.nprocs != 2)
+		return fail(t, "dumped %d processes, want 2", t->ds.nprocs);
+	while (waitpid(-1, NULL, WNOHANG) > 0) /* the killed child, reparented to us */
+		;
+	if (restore(t, &root) < 0 || wait_exit(t, root, 20000, &st) < 0)
+		return -1;
+	{
+		_cleanup_free_ char *s = slurp(t->out);
+
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 || !strstr(s, "child got 400\n"))
+			return fail(t, "status 0x%x, output \"%s\"", st, s);
+	}
+	snprintf(t->msg, sizeof(t->msg), "400 numbers through the pipe, in order, none lost");
+	return 0;
+}
+
+/* The last complete "a b c" line of the threads workload's output. */
+static int last_counts(const char *s, unsigned long c[3])
+{
+	const char *end = strrchr(s, '\n'), *line;
+
+	if (!end)
+		return -1;
+	for (line = end; line > s && line[-1] != '\n'; line--)
+		;
+	if (line == end && line > s) /* empty last line cannot happen: each ends in \n */
+		return -1;
+	for (line = end - 1; line > s && line[-1] != '\n'; line--)
+		;
+	return sscanf(line, "%lu %lu %lu", &c[0], &c[1], &c[2]) == 3 ? 0 : -1;
+}
+
+static int t_threads_all_resume(struct t *t)
+{
+	_cleanup_free_ char *bin = prog("threads");
+	char *argv[] = {bin, NULL};
+	pid_t pid = spawn(t, argv), root;
+	unsigned long before[3], after[3];
+	int st;
+
+	if (wait_output(t, 10, NULL, 5000) < 0 || dump(t, pid, false) < 0)
+		return -1;
+	if (t->ds.nthreads != 4)
+		return fail(t, "dumped %d threads, want 4", t->ds.nthreads);
+	{
+		_cleanup_free_ char *s = slurp(t->out);
+
+		if (last_counts(s, before) < 0)
+			return fail(t, "no counts before: \"%s\"", s);
+	}
+	if (restore(t, &root) < 0)
+		return -1;
+	nap_ms(300);
+	{
+		_cleanup_free_ char *task = xasprintf("/proc/%d/task", root);
+		_cleanup_closedir_ DIR *d = opendir(task);
+		struct dirent *e;
+		int n = 0;
+
+		while (d && (e = readdir(d)))
+			n += e->d_name[0] != '.';
+		if (n != 4)
+			return fail(t, "restored process has %d threads, want 4", n);
+	}
+	kill(root, SIGKILL);
+	waitpid(root, &st, 0);
+	{
+		_cleanup_free_ char *s = slurp(t->out);
+
+		if (last_counts(s, after) < 0)
+			return fail(t, "no counts after");
+	}
+	for (int i = 0; i < 3; i++)
+		if (after[i] < before[i] + 50)
+			return fail(t, "thread %d: %lu before, %lu 300 ms after restore", i,
+				    before[i], after[i]);
+	snprintf(t->msg, sizeof(t->msg), "4 threads; counts %lu/%lu/%lu -> %lu/%lu/%lu", before[0],
+		 before[1], before[2], after[0], after[1], after[2]);
+	return 0;
+}
+
+/* Pre-copy: a tracked dump while the workload runs, 1 MiB changed, then a final dump that
+ * saves only what changed since (the rest is read from the first image on restore). */
+static int t_precopy_saves_only_what_changed(struct t *t)
+{
+	_cleanup_free_ char *bin = prog("precopy"), *pre = xasprintf("%s.pre", t->img);
+	char *argv[] = {bin, "128", NULL};
+	pid_t pid = spawn(t, argv), root;
+	_cleanup_werr_ struct werr *err = NULL;
+	struct ck_dump_opts o = {.root = pid, .dir = pre, .track = true};
+	struct ck_stats pre_st;
+	int st;
+
+	if (wait_output(t, 0, "ready\n", 20000) < 0)
+		return -1;
+	if (ck_dump(&o, &pre_st, &err) < 0)
+		return fail(t, "pre-dump: %s", err->msg);
+	if (gone(pid))
+		return fail(t, "the workload died after the pre-dump");
+	kill(pid, SIGUSR1);
+	if (wait_output(t, 0, "changed\n", 5000) < 0)
+		return -1;
+	o = (struct ck_dump_opts){.root = pid, .dir = t->img, .parent = pre};
+	if (ck_dump(&o, &t->ds, &err) < 0)
+		return fail(t, "final dump: %s", err->msg);
+	if (t->ds.pages_bytes > (4u << 20) || pre_st.pages_bytes < (128u << 20))
+		return fail(t, "pre-dump saved %.1f MiB, final %.1f MiB: want >= 128 and <= 4",
+			    (double)pre_st.pages_bytes / 1048576,
+			    (double)t->ds.pages_bytes / 1048576);
+	if (restore(t, &root) < 0)
+		return -1;
+	kill(root, SIGUSR2);
+	if (wait_exit(t, root, 20000, &st) < 0)
+		return -1;
+	{
+		_cleanup_free_ char *s = slurp(t->out);
+
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 || !strstr(s, "changed\nok\n"))
+			return fail(t, "status 0x%x, output \"%s\"", st, s);
+	}
+	snprintf(t->msg, sizeof(t->msg),
+		 "pre-dump %.1f MiB in %.0f ms (stopped %.0f ms), final dump %.2f MiB",
+		 (double)pre_st.pages_bytes / 1048576, pre_st.total_ms, pre_st.frozen_ms,
+		 (double)t->ds.pages_bytes / 1048576);
+	return 0;
+}
+
+static int t_socket_refused_left_running(struct t *t)
+{
+	_cleanup_free_ char *bin = prog("counter");
+	char *argv[] = {bin, NULL};
+	struct ck_dump_opts o = {.root = 0, .dir = t->img};
+	_cleanup_werr_ struct werr *err = NULL;
+	int sv[2], st;
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
+		return fail(t, "socketpair: %s", strerror(errno));
+	t->extra_fd = sv[0];
+	pid = spawn(t, argv);
+	t->extra_fd = -1;
+	if (wait_output(t, 20, NULL, 5000) < 0)
+		return -1;
+	o.root = pid;
+	if (ck_dump(&o, NULL, &err) == 0)
+		return fail(t, "a socket fd was checkpointed");
+	if (!strstr(err->msg, "fd 5") || !strstr(err->msg, "socket:") ||
+	    !strstr(err->msg, "counter"))
+		return fail(t, "message does not name the process and fd: %s", err->msg);
+	nap_ms(100);
+	if (gone(pid))
+		return fail(t, "the workload died after a refused checkpoint");
+	{
+		_cleanup_free_ char *s1 = slurp(t->out), *s2 = NULL;
+
+		nap_ms(100);
+		s2 = slurp(t->out);
+		if (strlen(s2) <= strlen(s1))
+			return fail(t, "the workload stopped counting after a refused checkpoint");
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	snprintf(t->msg, sizeof(t->msg), "%s", err->msg);
+	return 0;
+}
+
+static int t_corrupt_image_refused(struct t *t)
+{
+	_cleanup_free_ char *bin = prog("counter");
+	char *argv[] = {bin, NULL};
+	pid_t pid = spawn(t, argv), root = -1;
+	_cleanup_free_ char *pages = NULL;
+	int fd;
+
+	if (wait_output(t, 20, NULL, 5000) < 0 || dump(t, pid, false) < 0)
+		return -1;
+	pages = xasprintf("%s/pages-%d.img", t->img, pid);
+	fd = open(pages, O_WRONLY);
+	if (fd < 0 || pwrite(fd, "X", 1, 100) != 1)
+		return fail(t, "cannot corrupt %s", pages);
+	close(fd);
+	if (restore(t, &root) == 0)
+		return fail(t, "restored from a corrupted image (pid %d)", root);
+	if (!strstr(t->msg, "sha256") || !strstr(t->msg, "pages-"))
+		return -1;
+	if (!gone(pid))
+		return fail(t, "something runs at pid %d after a refused restore", pid);
+	snprintf(t->msg, sizeof(t->msg), "refused: %.200s", strstr(t->msg, "pages-"));
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(struct t *);
+	bool stats;
+} tests[] = {
+	{"counter_continues_after_restore", t_counter_continues, true},
+	{"memory_256mib_identical_after_restore", t_memory_identical, true},
+	{"file_offset_continues_after_restore", t_file_offset_continues, true},
+	{"pipe_between_parent_and_child_survives", t_pipe_parent_child, true},
+	{"threads_all_resume_after_restore", t_threads_all_resume, true},
+	{"precopy_final_dump_saves_only_what_changed", t_precopy_saves_only_what_changed, true},
+	{"leave_running_keeps_the_tree_going", t_leave_running, false},
+	{"socket_fd_refused_naming_process_and_fd", t_socket_refused_left_running, false},
+	{"corrupt_image_refused_by_checksum", t_corrupt_image_refused, false},
+};
+
+/* The namespace's init: run one test, print its line, exit 0 on success. */
+static int run_one(size_t i)
+{
+	struct t t = {.extra_fd = -1};
+	int r;
+
+	alarm(120); /* a hung test kills this init, and with it the whole namespace */
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
+		printf("FAIL %s: mount /proc: %s\n", tests[i].name, strerror(errno));
+		return 1;
+	}
+	snprintf(t.out, sizeof(t.out), "%s/%s.out", tmpdir, tests[i].name);
+	snprintf(t.img, sizeof(t.img), "%s/%s.img", tmpdir, tests[i].name);
+	r = tests[i].fn(&t);
+	if (r == 0 && tests[i].stats)
+		printf("ok   %s: %s [checkpoint %.0f ms (stopped %.0f ms), image %.1f MiB "
+		       "(pages %.1f MiB), restore %.0f ms]\n",
+		       tests[i].name, t.msg, t.ds.total_ms, t.ds.frozen_ms,
+		       (double)t.ds.image_bytes / 1048576, (double)t.ds.pages_bytes / 1048576,
+		       t.rs.total_ms);
+	else
+		printf("%s %s: %s\n", r == 0 ? "ok  " : "FAIL", tests[i].name, t.msg);
+	fflush(stdout);
+	return r == 0 ? 0 : 1;
+}
+
+static int in_namespaces(size_t i)
+{
+	pid_t a = fork(), init;
+	int st;
+
+	if (a < 0)
+		return 1;
+	if (a == 0) {
+		if (unshare(CLONE_NEWPID | CLONE_NEWNS) < 0) {
+			printf("FAIL %s: unshare: %s\n", tests[i].name, strerror(errno));
+			_exit(1);
+		}
+		init = fork();
+		if (init == 0)
+			_exit(run_one(i));
+		if (waitpid(init, &st, 0) < 0 || !WIFEXITED(st)) {
+			printf("FAIL %s: the namespace's init died (status 0x%x)\n", tests[i].name,
+			       st);
+			_exit(1);
+		}
+		_exit(WEXITSTATUS(st));
+	}
+	if (waitpid(a, &st, 0) < 0)
+		return 1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+int main(int argc, char **argv)
+{
+	int passed = 0, failed = 0;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: ckpt_test PROGS_DIR [TEST...]\n");
+		return 2;
+	}
+	progs = argv[1];
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* CKPT_TMPDIR=/dev/shm measures the engine rather than the disk. */
+	snprintf(tmpdir, sizeof(tmpdir), "%s/ward-ckpt-XXXXXX",
+		 getenv("CKPT_TMPDIR") ? getenv("CKPT_TMPDIR") : "/tmp");
+	if (!mkdtemp(tmpdir)) {
+		perror("mkdtemp");
+		return 2;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(tests); i++) {
+		bool wanted = argc == 2;
+
+		for (int a = 2; a < argc && !wanted; a++)
+			wanted = strstr(tests[i].name, argv[a]) != NULL;
+		if (!wanted)
+			continue;
+		if (in_namespaces(i) == 0)
+			passed++;
+		else
+			failed++;
+	}
+	if (!getenv("CKPT_KEEP"))
+		nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	else
+		printf("kept %s\n", tmpdir);
+	printf("checkpoint: %d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}

@@ -1,0 +1,311 @@
+/* checkpoint's image format v1: every document survives a write/read round trip, bad documents
+ * are refused with the field named, and the inventory checks version and checksums. */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "checkpoint/image.h"
+#include "checkpoint/inventory.h"
+#include "lib/util.h"
+
+static void sample_proc(struct ck_proc *p)
+{
+	static uint8_t xs[] = {0x7f, 0x03, 0x00, 0xff, 0x10};
+
+	memset(p, 0, sizeof(*p));
+	p->pid = 7;
+	p->ppid = 1;
+	p->pgid = 7;
+	p->sid = 1;
+	strcpy(p->comm, "work er");
+	p->cwd = xstrdup("/srv/a \"b\"");
+	p->root = xstrdup("/");
+	p->umask = 022;
+	for (int i = 0; i < 4; i++) {
+		p->uid[i] = 1000 + (uint32_t)i;
+		p->gid[i] = 100 + (uint32_t)i;
+	}
+	p->groups = xcalloc(2, sizeof(uint32_t));
+	p->groups[0] = 4;
+	p->groups[1] = 27;
+	p->ngroups = 2;
+	for (int i = 0; i < CK_NRLIMIT; i++) {
+		p->rlim_cur[i] = (uint64_t)i * 1000;
+		p->rlim_max[i] = UINT64_MAX; /* RLIM_INFINITY: above what a JSON number keeps */
+	}
+	p->sigactions[9].handler = 0x401234; /* SIGUSR1 */
+	p->sigactions[9].flags = 0x14000000;
+	p->sigactions[9].restorer = 0x401000;
+	p->sigactions[9].mask = 1ULL << 11;
+	p->sigactions[12].handler = 1; /* SIGPIPE: SIG_IGN */
+	p->threads = xcalloc(1, sizeof(*p->threads));
+	p->nthreads = 1;
+	p->threads[0].tid = 7;
+	p->threads[0].regs.rip = 0x401abc;
+	p->threads[0].regs.rax = (unsigned long long)-516; /* -ERESTART_RESTARTBLOCK */
+	p->threads[0].regs.orig_rax = 230;
+	p->threads[0].regs.fs_base = 0x7f0011223344ULL;
+	p->threads[0].xstate = xmalloc(sizeof(xs));
+	memcpy(p->threads[0].xstate, xs, sizeof(xs));
+	p->threads[0].xstate_len = sizeof(xs);
+	p->threads[0].sigmask = 1ULL << 11;
+	p->threads[0].rseq_ptr = 0x7f00aabbcc00ULL;
+	p->threads[0].rseq_len = 32;
+	p->threads[0].rseq_sig = 0x53053053;
+	p->threads[0].robust_head = 0x7f00aabbc000ULL;
+	p->threads[0].robust_len = 24;
+	p->threads[0].altstack_flags = 2; /* SS_DISABLE */
+}
+
+static void core_round_trips(void **state)
+{
+	struct ck_proc a, b = {0};
+	_cleanup_free_ char *text = NULL;
+
+	sample_proc(&a);
+	text = ck_core_to_json(&a);
+	assert_int_equal(ck_core_from_json(text, &b, NULL), 0);
+	assert_int_equal(b.pid, 7);
+	assert_int_equal(b.ppid, 1);
+	assert_int_equal(b.sid, 1);
+	assert_string_equal(b.comm, "work er");
+	assert_string_equal(b.cwd, "/srv/a \"b\"");
+	assert_int_equal(b.umask, 022);
+	assert_memory_equal(a.uid, b.uid, sizeof(a.uid));
+	assert_memory_equal(a.gid, b.gid, sizeof(a.gid));
+	assert_int_equal(b.ngroups, 2);
+	assert_int_equal(b.groups[1], 27);
+	assert_memory_equal(a.rlim_max, b.rlim_max, sizeof(a.rlim_max));
+	assert_memory_equal(a.sigactions, b.sigactions, sizeof(a.sigactions));
+	assert_int_equal(b.nthreads, 1);
+	assert_memory_equal(&a.threads[0].regs, &b.threads[0].regs, sizeof(a.threads[0].regs));
+	assert_int_equal(b.threads[0].xstate_len, 5);
+	assert_memory_equal(b.threads[0].xstate, a.threads[0].xstate, 5);
+	assert_true(b.threads[0].rseq_ptr == a.threads[0].rseq_ptr);
+	assert_int_equal(b.threads[0].rseq_sig, 0x53053053);
+	assert_true(b.threads[0].robust_head == a.threads[0].robust_head);
+	assert_int_equal(b.threads[0].altstack_flags, 2);
+	ck_proc_free(&a);
+	ck_proc_free(&b);
+}
+
+static void mm_round_trips(void **state)
+{
+	struct ck_vma vmas[] = {
+		{0x400000, 0x401000, 0, 1, false, false, CK_VMA_FILE, "/bin/x"},
+		{0x7ffc0000, 0x7ffd0000, 0, 3, false, true, CK_VMA_ANON, "[stack]"},
+		{0x7ffe0000, 0x7ffe2000, 0, 5, false, false, CK_VMA_VDSO, "[vdso]"},
+	};
+	struct ck_mm a = {.vmas = vmas,
+			  .nvmas = 3,
+			  .start_brk = 0x1000000,
+			  .brk = 0x1021000,
+			  .auxv = {33, 0x7ffe0000, 0, 0},
+			  .auxv_len = 4,
+			  .exe = "/bin/x"};
+	struct ck_mm b = {0};
+	_cleanup_free_ char *text = ck_mm_to_json(&a);
+
+	assert_int_equal(ck_mm_from_json(text, &b, NULL), 0);
+	assert_int_equal(b.nvmas, 3);
+	assert_true(b.vmas[1].growsdown);
+	assert_int_equal(b.vmas[1].prot, 3);
+	assert_int_equal(b.vmas[2].kind, CK_VMA_VDSO);
+	assert_string_equal(b.vmas[0].path, "/bin/x");
+	assert_true(b.brk == 0x1021000);
+	assert_int_equal(b.auxv_len, 4);
+	assert_true(b.auxv[1] == 0x7ffe0000);
+	assert_string_equal(b.exe, "/bin/x");
+	for (size_t i = 0; i < b.nvmas; i++)
+		free(b.vmas[i].path);
+	free(b.vmas);
+	free(b.exe);
+}
+
+static void overlapping_vmas_are_refused(void **state)
+{
+	struct ck_vma vmas[] = {
+		{0x400000, 0x402000, 0, 1, false, false, CK_VMA_ANON, NULL},
+		{0x401000, 0x403000, 0, 1, false, false, CK_VMA_ANON, NULL},
+	};
+	struct ck_mm a = {.vmas = vmas, .nvmas = 2}, b = {0};
+	_cleanup_free_ char *text = ck_mm_to_json(&a);
+	_cleanup_werr_ struct werr *err = NULL;
+
+	assert_true(ck_mm_from_json(text, &b, &err) < 0);
+	assert_non_null(strstr(err->msg, "overlaps"));
+	for (size_t i = 0; i < b.nvmas; i++)
+		free(b.vmas[i].path);
+	free(b.vmas);
+}
+
+static void pagemap_round_trips_and_must_be_contiguous_in_the_file(void **state)
+{
+	struct ck_page_range r[] = {{0x1000, 2, 0, false}, {0x9000, 1, 0x2000, false}};
+	struct ck_mm a = {.pages = r, .npages = 2}, b = {0}, c = {0};
+	_cleanup_free_ char *text = ck_pagemap_to_json(&a), *bad = NULL;
+	_cleanup_werr_ struct werr *err = NULL;
+
+	assert_int_equal(ck_pagemap_from_json(text, &b, NULL), 0);
+	assert_int_equal(b.npages, 2);
+	assert_true(b.pages[1].addr == 0x9000 && b.pages[1].offset == 0x2000);
+	free(b.pages);
+	r[1].offset = 0x3000; /* a hole in pages-<pid>.img */
+	bad = ck_pagemap_to_json(&a);
+	assert_true(ck_pagemap_from_json(bad, &c, &err) < 0);
+	assert_non_null(strstr(err->msg, "contiguous"));
+	free(c.pages);
+}
+
+static void fds_round_trip_with_pipes_and_files(void **state)
+{
+	struct ck_fd fds[] = {
+		{.fd = 1,
+		 .kind = CK_FD_FILE,
+		 .file_id = 2,
+		 .flags = 02001,
+		 .pos = 8960,
+		 .path = "/tmp/out"},
+		{.fd = 4,
+		 .kind = CK_FD_PIPE,
+		 .file_id = 3,
+		 .flags = 01,
+		 .cloexec = true,
+		 .pipe_id = 123456,
+		 .pipe_size = 65536},
+	};
+	struct ck_proc a = {.fds = fds, .nfds = 2}, b = {0};
+	_cleanup_free_ char *text = ck_fds_to_json(&a);
+
+	assert_int_equal(ck_fds_from_json(text, &b, NULL), 0);
+	assert_int_equal(b.nfds, 2);
+	assert_true(b.fds[0].pos == 8960);
+	assert_string_equal(b.fds[0].path, "/tmp/out");
+	assert_int_equal(b.fds[0].flags, 02001);
+	assert_int_equal(b.fds[1].kind, CK_FD_PIPE);
+	assert_true(b.fds[1].cloexec);
+	assert_true(b.fds[1].pipe_id == 123456);
+	assert_int_equal(b.fds[1].pipe_size, 65536);
+	assert_int_equal(b.fds[1].file_id, 3);
+	ck_proc_free(&b);
+}
+
+static void missing_or_mistyped_fields_are_named(void **state)
+{
+	struct ck_proc p = {0};
+	_cleanup_werr_ struct werr *e1 = NULL, *e2 = NULL;
+
+	assert_true(ck_core_from_json("{\"pid\": 3}", &p, &e1) < 0);
+	assert_non_null(strstr(e1->msg, "ppid"));
+	ck_proc_free(&p);
+	assert_true(ck_fds_from_json("{\"fds\": [{\"fd\": 1, \"kind\": \"socket\"}]}", &p, &e2) <
+		    0);
+	assert_non_null(strstr(e2->msg, "kind"));
+	ck_proc_free(&p);
+}
+
+static void inventory_of_another_format_is_refused(void **state)
+{
+	struct ck_inventory inv;
+	_cleanup_werr_ struct werr *err = NULL;
+
+	assert_true(ck_inventory_parse("{\"format\": 2, \"root_pid\": 1, \"pids\": [1], "
+				       "\"sha256\": {}}",
+				       &inv, &err) < 0);
+	assert_non_null(strstr(err->msg, "format 2"));
+}
+
+static void inventory_pids_must_start_with_the_root(void **state)
+{
+	struct ck_inventory inv;
+	_cleanup_werr_ struct werr *err = NULL;
+
+	assert_true(ck_inventory_parse("{\"format\": 1, \"root_pid\": 1, \"pids\": [2, 1], "
+				       "\"sha256\": {}}",
+				       &inv, &err) < 0);
+	assert_non_null(strstr(err->msg, "root_pid"));
+}
+
+static void inventory_names_must_stay_in_the_directory(void **state)
+{
+	struct ck_inventory inv;
+	_cleanup_werr_ struct werr *err = NULL;
+	char sum[65];
+
+	memset(sum, 'a', 64);
+	sum[64] = 0;
+	{
+		_cleanup_free_ char *doc =
+			xasprintf("{\"format\": 1, \"root_pid\": 1, \"pids\": [1], "
+				  "\"sha256\": {\"../etc/passwd\": \"%s\"}}",
+				  sum);
+
+		assert_true(ck_inventory_parse(doc, &inv, &err) < 0);
+	}
+	assert_non_null(strstr(err->msg, "../etc/passwd"));
+}
+
+static void inventory_detects_a_changed_file(void **state)
+{
+	char dir[] = "/tmp/ward-unit-inv-XXXXXX";
+	struct ck_inventory inv = {0}, back;
+	_cleanup_werr_ struct werr *err = NULL;
+	_cleanup_close_ int dirfd = -1;
+	int fd;
+
+	assert_non_null(mkdtemp(dir));
+	dirfd = open(dir, O_RDONLY | O_DIRECTORY);
+	fd = openat(dirfd, "pages-1.img", O_WRONLY | O_CREAT, 0600);
+	assert_int_equal(write(fd, "abcdef", 6), 6);
+	close(fd);
+	inv.root_pid = 1;
+	inv.pids = xcalloc(1, sizeof(pid_t));
+	inv.pids[0] = 1;
+	inv.npids = 1;
+	inv.files = xcalloc(1, sizeof(char *));
+	inv.files[0] = xstrdup("pages-1.img");
+	inv.nfiles = 1;
+	assert_int_equal(ck_inventory_write(dirfd, &inv, NULL), 0);
+	/* sha256("abcdef") */
+	assert_string_equal(inv.sums[0],
+			    "bef57ec7f53a6d40beb640a780a639c83bc29ac8a9816f1fc6c5c6dcd93c4721");
+	assert_int_equal(ck_inventory_load(dirfd, &back, NULL), 0);
+	assert_int_equal(back.root_pid, 1);
+	ck_inventory_free(&back);
+	fd = openat(dirfd, "pages-1.img", O_WRONLY);
+	assert_int_equal(pwrite(fd, "X", 1, 2), 1);
+	close(fd);
+	assert_true(ck_inventory_load(dirfd, &back, &err) < 0);
+	assert_non_null(strstr(err->msg, "pages-1.img"));
+	ck_inventory_free(&inv);
+	unlinkat(dirfd, "pages-1.img", 0);
+	unlinkat(dirfd, "inventory.json", 0);
+	rmdir(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(core_round_trips),
+		cmocka_unit_test(mm_round_trips),
+		cmocka_unit_test(overlapping_vmas_are_refused),
+		cmocka_unit_test(pagemap_round_trips_and_must_be_contiguous_in_the_file),
+		cmocka_unit_test(fds_round_trip_with_pipes_and_files),
+		cmocka_unit_test(missing_or_mistyped_fields_are_named),
+		cmocka_unit_test(inventory_of_another_format_is_refused),
+		cmocka_unit_test(inventory_pids_must_start_with_the_root),
+		cmocka_unit_test(inventory_names_must_stay_in_the_directory),
+		cmocka_unit_test(inventory_detects_a_changed_file),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
