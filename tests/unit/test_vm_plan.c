@@ -7,7 +7,10 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <linux/kvm.h>
 #include <signal.h>
@@ -158,6 +161,32 @@ static void the_isolation_annotation_is_vm_jail_or_an_error(void **state)
 	spec_free(s);
 }
 
+/* vm.sock lets whoever connects run anything as any user in the guest: 0600 even when the
+ * caller's umask is 0 (the state directory is 0711, so others can reach it). */
+static void the_control_socket_is_for_its_owner_only_whatever_the_umask(void **state)
+{
+	char dir[] = "/tmp/ward-vmsock-XXXXXX";
+	struct werr *err = NULL;
+	struct stat st;
+	mode_t old;
+	int dfd, fd;
+
+	assert_non_null(mkdtemp(dir));
+	dfd = open(dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+	assert_true(dfd >= 0);
+	old = umask(0);
+	fd = vm_control_listen(dfd, &err);
+	umask(old);
+	assert_true(fd >= 0);
+	assert_int_equal(fstatat(dfd, VM_CONTROL_SOCKET, &st, 0), 0);
+	assert_true(S_ISSOCK(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0600);
+	close(fd);
+	unlinkat(dfd, VM_CONTROL_SOCKET, 0);
+	close(dfd);
+	rmdir(dir);
+}
+
 /* Run fn in a child under the VMM's filter; its wait status. */
 static int under_filter(void (*fn)(void))
 {
@@ -237,6 +266,7 @@ int main(void)
 		cmocka_unit_test(a_command_line_over_2_kib_is_refused),
 		cmocka_unit_test(the_isolation_annotation_is_vm_jail_or_an_error),
 		cmocka_unit_test(the_vmm_filter_allows_its_calls_and_kills_on_others),
+		cmocka_unit_test(the_control_socket_is_for_its_owner_only_whatever_the_umask),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
