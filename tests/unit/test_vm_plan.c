@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <linux/kvm.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -205,8 +207,14 @@ static int under_filter(void (*fn)(void))
 	return status;
 }
 
+static void *nothing(void *arg)
+{
+	return arg;
+}
+
 static void allowed_calls(void)
 {
+	pthread_t t;
 	time_t now = time(NULL);
 	struct tm tm;
 	char c = 0;
@@ -219,6 +227,28 @@ static void allowed_calls(void)
 	/* an ioctl the VMM makes, on a fd that is no KVM fd: fails, but is allowed */
 	if (syscall(SYS_ioctl, 0, KVM_RUN, 0) == 0)
 		_exit(2);
+	/* threads (clone3 falls back to clone), and signals to them (the vCPU kicks) */
+	if (pthread_create(&t, NULL, nothing, NULL) != 0 || pthread_join(t, NULL) != 0)
+		_exit(4);
+	if (pthread_kill(pthread_self(), 0) != 0)
+		_exit(5);
+}
+
+static void signals_another_process(void)
+{
+	/* signal 0 only checks: the parent is not harmed when the filter lets it through */
+	syscall(SYS_tgkill, getppid(), getppid(), 0);
+}
+
+static void signals_with_tkill(void)
+{
+	syscall(SYS_tkill, getpid(), 0);
+}
+
+static void makes_a_thread_in_a_new_namespace(void)
+{
+	/* the kernel refuses CLONE_THREAD without CLONE_SIGHAND (EINVAL), after the filter */
+	syscall(SYS_clone, CLONE_THREAD | CLONE_NEWNET, 0, 0, 0, 0);
 }
 
 static void opens_a_file(void)
@@ -253,6 +283,15 @@ static void the_vmm_filter_allows_its_calls_and_kills_on_others(void **state)
 	assert_true(WIFSIGNALED(st));
 	assert_int_equal(WTERMSIG(st), SIGSYS);
 	st = under_filter(forks);
+	assert_true(WIFSIGNALED(st));
+	assert_int_equal(WTERMSIG(st), SIGSYS);
+	st = under_filter(signals_another_process);
+	assert_true(WIFSIGNALED(st));
+	assert_int_equal(WTERMSIG(st), SIGSYS);
+	st = under_filter(signals_with_tkill);
+	assert_true(WIFSIGNALED(st));
+	assert_int_equal(WTERMSIG(st), SIGSYS);
+	st = under_filter(makes_a_thread_in_a_new_namespace);
 	assert_true(WIFSIGNALED(st));
 	assert_int_equal(WTERMSIG(st), SIGSYS);
 }
