@@ -58,8 +58,7 @@ static void transmit(struct virtio_console *c, struct virtio_mmio *t)
 	while ((r = virtq_pop(&t->vq[VIRTIO_CONSOLE_TXQ], t->gm, ch)) > 0) {
 		for (unsigned i = 0; i < ch->n && c->fd >= 0; i++)
 			if (!ch->seg[i].write && ch->seg[i].len)
-				write_all_fd(c->fd, c->stop_fd, ch->seg[i].host,
-					     ch->seg[i].len);
+				write_all_fd(c->fd, c->stop_fd, ch->seg[i].host, ch->seg[i].len);
 		virtio_mmio_push(t, VIRTIO_CONSOLE_TXQ, ch->head, 0);
 		used = true;
 	}

@@ -51,57 +51,24 @@ static void load(struct prog *p, uint32_t off)
 
 /* Syscalls the VMM makes after set-up, whatever their arguments. */
 static const uint32_t allowed[] = {
-	SYS_read,
-	SYS_write,
-	SYS_pread64,
-	SYS_pwrite64,
-	SYS_readv,
-	SYS_writev,
-	SYS_preadv,
-	SYS_pwritev,
-	SYS_preadv2,
-	SYS_pwritev2,
-	SYS_fdatasync,
-	SYS_fsync,
-	SYS_lseek,
-	SYS_close,
-	SYS_poll,
-	SYS_ppoll,
-	SYS_futex,
-	SYS_rt_sigreturn,
-	SYS_rt_sigprocmask,
-	SYS_rt_sigaction,
-	SYS_sigaltstack,
-	SYS_getpid,
-	SYS_gettid,
-	SYS_mmap,
-	SYS_munmap,
-	SYS_mprotect,
-	SYS_madvise,
-	SYS_mremap,
-	SYS_brk,
-	SYS_set_robust_list,
-	SYS_rseq,
-	SYS_exit,
-	SYS_exit_group,
-	SYS_sched_yield,
-	SYS_nanosleep,
-	SYS_clock_nanosleep,
-	SYS_clock_gettime,
-	SYS_gettimeofday,
-	SYS_newfstatat,
-	SYS_fstat,
-	SYS_getrandom,
-	SYS_restart_syscall,
-	SYS_accept4,
-	SYS_accept,
+	SYS_read,	   SYS_write,		SYS_pread64,	    SYS_pwrite64,
+	SYS_readv,	   SYS_writev,		SYS_preadv,	    SYS_pwritev,
+	SYS_preadv2,	   SYS_pwritev2,	SYS_fdatasync,	    SYS_fsync,
+	SYS_lseek,	   SYS_close,		SYS_poll,	    SYS_ppoll,
+	SYS_futex,	   SYS_rt_sigreturn,	SYS_rt_sigprocmask, SYS_rt_sigaction,
+	SYS_sigaltstack,   SYS_getpid,		SYS_gettid,	    SYS_mmap,
+	SYS_munmap,	   SYS_mprotect,	SYS_madvise,	    SYS_mremap,
+	SYS_brk,	   SYS_set_robust_list, SYS_rseq,	    SYS_exit,
+	SYS_exit_group,	   SYS_sched_yield,	SYS_nanosleep,	    SYS_clock_nanosleep,
+	SYS_clock_gettime, SYS_gettimeofday,	SYS_newfstatat,	    SYS_fstat,
+	SYS_getrandom,	   SYS_restart_syscall, SYS_accept4,	    SYS_accept,
 };
 
 /* ioctls on KVM fds once the vCPUs run: the run loop and the devices' interrupt lines. */
 static const uint32_t allowed_ioctls[] = {KVM_RUN, KVM_IRQ_LINE, KVM_IRQ_LINE_STATUS};
 
 #define CLONE_NS_FLAGS                                                                             \
-	(CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER |              \
+	(CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER |             \
 	 CLONE_NEWPID | CLONE_NEWNET)
 
 /* self: the calling process's id, the only tgkill target allowed */

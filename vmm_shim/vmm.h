@@ -78,7 +78,8 @@ int vmm_run_result(const struct vmm_config *cfg, struct vmm_result *res, struct 
 /* The VMM's syscall allow-list, for the process that runs vmm_run_result after the VM is set
  * up: KVM_RUN / KVM_IRQ_LINE ioctls, I/O on open fds, thread creation (clone with thread
  * flags and no namespace flag; clone3 fails with ENOSYS so that libc falls back to clone),
- * memory management, signal handling, tgkill to its own threads only, and futexes. Anything else kills the process (SIGSYS). Sets no_new_privs. */
+ * memory management, signal handling, tgkill to its own threads only, and futexes. Anything else
+ * kills the process (SIGSYS). Sets no_new_privs. */
 int vmm_seccomp_install(struct werr **err);
 
 /* vmm_run_result, with *exit_code the guest's reported status, or 0 after a poweroff or reset. */

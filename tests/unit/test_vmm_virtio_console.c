@@ -338,7 +338,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(a_slow_client_gets_all_the_output_once_it_reads,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(
-			a_stopping_vm_does_not_wait_for_a_client_that_does_not_read, setup, teardown),
+			a_stopping_vm_does_not_wait_for_a_client_that_does_not_read, setup,
+			teardown),
 		cmocka_unit_test(frames_are_parsed_only_when_complete),
 		cmocka_unit_test(an_exec_request_splits_into_cwd_ids_args_and_env),
 	};
