@@ -572,7 +572,7 @@ static int add_devices(struct vm *vm, const struct vmm_config *cfg, struct werr 
 	uart_init(&vm->uart, &vm->hooks, UART_COM1_IRQ, cfg->console_out);
 	i8042_init(&vm->kbd, &vm->hooks);
 	vm->status.hooks = vm->hooks;
-	vm->status.pending_signal = cfg->pending_signal;
+	vm->status.pending_signals = cfg->pending_signals;
 	if (r == 0)
 		r = bus_add(&vm->io, UART_COM1_PORT, 8, &uart_ops, &vm->uart);
 	if (r == 0)
