@@ -469,11 +469,12 @@ int vm_open_files(struct vm_plan *p, int state_dirfd, struct werr **err)
 	return 0;
 }
 
-static _Atomic int pending_signal;
+/* one bit per signal: a TERM and an INT posted between two polls of the guest both arrive */
+static _Atomic unsigned pending_signals;
 
 static void post_signal(int sig)
 {
-	atomic_store(&pending_signal, sig);
+	atomic_fetch_or(&pending_signals, 1u << sig);
 }
 
 /* Signals a process manager sends to stop or poke a container reach the guest's workload;
@@ -504,7 +505,7 @@ void vm_run(struct vm_plan *p)
 		.console_out = STDOUT_FILENO,
 		.disks = {{.path = p->disk, .fd = p->disk_fd, .ro = true}},
 		.n_disks = 1,
-		.pending_signal = &pending_signal,
+		.pending_signals = &pending_signals,
 		.control_fd = p->control_fd,
 		.seccomp = true,
 	};

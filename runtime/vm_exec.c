@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -29,7 +30,11 @@ int vm_control_listen(int state_dirfd, struct werr **err)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return werr_sys(err, errno, "micro-VM: control socket");
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(fd, 8) < 0) {
+	/* whoever can connect runs processes as any user in the guest: root only, whatever the
+	 * caller's umask (the state directory is 0711), and mode set before listen so that no
+	 * connection gets in first */
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    fchmodat(state_dirfd, VM_CONTROL_SOCKET, 0600, 0) < 0 || listen(fd, 8) < 0) {
 		int e = errno;
 
 		close(fd);

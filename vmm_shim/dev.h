@@ -57,7 +57,7 @@ void i8042_init(struct i8042 *k, const struct vmm_hooks *hooks);
 /* ---- status port (dev_status.c): the guest's exit code; reads: a pending signal ---- */
 struct status_port {
 	struct vmm_hooks hooks;
-	_Atomic int *pending_signal; /* may be NULL */
+	_Atomic unsigned *pending_signals; /* bit 1u << sig per pending signal; may be NULL */
 };
 extern const struct dev_ops status_port_ops;
 

@@ -1,6 +1,7 @@
 #include "vmm_shim/dev_virtio_console.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -9,13 +10,37 @@ static void console_config_read(void *dev, uint64_t off, uint8_t *data, unsigned
 	memset(data, 0, size); /* cols, rows, max_nr_ports, emerg_wr: no feature offers them */
 }
 
-static void write_all_fd(int fd, const uint8_t *p, size_t n)
+/* Wait until fd has room: false when the VM stops first (or poll fails). */
+static bool wait_writable(int fd, int stop_fd)
+{
+	for (;;) {
+		struct pollfd p[2] = {{.fd = fd, .events = POLLOUT},
+				      {.fd = stop_fd, .events = POLLIN}};
+
+		if (poll(p, stop_fd >= 0 ? 2 : 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return false;
+		}
+		if (stop_fd >= 0 && p[1].revents)
+			return false;
+		return true;
+	}
+}
+
+static void write_all_fd(int fd, int stop_fd, const uint8_t *p, size_t n)
 {
 	while (n) {
 		ssize_t w = write(fd, p, n);
 
 		if (w < 0 && errno == EINTR)
 			continue;
+		if (w < 0 && errno == EAGAIN) {
+			/* a slow client holds the guest back; a stopping VM does not wait */
+			if (wait_writable(fd, stop_fd))
+				continue;
+			return;
+		}
 		if (w <= 0)
 			return; /* the client went: its output is dropped */
 		p += w;
@@ -33,7 +58,7 @@ static void transmit(struct virtio_console *c, struct virtio_mmio *t)
 	while ((r = virtq_pop(&t->vq[VIRTIO_CONSOLE_TXQ], t->gm, ch)) > 0) {
 		for (unsigned i = 0; i < ch->n && c->fd >= 0; i++)
 			if (!ch->seg[i].write && ch->seg[i].len)
-				write_all_fd(c->fd, ch->seg[i].host, ch->seg[i].len);
+				write_all_fd(c->fd, c->stop_fd, ch->seg[i].host, ch->seg[i].len);
 		virtio_mmio_push(t, VIRTIO_CONSOLE_TXQ, ch->head, 0);
 		used = true;
 	}
@@ -65,6 +90,7 @@ void virtio_console_init(struct virtio_console *c, const struct guest_mem *gm,
 {
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
+	c->stop_fd = -1;
 	pthread_cond_init(&c->rx_room, NULL);
 	virtio_mmio_init(&c->t, &console_ops, c, 0, gm, hooks, irq);
 }

@@ -18,7 +18,8 @@
 
 struct virtio_console {
 	struct virtio_mmio t;	/* registered on the MMIO bus with virtio_mmio_ops */
-	int fd;			/* the host end (guarded by t.lock), or -1 */
+	int fd;			/* the host end (guarded by t.lock, non-blocking), or -1 */
+	int stop_fd;		/* readable once the VM stops: a transmit waiting on fd gives up */
 	pthread_cond_t rx_room; /* the guest posted receive buffers, or the VM stops */
 	bool closing;
 	struct virtq_chain tx_chain; /* scratch for the notifying vCPU */
@@ -28,7 +29,9 @@ struct virtio_console {
 void virtio_console_init(struct virtio_console *c, const struct guest_mem *gm,
 			 const struct vmm_hooks *hooks, unsigned irq);
 void virtio_console_destroy(struct virtio_console *c);
-/* The host stream: set when a client connects, -1 when it goes. */
+/* The host stream: set when a client connects, -1 when it goes. It must be non-blocking: a
+ * transmit that finds it full waits in poll for room or for stop_fd (set it before the vCPUs
+ * run; -1: none), so that a client that stops reading cannot keep the VM from stopping. */
 void virtio_console_set_fd(struct virtio_console *c, int fd);
 /* Give the guest len bytes, waiting for receive buffers: 0 once all is delivered, -1 when the
  * device is closing (virtio_console_close) or the queue broke. */

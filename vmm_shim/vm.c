@@ -329,7 +329,9 @@ static void *control_thread(void *arg)
 	uint8_t buf[16384];
 
 	while (wait_readable(vm, vm->control_fd)) {
-		int conn = accept4(vm->control_fd, NULL, NULL, SOCK_CLOEXEC);
+		/* non-blocking: the vCPU that transmits to it must not block in write (see
+		 * virtio_console_set_fd) */
+		int conn = accept4(vm->control_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 
 		if (conn < 0)
 			continue;
@@ -337,7 +339,7 @@ static void *control_thread(void *arg)
 		while (wait_readable(vm, conn)) {
 			ssize_t n = read(conn, buf, sizeof(buf));
 
-			if (n < 0 && errno == EINTR)
+			if (n < 0 && (errno == EINTR || errno == EAGAIN))
 				continue;
 			if (n <= 0 || virtio_console_input(vm->console, buf, (size_t)n) < 0)
 				break;
@@ -570,7 +572,7 @@ static int add_devices(struct vm *vm, const struct vmm_config *cfg, struct werr 
 	uart_init(&vm->uart, &vm->hooks, UART_COM1_IRQ, cfg->console_out);
 	i8042_init(&vm->kbd, &vm->hooks);
 	vm->status.hooks = vm->hooks;
-	vm->status.pending_signal = cfg->pending_signal;
+	vm->status.pending_signals = cfg->pending_signals;
 	if (r == 0)
 		r = bus_add(&vm->io, UART_COM1_PORT, 8, &uart_ops, &vm->uart);
 	if (r == 0)
@@ -666,6 +668,10 @@ static void stop_threads(struct vm *vm)
 	pthread_mutex_lock(&vm->lock);
 	vm->stopping = true;
 	pthread_mutex_unlock(&vm->lock);
+	/* first, so that a vCPU waiting for a control client to read (virtio-console transmit)
+	 * gives up and can be joined */
+	if (vm->wake_fd >= 0)
+		(void)!write(vm->wake_fd, &one, sizeof(one));
 	for (unsigned i = 0; i < vm->n_vcpus; i++) {
 		struct vcpu *c = &vm->vcpus[i];
 
@@ -677,8 +683,6 @@ static void stop_threads(struct vm *vm)
 	for (unsigned i = 0; i < vm->n_vcpus; i++)
 		if (vm->vcpus[i].started)
 			pthread_join(vm->vcpus[i].thread, NULL);
-	if (vm->wake_fd >= 0)
-		(void)!write(vm->wake_fd, &one, sizeof(one));
 	if (vm->reader_started) {
 		uart_wake(&vm->uart);
 		pthread_join(vm->reader, NULL);
@@ -775,6 +779,8 @@ int vmm_run_result(const struct vmm_config *cfg, struct vmm_result *res, struct 
 		vm.wake_fd = eventfd(0, EFD_CLOEXEC);
 		if (vm.wake_fd < 0)
 			r = werr_sys(err, errno, "eventfd");
+		else if (vm.console)
+			vm.console->stop_fd = vm.wake_fd;
 	}
 	if (r == 0 && cfg->seccomp)
 		r = vmm_seccomp_install(err);

@@ -51,58 +51,28 @@ static void load(struct prog *p, uint32_t off)
 
 /* Syscalls the VMM makes after set-up, whatever their arguments. */
 static const uint32_t allowed[] = {
-	SYS_read,
-	SYS_write,
-	SYS_pread64,
-	SYS_pwrite64,
-	SYS_readv,
-	SYS_writev,
-	SYS_preadv,
-	SYS_pwritev,
-	SYS_preadv2,
-	SYS_pwritev2,
-	SYS_fdatasync,
-	SYS_fsync,
-	SYS_lseek,
-	SYS_close,
-	SYS_poll,
-	SYS_ppoll,
-	SYS_futex,
-	SYS_rt_sigreturn,
-	SYS_rt_sigprocmask,
-	SYS_rt_sigaction,
-	SYS_sigaltstack,
-	SYS_tgkill,
-	SYS_tkill,
-	SYS_getpid,
-	SYS_gettid,
-	SYS_mmap,
-	SYS_munmap,
-	SYS_mprotect,
-	SYS_madvise,
-	SYS_mremap,
-	SYS_brk,
-	SYS_set_robust_list,
-	SYS_rseq,
-	SYS_exit,
-	SYS_exit_group,
-	SYS_sched_yield,
-	SYS_nanosleep,
-	SYS_clock_nanosleep,
-	SYS_clock_gettime,
-	SYS_gettimeofday,
-	SYS_newfstatat,
-	SYS_fstat,
-	SYS_getrandom,
-	SYS_restart_syscall,
-	SYS_accept4,
-	SYS_accept,
+	SYS_read,	   SYS_write,		SYS_pread64,	    SYS_pwrite64,
+	SYS_readv,	   SYS_writev,		SYS_preadv,	    SYS_pwritev,
+	SYS_preadv2,	   SYS_pwritev2,	SYS_fdatasync,	    SYS_fsync,
+	SYS_lseek,	   SYS_close,		SYS_poll,	    SYS_ppoll,
+	SYS_futex,	   SYS_rt_sigreturn,	SYS_rt_sigprocmask, SYS_rt_sigaction,
+	SYS_sigaltstack,   SYS_getpid,		SYS_gettid,	    SYS_mmap,
+	SYS_munmap,	   SYS_mprotect,	SYS_madvise,	    SYS_mremap,
+	SYS_brk,	   SYS_set_robust_list, SYS_rseq,	    SYS_exit,
+	SYS_exit_group,	   SYS_sched_yield,	SYS_nanosleep,	    SYS_clock_nanosleep,
+	SYS_clock_gettime, SYS_gettimeofday,	SYS_newfstatat,	    SYS_fstat,
+	SYS_getrandom,	   SYS_restart_syscall, SYS_accept4,	    SYS_accept,
 };
 
 /* ioctls on KVM fds once the vCPUs run: the run loop and the devices' interrupt lines. */
 static const uint32_t allowed_ioctls[] = {KVM_RUN, KVM_IRQ_LINE, KVM_IRQ_LINE_STATUS};
 
-static void build(struct prog *p)
+#define CLONE_NS_FLAGS                                                                             \
+	(CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER |             \
+	 CLONE_NEWPID | CLONE_NEWNET)
+
+/* self: the calling process's id, the only tgkill target allowed */
+static void build(struct prog *p, uint32_t self)
 {
 	const uint32_t kill = SECCOMP_RET_KILL_PROCESS;
 	unsigned start;
@@ -119,12 +89,24 @@ static void build(struct prog *p)
 	/* clone3 passes its flags in memory, which BPF cannot read: let libc fall back to clone */
 	ret_if(p, SYS_clone3, SECCOMP_RET_ERRNO | ENOSYS);
 
-	/* clone: threads only (CLONE_THREAD set), never a new process or namespace */
+	/* clone: threads only (CLONE_THREAD set), never a new process or namespace (a thread may
+	 * get its own mount, network, UTS, IPC or cgroup namespace) */
 	start = p->n;
 	emit(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, 0, 0));
 	load(p, offsetof(struct seccomp_data, args[0]));
+	emit(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, CLONE_NS_FLAGS, 2, 0));
 	emit(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, CLONE_THREAD, 0, 1));
 	ret(p, SECCOMP_RET_ALLOW);
+	ret(p, kill);
+	p->f[start].jf = (uint8_t)(p->n - start - 1);
+
+	/* tgkill: this process's own threads only (pthread_kill, raise; the vCPU kicks). With
+	 * plain kill or tkill, or tgkill elsewhere, a compromised VMM could signal any process
+	 * its credentials reach, e.g. in the host's pid namespace. The tgid is an int. */
+	start = p->n;
+	emit(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_tgkill, 0, 0));
+	load(p, offsetof(struct seccomp_data, args[0]));
+	ret_if(p, self, SECCOMP_RET_ALLOW);
 	ret(p, kill);
 	p->f[start].jf = (uint8_t)(p->n - start - 1);
 
@@ -146,7 +128,7 @@ int vmm_seccomp_install(struct werr **err)
 	struct sock_fprog fprog;
 
 	p.n = 0;
-	build(&p);
+	build(&p, (uint32_t)getpid());
 	if (p.n > MAX_INSNS)
 		return werr_set(err, E2BIG, "VMM seccomp filter: %u instructions, room for %u", p.n,
 				MAX_INSNS);

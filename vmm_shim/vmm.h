@@ -43,9 +43,11 @@ struct vmm_config {
 	/* > 0: read the kernel / initrd from these open files (the paths then only name them in
 	 * messages): a container's VMM opens them before pivot_root. */
 	int kernel_fd, initrd_fd;
-	/* The guest's control read of the status port returns (and clears) this: a signal for
-	 * the guest's workload, posted by the caller's signal handler. NULL: none. */
-	_Atomic int *pending_signal;
+	/* Signals for the guest's workload, posted by the caller's signal handler as bit
+	 * (1u << sig), sig 1..31: each read of the status port returns (and clears) the lowest
+	 * pending one, so two different signals posted before the guest reads both arrive.
+	 * NULL: none. */
+	_Atomic unsigned *pending_signals;
 	/* > 0: a listening stream socket; each connection accepted on it (one at a time) is
 	 * relayed to the guest's virtio-console (/dev/hvc0), the control channel. */
 	int control_fd;
@@ -77,8 +79,9 @@ int vmm_run_result(const struct vmm_config *cfg, struct vmm_result *res, struct 
 
 /* The VMM's syscall allow-list, for the process that runs vmm_run_result after the VM is set
  * up: KVM_RUN / KVM_IRQ_LINE ioctls, I/O on open fds, thread creation (clone with thread
- * flags; clone3 fails with ENOSYS so that libc falls back to clone), memory management,
- * signals and futexes. Anything else kills the process (SIGSYS). Sets no_new_privs. */
+ * flags and no namespace flag; clone3 fails with ENOSYS so that libc falls back to clone),
+ * memory management, signal handling, tgkill to its own threads only, and futexes. Anything else
+ * kills the process (SIGSYS). Sets no_new_privs. */
 int vmm_seccomp_install(struct werr **err);
 
 /* vmm_run_result, with *exit_code the guest's reported status, or 0 after a poweroff or reset. */

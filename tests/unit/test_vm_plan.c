@@ -7,9 +7,14 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <linux/kvm.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -158,6 +163,32 @@ static void the_isolation_annotation_is_vm_jail_or_an_error(void **state)
 	spec_free(s);
 }
 
+/* vm.sock lets whoever connects run anything as any user in the guest: 0600 even when the
+ * caller's umask is 0 (the state directory is 0711, so others can reach it). */
+static void the_control_socket_is_for_its_owner_only_whatever_the_umask(void **state)
+{
+	char dir[] = "/tmp/ward-vmsock-XXXXXX";
+	struct werr *err = NULL;
+	struct stat st;
+	mode_t old;
+	int dfd, fd;
+
+	assert_non_null(mkdtemp(dir));
+	dfd = open(dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+	assert_true(dfd >= 0);
+	old = umask(0);
+	fd = vm_control_listen(dfd, &err);
+	umask(old);
+	assert_true(fd >= 0);
+	assert_int_equal(fstatat(dfd, VM_CONTROL_SOCKET, &st, 0), 0);
+	assert_true(S_ISSOCK(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0600);
+	close(fd);
+	unlinkat(dfd, VM_CONTROL_SOCKET, 0);
+	close(dfd);
+	rmdir(dir);
+}
+
 /* Run fn in a child under the VMM's filter; its wait status. */
 static int under_filter(void (*fn)(void))
 {
@@ -176,8 +207,14 @@ static int under_filter(void (*fn)(void))
 	return status;
 }
 
+static void *nothing(void *arg)
+{
+	return arg;
+}
+
 static void allowed_calls(void)
 {
+	pthread_t t;
 	time_t now = time(NULL);
 	struct tm tm;
 	char c = 0;
@@ -190,6 +227,28 @@ static void allowed_calls(void)
 	/* an ioctl the VMM makes, on a fd that is no KVM fd: fails, but is allowed */
 	if (syscall(SYS_ioctl, 0, KVM_RUN, 0) == 0)
 		_exit(2);
+	/* threads (clone3 falls back to clone), and signals to them (the vCPU kicks) */
+	if (pthread_create(&t, NULL, nothing, NULL) != 0 || pthread_join(t, NULL) != 0)
+		_exit(4);
+	if (pthread_kill(pthread_self(), 0) != 0)
+		_exit(5);
+}
+
+static void signals_another_process(void)
+{
+	/* signal 0 only checks: the parent is not harmed when the filter lets it through */
+	syscall(SYS_tgkill, getppid(), getppid(), 0);
+}
+
+static void signals_with_tkill(void)
+{
+	syscall(SYS_tkill, getpid(), 0);
+}
+
+static void makes_a_thread_in_a_new_namespace(void)
+{
+	/* the kernel refuses CLONE_THREAD without CLONE_SIGHAND (EINVAL), after the filter */
+	syscall(SYS_clone, CLONE_THREAD | CLONE_NEWNET, 0, 0, 0, 0);
 }
 
 static void opens_a_file(void)
@@ -226,6 +285,15 @@ static void the_vmm_filter_allows_its_calls_and_kills_on_others(void **state)
 	st = under_filter(forks);
 	assert_true(WIFSIGNALED(st));
 	assert_int_equal(WTERMSIG(st), SIGSYS);
+	st = under_filter(signals_another_process);
+	assert_true(WIFSIGNALED(st));
+	assert_int_equal(WTERMSIG(st), SIGSYS);
+	st = under_filter(signals_with_tkill);
+	assert_true(WIFSIGNALED(st));
+	assert_int_equal(WTERMSIG(st), SIGSYS);
+	st = under_filter(makes_a_thread_in_a_new_namespace);
+	assert_true(WIFSIGNALED(st));
+	assert_int_equal(WTERMSIG(st), SIGSYS);
 }
 
 int main(void)
@@ -237,6 +305,7 @@ int main(void)
 		cmocka_unit_test(a_command_line_over_2_kib_is_refused),
 		cmocka_unit_test(the_isolation_annotation_is_vm_jail_or_an_error),
 		cmocka_unit_test(the_vmm_filter_allows_its_calls_and_kills_on_others),
+		cmocka_unit_test(the_control_socket_is_for_its_owner_only_whatever_the_umask),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

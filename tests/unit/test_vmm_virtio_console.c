@@ -7,6 +7,12 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -173,6 +179,92 @@ static void input_without_buffers_fails_once_the_device_closes(void **state)
 	assert_int_equal(used_idx(VIRTIO_CONSOLE_RXQ), 0);
 }
 
+/* The control client's socket as the VMM has it (non-blocking), already full: returns the
+ * guest-side end in *host, the client's in *client, and how many filler bytes are queued. */
+static size_t full_client(int *host, int *client)
+{
+	int sv[2], small = 4096;
+	size_t queued = 0;
+	char fill[1024];
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
+	memset(fill, 'F', sizeof(fill));
+	for (;;) {
+		ssize_t n = write(sv[0], fill, sizeof(fill));
+
+		if (n < 0) {
+			assert_int_equal(errno, EAGAIN);
+			break;
+		}
+		queued += (size_t)n;
+	}
+	*host = sv[0];
+	*client = sv[1];
+	return queued;
+}
+
+#define BIG 8192
+
+static void *notify_tx(void *arg)
+{
+	wr(VIRTIO_MMIO_QUEUE_NOTIFY, VIRTIO_CONSOLE_TXQ);
+	return NULL;
+}
+
+static void a_slow_client_gets_all_the_output_once_it_reads(void **state)
+{
+	static char got[1 << 20];
+	int host, client;
+	size_t queued = full_client(&host, &client), have = 0;
+	pthread_t t;
+
+	for (unsigned i = 0; i < BIG; i++)
+		ram[BUF + i] = (uint8_t)('a' + i % 26);
+	virtio_console_set_fd(&con, host);
+	post(VIRTIO_CONSOLE_TXQ, 0, BIG, false);
+	assert_int_equal(pthread_create(&t, NULL, notify_tx, NULL), 0);
+	usleep(50 * 1000);
+	/* the vCPU waits for room: nothing dropped, the chain not yet returned */
+	assert_int_equal(used_idx(VIRTIO_CONSOLE_TXQ), 0);
+	while (have < queued + BIG) {
+		struct pollfd p = {.fd = client, .events = POLLIN};
+		ssize_t n;
+
+		assert_int_equal(poll(&p, 1, 2000), 1);
+		n = read(client, got + have, sizeof(got) - have);
+		assert_true(n > 0);
+		have += (size_t)n;
+	}
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_int_equal(used_idx(VIRTIO_CONSOLE_TXQ), 1);
+	assert_memory_equal(got + queued, ram + BUF, BIG);
+	close(host);
+	close(client);
+}
+
+static void a_stopping_vm_does_not_wait_for_a_client_that_does_not_read(void **state)
+{
+	int host, client, stop = eventfd(0, EFD_CLOEXEC);
+	uint64_t one = 1;
+	struct timespec deadline;
+	pthread_t t;
+
+	full_client(&host, &client);
+	con.stop_fd = stop;
+	virtio_console_set_fd(&con, host);
+	post(VIRTIO_CONSOLE_TXQ, 0, BIG, false);
+	assert_int_equal(pthread_create(&t, NULL, notify_tx, NULL), 0);
+	usleep(50 * 1000);
+	assert_int_equal(write(stop, &one, sizeof(one)), sizeof(one));
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += 5;
+	assert_int_equal(pthread_timedjoin_np(t, NULL, &deadline), 0);
+	close(host);
+	close(client);
+	close(stop);
+}
+
 static void frames_are_parsed_only_when_complete(void **state)
 {
 	uint8_t buf[16];
@@ -243,6 +335,11 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(input_without_buffers_fails_once_the_device_closes,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(a_slow_client_gets_all_the_output_once_it_reads,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			a_stopping_vm_does_not_wait_for_a_client_that_does_not_read, setup,
+			teardown),
 		cmocka_unit_test(frames_are_parsed_only_when_complete),
 		cmocka_unit_test(an_exec_request_splits_into_cwd_ids_args_and_env),
 	};

@@ -375,7 +375,8 @@ static void ctl_frame(char type, uint8_t *p, uint32_t len, const sigset_t *old)
 		close_fd(&ctl.to_stdin);
 		break;
 	case 'K':
-		if (ctl.pid && len == 1)
+		/* not once reaped (it waits for its output to drain): the pid may be reused */
+		if (ctl.pid && !ctl.exited && len == 1)
 			kill(ctl.pid, p[0]);
 		break;
 	}
