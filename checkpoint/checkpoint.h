@@ -25,6 +25,11 @@ struct ck_dump_opts {
 	 * only what changed. parent: the previous dump of the same tree, taken with track. */
 	bool track;
 	const char *parent;
+	/* Page server (page_server.h): pages-*.img go there instead of dir (their sums still go
+	 * into dir's inventory), then every file of the image is sent too, so that the receiver
+	 * holds a whole image; parent is then recorded as "../<its name>" (a sibling on both
+	 * ends). The caller ends the stream (ck_ps_finish). */
+	struct ck_ps_conn *page_server;
 };
 
 struct ck_stats {

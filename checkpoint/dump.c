@@ -16,6 +16,7 @@
 #include "checkpoint/checkpoint.h"
 #include "checkpoint/internal.h"
 #include "checkpoint/inventory.h"
+#include "checkpoint/page_server.h"
 #include "checkpoint/procfs.h"
 #include "checkpoint/ptrace.h"
 #include "lib/util.h"
@@ -257,8 +258,8 @@ static void add_file(struct ck_inventory *inv, const char *fmt, long long id)
 	inv->files[inv->nfiles++] = xasprintf(fmt, id);
 }
 
-static int write_proc(int dirfd, const struct ck_proc *p, struct ck_inventory *inv,
-		      struct ck_stats *st, struct werr **err)
+static int write_proc(int dirfd, struct ck_ps_conn *ps, const struct ck_proc *p,
+		      struct ck_inventory *inv, struct ck_stats *st, struct werr **err)
 {
 	static const char *fmt[] = {"core-%lld.json", "mm-%lld.json", "pagemap-%lld.json",
 				    "fds-%lld.json"};
@@ -274,7 +275,7 @@ static int write_proc(int dirfd, const struct ck_proc *p, struct ck_inventory *i
 			return -EIO;
 		add_file(inv, fmt[k], p->pid);
 	}
-	if (ck_write_pages(dirfd, p->host_pid, p, &st->pages_bytes, err) < 0)
+	if (ck_write_pages(dirfd, ps, p->host_pid, p, &st->pages_bytes, err) < 0)
 		return -EIO;
 	add_file(inv, "pages-%lld.img", p->pid);
 	return 0;
@@ -453,7 +454,7 @@ static int collect_and_write(struct dtree *d, const struct ck_dump_opts *o, int 
 	if (r == 0)
 		r = write_pipes(dirfd, procs, n, inv, err);
 	for (size_t i = 0; i < n && r == 0; i++)
-		r = write_proc(dirfd, &procs[i], inv, st, err);
+		r = write_proc(dirfd, o->page_server, &procs[i], inv, st, err);
 	if (r == 0) {
 		inv->root_pid = procs[0].pid;
 		inv->npids = n;
@@ -467,7 +468,7 @@ static int collect_and_write(struct dtree *d, const struct ck_dump_opts *o, int 
 	free(procs);
 	parent_free(&pi);
 	if (r == 0 && o->parent)
-		inv->parent = realpath(o->parent, NULL);
+		inv->parent = o->page_server ? ck_ps_parent_name(o->parent) : realpath(o->parent, NULL);
 	return r;
 }
 
@@ -500,8 +501,12 @@ int ck_dump(const struct ck_dump_opts *o, struct ck_stats *st, struct werr **err
 	release_tree(&d, r == 0 && !o->leave_running && !o->track);
 	st->frozen_ms = ck_now_ms() - t_stop;
 	/* The checksums need only the files: computed after the tree goes on (or is gone). */
+	if (r == 0 && o->page_server)
+		ck_ps_preset_sums(o->page_server, &inv);
 	if (r == 0 && (r = ck_inventory_write(dirfd, &inv, err)) == 0)
 		st->image_bytes = dir_bytes(dirfd, &inv) + 1024;
+	if (r == 0 && o->page_server)
+		r = ck_ps_send_image(o->page_server, dirfd, &inv, err);
 	ck_inventory_free(&inv);
 	st->total_ms = ck_now_ms() - t0;
 	dtree_free(&d);

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "checkpoint/internal.h"
+#include "checkpoint/page_server.h"
 #include "checkpoint/procfs.h"
 #include "checkpoint/ptrace.h"
 #include "checkpoint/track.h"
@@ -487,8 +488,19 @@ static int copy_out(pid_t pid, int memfd, void *buf, size_t n, uint64_t addr)
 	return pread(memfd, buf, n, (off_t)addr) == (ssize_t)n ? 0 : -1;
 }
 
-int ck_write_pages(int dirfd, pid_t host_pid, const struct ck_proc *p, uint64_t *bytes,
-		   struct werr **err)
+/* Bytes of pages-<pid>.img: the ranges not in the parent. */
+static uint64_t ck_pages_size(const struct ck_mm *mm)
+{
+	uint64_t sum = 0;
+
+	for (size_t i = 0; i < mm->npages; i++)
+		if (!mm->pages[i].in_parent)
+			sum += mm->pages[i].npages * 4096;
+	return sum;
+}
+
+int ck_write_pages(int dirfd, struct ck_ps_conn *ps, pid_t host_pid, const struct ck_proc *p,
+		   uint64_t *bytes, struct werr **err)
 {
 	enum { BUF = 4 << 20 };
 	_cleanup_free_ char *buf = xmalloc(BUF);
@@ -499,8 +511,10 @@ int ck_write_pages(int dirfd, pid_t host_pid, const struct ck_proc *p, uint64_t 
 	if (memfd < 0)
 		return -EIO;
 	snprintf(name, sizeof(name), "pages-%d.img", p->pid);
-	out = openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (out < 0)
+	if (ps && ck_ps_file_begin(ps, name, ck_pages_size(&p->mm), err) < 0)
+		return -EIO;
+	out = ps ? -1 : openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (!ps && out < 0)
 		return werr_sys(err, errno, "create %s", name);
 	for (size_t i = 0; i < p->mm.npages; i++) {
 		uint64_t addr = p->mm.pages[i].addr, left = p->mm.pages[i].npages * 4096;
@@ -514,14 +528,16 @@ int ck_write_pages(int dirfd, pid_t host_pid, const struct ck_proc *p, uint64_t 
 				return werr_sys(err, errno ? errno : EIO,
 						"process %d: read memory at 0x%llx", p->pid,
 						(unsigned long long)addr);
-			if (write_all(out, buf, n) < 0)
+			if (ps && ck_ps_write(ps, buf, n, err) < 0)
+				return -EIO;
+			if (!ps && write_all(out, buf, n) < 0)
 				return werr_sys(err, errno, "write %s", name);
 			addr += n;
 			left -= n;
 			*bytes += n;
 		}
 	}
-	return 0;
+	return ps ? ck_ps_file_end(ps, err) : 0;
 }
 
 int ck_write_pipe(int dirfd, pid_t host_pid, int fd, uint64_t id, int *size, struct werr **err)

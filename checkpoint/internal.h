@@ -17,9 +17,11 @@ struct ck_collect_opts {
  * leader) into p, except pids in the image's namespace which the caller fixes up. */
 int ck_collect_proc(pid_t host_pid, const pid_t *tids, size_t ntids,
 		    const struct ck_collect_opts *o, struct ck_proc *p, struct werr **err);
-/* Write pages-<pid>.img from the stopped process host_pid; adds the file's size to *bytes. */
-int ck_write_pages(int dirfd, pid_t host_pid, const struct ck_proc *p, uint64_t *bytes,
-		   struct werr **err);
+/* Write pages-<pid>.img from the stopped process host_pid, into dirfd or, if ps is not NULL,
+ * to that page server; adds the file's size to *bytes. */
+struct ck_ps_conn;
+int ck_write_pages(int dirfd, struct ck_ps_conn *ps, pid_t host_pid, const struct ck_proc *p,
+		   uint64_t *bytes, struct werr **err);
 /* Save the bytes queued in the pipe behind host_pid's fd into pipe-<id>.img (without consuming
  * them), and its size into *size. */
 int ck_write_pipe(int dirfd, pid_t host_pid, int fd, uint64_t id, int *size, struct werr **err);

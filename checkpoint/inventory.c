@@ -71,8 +71,12 @@ int ck_inventory_write(int dirfd, struct ck_inventory *inv, struct werr **err)
 	size_t len;
 	int r;
 
-	inv->sums = xcalloc(inv->nfiles + 1, sizeof(char *));
+	/* Sums already given (files sent to a page server, not in dirfd) are kept. */
+	if (!inv->sums)
+		inv->sums = xcalloc(inv->nfiles + 1, sizeof(char *));
 	for (size_t i = 0; i < inv->nfiles; i++) {
+		if (inv->sums[i])
+			continue;
 		inv->sums[i] = xmalloc(65);
 		if (ck_sha256_file(dirfd, inv->files[i], inv->sums[i], err) < 0) {
 			yajl_gen_free(g);

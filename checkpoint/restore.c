@@ -448,8 +448,13 @@ static int load_image(const char *dir, struct rctx *c, int depth, struct werr **
 		if (depth > 64)
 			r = werr_set(err, ELOOP, "image: more than 64 parent images");
 		else {
+			/* A relative parent (an image sent to a page server) is a path from dir. */
+			_cleanup_free_ char *pdir = inv.parent[0] == '/'
+							    ? xstrdup(inv.parent)
+							    : xasprintf("%s/%s", dir, inv.parent);
+
 			c->parent = xcalloc(1, sizeof(*c->parent));
-			r = load_image(inv.parent, c->parent, depth + 1, err);
+			r = load_image(pdir, c->parent, depth + 1, err);
 			if (r < 0)
 				werr_wrap(err, "parent image %s", inv.parent);
 		}

@@ -15,6 +15,7 @@
 #include <yajl/yajl_gen.h>
 
 #include "checkpoint/checkpoint.h"
+#include "checkpoint/page_server.h"
 #include "lib/util.h"
 #include "runtime/cgroup.h"
 #include "runtime/commands.h"
@@ -53,6 +54,170 @@ static int write_container_json(const char *dir, const struct cstate *st, struct
 	return r;
 }
 
+/* runc's checkpoint/restore flags that ward refuses, each with the reason. */
+static int refuse_flag(const char *cmd, const char *flag, const char *why)
+{
+	log_error("%s: --%s: %s", cmd, flag, why);
+	return -1;
+}
+
+/* getopt's own message ("unrecognized option") names no command: ours does, and says where
+ * the list is. */
+static int bad_flag(const char *cmd, int argc, char **argv)
+{
+	const char *arg = optind > 0 && optind <= argc ? argv[optind - 1] : "?";
+
+	log_error("%s: unknown option or missing value: %s (see ward %s --help)", cmd, arg, cmd);
+	return -1;
+}
+
+static int check_cgroups_mode(const char *cmd, const char *mode)
+{
+	static const char *const modes[] = {"soft", "full", "strict", "ignore"};
+
+	for (size_t i = 0; i < ARRAY_SIZE(modes); i++)
+		if (strcmp(mode, modes[i]) == 0)
+			return 0;
+	log_error("%s: --manage-cgroups-mode %s: expected soft, full, strict or ignore", cmd, mode);
+	return -1;
+}
+
+static int check_empty_ns(const char *cmd, const char *ns)
+{
+	static const char *const names[] = {"network", "net", "ipc", "uts", "mount", "pid",
+					    "user", "cgroup", "time"};
+
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (strcmp(ns, names[i]) == 0)
+			return 0;
+	log_error("%s: --empty-ns %s: not a namespace (network, ipc, uts, mount, pid, user, "
+		  "cgroup, time)",
+		  cmd, ns);
+	return -1;
+}
+
+static const char *const not_tcp = "established TCP connections are not supported by ward "
+				   "(a container with a socket cannot be checkpointed)";
+static const char *const not_ext_unix = "external UNIX sockets are not supported by ward";
+static const char *const not_shell_job = "shell jobs are not supported: ward does not "
+					 "checkpoint a process on a terminal";
+static const char *const not_lazy = "lazy pages are not supported by ward; for a short "
+				    "downtime use --pre-dump rounds (ward migrate)";
+
+static void checkpoint_help(void)
+{
+	printf("usage: ward checkpoint [options] <container-id>\n\n"
+	       "  --image-path DIR            write the image to DIR (required)\n"
+	       "  --work-path DIR             accepted; ward writes no work files (logs: --log)\n"
+	       "  --parent-path DIR           a previous --pre-dump image: save only pages "
+	       "written since\n"
+	       "  --leave-running             leave the container running afterwards\n"
+	       "  --pre-dump                  save memory and track writes; the container runs "
+	       "on\n"
+	       "  --page-server ADDR:PORT     send the image to `ward page-server` at "
+	       "ADDR:PORT\n"
+	       "                              (metadata also stays in --image-path)\n"
+	       "  --file-locks                accepted; a container holding file locks is "
+	       "refused (locks are not saved)\n"
+	       "  --manage-cgroups-mode MODE  soft|full|strict|ignore: accepted, all the same "
+	       "(the cgroup is not in the image)\n"
+	       "  --empty-ns NS               accepted: no namespace is saved; restore makes the "
+	       "bundle's\n"
+	       "  --auto-dedup                accepted; no effect (images share nothing to "
+	       "deduplicate)\n"
+	       "  refused: --tcp-established --ext-unix-sk --shell-job --lazy-pages "
+	       "--status-fd\n");
+}
+
+/* /proc/locks: a lock held by any process of pid's pid namespace (the container's tree). */
+static int check_file_locks(pid_t pid, struct werr **err)
+{
+	_cleanup_free_ char *text = NULL;
+	char want[64], path[64], ns[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", pid);
+	n = readlink(path, want, sizeof(want) - 1);
+	if (n < 0)
+		return werr_sys(err, errno, "readlink %s", path);
+	want[n] = '\0';
+	if (read_file("/proc/locks", &text, NULL, err) < 0)
+		return -EIO;
+	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+		char kind[16], type[16];
+		int holder;
+
+		/* "1: POSIX  ADVISORY  WRITE 1234 08:01:5678 0 EOF"; " -> " lines are waiters. */
+		if (strstr(line, "->") ||
+		    sscanf(line, "%*d: %15s %*s %15s %d", kind, type, &holder) != 3)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/ns/pid", holder);
+		n = readlink(path, ns, sizeof(ns) - 1);
+		if (n < 0)
+			continue;
+		ns[n] = '\0';
+		if (strcmp(ns, want) == 0)
+			return werr_set(err, ENOTSUP,
+					"checkpoint: process %d holds a file lock (%s %s): ward "
+					"does not save file locks",
+					holder, kind, type);
+	}
+	return 0;
+}
+
+int checkpoint_container(const char *root, const char *id, struct ck_dump_opts *o,
+			 struct ck_stats *stats, struct werr **err)
+{
+	static const char *const extra[] = {"container.json", NULL};
+	_cleanup_cgroup_ struct cgroup *cg = NULL;
+	struct cstate st;
+	int r;
+
+	r = state_load(root, id, &st, err);
+	if (r < 0)
+		return r;
+	if (st.status != ST_RUNNING)
+		r = werr_set(err, EINVAL, "checkpoint: container %s is %s, not running", id,
+			     cstatus_name(st.status));
+	if (r == 0)
+		r = check_file_locks(st.pid, err);
+	if (r == 0)
+		r = container_cgroup_open(&st, &cg, err);
+	if (r == 0)
+		r = write_container_json(o->dir, &st, err);
+	if (r == 0) {
+		o->extra_files = extra;
+		o->root = st.pid;
+		o->freeze = freeze_cb;
+		o->freeze_arg = cg;
+		r = ck_dump(o, stats, err);
+	}
+	if (r == 0)
+		log_debug("checkpoint %s: %d processes, %d threads, %.1f MiB of pages, %.1f MiB "
+			  "image in %.0f ms (stopped %.0f ms)",
+			  id, stats->nprocs, stats->nthreads, (double)stats->pages_bytes / 1048576,
+			  (double)stats->image_bytes / 1048576, stats->total_ms, stats->frozen_ms);
+	/* Killed by the dump: the container goes, as runc's checkpoint destroys it. */
+	if (r == 0 && !o->leave_running && !o->track)
+		r = container_delete(root, id, true, err);
+	cstate_free(&st);
+	return r;
+}
+
+/* "pre3" for /x/y/pre3/: the image's name on a page server. */
+static const char *image_name(const char *dir)
+{
+	static char buf[256];
+	size_t len = strlen(dir);
+	const char *b;
+
+	while (len > 1 && dir[len - 1] == '/')
+		len--;
+	snprintf(buf, sizeof(buf), "%.*s", (int)len, dir);
+	b = strrchr(buf, '/');
+	return b ? b + 1 : buf;
+}
+
 int cmd_checkpoint(const struct global_opts *g, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -61,62 +226,94 @@ int cmd_checkpoint(const struct global_opts *g, int argc, char **argv)
 		{"work-path", required_argument, NULL, 'w'},
 		{"pre-dump", no_argument, NULL, 'P'},
 		{"parent-path", required_argument, NULL, 'p'},
+		{"page-server", required_argument, NULL, 'S'},
+		{"file-locks", no_argument, NULL, 'F'},
+		{"manage-cgroups-mode", required_argument, NULL, 'm'},
+		{"empty-ns", required_argument, NULL, 'e'},
+		{"auto-dedup", no_argument, NULL, 'a'},
+		{"tcp-established", no_argument, NULL, 'T'},
+		{"ext-unix-sk", no_argument, NULL, 'U'},
+		{"shell-job", no_argument, NULL, 'J'},
+		{"lazy-pages", no_argument, NULL, 'Z'},
+		{"status-fd", required_argument, NULL, 's'},
+		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	static const char *const extra[] = {"container.json", NULL};
+	static const char *const cmd = "checkpoint";
 	_cleanup_werr_ struct werr *err = NULL;
-	_cleanup_cgroup_ struct cgroup *cg = NULL;
-	struct ck_dump_opts o = {.extra_files = extra};
-	struct ck_stats stats;
-	struct cstate st;
+	struct ck_dump_opts o = {0};
+	struct ck_ps_conn *ps = NULL;
+	const char *page_server = NULL;
+	struct ck_stats stats = {0};
 	const char *id;
 	int c, r;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == 'i')
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'i':
 			o.dir = optarg;
-		else if (c == 'l')
+			break;
+		case 'l':
 			o.leave_running = true;
-		else if (c == 'P')
+			break;
+		case 'P':
 			o.track = true; /* pre-copy: the container runs on, its writes tracked */
-		else if (c == 'p')
+			break;
+		case 'p':
 			o.parent = optarg;
-		else if (c != 'w')
-			return 1;
+			break;
+		case 'S':
+			page_server = optarg;
+			break;
+		case 'm':
+			if (check_cgroups_mode(cmd, optarg) < 0)
+				return 1;
+			break;
+		case 'e':
+			if (check_empty_ns(cmd, optarg) < 0)
+				return 1;
+			break;
+		case 'w': /* no work files */
+		case 'F': /* file locks are checked either way */
+		case 'a': /* nothing to deduplicate */
+			break;
+		case 'T':
+			return -refuse_flag(cmd, "tcp-established", not_tcp);
+		case 'U':
+			return -refuse_flag(cmd, "ext-unix-sk", not_ext_unix);
+		case 'J':
+			return -refuse_flag(cmd, "shell-job", not_shell_job);
+		case 'Z':
+			return -refuse_flag(cmd, "lazy-pages", not_lazy);
+		case 's':
+			return -refuse_flag(cmd, "status-fd", "only for --lazy-pages, which ward "
+							      "does not support");
+		case 'h':
+			checkpoint_help();
+			return 0;
+		default:
+			return -bad_flag(cmd, argc, argv);
+		}
 	}
 	if (!o.dir) {
 		log_error("checkpoint: --image-path is required");
 		return 1;
 	}
-	id = cmd_want_id(argc, argv, "checkpoint");
+	id = cmd_want_id(argc, argv, cmd);
 	if (!id)
 		return 1;
-	r = state_load(g->root, id, &st, &err);
-	if (r < 0)
+	if (page_server && ck_ps_connect(page_server, image_name(o.dir), &ps, &err) < 0)
 		return cmd_fail(&err);
-	if (st.status != ST_RUNNING)
-		r = werr_set(&err, EINVAL, "checkpoint: container %s is %s, not running", id,
-			     cstatus_name(st.status));
-	if (r == 0)
-		r = container_cgroup_open(&st, &cg, &err);
-	if (r == 0)
-		r = write_container_json(o.dir, &st, &err);
-	if (r == 0) {
-		o.root = st.pid;
-		o.freeze = freeze_cb;
-		o.freeze_arg = cg;
-		r = ck_dump(&o, &stats, &err);
-	}
-	if (r == 0)
-		log_debug("checkpoint %s: %d processes, %d threads, %.1f MiB in %.0f ms (stopped "
-			  "%.0f ms)",
-			  id, stats.nprocs, stats.nthreads, (double)stats.image_bytes / 1048576,
-			  stats.total_ms, stats.frozen_ms);
-	/* Killed by the dump: the container goes, as runc's checkpoint destroys it. */
-	if (r == 0 && !o.leave_running && !o.track)
-		r = container_delete(g->root, id, true, &err);
-	cstate_free(&st);
+	o.page_server = ps;
+	r = checkpoint_container(g->root, id, &o, &stats, &err);
+	if (r == 0 && ps)
+		r = ck_ps_finish(ps, !o.track, &err);
+	if (r == 0 && ps)
+		log_debug("checkpoint %s: %llu bytes sent to the page server %s", id,
+			  (unsigned long long)ck_ps_bytes(ps), page_server);
+	ck_ps_close(ps);
 	return r < 0 ? cmd_fail(&err) : 0;
 }
 
@@ -163,6 +360,50 @@ static int mark_running(const char *root, const char *id, struct werr **err)
 	return 0;
 }
 
+int restore_container(struct create_opts *o, const char *image, struct ck_stats *stats,
+		      struct werr **err)
+{
+	struct ck_restore *r = NULL;
+	pid_t pid;
+
+	if (check_bundle(o->bundle, err) < 0 || ck_restore_open(image, &r, err) < 0)
+		return -EINVAL;
+	o->restore = r;
+	pid = container_create(o, err);
+	if (pid > 0 && (ck_restore_finish(r, pid, stats, err) < 0 ||
+			mark_running(o->root, o->id, err) < 0)) {
+		_cleanup_werr_ struct werr *e2 = NULL;
+
+		container_delete(o->root, o->id, true, &e2);
+		pid = -1;
+	}
+	ck_restore_free(r);
+	o->restore = NULL;
+	if (pid > 0)
+		log_debug("restore %s: %d processes, %d threads in %.0f ms", o->id, stats->nprocs,
+			  stats->nthreads, stats->total_ms);
+	return pid < 0 ? -EIO : pid;
+}
+
+static void restore_help(void)
+{
+	printf("usage: ward restore [options] <container-id>\n\n"
+	       "  --image-path DIR            the image (required)\n"
+	       "  --bundle DIR, -b DIR        the bundle (default .)\n"
+	       "  --detach, -d                do not wait for the container\n"
+	       "  --pid-file FILE             write the init's pid to FILE\n"
+	       "  --no-pivot                  as create --no-pivot\n"
+	       "  --work-path DIR             accepted; ward writes no work files\n"
+	       "  --file-locks                accepted; images never hold locks\n"
+	       "  --manage-cgroups-mode MODE  soft|full|strict|ignore: accepted, all the same "
+	       "(the bundle's cgroup)\n"
+	       "  --empty-ns NS               accepted: every namespace is the bundle's, new\n"
+	       "  --auto-dedup, --no-subreaper  accepted; no effect\n"
+	       "  refused: --console-socket --tcp-established --ext-unix-sk --shell-job "
+	       "--lazy-pages\n"
+	       "           --lsm-profile --lsm-mount-context\n");
+}
+
 int cmd_restore(const struct global_opts *g, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -171,54 +412,98 @@ int cmd_restore(const struct global_opts *g, int argc, char **argv)
 		{"detach", no_argument, NULL, 'd'},
 		{"pid-file", required_argument, NULL, 'p'},
 		{"work-path", required_argument, NULL, 'w'},
+		{"no-pivot", no_argument, NULL, 'N'},
+		{"no-subreaper", no_argument, NULL, 'R'},
+		{"file-locks", no_argument, NULL, 'F'},
+		{"manage-cgroups-mode", required_argument, NULL, 'm'},
+		{"empty-ns", required_argument, NULL, 'e'},
+		{"auto-dedup", no_argument, NULL, 'a'},
+		{"console-socket", required_argument, NULL, 'C'},
+		{"tcp-established", no_argument, NULL, 'T'},
+		{"ext-unix-sk", no_argument, NULL, 'U'},
+		{"shell-job", no_argument, NULL, 'J'},
+		{"lazy-pages", no_argument, NULL, 'Z'},
+		{"lsm-profile", required_argument, NULL, 'L'},
+		{"lsm-mount-context", required_argument, NULL, 'M'},
+		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
+	static const char *const cmd = "restore";
 	_cleanup_werr_ struct werr *err = NULL;
 	struct create_opts o = {.root = g->root, .console_recv_fd = -1};
 	const char *image = NULL;
-	struct ck_restore *r = NULL;
 	struct ck_stats stats = {0};
 	bool detach = false;
 	pid_t pid;
 	int c, st;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "b:d", opts, NULL)) != -1) {
-		if (c == 'i')
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":b:dh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'i':
 			image = optarg;
-		else if (c == 'b')
+			break;
+		case 'b':
 			o.bundle = optarg;
-		else if (c == 'd')
+			break;
+		case 'd':
 			detach = true;
-		else if (c == 'p')
+			break;
+		case 'p':
 			o.pid_file = optarg;
-		else if (c != 'w')
-			return 1;
+			break;
+		case 'N':
+			o.no_pivot = true;
+			break;
+		case 'm':
+			if (check_cgroups_mode(cmd, optarg) < 0)
+				return 1;
+			break;
+		case 'e':
+			if (check_empty_ns(cmd, optarg) < 0)
+				return 1;
+			break;
+		case 'w':
+		case 'R': /* ward uses no subreaper */
+		case 'F':
+		case 'a':
+			break;
+		case 'C':
+			return -refuse_flag(cmd, "console-socket",
+					    "a terminal cannot be restored (ward does not "
+					    "checkpoint a container with process.terminal)");
+		case 'T':
+			return -refuse_flag(cmd, "tcp-established", not_tcp);
+		case 'U':
+			return -refuse_flag(cmd, "ext-unix-sk", not_ext_unix);
+		case 'J':
+			return -refuse_flag(cmd, "shell-job", not_shell_job);
+		case 'Z':
+			return -refuse_flag(cmd, "lazy-pages", not_lazy);
+		case 'L':
+			return -refuse_flag(cmd, "lsm-profile", "ward applies no LSM profile");
+		case 'M':
+			return -refuse_flag(cmd, "lsm-mount-context",
+					    "ward applies no LSM mount context");
+		case 'h':
+			restore_help();
+			return 0;
+		default:
+			return -bad_flag(cmd, argc, argv);
+		}
 	}
 	if (!image) {
 		log_error("restore: --image-path is required");
 		return 1;
 	}
-	o.id = cmd_want_id(argc, argv, "restore");
+	o.id = cmd_want_id(argc, argv, cmd);
 	if (!o.id)
 		return 1;
-	if (check_bundle(o.bundle, &err) < 0 || ck_restore_open(image, &r, &err) < 0)
-		return cmd_fail(&err);
-	o.restore = r;
 	o.foreground = !detach;
-	pid = container_create(&o, &err);
-	if (pid > 0 && (ck_restore_finish(r, pid, &stats, &err) < 0 ||
-			mark_running(g->root, o.id, &err) < 0)) {
-		_cleanup_werr_ struct werr *e2 = NULL;
-
-		container_delete(g->root, o.id, true, &e2);
-		pid = -1;
-	}
-	ck_restore_free(r);
+	pid = restore_container(&o, image, &stats, &err);
 	if (pid < 0)
 		return cmd_fail(&err);
-	log_debug("restore %s: %d processes, %d threads in %.0f ms", o.id, stats.nprocs,
-		  stats.nthreads, stats.total_ms);
 	if (detach)
 		return 0;
 	/* In the foreground: wait for the restored init, exit with its status (as run does). */

@@ -35,6 +35,20 @@ int cmd_events(const struct global_opts *g, int argc, char **argv);
 int cmd_exec(const struct global_opts *g, int argc, char **argv);
 int cmd_checkpoint(const struct global_opts *g, int argc, char **argv);
 int cmd_restore(const struct global_opts *g, int argc, char **argv);
+int cmd_page_server(const struct global_opts *g, int argc, char **argv);
+int cmd_migrate(const struct global_opts *g, int argc, char **argv);
+
+/* checkpoint_cmd.c, shared with migrate.c. Checkpoint the running container id of root with
+ * o (dir, parent, track, leave_running, page_server set by the caller); deletes it unless
+ * leave_running or track. */
+struct ck_dump_opts;
+struct ck_stats;
+int checkpoint_container(const char *root, const char *id, struct ck_dump_opts *o,
+			 struct ck_stats *stats, struct werr **err);
+/* Make the container o->id in o->root from image (o->bundle etc. as for create); returns the
+ * init's pid. */
+int restore_container(struct create_opts *o, const char *image, struct ck_stats *stats,
+		      struct werr **err);
 
 /* Shared by the commands: log *err as "ward: msg", free it, return exit status 1. */
 int cmd_fail(struct werr **err);

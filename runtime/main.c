@@ -49,6 +49,8 @@ static const struct command commands[] = {
 	{ "events", cmd_events, false, "resource stats, PSI, CPU demand and OOM events" },
 	{ "checkpoint", cmd_checkpoint, false, "checkpoint a container (--image-path DIR)" },
 	{ "restore", cmd_restore, true, "restore a container from --image-path DIR" },
+	{ "migrate", cmd_migrate, true, "move a running container to --to-root DIR (pre-copy)" },
+	{ "page-server", cmd_page_server, false, "receive checkpoint images over TCP" },
 };
 
 static void usage(FILE *f)

@@ -99,3 +99,181 @@ test_restore_refuses_a_bundle_with_seccomp() {
 	assert_fail "linux.seccomp" w restore --detach --image-path "$T/img" --bundle "$B" "$ID"
 	assert_fail "" w state "$ID"
 }
+
+# ---- runc's flags (issue 7 item 4) ---------------------------------------------------------
+
+test_checkpoint_and_restore_flags_are_runc_compatible() {
+	ward_only
+	start_counter
+	local before after
+	# refused with a reason, never getopt's bare message; the container runs on
+	assert_fail "unknown option or missing value: --bogus" w checkpoint --bogus --image-path "$T/img" "$ID"
+	assert_contains "$OUT" "ward checkpoint --help" "points at the help"
+	assert_fail "established TCP connections are not supported" \
+		w checkpoint --tcp-established --image-path "$T/img" "$ID"
+	assert_fail "lazy pages are not supported" w checkpoint --lazy-pages --image-path "$T/img" "$ID"
+	assert_fail "shell jobs are not supported" w checkpoint --shell-job --image-path "$T/img" "$ID"
+	assert_fail "expected soft, full, strict or ignore" \
+		w checkpoint --manage-cgroups-mode bogus --image-path "$T/img" "$ID"
+	assert_fail "--empty-ns bogus: not a namespace" w checkpoint --empty-ns bogus --image-path "$T/img" "$ID"
+	assert_eq running "$(state_field "$ID" .status)" "status after refused flags"
+	w checkpoint --help | grep -q -- '--page-server' || fail "checkpoint --help lacks --page-server"
+	# accepted: runc's flags with no effect in ward (documented)
+	w checkpoint --work-path "$T/work" --file-locks --manage-cgroups-mode soft --empty-ns network \
+		--auto-dedup --image-path "$T/img" "$ID"
+	before=$(count_is_sequence) || fail "count broken before restore"
+	assert_fail "a terminal cannot be restored" \
+		w restore --console-socket "$T/sock" --image-path "$T/img" --bundle "$B" "$ID"
+	assert_fail "unknown option or missing value: --bogus" \
+		w restore --bogus --image-path "$T/img" --bundle "$B" "$ID"
+	assert_fail "ward applies no LSM profile" \
+		w restore --lsm-profile apparmor:x --image-path "$T/img" --bundle "$B" "$ID"
+	assert_fail "established TCP connections are not supported" \
+		w restore --tcp-established --image-path "$T/img" --bundle "$B" "$ID"
+	assert_fail "" w state "$ID"
+	w restore --detach --work-path "$T/work" --file-locks --manage-cgroups-mode full \
+		--no-subreaper --auto-dedup --empty-ns network --pid-file "$T/pid" \
+		--image-path "$T/img" -b "$B" "$ID"
+	assert_eq "$(state_field "$ID" .pid)" "$(cat "$T/pid")" "--pid-file"
+	wait_for 5 sh -c "[ \$(wc -l <'$B/rootfs/count') -ge $((before + 5)) ]"
+	after=$(count_is_sequence) || fail "count restarted or skipped after restore"
+	[ "$after" -gt "$before" ] || fail "count $before before, $after after"
+}
+
+test_checkpoint_refuses_a_container_holding_a_file_lock() {
+	ward_only
+	local prog=$REPO/build/tests/checkpoint/progs/locker
+	[ -x "$prog" ] || skip "no $prog (make)"
+	mkbundle -- /locker /lockfile
+	cp "$prog" "$B/rootfs/locker"
+	cfg_set '.root.readonly = false'
+	ID=$(newid)
+	w run --detach --bundle "$B" "$ID" </dev/null >/dev/null
+	PID=$(state_field "$ID" .pid)
+	wait_for 5 sh -c "grep -q ' $PID ' /proc/locks"
+	assert_fail "holds a file lock (FLOCK WRITE): ward does not save file locks" \
+		w checkpoint --file-locks --image-path "$T/img" "$ID"
+	assert_eq running "$(state_field "$ID" .status)" "status after a refused checkpoint"
+}
+
+# ---- page server and migration (issue 7 item 5) ------------------------------------------
+
+# start_page_server DIR: `ward page-server` on a free loopback port; sets PS_PID, PS_PORT
+start_page_server() {
+	"$WARD" page-server --image-path "$1" --address 127.0.0.1:0 --port-file "$T/ps.port" \
+		>"$T/ps.out" 2>&1 &
+	PS_PID=$!
+	defer "kill -9 $PS_PID"
+	wait_for 5 test -s "$T/ps.port"
+	PS_PORT=$(cat "$T/ps.port")
+}
+
+test_checkpoint_page_server_rounds_then_restore_from_the_receiver() {
+	ward_only
+	start_counter
+	local before after rc
+	start_page_server "$T/recv"
+	w checkpoint --pre-dump --page-server "127.0.0.1:$PS_PORT" --image-path "$T/meta/pre1" "$ID"
+	sleep 0.2
+	w checkpoint --pre-dump --parent-path "$T/meta/pre1" --page-server "127.0.0.1:$PS_PORT" \
+		--image-path "$T/meta/pre2" "$ID"
+	assert_eq running "$(state_field "$ID" .status)" "status after pre-dumps"
+	w checkpoint --parent-path "$T/meta/pre2" --page-server "127.0.0.1:$PS_PORT" \
+		--image-path "$T/meta/final" "$ID"
+	# the receiver ends after the final image; metadata stayed here, pages went there only
+	set +e; wait "$PS_PID"; rc=$?; set -e
+	assert_eq 0 "$rc" "page-server exit status ($(cat "$T/ps.out"))"
+	assert_contains "$(cat "$T/ps.out")" "image final:" "page-server reports rounds"
+	ls "$T"/meta/final/pages-*.img >/dev/null 2>&1 && fail "pages were written locally too"
+	[ -f "$T/meta/final/inventory.json" ] || fail "no metadata in --image-path"
+	ls "$T"/recv/pre1/pages-*.img >/dev/null || fail "the receiver has no pages"
+	grep -q '"parent": "../pre2"' "$T/recv/final/inventory.json" || fail "parent not relative"
+	before=$(count_is_sequence) || fail "count broken before restore"
+	w restore --detach --image-path "$T/recv/final" --bundle "$B" "$ID"
+	wait_for 5 sh -c "[ \$(wc -l <'$B/rootfs/count') -ge $((before + 5)) ]"
+	after=$(count_is_sequence) || fail "count restarted or skipped after restore"
+	[ "$after" -gt "$before" ] || fail "count $before before, $after after"
+}
+
+test_checkpoint_page_server_refuses_a_closed_port() {
+	ward_only
+	start_counter
+	local port
+	# a port nobody listens on: bind one, close it
+	port=$(perl -MIO::Socket::INET -e 'print IO::Socket::INET->new(Listen=>1,LocalAddr=>"127.0.0.1:0")->sockport')
+	assert_fail "page server 127.0.0.1:$port: connect" \
+		w checkpoint --page-server "127.0.0.1:$port" --image-path "$T/img" "$ID"
+	assert_eq running "$(state_field "$ID" .status)" "status after a failed checkpoint"
+}
+
+# long_lived_ns_pids INIT: the pids, as the container sees them (NSpid's last), of INIT and of
+# its `sleep 1000` child (not of the short sleeps that come and go)
+long_lived_ns_pids() {
+	local p
+	for p in $1 $(pgrep -P "$1" -f 'sleep 1000'); do
+		awk '/^NSpid:/ {print $NF}' "/proc/$p/status"
+	done | tr '\n' ' '
+}
+
+test_migrate_moves_a_counter_to_another_root() {
+	ward_only
+	mkbundle -- sh -c 'sleep 1000 & i=0; while :; do i=$((i+1)); echo $i >>/count; sleep 0.05; done'
+	cfg_set '.root.readonly = false'
+	ID=$(newid)
+	local root2=$T/root2 before after pids_before pids_after pid2 out
+	defer "\"$WARD\" --root '$root2' delete --force '$ID'"
+	w run --detach --bundle "$B" "$ID" </dev/null >/dev/null
+	PID=$(state_field "$ID" .pid)
+	wait_for 5 sh -c "[ \$(wc -l <'$B/rootfs/count') -ge 5 ]"
+	pids_before=$(long_lived_ns_pids "$PID")
+	out=$(w migrate --to-root "$root2" --work-path "$T/work" "$ID")
+	printf '%s\n' "$out" >&2
+	assert_contains "$out" "round 1:" "per-round stats"
+	assert_contains "$out" "final round:" "final round stats"
+	assert_match "$out" "frozen [0-9]+ ms" "frozen time reported"
+	# the source is gone, the destination runs it
+	assert_fail "" w state "$ID"
+	[ ! -e "$ROOT/$ID" ] || fail "the source --root still has $ID"
+	[ -d "/proc/$PID" ] && ! grep -q '^State:.*Z' "/proc/$PID/status" && fail "source init $PID still runs"
+	assert_eq running "$("$WARD" --root "$root2" state "$ID" | jq -r .status)" "status under --to-root"
+	pid2=$("$WARD" --root "$root2" state "$ID" | jq -r .pid)
+	pids_after=$(long_lived_ns_pids "$pid2")
+	assert_eq "1 2 " "$pids_before" "pids in the container before"
+	assert_eq "$pids_before" "$pids_after" "pids in the container"
+	before=$(count_is_sequence) || fail "count broken"
+	wait_for 5 sh -c "[ \$(wc -l <'$B/rootfs/count') -ge $((before + 5)) ]"
+	after=$(count_is_sequence) || fail "count restarted or skipped after the migration"
+	[ "$after" -gt "$before" ] || fail "count $before before, $after after"
+	# no page server left behind
+	pgrep -f "$T/work" >/dev/null && fail "a page server still runs"
+	"$WARD" --root "$root2" kill "$ID" KILL
+	wait_for 5 sh -c "[ \"\$(\"$WARD\" --root '$root2' state '$ID' | jq -r .status)\" = stopped ]"
+	"$WARD" --root "$root2" delete "$ID"
+}
+
+test_migrate_precopy_rounds_shrink_for_a_small_working_set() {
+	ward_only
+	local prog=$REPO/build/tests/checkpoint/progs/dirtier root2=$T/root2 out r1 r2 fin before after
+	[ -x "$prog" ] || skip "no $prog (make)"
+	mkbundle -- /dirtier 128 2 /count
+	cp "$prog" "$B/rootfs/dirtier"
+	cfg_set '.root.readonly = false'
+	ID=$(newid)
+	defer "\"$WARD\" --root '$root2' delete --force '$ID'"
+	w run --detach --bundle "$B" "$ID" </dev/null >/dev/null
+	wait_for 10 sh -c "[ \$(wc -l <'$B/rootfs/count' 2>/dev/null || echo 0) -ge 3 ]"
+	out=$(w --debug migrate --to-root "$root2" --rounds 4 "$ID")
+	printf '%s\n' "$out" >&2
+	r1=$(printf '%s\n' "$out" | sed -n 's/.*round 1: \([0-9]*\) bytes.*/\1/p')
+	r2=$(printf '%s\n' "$out" | sed -n 's/.*round 2: \([0-9]*\) bytes.*/\1/p')
+	fin=$(printf '%s\n' "$out" | sed -n 's/.*final round: \([0-9]*\) bytes.*/\1/p')
+	[ -n "$r1" ] && [ -n "$r2" ] && [ -n "$fin" ] || fail "round stats missing: $out"
+	# round 1 is the whole heap (128 MiB), later rounds the 2 MiB working set and little else
+	[ "$r1" -ge $((128 << 20)) ] || fail "round 1 sent $r1 bytes, less than the heap"
+	[ "$r2" -lt $((r1 / 8)) ] || fail "round 2 ($r2) did not shrink from round 1 ($r1)"
+	[ "$fin" -lt $((r1 / 8)) ] || fail "final round ($fin) did not shrink from round 1 ($r1)"
+	before=$(count_is_sequence) || fail "count broken"
+	wait_for 5 sh -c "[ \$(wc -l <'$B/rootfs/count') -ge $((before + 5)) ]"
+	after=$(count_is_sequence) || fail "passes restarted, skipped or the memory differs"
+	assert_eq running "$("$WARD" --root "$root2" state "$ID" | jq -r .status)" "status under --to-root"
+}
