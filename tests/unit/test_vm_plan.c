@@ -212,7 +212,7 @@ static void *nothing(void *arg)
 	return arg;
 }
 
-static void allowed_calls(void)
+static __attribute__((unused)) void allowed_calls(void)
 {
 	pthread_t t;
 	time_t now = time(NULL);
@@ -273,9 +273,13 @@ static void the_vmm_filter_allows_its_calls_and_kills_on_others(void **state)
 {
 	int st;
 
+#ifndef __SANITIZE_ADDRESS__
+	/* ASan's runtime makes calls of its own around threads (sigaltstack, madvise...) that
+	 * the VMM's allow-list rightly refuses: the allowed set is checked in the plain build. */
 	st = under_filter(allowed_calls);
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), 0);
+#endif
 	st = under_filter(opens_a_file);
 	assert_true(WIFSIGNALED(st));
 	assert_int_equal(WTERMSIG(st), SIGSYS);
