@@ -126,16 +126,19 @@ static void ctrl_receive(struct virtio_console *c)
 
 	while ((r = virtq_pop(&t->vq[VIRTIO_CONSOLE_CTRL_TXQ], t->gm, &c->scratch)) > 0) {
 		uint8_t msg[CTRL_HDR];
-		uint32_t id;
-		uint16_t event, value;
+		uint16_t head = c->scratch.head; /* ctrl_handle reuses the scratch chain */
+		bool whole = virtq_chain_read(&c->scratch, 0, msg, sizeof(msg)) == sizeof(msg);
 
-		if (virtq_chain_read(&c->scratch, 0, msg, sizeof(msg)) == sizeof(msg)) {
+		virtio_mmio_push(t, VIRTIO_CONSOLE_CTRL_TXQ, head, 0);
+		if (whole) {
+			uint32_t id;
+			uint16_t event, value;
+
 			memcpy(&id, msg, 4);
 			memcpy(&event, msg + 4, 2);
 			memcpy(&value, msg + 6, 2);
 			ctrl_handle(c, id, event, value);
 		}
-		virtio_mmio_push(t, VIRTIO_CONSOLE_CTRL_TXQ, c->scratch.head, 0);
 		used = true;
 	}
 	if (used)
