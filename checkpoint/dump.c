@@ -252,10 +252,19 @@ static void release_tree(struct dtree *d, bool kill_it)
 		}
 }
 
-static void add_file(struct ck_inventory *inv, const char *fmt, long long id)
+/* A file of the image, with its sha256 when already known (NULL: computed from the file by
+ * ck_inventory_write). files and sums always have the same length. */
+static void add_file_sum(struct ck_inventory *inv, char *name, const char *sum)
 {
 	inv->files = xrealloc(inv->files, (inv->nfiles + 1) * sizeof(char *));
-	inv->files[inv->nfiles++] = xasprintf(fmt, id);
+	inv->sums = xrealloc(inv->sums, (inv->nfiles + 1) * sizeof(char *));
+	inv->files[inv->nfiles] = name;
+	inv->sums[inv->nfiles++] = sum && *sum ? xstrdup(sum) : NULL;
+}
+
+static void add_file(struct ck_inventory *inv, const char *fmt, long long id)
+{
+	add_file_sum(inv, xasprintf(fmt, id), NULL);
 }
 
 static int write_proc(int dirfd, struct ck_ps_conn *ps, const struct ck_proc *p,
@@ -264,6 +273,7 @@ static int write_proc(int dirfd, struct ck_ps_conn *ps, const struct ck_proc *p,
 	static const char *fmt[] = {"core-%lld.json", "mm-%lld.json", "pagemap-%lld.json",
 				    "fds-%lld.json"};
 	char *(*gen[])(const struct ck_proc *) = {ck_core_to_json, NULL, NULL, ck_fds_to_json};
+	char sum[65];
 
 	for (size_t k = 0; k < ARRAY_SIZE(fmt); k++) {
 		_cleanup_free_ char *name = xasprintf(fmt[k], (long long)p->pid);
@@ -275,9 +285,9 @@ static int write_proc(int dirfd, struct ck_ps_conn *ps, const struct ck_proc *p,
 			return -EIO;
 		add_file(inv, fmt[k], p->pid);
 	}
-	if (ck_write_pages(dirfd, ps, p->host_pid, p, &st->pages_bytes, err) < 0)
+	if (ck_write_pages(dirfd, ps, p->host_pid, p, &st->pages_bytes, sum, err) < 0)
 		return -EIO;
-	add_file(inv, "pages-%lld.img", p->pid);
+	add_file_sum(inv, xasprintf("pages-%lld.img", (long long)p->pid), sum);
 	return 0;
 }
 
@@ -493,10 +503,8 @@ int ck_dump(const struct ck_dump_opts *o, struct ck_stats *st, struct werr **err
 	t_stop = ck_now_ms();
 	if (r == 0)
 		r = collect_and_write(&d, o, dirfd, &inv, st, err);
-	for (size_t i = 0; r == 0 && o->extra_files && o->extra_files[i]; i++) {
-		inv.files = xrealloc(inv.files, (inv.nfiles + 1) * sizeof(char *));
-		inv.files[inv.nfiles++] = xstrdup(o->extra_files[i]);
-	}
+	for (size_t i = 0; r == 0 && o->extra_files && o->extra_files[i]; i++)
+		add_file_sum(&inv, xstrdup(o->extra_files[i]), NULL);
 	/* A failed dump never kills: the tree goes on as if nothing happened. */
 	release_tree(&d, r == 0 && !o->leave_running && !o->track);
 	st->frozen_ms = ck_now_ms() - t_stop;

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "checkpoint/internal.h"
+#include "checkpoint/pages_out.h"
 #include "checkpoint/page_server.h"
 #include "checkpoint/procfs.h"
 #include "checkpoint/ptrace.h"
@@ -499,23 +500,20 @@ static uint64_t ck_pages_size(const struct ck_mm *mm)
 	return sum;
 }
 
-int ck_write_pages(int dirfd, struct ck_ps_conn *ps, pid_t host_pid, const struct ck_proc *p,
-		   uint64_t *bytes, struct werr **err)
+/* Through the page server: streamed, hashed on the way by ck_ps_write. */
+static int send_pages(struct ck_ps_conn *ps, pid_t host_pid, const struct ck_proc *p,
+		      uint64_t *bytes, struct werr **err)
 {
 	enum { BUF = 4 << 20 };
 	_cleanup_free_ char *buf = xmalloc(BUF);
 	_cleanup_close_ int memfd = ck_mem_open(host_pid, err);
-	_cleanup_close_ int out = -1;
 	char name[64];
 
 	if (memfd < 0)
 		return -EIO;
 	snprintf(name, sizeof(name), "pages-%d.img", p->pid);
-	if (ps && ck_ps_file_begin(ps, name, ck_pages_size(&p->mm), err) < 0)
+	if (ck_ps_file_begin(ps, name, ck_pages_size(&p->mm), err) < 0)
 		return -EIO;
-	out = ps ? -1 : openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (!ps && out < 0)
-		return werr_sys(err, errno, "create %s", name);
 	for (size_t i = 0; i < p->mm.npages; i++) {
 		uint64_t addr = p->mm.pages[i].addr, left = p->mm.pages[i].npages * 4096;
 
@@ -528,16 +526,77 @@ int ck_write_pages(int dirfd, struct ck_ps_conn *ps, pid_t host_pid, const struc
 				return werr_sys(err, errno ? errno : EIO,
 						"process %d: read memory at 0x%llx", p->pid,
 						(unsigned long long)addr);
-			if (ps && ck_ps_write(ps, buf, n, err) < 0)
+			if (ck_ps_write(ps, buf, n, err) < 0)
 				return -EIO;
-			if (!ps && write_all(out, buf, n) < 0)
-				return werr_sys(err, errno, "write %s", name);
 			addr += n;
 			left -= n;
 			*bytes += n;
 		}
 	}
-	return ps ? ck_ps_file_end(ps, err) : 0;
+	return ck_ps_file_end(ps, err);
+}
+
+/* Copy the ranges into buffers of o, as many ranges per buffer as fit. */
+static int fill_pages_out(struct ck_pages_out *o, pid_t host_pid, int memfd,
+			  const struct ck_proc *p, uint64_t *bytes, struct werr **err)
+{
+	size_t size, used = 0;
+	char *buf = ck_pages_out_buf(o, &size);
+	int r;
+
+	for (size_t i = 0; i < p->mm.npages; i++) {
+		uint64_t addr = p->mm.pages[i].addr, left = p->mm.pages[i].npages * 4096;
+
+		if (p->mm.pages[i].in_parent)
+			continue;
+		while (left) {
+			size_t n = left > size - used ? size - used : left;
+
+			if (copy_out(host_pid, memfd, buf + used, n, addr) < 0)
+				return werr_sys(err, errno ? errno : EIO,
+						"process %d: read memory at 0x%llx", p->pid,
+						(unsigned long long)addr);
+			used += n;
+			addr += n;
+			left -= n;
+			*bytes += n;
+			if (used < size)
+				continue;
+			if ((r = ck_pages_out_commit(o, used)) < 0)
+				return werr_sys(err, -r, "write pages-%d.img", p->pid);
+			buf = ck_pages_out_buf(o, &size);
+			used = 0;
+		}
+	}
+	if (used && (r = ck_pages_out_commit(o, used)) < 0)
+		return werr_sys(err, -r, "write pages-%d.img", p->pid);
+	return 0;
+}
+
+int ck_write_pages(int dirfd, struct ck_ps_conn *ps, pid_t host_pid, const struct ck_proc *p,
+		   uint64_t *bytes, char sum[65], struct werr **err)
+{
+	_cleanup_close_ int memfd = -1, out = -1;
+	struct ck_pages_out *o;
+	char name[64];
+	int r, w;
+
+	sum[0] = '\0';
+	if (ps)
+		return send_pages(ps, host_pid, p, bytes, err);
+	if ((memfd = ck_mem_open(host_pid, err)) < 0)
+		return -EIO;
+	snprintf(name, sizeof(name), "pages-%d.img", p->pid);
+	out = openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (out < 0)
+		return werr_sys(err, errno, "create %s", name);
+	if (!(o = ck_pages_out_new(out, err)))
+		return -EIO;
+	r = fill_pages_out(o, host_pid, memfd, p, bytes, err);
+	w = ck_pages_out_finish(o, sum);
+	if (r == 0 && w < 0)
+		r = werr_sys(err, -w, "write %s", name);
+	return r;
 }
 
 int ck_write_pipe(int dirfd, pid_t host_pid, int fd, uint64_t id, int *size, struct werr **err)

@@ -18,10 +18,11 @@ struct ck_collect_opts {
 int ck_collect_proc(pid_t host_pid, const pid_t *tids, size_t ntids,
 		    const struct ck_collect_opts *o, struct ck_proc *p, struct werr **err);
 /* Write pages-<pid>.img from the stopped process host_pid, into dirfd or, if ps is not NULL,
- * to that page server; adds the file's size to *bytes. */
+ * to that page server; adds the file's size to *bytes. sum gets the file's sha256 when written
+ * into dirfd ("" for the page server, which keeps its own). */
 struct ck_ps_conn;
 int ck_write_pages(int dirfd, struct ck_ps_conn *ps, pid_t host_pid, const struct ck_proc *p,
-		   uint64_t *bytes, struct werr **err);
+		   uint64_t *bytes, char sum[65], struct werr **err);
 /* Save the bytes queued in the pipe behind host_pid's fd into pipe-<id>.img (without consuming
  * them), and its size into *size. */
 int ck_write_pipe(int dirfd, pid_t host_pid, int fd, uint64_t id, int *size, struct werr **err);
@@ -33,6 +34,8 @@ int ck_write_pipe(int dirfd, pid_t host_pid, int fd, uint64_t id, int *size, str
  * gets their tids in the caller's pid namespace. */
 struct ck_pagesrc {
 	int fd;				 /* pages-<pid>.img */
+	const char *map;		 /* its bytes, mapped read-only (NULL when empty) */
+	size_t map_len;
 	const struct ck_mm *mm;		 /* its index */
 	const struct ck_pagesrc *parent; /* where in_parent ranges are (pre-copy), or NULL */
 };

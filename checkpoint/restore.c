@@ -13,6 +13,7 @@
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -364,6 +365,27 @@ static int map_pids(struct rctx *c, pid_t root_host, pid_t *host, struct werr **
 	return 0;
 }
 
+/* The pages are copied into the process straight from the page cache (one copy, not a read
+ * into a buffer and a write out of it); populated now, so the copy takes no faults here. */
+static int map_pages(struct ck_pagesrc *src, const char *name, struct werr **err)
+{
+	struct stat sb;
+	void *m;
+
+	src->map = NULL;
+	src->map_len = 0;
+	if (fstat(src->fd, &sb) < 0)
+		return werr_sys(err, errno, "stat %s", name);
+	if (sb.st_size == 0)
+		return 0;
+	m = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, src->fd, 0);
+	if (m == MAP_FAILED)
+		return werr_sys(err, errno, "map %s", name);
+	src->map = m;
+	src->map_len = (size_t)sb.st_size;
+	return 0;
+}
+
 /* pid's pages files down the chain of pre-copy images (src[0] this image's). */
 static int open_pages(struct rctx *c, pid_t pid, struct ck_pagesrc *src, size_t *levels,
 		      struct werr **err)
@@ -380,6 +402,10 @@ static int open_pages(struct rctx *c, pid_t pid, struct ck_pagesrc *src, size_t 
 		src[*levels].fd = openat(img->dirfd, name, O_RDONLY | O_CLOEXEC);
 		if (src[*levels].fd < 0)
 			return werr_sys(err, errno, "open %s", name);
+		if (map_pages(&src[*levels], name, err) < 0) {
+			close(src[*levels].fd);
+			return -EIO;
+		}
 		src[*levels].mm = &p->mm;
 		src[*levels].parent = NULL;
 		if (*levels)
@@ -409,8 +435,11 @@ static int rebuild_all(struct rctx *c, pid_t root_host, struct ck_stats *st, str
 		if (r == 0)
 			r = ck_rebuild_proc(host[i], &c->procs[i], src, ready_fd_for(&c->procs[i]),
 					    tids[i], err);
-		for (size_t k = 0; k < levels; k++)
+		for (size_t k = 0; k < levels; k++) {
+			if (src[k].map)
+				munmap((void *)src[k].map, src[k].map_len);
 			close(src[k].fd);
+		}
 	}
 	/* All rebuilt: let them go together. On failure the caller kills them (EXITKILL would
 	 * too, once we are gone). */

@@ -7,17 +7,20 @@
 #   checkpoint time (wall time of `checkpoint`), restore time (`restore -d`), image size
 # and, for dirtier 256 MiB writing a 4 MiB working set every 20 ms: the time the container is
 # frozen by a plain checkpoint and by `ward migrate` (pre-copy rounds, frozen final round).
-# Images go to /tmp. No assertion on times: this only reports. Cleans up containers, roots and
+# Images go to /tmp (BENCH_IMG_DIR=/dev/shm for tmpfs). No assertion on times: this only reports
+# ward's and CRIU's medians and their ratio (ward / CRIU; the issue's target is <= 0.5). Runs of
+# the two alternate, so load from elsewhere hits both alike. Cleans up containers, roots and
 # images on exit.
 set -u
 cd "$(dirname "$0")/../.."
-N=${1:-${BENCH_N:-3}}
+N=${1:-${BENCH_N:-5}}
 [ "$(id -u)" = 0 ] || { echo "bench: run as root" >&2; exit 1; }
 WARD=$PWD/build/ward
 prog=$PWD/build/tests/checkpoint/progs/dirtier
 [ -x "$WARD" ] && [ -x "$prog" ] || { echo "bench: make first" >&2; exit 1; }
 tmp=$(mktemp -d /tmp/ward-bench-ck.XXXXXX)
 chmod 0755 "$tmp"
+imgdir=$(mktemp -d "${BENCH_IMG_DIR:-/tmp}/ward-bench-img.XXXXXX")
 CRUN=
 cleanup() {
 	local r d
@@ -29,11 +32,12 @@ cleanup() {
 			[ -n "$CRUN" ] && "$CRUN" --root "$r" delete --force "$(basename "$d")" >/dev/null 2>&1
 		done
 	done
-	rm -rf "$tmp"
+	rm -rf "$tmp" "$imgdir"
 }
 trap cleanup EXIT
 trixie=${CRUN_TRIXIE_DIR:-/var/cache/ward-bench/trixie}
-if [ -x "$trixie/usr/sbin/criu" ] && wrapper=$(tests/bench/crun-trixie.sh "$trixie" 2>/dev/null); then
+if [ -x "$trixie/usr/sbin/criu" ] && tests/bench/criu-trixie.sh "$trixie" >/dev/null 2>&1 &&
+	wrapper=$(tests/bench/crun-trixie.sh "$trixie" 2>/dev/null); then
 	CRUN=$wrapper
 fi
 
@@ -51,11 +55,12 @@ bundle() {
 	echo "$b"
 }
 
-# one RUNTIME-BIN BUNDLE READY-LINES: run, checkpoint, restore; prints "ck_ms rs_ms bytes"
+# one RUNTIME-BIN BUNDLE READY-LINES: run, checkpoint, restore; prints "ck_ms rs_ms bytes".
+# stdio is /dev/null: criu cannot dump a host file outside the container's mounts.
 one() {
-	local rt=$1 b=$2 ready=$3 id=bench$RANDOM root=$tmp/root-$RANDOM img=$tmp/img-$RANDOM t0 t1 t2 t3
+	local rt=$1 b=$2 ready=$3 id=bench$RANDOM root=$tmp/root-$RANDOM img=$imgdir/img-$RANDOM t0 t1 t2 t3
 	rm -f "$b/rootfs/count"
-	"$rt" --root "$root" run -d --bundle "$b" "$id" </dev/null >/dev/null 2>"$tmp/err" || { sed 's/^/# /' "$tmp/err" >&2; return 1; }
+	"$rt" --root "$root" run -d --bundle "$b" "$id" </dev/null >/dev/null 2>&1 || { echo "# $rt run failed" >&2; return 1; }
 	for _ in $(seq 400); do [ "$(wc -l <"$b/rootfs/count" 2>/dev/null || echo 0)" -ge "$ready" ] && break; sleep 0.05; done
 	t0=$(now)
 	"$rt" --root "$root" checkpoint --image-path "$img" "$id" 2>"$tmp/err" || { sed 's/^/# /' "$tmp/err" >&2; return 1; }
@@ -68,24 +73,35 @@ one() {
 	rm -rf "$img" "$root"
 }
 
-row() { # NAME RT BUNDLE READY
-	local name=$1 rt=$2 b=$3 ready=$4 out=$tmp/row
-	: >"$out"
-	for _ in $(seq "$N"); do one "$rt" "$b" "$ready" >>"$out" || { echo "$name: failed"; return; }; done
-	printf '%-22s checkpoint %6s ms  restore %6s ms  image %7.1f MiB\n' "$name" \
-		"$(cut -d' ' -f1 "$out" | median)" "$(cut -d' ' -f2 "$out" | median)" \
-		"$(echo "$(cut -d' ' -f3 "$out" | median) / 1048576" | bc -l)"
+col() { cut -d' ' -f"$1" "$2" | median; }
+ratio() { [ -n "$2" ] && [ "$2" -gt 0 ] && echo "scale=2; $1 / $2" | bc -l | sed 's/^\./0./' || echo -; }
+
+row() { # NAME BUNDLE READY: N runs of ward and of criu, alternating
+	local name=$1 b=$2 ready=$3 w=$tmp/row-w c=$tmp/row-c
+	: >"$w"
+	: >"$c"
+	for _ in $(seq "$N"); do
+		one "$WARD" "$b" "$ready" >>"$w" || { echo "ward $name: failed"; return; }
+		[ -n "$CRUN" ] && { one "$CRUN" "$b" "$ready" >>"$c" || { echo "criu $name: failed"; CRUN=; }; }
+	done
+	printf '%-5s ward checkpoint %5s ms restore %5s ms image %7.1f MiB' "$name" \
+		"$(col 1 "$w")" "$(col 2 "$w")" "$(echo "$(col 3 "$w") / 1048576" | bc -l)"
+	if [ -s "$c" ]; then
+		printf ' | criu %5s ms %5s ms %7.1f MiB | ratio %s / %s' \
+			"$(col 1 "$c")" "$(col 2 "$c")" "$(echo "$(col 3 "$c") / 1048576" | bc -l)" \
+			"$(ratio "$(col 1 "$w")" "$(col 1 "$c")")" "$(ratio "$(col 2 "$w")" "$(col 2 "$c")")"
+	fi
+	echo
 }
 
 idle=$(bundle idle sh -c 'while :; do echo x >>/count; sleep 1; done')
 m256=$(bundle m256 /dirtier 256 0 /count)
 m1g=$(bundle m1g /dirtier 1024 0 /count)
-echo "# ward $(git rev-parse --short HEAD), N=$N, images on $(df --output=fstype /tmp | tail -1) /tmp"
-for w in "idle $idle 1" "256m $m256 2" "1g $m1g 2"; do
-	set -- $w
-	row "ward $1" "$WARD" "$2" "$3"
-	[ -n "$CRUN" ] && row "criu(crun) $1" "$CRUN" "$2" "$3"
-done
+echo "# ward $(git rev-parse --short HEAD), N=$N (medians), images on $(df --output=fstype "$imgdir" | tail -1) $(dirname "$imgdir")"
+[ -n "$CRUN" ] && echo "# criu: $(chroot "$trixie" /usr/sbin/criu --version | head -1) through trixie's crun (network-lock skip)"
+row idle "$idle" 1
+row 256m "$m256" 2
+row 1g "$m1g" 2
 [ -z "$CRUN" ] && echo "# CRIU: no criu in $trixie (tests/bench/criu-trixie.sh installs it): ward only"
 
 # frozen time under a steady write rate: plain checkpoint vs migrate's pre-copy
@@ -94,9 +110,9 @@ for _ in $(seq "$N"); do
 	id=bench$RANDOM root=$tmp/rootA
 	"$WARD" --root "$root" run -d --bundle "$busy" "$id" </dev/null >/dev/null
 	sleep 1
-	"$WARD" --root "$root" --debug checkpoint --image-path "$tmp/busy-img" "$id" 2>&1 |
+	"$WARD" --root "$root" --debug checkpoint --image-path "$imgdir/busy-img" "$id" 2>&1 |
 		sed -n 's/.*(stopped \([0-9]*\) ms).*/\1/p' >>"$tmp/plain"
-	"$WARD" --root "$root" delete --force "$id" >/dev/null 2>&1; rm -rf "$tmp/busy-img"
+	"$WARD" --root "$root" delete --force "$id" >/dev/null 2>&1; rm -rf "$imgdir/busy-img"
 	rm -f "$busy/rootfs/count"
 	"$WARD" --root "$root" run -d --bundle "$busy" "$id" </dev/null >/dev/null
 	sleep 1
