@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 
 #include "checkpoint/checkpoint.h"
+#include "checkpoint/fdx.h"
 #include "checkpoint/internal.h"
 #include "checkpoint/inventory.h"
 #include "checkpoint/procfs.h"
@@ -452,6 +453,8 @@ static int collect_and_write(struct dtree *d, const struct ck_dump_opts *o, int 
 	/* Pipe sizes go into fds-*.json: pipes first. */
 	if (r == 0)
 		r = write_pipes(dirfd, procs, n, inv, err);
+	if (r == 0)
+		r = ck_fdx_write(dirfd, procs, n, inv, err);
 	for (size_t i = 0; i < n && r == 0; i++)
 		r = write_proc(dirfd, &procs[i], inv, st, err);
 	if (r == 0) {

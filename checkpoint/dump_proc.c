@@ -15,6 +15,7 @@
 #include <sys/uio.h>
 #include <time.h>
 
+#include "checkpoint/fdx.h"
 #include "checkpoint/internal.h"
 #include "checkpoint/procfs.h"
 #include "checkpoint/ptrace.h"
@@ -341,10 +342,17 @@ static int collect_fd(pid_t pid, const struct ck_proc *p, int fd, const char *mo
 		f->outside = m && !own_mount(mountinfo, strtol(m + 7, NULL, 10));
 		return 0;
 	}
+	{
+		int r = ck_fdx_collect(pid, p, fd, link, info, f, err);
+
+		if (r != -ENOENT)
+			return r;
+	}
 	return werr_set(
 		err, ENOTSUP,
 		"process %d (%s) fd %d: %s cannot be checkpointed (ward saves regular files, "
-		"directories, character devices and pipes)",
+		"directories, character devices, pipes, FIFOs, deleted files, eventfd, epoll, "
+		"TCP/UDP sockets and unix socketpairs)",
 		p->pid, p->comm, fd, link);
 }
 

@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 
 #include "checkpoint/checkpoint.h"
+#include "checkpoint/fdx.h"
 #include "checkpoint/internal.h"
 #include "checkpoint/procfs.h"
 #include "checkpoint/inventory.h"
@@ -153,6 +154,15 @@ static int open_descs(struct rctx *c, bool outside, struct werr **err)
 					add_desc(c, other_id, other);
 				else
 					close(other);
+			} else if (f->kind >= CK_FD_EVENTFD) {
+				uint32_t other_id;
+
+				fd = ck_fdx_open(c->dirfd, c->procs, c->n, f, &other_id, &other, err);
+				if (fd < 0)
+					return werr_wrap(err, "fd %d of process %d", f->fd,
+							 c->procs[i].pid);
+				if (other >= 0)
+					add_desc(c, other_id, other);
 			} else {
 				fd = open(f->path,
 					  (f->flags & ~(O_CREAT | O_EXCL | O_TRUNC)) | O_CLOEXEC);
@@ -289,6 +299,8 @@ again:
 		helper_fail(c, p, "chdir");
 	umask(p->umask);
 	helper_fds(c, p, ready_fd_for(p));
+	if (ck_fdx_helper(p) < 0)
+		helper_fail(c, p, "epoll_ctl");
 	if (write(c->ready[1], "K", 1) != 1)
 		_exit(127);
 	for (;;)
