@@ -471,10 +471,12 @@ int ck_collect_proc(pid_t host_pid, const pid_t *tids, size_t ntids,
 		p->threads[i].tid = s.ns_pid;
 		free(s.groups);
 	}
+	if (ck_task_collect_signals(p, err) < 0)
+		return werr_wrap(err, "process %d (%s)", p->pid, p->comm);
 	memfd = ck_mem_open(host_pid, err);
 	if (memfd < 0)
 		return -EIO;
-	if (ask_task(p, memfd, &insn, err) < 0)
+	if (ask_task(p, memfd, &insn, err) < 0 || ck_task_collect_itimers(p, insn, err) < 0)
 		return werr_wrap(err, "process %d (%s)", p->pid, p->comm);
 	if (collect_mm(host_pid, p, err) < 0 || select_pages(host_pid, &p->mm, err) < 0 ||
 	    precopy(p, o, insn, err) < 0)

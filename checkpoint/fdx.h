@@ -81,4 +81,15 @@ int ck_sock_write(int dirfd, struct ck_proc *procs, size_t n, struct ck_inventor
 int ck_sock_open(int dirfd, const struct ck_proc *procs, size_t n, const struct ck_fd *f,
 		 uint32_t *other_id, int *other, struct werr **err);
 
+/* task_misc.c: itimers and pending signals. ck_task_collect_signals before anything is
+ * injected (an injected call would deliver an unblocked pending signal), ck_task_collect_itimers
+ * with the syscall instruction ask_task found; ck_task_restore in the rebuilt, stopped helper
+ * (threads created, trampoline still mapped at data) before its registers and mask are set. */
+int ck_task_collect_signals(struct ck_proc *p, struct werr **err);
+int ck_task_collect_itimers(struct ck_proc *p, uint64_t insn, struct werr **err);
+int ck_task_restore(const struct ck_proc *p, const pid_t *host_tids, uint64_t insn, int memfd,
+		    uint64_t data, struct werr **err);
+void ck_task_gen(yajl_gen g, const struct ck_proc *p);
+int ck_task_parse(yajl_val o, struct ck_proc *p, struct werr **err);
+
 #endif

@@ -120,6 +120,15 @@ struct ck_proc {
 	struct ck_mm mm;
 	struct ck_fd *fds;
 	size_t nfds;
+	/* task_misc.c: optional in core-<pid>.json (absent in older images: none). */
+	struct ck_itimer {
+		uint64_t interval_us, value_us;
+	} itimers[3]; /* ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF */
+	struct ck_sigq {
+		pid_t tid;	   /* the thread it is queued for (image pid), 0: the process */
+		uint8_t info[128]; /* siginfo_t as PTRACE_PEEKSIGINFO gave it */
+	} *sigq;
+	size_t nsigq;
 };
 
 void ck_proc_free(struct ck_proc *p);

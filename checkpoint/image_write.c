@@ -209,6 +209,7 @@ char *ck_core_to_json(const struct ck_proc *p)
 		yajl_gen_map_close(g);
 	}
 	yajl_gen_array_close(g);
+	ck_task_gen(g, p);
 	gstr(g, "threads");
 	yajl_gen_array_open(g);
 	for (size_t i = 0; i < p->nthreads; i++)
@@ -332,6 +333,7 @@ void ck_proc_free(struct ck_proc *p)
 	for (size_t i = 0; i < p->nthreads; i++)
 		free(p->threads[i].xstate);
 	free(p->threads);
+	free(p->sigq);
 	for (size_t i = 0; i < p->mm.nvmas; i++)
 		free(p->mm.vmas[i].path);
 	free(p->mm.vmas);

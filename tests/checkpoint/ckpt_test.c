@@ -586,6 +586,21 @@ static int t_tcp_udp_listeners(struct t *t)
 	return fd_kind(t, "tcp", NULL, tcp_clients);
 }
 
+static int t_itimers(struct t *t)
+{
+	return fd_kind(t, "itimers", NULL, NULL);
+}
+
+static int t_pending_signals(struct t *t)
+{
+	return fd_kind(t, "signals", NULL, NULL);
+}
+
+static int t_umask_altstack(struct t *t)
+{
+	return fd_kind(t, "umask", NULL, NULL);
+}
+
 static int t_established_tcp_refused(struct t *t)
 {
 	_cleanup_free_ char *bin = prog("fdkinds");
@@ -658,6 +673,9 @@ static const struct {
 	{"unix_socketpair_keeps_queued_bytes", t_socketpair, false},
 	{"tcp_and_udp_listeners_accept_after_restore", t_tcp_udp_listeners, false},
 	{"established_tcp_refused_naming_process_and_fd", t_established_tcp_refused, false},
+	{"itimers_keep_running_after_restore", t_itimers, false},
+	{"pending_signals_requeued_after_restore", t_pending_signals, false},
+	{"umask_and_sigaltstack_kept", t_umask_altstack, false},
 };
 
 /* The namespace's init: run one test, print its line, exit 0 on success. */

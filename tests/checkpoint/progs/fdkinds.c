@@ -34,11 +34,12 @@ static int bad(const char *what)
 
 static void wait_go(void)
 {
-	sigset_t none;
+	sigset_t cur;
 
-	sigemptyset(&none);
+	sigprocmask(SIG_BLOCK, NULL, &cur);
+	sigdelset(&cur, SIGUSR1);
 	while (!go)
-		sigsuspend(&none);
+		sigsuspend(&cur);
 }
 
 static int devices(const char *dir)
@@ -272,6 +273,84 @@ static int tcpconn(void)
 	return 0;
 }
 
+static int itimers(void)
+{
+	struct itimerval real = {{7, 0}, {30, 0}}, virt = {{0, 0}, {50, 0}}, a, b;
+
+	signal(SIGALRM, SIG_IGN);
+	if (setitimer(ITIMER_REAL, &real, NULL) < 0 || setitimer(ITIMER_VIRTUAL, &virt, NULL) < 0)
+		return bad("setitimer");
+	printf("ready\n");
+	fflush(stdout);
+	wait_go();
+	if (getitimer(ITIMER_REAL, &a) < 0 || getitimer(ITIMER_VIRTUAL, &b) < 0)
+		return bad("getitimer");
+	if (a.it_interval.tv_sec != 7 || a.it_value.tv_sec < 20 || a.it_value.tv_sec > 30)
+		return bad("ITIMER_REAL not kept");
+	if (b.it_value.tv_sec < 40 || b.it_value.tv_sec > 50)
+		return bad("ITIMER_VIRTUAL not kept");
+	printf("ok ITIMER_REAL %lds left (interval 7s), ITIMER_VIRTUAL %lds left\n",
+	       (long)a.it_value.tv_sec, (long)b.it_value.tv_sec);
+	return 0;
+}
+
+static int signals(void)
+{
+	sigset_t set, pend;
+	union sigval v = {.sival_int = 1234};
+	siginfo_t si;
+	struct timespec zero = {0, 0};
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR2);
+	sigaddset(&set, SIGRTMIN);
+	sigaddset(&set, SIGRTMIN + 1);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	if (kill(getpid(), SIGUSR2) < 0 || sigqueue(getpid(), SIGRTMIN, v) < 0 ||
+	    sigqueue(getpid(), SIGRTMIN, v) < 0 ||
+	    syscall(SYS_tgkill, getpid(), gettid(), SIGRTMIN + 1) < 0)
+		return bad("queue");
+	printf("ready\n");
+	fflush(stdout);
+	wait_go();
+	sigpending(&pend);
+	if (!sigismember(&pend, SIGUSR2) || !sigismember(&pend, SIGRTMIN) ||
+	    !sigismember(&pend, SIGRTMIN + 1))
+		return bad("not pending after restore");
+	/* The kernel dequeues the thread's own queue before the process's. */
+	if (sigtimedwait(&set, &si, &zero) != SIGRTMIN + 1)
+		return bad("thread-directed SIGRTMIN+1 first");
+	if (sigtimedwait(&set, &si, &zero) != SIGUSR2)
+		return bad("then SIGUSR2");
+	for (int i = 0; i < 2; i++)
+		if (sigtimedwait(&set, &si, &zero) != SIGRTMIN || si.si_value.sival_int != 1234 ||
+		    si.si_code != SI_QUEUE)
+			return bad("SIGRTMIN with its value, twice");
+	if (sigtimedwait(&set, &si, &zero) != -1)
+		return bad("more signals than were queued");
+	printf("ok pending SIGUSR2, 2x SIGRTMIN (value 1234) and thread SIGRTMIN+1 kept\n");
+	return 0;
+}
+
+static int umask_altstack(void)
+{
+	static char stack[65536];
+	stack_t ss = {.ss_sp = stack, .ss_size = sizeof(stack)}, got;
+
+	umask(027);
+	if (sigaltstack(&ss, NULL) < 0)
+		return bad("sigaltstack");
+	printf("ready\n");
+	fflush(stdout);
+	wait_go();
+	if (umask(0) != 027)
+		return bad("umask");
+	if (sigaltstack(NULL, &got) < 0 || got.ss_sp != stack || got.ss_size != sizeof(stack))
+		return bad("sigaltstack");
+	printf("ok umask 027 and sigaltstack kept\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct sigaction sa = {.sa_handler = on_usr1};
@@ -296,5 +375,11 @@ int main(int argc, char **argv)
 		return tcp();
 	if (!strcmp(mode, "tcpconn"))
 		return tcpconn();
+	if (!strcmp(mode, "itimers"))
+		return itimers();
+	if (!strcmp(mode, "signals"))
+		return signals();
+	if (!strcmp(mode, "umask"))
+		return umask_altstack();
 	return bad("unknown mode");
 }
