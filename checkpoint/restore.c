@@ -20,6 +20,7 @@
 #include "checkpoint/checkpoint.h"
 #include "checkpoint/fdx.h"
 #include "checkpoint/internal.h"
+#include "checkpoint/mounts.h"
 #include "checkpoint/procfs.h"
 #include "checkpoint/inventory.h"
 #include "checkpoint/ptrace.h"
@@ -526,7 +527,7 @@ int ck_restore_become_root(struct ck_restore *r, struct werr **err)
 	close(c->ready[0]);
 	c->ready[0] = -1;
 	prctl(PR_SET_PDEATHSIG, 0);
-	if (open_descs(c, false, err) < 0)
+	if (ck_mounts_restore(c->dirfd, err) < 0 || open_descs(c, false, err) < 0)
 		return -EIO;
 	helper(c, 0);
 }

@@ -15,11 +15,13 @@
 #include <yajl/yajl_gen.h>
 
 #include "checkpoint/checkpoint.h"
+#include "checkpoint/mounts.h"
 #include "lib/util.h"
 #include "runtime/cgroup.h"
 #include "runtime/commands.h"
 #include "runtime/container.h"
 #include "runtime/log.h"
+#include "runtime/vm.h"
 
 static int freeze_cb(void *arg, bool frozen, struct werr **err)
 {
@@ -53,6 +55,38 @@ static int write_container_json(const char *dir, const struct cstate *st, struct
 	return r;
 }
 
+/* The bundle's tmpfs mounts but /dev (which create makes anew), archived into the image while the
+ * cgroup is frozen (ck_dump freezes it again and thaws it once the tree is seized). *extra gets
+ * every file the inventory must vouch for besides the processes'. */
+static int dump_tmpfs(const struct cstate *st, struct cgroup *cg, const char *dir,
+		      const char ***extra, struct werr **err)
+{
+	_cleanup_spec_ struct spec *spec = NULL;
+	_cleanup_free_ char **dests = NULL;
+	char **files = NULL;
+	size_t n = 0, nf = 0;
+	int r = 0;
+
+	if (spec_load(st->bundle, &spec, err) < 0)
+		return -EINVAL;
+	dests = xcalloc(spec->n_mounts + 1, sizeof(char *));
+	for (size_t i = 0; i < spec->n_mounts; i++)
+		if (spec->mounts[i].type && strcmp(spec->mounts[i].type, "tmpfs") == 0 &&
+		    strcmp(spec->mounts[i].destination, "/dev") != 0)
+			dests[n++] = spec->mounts[i].destination;
+	if (n && (r = cgroup_freeze(cg, true, err)) == 0 &&
+	    (r = ck_mounts_dump(dir, st->pid, dests, n, &files, err)) < 0)
+		cgroup_freeze(cg, false, NULL);
+	while (files && files[nf])
+		nf++;
+	*extra = xcalloc(nf + 2, sizeof(char *));
+	(*extra)[0] = "container.json";
+	for (size_t i = 0; i < nf; i++)
+		(*extra)[i + 1] = files[i]; /* freed with the process */
+	free(files);
+	return r;
+}
+
 int cmd_checkpoint(const struct global_opts *g, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -63,10 +97,10 @@ int cmd_checkpoint(const struct global_opts *g, int argc, char **argv)
 		{"parent-path", required_argument, NULL, 'p'},
 		{NULL, 0, NULL, 0},
 	};
-	static const char *const extra[] = {"container.json", NULL};
+	const char **extra_tmpfs = NULL;
 	_cleanup_werr_ struct werr *err = NULL;
 	_cleanup_cgroup_ struct cgroup *cg = NULL;
-	struct ck_dump_opts o = {.extra_files = extra};
+	struct ck_dump_opts o = {0};
 	struct ck_stats stats;
 	struct cstate st;
 	const char *id;
@@ -98,11 +132,19 @@ int cmd_checkpoint(const struct global_opts *g, int argc, char **argv)
 	if (st.status != ST_RUNNING)
 		r = werr_set(&err, EINVAL, "checkpoint: container %s is %s, not running", id,
 			     cstatus_name(st.status));
+	if (r == 0 && vm_state_is_vm(&st))
+		r = werr_set(&err, ENOTSUP,
+			     "checkpoint of a micro-VM container is not supported yet (container "
+			     "%s has %s=vm); it keeps running",
+			     id, VM_ANNOTATION);
 	if (r == 0)
 		r = container_cgroup_open(&st, &cg, &err);
 	if (r == 0)
 		r = write_container_json(o.dir, &st, &err);
+	if (r == 0)
+		r = dump_tmpfs(&st, cg, o.dir, &extra_tmpfs, &err);
 	if (r == 0) {
+		o.extra_files = extra_tmpfs;
 		o.root = st.pid;
 		o.freeze = freeze_cb;
 		o.freeze_arg = cg;
@@ -117,6 +159,9 @@ int cmd_checkpoint(const struct global_opts *g, int argc, char **argv)
 	if (r == 0 && !o.leave_running && !o.track)
 		r = container_delete(g->root, id, true, &err);
 	cstate_free(&st);
+	for (size_t i = 1; extra_tmpfs && extra_tmpfs[i]; i++)
+		free((char *)extra_tmpfs[i]);
+	free(extra_tmpfs);
 	return r < 0 ? cmd_fail(&err) : 0;
 }
 
