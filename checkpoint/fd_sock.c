@@ -129,7 +129,8 @@ static int listen_backlog(int sfd, int family, uint64_t ino, int *backlog, struc
 		struct inet_diag_req_v2 r;
 	} req = {
 		.h = {sizeof(req), SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP, 1, 0},
-		.r = {.sdiag_family = (uint8_t)family, .sdiag_protocol = IPPROTO_TCP,
+		.r = {.sdiag_family = (uint8_t)family,
+		      .sdiag_protocol = IPPROTO_TCP,
 		      .idiag_states = 1 << TCP_LISTEN},
 	};
 	struct want w = {.ino = ino};
@@ -163,8 +164,11 @@ static int unix_peer(int sfd, uint64_t ino, uint64_t *peer, struct werr **err)
 		struct unix_diag_req r;
 	} req = {
 		.h = {sizeof(req), SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST, 1, 0},
-		.r = {.sdiag_family = AF_UNIX, .udiag_states = ~0U, .udiag_ino = (uint32_t)ino,
-		      .udiag_show = UDIAG_SHOW_PEER, .udiag_cookie = {~0U, ~0U}},
+		.r = {.sdiag_family = AF_UNIX,
+		      .udiag_states = ~0U,
+		      .udiag_ino = (uint32_t)ino,
+		      .udiag_show = UDIAG_SHOW_PEER,
+		      .udiag_cookie = {~0U, ~0U}},
 	};
 	struct want w = {.ino = ino};
 
@@ -250,9 +254,8 @@ static int collect_inet(int s, const struct ck_proc *p, int fd, struct ck_sock *
 				"process %d (%s) fd %d: %s TCP connection %s:%d -> %s:%d "
 				"(socket:[%llu]) cannot be checkpointed",
 				p->pid, p->comm, fd,
-				ti.tcpi_state == TCP_ESTABLISHED ? "an established" : "a",
-				k->addr, k->port, k->peer_addr, k->peer_port,
-				(unsigned long long)k->ino);
+				ti.tcpi_state == TCP_ESTABLISHED ? "an established" : "a", k->addr,
+				k->port, k->peer_addr, k->peer_port, (unsigned long long)k->ino);
 	}
 }
 
@@ -290,8 +293,8 @@ static int collect_unix(int s, const struct ck_proc *p, int fd, struct ck_sock *
 	return 0;
 }
 
-int ck_sock_collect(pid_t host_pid, const struct ck_proc *p, int fd, uint64_t ino,
-		    struct ck_fd *f, struct werr **err)
+int ck_sock_collect(pid_t host_pid, const struct ck_proc *p, int fd, uint64_t ino, struct ck_fd *f,
+		    struct werr **err)
 {
 	_cleanup_close_ int s = grab_fd(host_pid, fd, err);
 	struct ck_sock *k = &f->x->sk;
@@ -328,14 +331,16 @@ static const struct ck_fd *find_sock(const struct ck_proc *procs, size_t n, uint
 }
 
 /* The bytes queued at a stream end, peeked (not consumed); fds in flight are refused. */
-static int save_queue(int dirfd, const struct ck_proc *p, const struct ck_fd *f,
-		      const char *name, struct werr **err)
+static int save_queue(int dirfd, const struct ck_proc *p, const struct ck_fd *f, const char *name,
+		      struct werr **err)
 {
 	_cleanup_close_ int s = grab_fd(p->host_pid, f->fd, err), out = -1;
 	_cleanup_free_ char *buf = xmalloc(f->x->sk.queued);
 	char ctl[CMSG_SPACE(sizeof(int) * 16)];
 	struct iovec iov = {buf, f->x->sk.queued};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = ctl,
 			    .msg_controllen = sizeof(ctl)};
 	ssize_t got;
 
@@ -357,9 +362,8 @@ static int save_queue(int dirfd, const struct ck_proc *p, const struct ck_fd *f,
 					p->pid, p->comm, f->fd);
 		}
 	if ((uint64_t)got != f->x->sk.queued || (mh.msg_flags & MSG_CTRUNC))
-		return werr_set(err, EIO,
-				"process %d fd %d: peeked %zd of %llu queued bytes", p->pid,
-				f->fd, got, (unsigned long long)f->x->sk.queued);
+		return werr_set(err, EIO, "process %d fd %d: peeked %zd of %llu queued bytes",
+				p->pid, f->fd, got, (unsigned long long)f->x->sk.queued);
 	out = openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (out < 0 || write_all(out, buf, (size_t)got) < 0)
 		return werr_sys(err, errno, "write %s", name);

@@ -74,8 +74,8 @@ int ck_fdx_parse(yajl_val o, struct ck_fd *f, struct werr **err);
 void ck_fdx_free(struct ck_fdx *x);
 
 /* fd_sock.c's halves of the above for CK_FD_SOCK. */
-int ck_sock_collect(pid_t host_pid, const struct ck_proc *p, int fd, uint64_t ino,
-		    struct ck_fd *f, struct werr **err);
+int ck_sock_collect(pid_t host_pid, const struct ck_proc *p, int fd, uint64_t ino, struct ck_fd *f,
+		    struct werr **err);
 int ck_sock_write(int dirfd, struct ck_proc *procs, size_t n, struct ck_inventory *inv,
 		  struct werr **err);
 int ck_sock_open(int dirfd, const struct ck_proc *procs, size_t n, const struct ck_fd *f,

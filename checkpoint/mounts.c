@@ -86,7 +86,8 @@ static const char *write_tar(int out)
 			archive_read_disk_descend(disk);
 			if (archive_write_header(tar, e) < ARCHIVE_OK)
 				msg = archive_error_string(tar);
-			else if (archive_entry_filetype(e) == AE_IFREG && archive_entry_size(e) > 0) {
+			else if (archive_entry_filetype(e) == AE_IFREG &&
+				 archive_entry_size(e) > 0) {
 				_cleanup_close_ int fd =
 					open(archive_entry_sourcepath(e), O_RDONLY | O_NOFOLLOW);
 				char buf[65536];
@@ -200,11 +201,10 @@ static int unpack(int tar_fd, int dest_fd, const char *dest, struct werr **err)
 	int cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC), r;
 
 	archive_read_support_format_tar(in);
-	archive_write_disk_set_options(out, ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM |
-						    ARCHIVE_EXTRACT_OWNER |
-						    ARCHIVE_EXTRACT_SECURE_SYMLINKS |
-						    ARCHIVE_EXTRACT_SECURE_NODOTDOT |
-						    ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS);
+	archive_write_disk_set_options(
+		out, ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_OWNER |
+			     ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
+			     ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS);
 	if (fchdir(dest_fd) < 0)
 		msg = "fchdir";
 	else if (archive_read_open_fd(in, tar_fd, 65536) < ARCHIVE_OK)
@@ -260,7 +260,8 @@ int ck_mounts_restore(int dirfd, struct werr **err)
 		const char *dp[] = {"destination", NULL}, *ap[] = {"archive", NULL};
 		yajl_val d = yajl_tree_get(a->u.array.values[i], dp, yajl_t_string);
 		yajl_val n = yajl_tree_get(a->u.array.values[i], ap, yajl_t_string);
-		const char *dest = d ? YAJL_GET_STRING(d) : NULL, *name = n ? YAJL_GET_STRING(n) : NULL;
+		const char *dest = d ? YAJL_GET_STRING(d) : NULL,
+			   *name = n ? YAJL_GET_STRING(n) : NULL;
 		_cleanup_close_ int tar = -1, dfd = -1;
 
 		if (!dest || !name || strchr(name, '/') || !ck_inventory_has(&inv, name)) {

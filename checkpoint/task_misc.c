@@ -30,8 +30,7 @@ struct peek_args {
 	int32_t nr;
 };
 
-static int peek_queue(struct ck_proc *p, pid_t host_tid, pid_t tid, bool shared,
-		      struct werr **err)
+static int peek_queue(struct ck_proc *p, pid_t host_tid, pid_t tid, bool shared, struct werr **err)
 {
 	for (uint64_t off = 0;; off++) {
 		struct peek_args a = {off, shared ? PTRACE_PEEKSIGINFO_SHARED : 0, 1};
@@ -119,7 +118,8 @@ int ck_task_restore(const struct ck_proc *p, const pid_t *host_tids, uint64_t in
 	for (int w = 0; w < 3; w++) {
 		const struct ck_itimer *t = &p->itimers[w];
 		struct itimerval it = {
-			{(time_t)(t->interval_us / 1000000), (suseconds_t)(t->interval_us % 1000000)},
+			{(time_t)(t->interval_us / 1000000),
+			 (suseconds_t)(t->interval_us % 1000000)},
 			{(time_t)(t->value_us / 1000000), (suseconds_t)(t->value_us % 1000000)}};
 
 		if (!t->value_us)
@@ -138,8 +138,10 @@ int ck_task_restore(const struct ck_proc *p, const pid_t *host_tids, uint64_t in
 			for (i = 0; i < p->nthreads && p->threads[i].tid != q->tid; i++)
 				;
 		if (i == p->nthreads)
-			return werr_set(err, EINVAL, "pending signal %d for thread %d, not in the "
-					"process", sig, q->tid);
+			return werr_set(err, EINVAL,
+					"pending signal %d for thread %d, not in the "
+					"process",
+					sig, q->tid);
 		if (pwrite(memfd, q->info, sizeof(q->info), (off_t)data) != sizeof(q->info))
 			return werr_sys(err, errno, "write memory of %d", host_tids[0]);
 		if (q->tid ? inj(host_tids[i], insn, SYS_rt_tgsigqueueinfo, (uint64_t)p->pid,
@@ -209,7 +211,8 @@ int ck_task_parse(yajl_val o, struct ck_proc *p, struct werr **err)
 	if (a && a->u.array.len != 3)
 		return werr_set(err, EINVAL, "\"itimers\": want 3 entries");
 	for (size_t w = 0; a && w < 3; w++) {
-		p->itimers[w].interval_us = (uint64_t)int_at(a->u.array.values[w], "interval_us", &ok);
+		p->itimers[w].interval_us =
+			(uint64_t)int_at(a->u.array.values[w], "interval_us", &ok);
 		p->itimers[w].value_us = (uint64_t)int_at(a->u.array.values[w], "value_us", &ok);
 	}
 	if (!ok)

@@ -83,8 +83,8 @@ static int deleted(const char *path)
 
 	for (size_t i = 0; i < sizeof(data); i++)
 		data[i] = (char)('A' + i % 23);
-	if (fd < 0 || write(fd, data, sizeof(data)) != sizeof(data) || lseek(fd, 1234, SEEK_SET) < 0 ||
-	    unlink(path) < 0)
+	if (fd < 0 || write(fd, data, sizeof(data)) != sizeof(data) ||
+	    lseek(fd, 1234, SEEK_SET) < 0 || unlink(path) < 0)
 		return bad("set up");
 	printf("ready\n");
 	fflush(stdout);
@@ -92,7 +92,8 @@ static int deleted(const char *path)
 	if (fstat(fd, &sb) < 0 || sb.st_nlink != 0 || sb.st_size != sizeof(data) ||
 	    (sb.st_mode & 0777) != 0640)
 		return bad("fstat: not an unlinked file of the size and mode");
-	if (read(fd, buf, sizeof(buf)) != sizeof(data) - 1234 || memcmp(buf, data + 1234, sizeof(data) - 1234))
+	if (read(fd, buf, sizeof(buf)) != sizeof(data) - 1234 ||
+	    memcmp(buf, data + 1234, sizeof(data) - 1234))
 		return bad("contents from offset 1234");
 	if (access(path, F_OK) == 0)
 		return bad("the file has a name again");
@@ -260,7 +261,8 @@ static int tcp(void)
 static int tcpconn(void)
 {
 	int p, l = listener(AF_INET, SOCK_STREAM, &p), c = socket(AF_INET, SOCK_STREAM, 0), a;
-	struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)p),
+	struct sockaddr_in to = {.sin_family = AF_INET,
+				 .sin_port = htons((uint16_t)p),
 				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 
 	if (l < 0 || c < 0 || connect(c, (struct sockaddr *)&to, sizeof(to)) < 0 ||
