@@ -68,7 +68,7 @@ static int dump_tmpfs(const struct cstate *st, struct cgroup *cg, const char *di
 	int r = 0;
 
 	if (spec_load(st->bundle, &spec, err) < 0)
-		return -EINVAL;
+		return werr_wrap(err, "checkpoint: the bundle's tmpfs mounts");
 	dests = xcalloc(spec->n_mounts + 1, sizeof(char *));
 	for (size_t i = 0; i < spec->n_mounts; i++)
 		if (spec->mounts[i].type && strcmp(spec->mounts[i].type, "tmpfs") == 0 &&
@@ -149,6 +149,8 @@ int cmd_checkpoint(const struct global_opts *g, int argc, char **argv)
 		o.freeze = freeze_cb;
 		o.freeze_arg = cg;
 		r = ck_dump(&o, &stats, &err);
+		if (r < 0) /* frozen by dump_tmpfs; ck_dump may have failed before its own thaw */
+			cgroup_freeze(cg, false, NULL);
 	}
 	if (r == 0)
 		log_debug("checkpoint %s: %d processes, %d threads, %.1f MiB in %.0f ms (stopped "
