@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 
 #include "checkpoint/checkpoint.h"
+#include "checkpoint/fdx.h"
 #include "checkpoint/internal.h"
 #include "checkpoint/inventory.h"
 #include "checkpoint/page_server.h"
@@ -252,19 +253,9 @@ static void release_tree(struct dtree *d, bool kill_it)
 		}
 }
 
-/* A file of the image, with its sha256 when already known (NULL: computed from the file by
- * ck_inventory_write). files and sums always have the same length. */
-static void add_file_sum(struct ck_inventory *inv, char *name, const char *sum)
-{
-	inv->files = xrealloc(inv->files, (inv->nfiles + 1) * sizeof(char *));
-	inv->sums = xrealloc(inv->sums, (inv->nfiles + 1) * sizeof(char *));
-	inv->files[inv->nfiles] = name;
-	inv->sums[inv->nfiles++] = sum && *sum ? xstrdup(sum) : NULL;
-}
-
 static void add_file(struct ck_inventory *inv, const char *fmt, long long id)
 {
-	add_file_sum(inv, xasprintf(fmt, id), NULL);
+	ck_inventory_add(inv, xasprintf(fmt, id), NULL);
 }
 
 static int write_proc(int dirfd, struct ck_ps_conn *ps, const struct ck_proc *p,
@@ -287,7 +278,7 @@ static int write_proc(int dirfd, struct ck_ps_conn *ps, const struct ck_proc *p,
 	}
 	if (ck_write_pages(dirfd, ps, p->host_pid, p, &st->pages_bytes, sum, err) < 0)
 		return -EIO;
-	add_file_sum(inv, xasprintf("pages-%lld.img", (long long)p->pid), sum);
+	ck_inventory_add(inv, xasprintf("pages-%lld.img", (long long)p->pid), sum);
 	return 0;
 }
 
@@ -463,6 +454,8 @@ static int collect_and_write(struct dtree *d, const struct ck_dump_opts *o, int 
 	/* Pipe sizes go into fds-*.json: pipes first. */
 	if (r == 0)
 		r = write_pipes(dirfd, procs, n, inv, err);
+	if (r == 0)
+		r = ck_fdx_write(dirfd, procs, n, inv, err);
 	for (size_t i = 0; i < n && r == 0; i++)
 		r = write_proc(dirfd, o->page_server, &procs[i], inv, st, err);
 	if (r == 0) {
@@ -504,7 +497,7 @@ int ck_dump(const struct ck_dump_opts *o, struct ck_stats *st, struct werr **err
 	if (r == 0)
 		r = collect_and_write(&d, o, dirfd, &inv, st, err);
 	for (size_t i = 0; r == 0 && o->extra_files && o->extra_files[i]; i++)
-		add_file_sum(&inv, xstrdup(o->extra_files[i]), NULL);
+		ck_inventory_add(&inv, xstrdup(o->extra_files[i]), NULL);
 	/* A failed dump never kills: the tree goes on as if nothing happened. */
 	release_tree(&d, r == 0 && !o->leave_running && !o->track);
 	st->frozen_ms = ck_now_ms() - t_stop;

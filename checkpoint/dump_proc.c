@@ -15,6 +15,7 @@
 #include <sys/uio.h>
 #include <time.h>
 
+#include "checkpoint/fdx.h"
 #include "checkpoint/internal.h"
 #include "checkpoint/pages_out.h"
 #include "checkpoint/page_server.h"
@@ -343,10 +344,17 @@ static int collect_fd(pid_t pid, const struct ck_proc *p, int fd, const char *mo
 		f->outside = m && !own_mount(mountinfo, strtol(m + 7, NULL, 10));
 		return 0;
 	}
+	{
+		int r = ck_fdx_collect(pid, p, fd, link, info, f, err);
+
+		if (r != -ENOENT)
+			return r;
+	}
 	return werr_set(
 		err, ENOTSUP,
 		"process %d (%s) fd %d: %s cannot be checkpointed (ward saves regular files, "
-		"directories, character devices and pipes)",
+		"directories, character devices, pipes, FIFOs, deleted files, eventfd, epoll, "
+		"TCP/UDP sockets and unix socketpairs)",
 		p->pid, p->comm, fd, link);
 }
 
@@ -465,10 +473,12 @@ int ck_collect_proc(pid_t host_pid, const pid_t *tids, size_t ntids,
 		p->threads[i].tid = s.ns_pid;
 		free(s.groups);
 	}
+	if (ck_task_collect_signals(p, err) < 0)
+		return werr_wrap(err, "process %d (%s)", p->pid, p->comm);
 	memfd = ck_mem_open(host_pid, err);
 	if (memfd < 0)
 		return -EIO;
-	if (ask_task(p, memfd, &insn, err) < 0)
+	if (ask_task(p, memfd, &insn, err) < 0 || ck_task_collect_itimers(p, insn, err) < 0)
 		return werr_wrap(err, "process %d (%s)", p->pid, p->comm);
 	if (collect_mm(host_pid, p, err) < 0 || select_pages(host_pid, &p->mm, err) < 0 ||
 	    precopy(p, o, insn, err) < 0)

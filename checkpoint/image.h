@@ -80,6 +80,12 @@ enum ck_fd_kind {
 	CK_FD_FILE, /* regular file or directory: path, flags, pos */
 	CK_FD_CHR,  /* character device (/dev/null, ...): path, flags */
 	CK_FD_PIPE, /* one end of a pipe: pipe_id; the data in pipe-<id>.img */
+	/* Details in x (checkpoint/fdx.h): */
+	CK_FD_EVENTFD, /* counter and semaphore flag */
+	CK_FD_EPOLL,   /* its targets */
+	CK_FD_FIFO,    /* a named pipe: path, pipe_id (its inode); data in fifo-<id>.img */
+	CK_FD_DELETED, /* an unlinked regular file: path, pos; contents in deleted-<file_id>.img */
+	CK_FD_SOCK,    /* TCP/UDP socket (unbound, bound, listening) or unix socketpair end */
 };
 
 struct ck_fd {
@@ -93,6 +99,7 @@ struct ck_fd {
 	bool outside; /* on a mount outside the process's mount namespace: path is the dumper's */
 	uint64_t pipe_id; /* the pipe's inode number */
 	int pipe_size;	  /* F_GETPIPE_SZ */
+	struct ck_fdx *x; /* kinds from CK_FD_EVENTFD on */
 };
 
 struct ck_proc {
@@ -113,6 +120,15 @@ struct ck_proc {
 	struct ck_mm mm;
 	struct ck_fd *fds;
 	size_t nfds;
+	/* task_misc.c: optional in core-<pid>.json (absent in older images: none). */
+	struct ck_itimer {
+		uint64_t interval_us, value_us;
+	} itimers[3]; /* ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF */
+	struct ck_sigq {
+		pid_t tid;	   /* the thread it is queued for (image pid), 0: the process */
+		uint8_t info[128]; /* siginfo_t as PTRACE_PEEKSIGINFO gave it */
+	} *sigq;
+	size_t nsigq;
 };
 
 void ck_proc_free(struct ck_proc *p);

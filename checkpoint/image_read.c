@@ -7,6 +7,7 @@
 #include <string.h>
 #include <yajl/yajl_tree.h>
 
+#include "checkpoint/fdx.h"
 #include "lib/util.h"
 
 static void tree_freep(yajl_val *v)
@@ -266,7 +267,7 @@ int ck_core_from_json(const char *text, struct ck_proc *p, struct werr **err)
 
 	if (!o)
 		return -EINVAL;
-	if (core_fields(o, p, err) < 0)
+	if (core_fields(o, p, err) < 0 || ck_task_parse(o, p, err) < 0)
 		return werr_wrap(err, "core");
 	if (!(a = get_array(o, "threads", &n, err)) || n == 0)
 		return werr_set(err, EINVAL, "core: no threads");
@@ -409,6 +410,8 @@ static int fd_from(yajl_val o, struct ck_fd *f, struct werr **err)
 	if (get_int(o, "flags", &v, err) < 0 || get_bool(o, "cloexec", &f->cloexec, err) < 0)
 		return werr_wrap(err, "fd %d", f->fd);
 	f->flags = (int)v;
+	if (f->kind >= CK_FD_EVENTFD)
+		return ck_fdx_parse(o, f, err) < 0 ? werr_wrap(err, "fd %d", f->fd) : 0;
 	if (f->kind == CK_FD_PIPE) {
 		if (get_int(o, "pipe_id", &v, err) < 0)
 			return werr_wrap(err, "fd %d", f->fd);

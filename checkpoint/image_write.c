@@ -9,6 +9,7 @@
 #include <string.h>
 #include <yajl/yajl_gen.h>
 
+#include "checkpoint/fdx.h"
 #include "lib/util.h"
 
 #define REG(n)                                                                                     \
@@ -24,7 +25,8 @@ const struct ck_reg_name ck_reg_names[] = {
 #undef REG
 
 static const char *const vma_kinds[] = {"anon", "file", "shanon", "vdso", "vvar", "vsyscall"};
-static const char *const fd_kinds[] = {"file", "chr", "pipe"};
+static const char *const fd_kinds[] = {"file", "chr",	  "pipe", "eventfd",
+					 "epoll", "fifo", "deleted", "sock"};
 
 const char *ck_vma_kind_name(enum ck_vma_kind k)
 {
@@ -207,6 +209,7 @@ char *ck_core_to_json(const struct ck_proc *p)
 		yajl_gen_map_close(g);
 	}
 	yajl_gen_array_close(g);
+	ck_task_gen(g, p);
 	gstr(g, "threads");
 	yajl_gen_array_open(g);
 	for (size_t i = 0; i < p->nthreads; i++)
@@ -303,7 +306,9 @@ char *ck_fds_to_json(const struct ck_proc *p)
 		kint(g, "file_id", f->file_id);
 		kint(g, "flags", f->flags);
 		kbool(g, "cloexec", f->cloexec);
-		if (f->kind == CK_FD_PIPE) {
+		if (f->kind >= CK_FD_EVENTFD) {
+			ck_fdx_gen(g, f);
+		} else if (f->kind == CK_FD_PIPE) {
 			kint(g, "pipe_id", (long long)f->pipe_id);
 			kint(g, "pipe_size", f->pipe_size);
 		} else {
@@ -328,13 +333,16 @@ void ck_proc_free(struct ck_proc *p)
 	for (size_t i = 0; i < p->nthreads; i++)
 		free(p->threads[i].xstate);
 	free(p->threads);
+	free(p->sigq);
 	for (size_t i = 0; i < p->mm.nvmas; i++)
 		free(p->mm.vmas[i].path);
 	free(p->mm.vmas);
 	free(p->mm.pages);
 	free(p->mm.exe);
-	for (size_t i = 0; i < p->nfds; i++)
+	for (size_t i = 0; i < p->nfds; i++) {
 		free(p->fds[i].path);
+		ck_fdx_free(p->fds[i].x);
+	}
 	free(p->fds);
 	memset(p, 0, sizeof(*p));
 }

@@ -238,3 +238,11 @@ int ck_inventory_has(const struct ck_inventory *inv, const char *name)
 			return 1;
 	return 0;
 }
+
+void ck_inventory_add(struct ck_inventory *inv, char *name, const char *sum)
+{
+	inv->files = xrealloc(inv->files, (inv->nfiles + 1) * sizeof(char *));
+	inv->sums = xrealloc(inv->sums, (inv->nfiles + 1) * sizeof(char *));
+	inv->files[inv->nfiles] = name;
+	inv->sums[inv->nfiles++] = sum && *sum ? xstrdup(sum) : NULL;
+}

@@ -29,6 +29,9 @@ int ck_inventory_write(int dirfd, struct ck_inventory *inv, struct werr **err);
 int ck_inventory_parse(const char *text, struct ck_inventory *inv, struct werr **err);
 /* Read inventory.json from dirfd, refuse another format version, verify every file's sum. */
 int ck_inventory_load(int dirfd, struct ck_inventory *inv, struct werr **err);
+/* Add a file of the image (name is taken over), with its sha256 in hex when already known
+ * (NULL: ck_inventory_write computes it from the file): files and sums keep the same length. */
+void ck_inventory_add(struct ck_inventory *inv, char *name, const char *sum);
 /* Whether name is listed (restore opens only listed files). */
 int ck_inventory_has(const struct ck_inventory *inv, const char *name);
 

@@ -19,7 +19,9 @@
 #include <sys/wait.h>
 
 #include "checkpoint/checkpoint.h"
+#include "checkpoint/fdx.h"
 #include "checkpoint/internal.h"
+#include "checkpoint/mounts.h"
 #include "checkpoint/procfs.h"
 #include "checkpoint/inventory.h"
 #include "checkpoint/ptrace.h"
@@ -154,6 +156,15 @@ static int open_descs(struct rctx *c, bool outside, struct werr **err)
 					add_desc(c, other_id, other);
 				else
 					close(other);
+			} else if (f->kind >= CK_FD_EVENTFD) {
+				uint32_t other_id;
+
+				fd = ck_fdx_open(c->dirfd, c->procs, c->n, f, &other_id, &other, err);
+				if (fd < 0)
+					return werr_wrap(err, "fd %d of process %d", f->fd,
+							 c->procs[i].pid);
+				if (other >= 0)
+					add_desc(c, other_id, other);
 			} else {
 				fd = open(f->path,
 					  (f->flags & ~(O_CREAT | O_EXCL | O_TRUNC)) | O_CLOEXEC);
@@ -290,6 +301,8 @@ again:
 		helper_fail(c, p, "chdir");
 	umask(p->umask);
 	helper_fds(c, p, ready_fd_for(p));
+	if (ck_fdx_helper(p) < 0)
+		helper_fail(c, p, "epoll_ctl");
 	if (write(c->ready[1], "K", 1) != 1)
 		_exit(127);
 	for (;;)
@@ -548,7 +561,7 @@ int ck_restore_become_root(struct ck_restore *r, struct werr **err)
 	close(c->ready[0]);
 	c->ready[0] = -1;
 	prctl(PR_SET_PDEATHSIG, 0);
-	if (open_descs(c, false, err) < 0)
+	if (ck_mounts_restore(c->dirfd, err) < 0 || open_descs(c, false, err) < 0)
 		return -EIO;
 	helper(c, 0);
 }

@@ -22,6 +22,7 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 
+#include "checkpoint/fdx.h"
 #include "checkpoint/internal.h"
 #include "checkpoint/procfs.h"
 #include "checkpoint/ptrace.h"
@@ -579,7 +580,8 @@ int ck_rebuild_proc(pid_t host_pid, const struct ck_proc *p, const struct ck_pag
 	for (size_t i = 1; i < p->nthreads; i++)
 		if (create_thread(&b, &p->threads[i], &host_tids[i], err) < 0)
 			return werr_wrap(err, "process %d", p->pid);
-	if (restore_creds(&b, err) < 0)
+	if (restore_creds(&b, err) < 0 ||
+	    ck_task_restore(p, host_tids, b.insn, b.memfd, b.data, err) < 0)
 		return werr_wrap(err, "process %d", p->pid);
 	/* The trampoline's last call unmaps the trampoline itself: the single step reports at
 	 * the system call's exit, before the task could fetch from the page. */

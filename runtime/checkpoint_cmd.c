@@ -15,12 +15,14 @@
 #include <yajl/yajl_gen.h>
 
 #include "checkpoint/checkpoint.h"
+#include "checkpoint/mounts.h"
 #include "checkpoint/page_server.h"
 #include "lib/util.h"
 #include "runtime/cgroup.h"
 #include "runtime/commands.h"
 #include "runtime/container.h"
 #include "runtime/log.h"
+#include "runtime/vm.h"
 
 static int freeze_cb(void *arg, bool frozen, struct werr **err)
 {
@@ -51,6 +53,38 @@ static int write_container_json(const char *dir, const struct cstate *st, struct
 			r = werr_sys(err, errno, "write %s", path);
 	}
 	yajl_gen_free(g);
+	return r;
+}
+
+/* The bundle's tmpfs mounts but /dev (which create makes anew), archived into the image while the
+ * cgroup is frozen (ck_dump freezes it again and thaws it once the tree is seized). *extra gets
+ * every file the inventory must vouch for besides the processes'. */
+static int dump_tmpfs(const struct cstate *st, struct cgroup *cg, const char *dir,
+		      const char ***extra, struct werr **err)
+{
+	_cleanup_spec_ struct spec *spec = NULL;
+	_cleanup_free_ char **dests = NULL;
+	char **files = NULL;
+	size_t n = 0, nf = 0;
+	int r = 0;
+
+	if (spec_load(st->bundle, &spec, err) < 0)
+		return werr_wrap(err, "checkpoint: the bundle's tmpfs mounts");
+	dests = xcalloc(spec->n_mounts + 1, sizeof(char *));
+	for (size_t i = 0; i < spec->n_mounts; i++)
+		if (spec->mounts[i].type && strcmp(spec->mounts[i].type, "tmpfs") == 0 &&
+		    strcmp(spec->mounts[i].destination, "/dev") != 0)
+			dests[n++] = spec->mounts[i].destination;
+	if (n && (r = cgroup_freeze(cg, true, err)) == 0 &&
+	    (r = ck_mounts_dump(dir, st->pid, dests, n, &files, err)) < 0)
+		cgroup_freeze(cg, false, NULL);
+	while (files && files[nf])
+		nf++;
+	*extra = xcalloc(nf + 2, sizeof(char *));
+	(*extra)[0] = "container.json";
+	for (size_t i = 0; i < nf; i++)
+		(*extra)[i + 1] = files[i]; /* freed with the process */
+	free(files);
 	return r;
 }
 
@@ -97,7 +131,8 @@ static int check_empty_ns(const char *cmd, const char *ns)
 }
 
 static const char *const not_tcp = "established TCP connections are not supported by ward "
-				   "(a container with a socket cannot be checkpointed)";
+				   "(listening sockets are saved; a connection is refused "
+				   "naming its process and fd)";
 static const char *const not_ext_unix = "external UNIX sockets are not supported by ward";
 static const char *const not_shell_job = "shell jobs are not supported: ward does not "
 					 "checkpoint a process on a terminal";
@@ -168,7 +203,7 @@ static int check_file_locks(pid_t pid, struct werr **err)
 int checkpoint_container(const char *root, const char *id, struct ck_dump_opts *o,
 			 struct ck_stats *stats, struct werr **err)
 {
-	static const char *const extra[] = {"container.json", NULL};
+	const char **extra = NULL;
 	_cleanup_cgroup_ struct cgroup *cg = NULL;
 	struct cstate st;
 	int r;
@@ -179,19 +214,32 @@ int checkpoint_container(const char *root, const char *id, struct ck_dump_opts *
 	if (st.status != ST_RUNNING)
 		r = werr_set(err, EINVAL, "checkpoint: container %s is %s, not running", id,
 			     cstatus_name(st.status));
+	if (r == 0 && vm_state_is_vm(&st))
+		r = werr_set(err, ENOTSUP,
+			     "checkpoint of a micro-VM container is not supported yet (container "
+			     "%s has %s=vm); it keeps running",
+			     id, VM_ANNOTATION);
 	if (r == 0)
 		r = check_file_locks(st.pid, err);
 	if (r == 0)
 		r = container_cgroup_open(&st, &cg, err);
 	if (r == 0)
 		r = write_container_json(o->dir, &st, err);
+	if (r == 0)
+		r = dump_tmpfs(&st, cg, o->dir, &extra, err);
 	if (r == 0) {
 		o->extra_files = extra;
 		o->root = st.pid;
 		o->freeze = freeze_cb;
 		o->freeze_arg = cg;
 		r = ck_dump(o, stats, err);
+		if (r < 0) /* frozen by dump_tmpfs; ck_dump may have failed before its own thaw */
+			cgroup_freeze(cg, false, NULL);
 	}
+	o->extra_files = NULL;
+	for (size_t i = 1; extra && extra[i]; i++)
+		free((char *)extra[i]);
+	free(extra);
 	if (r == 0)
 		log_debug("checkpoint %s: %d processes, %d threads, %.1f MiB of pages, %.1f MiB "
 			  "image in %.0f ms (stopped %.0f ms)",

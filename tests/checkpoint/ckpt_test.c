@@ -14,6 +14,9 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/time.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -469,6 +472,160 @@ static int t_socket_refused_left_running(struct t *t)
 	return 0;
 }
 
+/* The tcp workload's clients, after restore: one connection to each listener, one datagram. */
+static int tcp_clients(struct t *t)
+{
+	_cleanup_free_ char *s = slurp(t->out);
+	int p4, p6, pu;
+
+	if (sscanf(s, "ready %d %d %d", &p4, &p6, &pu) != 3)
+		return fail(t, "no ports in \"%s\"", s);
+	for (int v6 = 0; v6 < 2; v6++) {
+		struct sockaddr_in6 a6 = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT,
+					  .sin6_port = htons((uint16_t)p6)};
+		struct sockaddr_in a4 = {.sin_family = AF_INET, .sin_port = htons((uint16_t)p4),
+					 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+		_cleanup_close_ int c = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
+		char buf[16] = {0};
+
+		if (connect(c, v6 ? (struct sockaddr *)&a6 : (struct sockaddr *)&a4,
+			    v6 ? sizeof(a6) : sizeof(a4)) < 0)
+			return fail(t, "connect to the restored IPv%d listener: %s", v6 ? 6 : 4,
+				    strerror(errno));
+		if (read(c, buf, sizeof(buf) - 1) != 6 || strcmp(buf, v6 ? "hello6" : "hello4"))
+			return fail(t, "IPv%d listener answered \"%s\"", v6 ? 6 : 4, buf);
+	}
+	{
+		struct sockaddr_in a4 = {.sin_family = AF_INET, .sin_port = htons((uint16_t)pu),
+					 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+		_cleanup_close_ int u = socket(AF_INET, SOCK_DGRAM, 0);
+		struct timeval tv = {5, 0};
+		char buf[16] = {0};
+
+		setsockopt(u, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		if (sendto(u, "hi", 2, 0, (struct sockaddr *)&a4, sizeof(a4)) != 2 ||
+		    recv(u, buf, sizeof(buf) - 1, 0) != 3 || strcmp(buf, "udp"))
+			return fail(t, "no UDP answer from the restored socket");
+	}
+	return 0;
+}
+
+/* fdkinds MODE ARG: set up, checkpoint (killing it), restore, SIGUSR1, then clients (if any),
+ * and the workload must say ok. */
+static int fd_kind(struct t *t, const char *mode, const char *arg, int (*clients)(struct t *))
+{
+	_cleanup_free_ char *bin = prog("fdkinds");
+	char *argv[] = {bin, (char *)mode, (char *)arg, NULL};
+	pid_t pid = spawn(t, argv), root;
+	int st;
+
+	if (wait_output(t, 0, "ready", 5000) < 0 || dump(t, pid, false) < 0)
+		return -1;
+	if (!gone(pid))
+		return fail(t, "the workload still runs after the checkpoint");
+	if (restore(t, &root) < 0)
+		return -1;
+	kill(root, SIGUSR1);
+	if (clients && clients(t) < 0) {
+		kill(root, SIGKILL);
+		waitpid(root, &st, 0);
+		return -1;
+	}
+	if (wait_exit(t, root, 10000, &st) < 0)
+		return -1;
+	{
+		_cleanup_free_ char *s = slurp(t->out);
+		char *ok = strstr(s, "\nok ");
+
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 || !ok)
+			return fail(t, "status 0x%x, output \"%s\"", st, s);
+		ok[strcspn(ok + 1, "\n") + 1] = '\0';
+		snprintf(t->msg, sizeof(t->msg), "%s", ok + 4);
+	}
+	return 0;
+}
+
+static int t_devices_and_dir(struct t *t)
+{
+	return fd_kind(t, "devices", tmpdir, NULL);
+}
+
+static int t_deleted_file(struct t *t)
+{
+	_cleanup_free_ char *path = xasprintf("%s/deleted-file", tmpdir);
+
+	return fd_kind(t, "deleted", path, NULL);
+}
+
+static int t_fifo(struct t *t)
+{
+	_cleanup_free_ char *path = xasprintf("%s/fifo", tmpdir);
+	int r = fd_kind(t, "fifo", path, NULL);
+
+	unlink(path);
+	return r;
+}
+
+static int t_eventfd(struct t *t)
+{
+	return fd_kind(t, "eventfd", NULL, NULL);
+}
+
+static int t_epoll(struct t *t)
+{
+	return fd_kind(t, "epoll", NULL, NULL);
+}
+
+static int t_socketpair(struct t *t)
+{
+	return fd_kind(t, "socketpair", NULL, NULL);
+}
+
+static int t_tcp_udp_listeners(struct t *t)
+{
+	return fd_kind(t, "tcp", NULL, tcp_clients);
+}
+
+static int t_itimers(struct t *t)
+{
+	return fd_kind(t, "itimers", NULL, NULL);
+}
+
+static int t_pending_signals(struct t *t)
+{
+	return fd_kind(t, "signals", NULL, NULL);
+}
+
+static int t_umask_altstack(struct t *t)
+{
+	return fd_kind(t, "umask", NULL, NULL);
+}
+
+static int t_established_tcp_refused(struct t *t)
+{
+	_cleanup_free_ char *bin = prog("fdkinds");
+	char *argv[] = {bin, "tcpconn", NULL};
+	struct ck_dump_opts o = {.dir = t->img};
+	_cleanup_werr_ struct werr *err = NULL;
+	pid_t pid = spawn(t, argv);
+	int st;
+
+	if (wait_output(t, 0, "ready", 5000) < 0)
+		return -1;
+	o.root = pid;
+	if (ck_dump(&o, NULL, &err) == 0)
+		return fail(t, "an established TCP connection was checkpointed");
+	if (!strstr(err->msg, "established TCP connection") || !strstr(err->msg, "(fdkinds) fd"))
+		return fail(t, "message does not name the process, fd and kind: %s", err->msg);
+	kill(pid, SIGUSR1);
+	if (wait_exit(t, pid, 5000, &st) < 0)
+		return -1;
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		return fail(t, "the workload did not run on after the refusal (status 0x%x)", st);
+	snprintf(t->msg, sizeof(t->msg), "%s", err->msg);
+	return 0;
+}
+
 static int t_corrupt_image_refused(struct t *t)
 {
 	_cleanup_free_ char *bin = prog("counter");
@@ -508,6 +665,17 @@ static const struct {
 	{"leave_running_keeps_the_tree_going", t_leave_running, false},
 	{"socket_fd_refused_naming_process_and_fd", t_socket_refused_left_running, false},
 	{"corrupt_image_refused_by_checksum", t_corrupt_image_refused, false},
+	{"devices_and_directory_fds_work_after_restore", t_devices_and_dir, false},
+	{"deleted_file_restored_unlinked_with_contents", t_deleted_file, false},
+	{"fifo_keeps_queued_bytes", t_fifo, false},
+	{"eventfd_keeps_counter_and_flags", t_eventfd, false},
+	{"epoll_keeps_targets_and_data", t_epoll, false},
+	{"unix_socketpair_keeps_queued_bytes", t_socketpair, false},
+	{"tcp_and_udp_listeners_accept_after_restore", t_tcp_udp_listeners, false},
+	{"established_tcp_refused_naming_process_and_fd", t_established_tcp_refused, false},
+	{"itimers_keep_running_after_restore", t_itimers, false},
+	{"pending_signals_requeued_after_restore", t_pending_signals, false},
+	{"umask_and_sigaltstack_kept", t_umask_altstack, false},
 };
 
 /* The namespace's init: run one test, print its line, exit 0 on success. */

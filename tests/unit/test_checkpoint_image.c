@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "checkpoint/fdx.h"
 #include "checkpoint/image.h"
 #include "checkpoint/inventory.h"
 #include "lib/util.h"
@@ -199,6 +200,43 @@ static void fds_round_trip_with_pipes_and_files(void **state)
 	ck_proc_free(&b);
 }
 
+static void fds_round_trip_with_sockets_epoll_eventfd_and_deleted_files(void **state)
+{
+	struct ck_epoll_tfd tfds[] = {{.tfd = 3, .events = 0x80000001u, .data = 0xabcdef0123ULL}};
+	struct ck_fdx ev = {.count = 0xfffffffffffffffeULL, .semaphore = true};
+	struct ck_fdx ep = {.tfds = tfds, .ntfds = 1};
+	struct ck_fdx del = {.mode = 0640, .size = 10000};
+	struct ck_fdx sk = {.sk = {.family = 10, .type = 1, .protocol = 6, .state = CK_SK_LISTEN,
+				   .addr = "::1", .port = 4711, .backlog = 7, .reuseaddr = true,
+				   .v6only = true, .ino = 99}};
+	struct ck_fd fds[] = {
+		{.fd = 3, .kind = CK_FD_EVENTFD, .file_id = 1, .x = &ev},
+		{.fd = 4, .kind = CK_FD_EPOLL, .file_id = 2, .x = &ep},
+		{.fd = 5, .kind = CK_FD_DELETED, .file_id = 3, .pos = 1234, .path = "/tmp/f",
+		 .x = &del},
+		{.fd = 6, .kind = CK_FD_SOCK, .file_id = 4, .flags = 04002, .x = &sk},
+	};
+	struct ck_proc a = {.fds = fds, .nfds = 4}, b = {0};
+	_cleanup_free_ char *text = ck_fds_to_json(&a);
+
+	assert_int_equal(ck_fds_from_json(text, &b, NULL), 0);
+	assert_int_equal(b.nfds, 4);
+	assert_true(b.fds[0].x->count == 0xfffffffffffffffeULL);
+	assert_true(b.fds[0].x->semaphore);
+	assert_int_equal(b.fds[1].x->ntfds, 1);
+	assert_true(b.fds[1].x->tfds[0].events == 0x80000001u);
+	assert_true(b.fds[1].x->tfds[0].data == 0xabcdef0123ULL);
+	assert_string_equal(b.fds[2].path, "/tmp/f");
+	assert_int_equal(b.fds[2].x->mode, 0640);
+	assert_true(b.fds[2].pos == 1234);
+	assert_int_equal(b.fds[3].x->sk.state, CK_SK_LISTEN);
+	assert_string_equal(b.fds[3].x->sk.addr, "::1");
+	assert_int_equal(b.fds[3].x->sk.port, 4711);
+	assert_int_equal(b.fds[3].x->sk.backlog, 7);
+	assert_true(b.fds[3].x->sk.reuseaddr && b.fds[3].x->sk.v6only && !b.fds[3].x->sk.nodelay);
+	ck_proc_free(&b);
+}
+
 static void missing_or_mistyped_fields_are_named(void **state)
 {
 	struct ck_proc p = {0};
@@ -300,6 +338,7 @@ int main(void)
 		cmocka_unit_test(overlapping_vmas_are_refused),
 		cmocka_unit_test(pagemap_round_trips_and_must_be_contiguous_in_the_file),
 		cmocka_unit_test(fds_round_trip_with_pipes_and_files),
+		cmocka_unit_test(fds_round_trip_with_sockets_epoll_eventfd_and_deleted_files),
 		cmocka_unit_test(missing_or_mistyped_fields_are_named),
 		cmocka_unit_test(inventory_of_another_format_is_refused),
 		cmocka_unit_test(inventory_pids_must_start_with_the_root),
