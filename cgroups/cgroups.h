@@ -166,7 +166,7 @@ struct cg_raw_stat {
 /* runc's "cpuset" stats: v1 cpuset.cpus/mems and flags; v2 the effective lists (flags 0). */
 struct cg_cpuset_stat {
 	bool present;
-	uint16_t *cpus, *mems;
+	uint64_t *cpus, *mems;
 	size_t n_cpus, n_mems;
 	uint64_t cpu_exclusive, mem_hardwall, mem_exclusive, memory_migrate, memory_spread_page,
 		memory_spread_slab, memory_pressure, sched_load_balance;
@@ -251,7 +251,7 @@ uint64_t cgroup_shares_to_weight(uint64_t shares);
 /* OCI blkio weight (10..1000) -> io.weight (1..10000). */
 uint64_t cgroup_blkio_to_io_weight(uint64_t weight);
 /* A cpuset list ("0-3,8,10-11") -> the numbers in it; -EINVAL on a malformed list. */
-int cgroup_parse_cpulist(const char *s, uint16_t **out, size_t *n);
+int cgroup_parse_cpulist(const char *s, uint64_t **out, size_t *n);
 /* OCI memory.swap is memory+swap; v2 memory.swap.max is swap alone: swap - limit.
  * Writes "max" for -1; errors (naming linux.resources.memory.swap) when swap < limit. */
 int cgroup_swap_max(const struct opt_i64 *limit, const struct opt_i64 *swap, char *buf, size_t n,

@@ -177,9 +177,9 @@ int cg_rmdir_tree(const char *dir, struct werr **err)
 	return werr_sys(err, errno, "rmdir %s", dir);
 }
 
-int cgroup_parse_cpulist(const char *s, uint16_t **out, size_t *n)
+int cgroup_parse_cpulist(const char *s, uint64_t **out, size_t *n)
 {
-	uint16_t *v = NULL;
+	uint64_t *v = NULL;
 	size_t cnt = 0;
 	const char *p = s;
 
@@ -200,7 +200,7 @@ int cgroup_parse_cpulist(const char *s, uint16_t **out, size_t *n)
 		}
 		v = xrealloc(v, (cnt + hi - lo + 1) * sizeof(*v));
 		for (unsigned long i = lo; i <= hi; i++)
-			v[cnt++] = (uint16_t)i;
+			v[cnt++] = i;
 		if (*end == ',')
 			end++;
 		else if (*end && *end != '\n')

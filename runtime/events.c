@@ -119,16 +119,6 @@ static void gen_u64_list(yajl_gen g, const char *key, const uint64_t *v, size_t 
 	jg_close_array(g);
 }
 
-static void gen_u16_list(yajl_gen g, const char *key, const uint16_t *v, size_t n)
-{
-	if (!n)
-		return;
-	jg_kopen_array(g, key);
-	for (size_t i = 0; i < n; i++)
-		jg_ku64(g, NULL, v[i]);
-	jg_close_array(g);
-}
-
 static int raw_key_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct cg_raw_stat *)a)->key, ((const struct cg_raw_stat *)b)->key);
@@ -137,9 +127,9 @@ static int raw_key_cmp(const void *a, const void *b)
 static void gen_cpuset(yajl_gen g, const struct cg_cpuset_stat *c)
 {
 	jg_kopen(g, "cpuset");
-	gen_u16_list(g, "cpus", c->cpus, c->n_cpus);
+	gen_u64_list(g, "cpus", c->cpus, c->n_cpus);
 	jg_ku64(g, "cpu_exclusive", c->cpu_exclusive);
-	gen_u16_list(g, "mems", c->mems, c->n_mems);
+	gen_u64_list(g, "mems", c->mems, c->n_mems);
 	jg_ku64(g, "mem_hardwall", c->mem_hardwall);
 	jg_ku64(g, "mem_exclusive", c->mem_exclusive);
 	jg_ku64(g, "memory_migrate", c->memory_migrate);

@@ -44,21 +44,8 @@ exit \$rc
 EOF
 	chmod +x "$tmp/timed-$rt"
 done
-cat >"$tmp/containers.conf" <<EOF
-[containers]
-default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]
-netns = "none"
-log_driver = "k8s-file"
-[engine]
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-runtime_supports_json = ["ward", "runc", "timed-ward", "timed-runc"]
-[engine.runtimes]
-ward = ["$WARD"]
-runc = ["$RUNC"]
-timed-ward = ["$tmp/timed-ward"]
-timed-runc = ["$tmp/timed-runc"]
-EOF
+scripts/podman-conf.sh "ward=$WARD" "runc=$RUNC" "timed-ward=$tmp/timed-ward" \
+	"timed-runc=$tmp/timed-runc" >"$tmp/containers.conf"
 pm() {
 	CONTAINERS_CONF=$tmp/containers.conf podman --root "$tmp/storage" --runroot "$tmp/run" \
 		--tmpdir "$tmp/tmp" --storage-driver overlay "$@"

@@ -2,9 +2,9 @@
 # Run by tests/e2e/run.sh in the integration harness (tests/integration/lib.sh).
 #
 # Each run gets its own podman: storage, runroot and tmpdir under $IT_RUN_TMP/podman, a
-# containers.conf that names the runtime under test (ward, or runc when WARD=runc), and one
-# image imported from the busybox rootfs of scripts/mkbundle.sh (`podman import`, no
-# registry). `pm ARGS` runs that podman; `$PM` is the same as a script (for `defer`).
+# containers.conf (scripts/podman-conf.sh) naming the runtime under test (ward, or runc when
+# WARD=runc), and one image imported from the busybox rootfs of scripts/mkbundle.sh (`podman
+# import`, no registry). `pm ARGS` runs that podman; `$PM` is the same as a script (for `defer`).
 #
 # Host quirk (ENVIRONMENT.md): no CAP_SYS_RESOURCE, so podman's default ulimits (nofile and
 # nproc 1048576) cannot be set here; containers.conf gives ones under the host's hard limits.
@@ -32,21 +32,7 @@ pm_setup() {
 	for c in /sys/fs/cgroup/*/libpod_parent /sys/fs/cgroup/libpod_parent; do
 		[ -d "$c" ] && echo "$c"
 	done >"$PM_DIR/cgroups.before" || true
-	cat >"$PM_DIR/containers.conf" <<EOF
-[containers]
-default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]
-netns = "none"
-log_driver = "k8s-file"
-
-[engine]
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-runtime = "$PM_RT"
-runtime_supports_json = ["$PM_RT"]
-
-[engine.runtimes]
-$PM_RT = ["$WARD"]
-EOF
+	"$REPO/scripts/podman-conf.sh" "$PM_RT=$WARD" >"$PM_DIR/containers.conf"
 	cat >"$PM.new" <<EOF
 #!/bin/sh
 # conmon writes a file "oom" into its working directory (podman's) when a container is

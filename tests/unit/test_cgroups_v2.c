@@ -372,7 +372,7 @@ static void device_filter_rejects_bad_type_and_access_naming_the_rule(void **sta
 
 static void cpulist_parses_ranges_and_singles(void **state)
 {
-	uint16_t *v;
+	uint64_t *v;
 	size_t n;
 
 	(void)state;
