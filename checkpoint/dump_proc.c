@@ -99,7 +99,7 @@ static int find_vdso_syscall(pid_t pid, int memfd, uint64_t *insn, struct werr *
 	size_t n = 0;
 	int r = -ENOENT;
 
-	if (ck_read_vmas(pid, &vmas, &n, err) < 0)
+	if (ck_read_vmas_from(pid, "maps", &vmas, &n, err) < 0)
 		return -EIO;
 	for (size_t i = 0; i < n && r == -ENOENT; i++) {
 		size_t len = vmas[i].end - vmas[i].start;
