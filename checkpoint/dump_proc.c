@@ -248,7 +248,57 @@ static int collect_ids(pid_t pid, struct ck_proc *p, struct werr **err)
 	return 0;
 }
 
-static int collect_mm(pid_t pid, struct ck_proc *p, struct werr **err)
+/* The parent's VMA ending at end with the same path (a stack grows at its start), or NULL;
+ * parent's VMAs are in address order. */
+static const struct ck_vma *parent_vma(const struct ck_mm *parent, const struct ck_vma *v)
+{
+	size_t lo = 0, hi = parent->nvmas;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		const struct ck_vma *pv = &parent->vmas[mid];
+
+		if (pv->end < v->end) {
+			lo = mid + 1;
+		} else if (pv->end > v->end) {
+			hi = mid;
+		} else {
+			bool same = pv->kind == v->kind && !pv->path == !v->path &&
+				    (!v->path || strcmp(pv->path, v->path) == 0);
+
+			return same ? pv : NULL;
+		}
+	}
+	return NULL;
+}
+
+/* The VMAs. smaps walks every page table of the process (Rss/Pss) and is needed for VmFlags'
+ * growsdown only: when every VMA of maps has its match in the parent image (a flag a VMA keeps
+ * for its life), growsdown comes from there and smaps is not read. */
+static int read_layout(pid_t pid, const struct ck_mm *parent, struct ck_mm *mm, struct werr **err)
+{
+	if (parent && parent->nvmas &&
+	    ck_read_vmas_from(pid, "maps", &mm->vmas, &mm->nvmas, NULL) == 0) {
+		size_t i;
+
+		for (i = 0; i < mm->nvmas; i++) {
+			const struct ck_vma *pv = parent_vma(parent, &mm->vmas[i]);
+
+			if (!pv)
+				break;
+			mm->vmas[i].growsdown = pv->growsdown;
+		}
+		if (i == mm->nvmas)
+			return 0;
+		ck_vmas_free(mm->vmas, mm->nvmas);
+		mm->vmas = NULL;
+		mm->nvmas = 0;
+	}
+	return ck_read_vmas(pid, &mm->vmas, &mm->nvmas, err);
+}
+
+static int collect_mm(pid_t pid, struct ck_proc *p, const struct ck_mm *parent,
+		      struct werr **err)
 {
 	_cleanup_free_ char *auxv = NULL;
 	char path[64];
@@ -262,7 +312,7 @@ static int collect_mm(pid_t pid, struct ck_proc *p, struct werr **err)
 		return -EIO;
 	p->mm.auxv_len = len / 8 > CK_AUXV_MAX ? CK_AUXV_MAX : len / 8;
 	memcpy(p->mm.auxv, auxv, p->mm.auxv_len * 8);
-	if (ck_read_vmas(pid, &p->mm.vmas, &p->mm.nvmas, err) < 0)
+	if (read_layout(pid, parent, &p->mm, err) < 0)
 		return -EIO;
 	for (size_t i = 0; i < p->mm.nvmas; i++) {
 		const struct ck_vma *v = &p->mm.vmas[i];
@@ -498,7 +548,7 @@ int ck_collect_proc(pid_t host_pid, const pid_t *tids, size_t ntids,
 	if (ask_task(p, memfd, &insn, err) < 0)
 		return werr_wrap(err, "process %d (%s)", p->pid, p->comm);
 	ck_phase_add(o->phase_ms, CK_PH_INJECT, &t);
-	if (collect_mm(host_pid, p, err) < 0 || select_pages(host_pid, &p->mm, err) < 0 ||
+	if (collect_mm(host_pid, p, o->parent, err) < 0 || select_pages(host_pid, &p->mm, err) < 0 ||
 	    precopy(p, o, insn, err) < 0)
 		return werr_wrap(err, "process %d (%s)", p->pid, p->comm);
 	ck_phase_add(o->phase_ms, CK_PH_MM, &t);
