@@ -4,6 +4,7 @@
 #define WARD_CHECKPOINT_CHECKPOINT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -32,8 +33,32 @@ struct ck_dump_opts {
 	struct ck_ps_conn *page_server;
 };
 
+/* Where a dump's time goes (ck_stats.phase_ms; ward --debug prints them). */
+enum ck_phase {
+	CK_PH_TMPFS,   /* the container's tmpfs archived (cgroup frozen already) */
+	CK_PH_STOP,    /* freeze, seize and interrupt every thread, wait for the stops */
+	CK_PH_PROC,    /* /proc: ids, cwd/root, rlimits, fds, threads' registers and status */
+	CK_PH_INJECT,  /* injected system calls: sigactions, brk, tid address, altstack, itimers */
+	CK_PH_MM,      /* VMAs, pagemap, write tracking */
+	CK_PH_FDX,     /* pipes' queued bytes, other fd kinds */
+	CK_PH_META,    /* JSON files */
+	CK_PH_PAGES,   /* pages copied out (and written or sent) */
+	CK_PH_RELEASE, /* SIGKILL sent, or detach: the end of the frozen time */
+	/* After the frozen time: */
+	CK_PH_SEND,    /* a final round to a page server: the JSON files written and the pages
+			* held in memory sent */
+	CK_PH_REAP,    /* the killed tree reaped */
+	CK_NPHASES
+};
+const char *ck_phase_name(enum ck_phase ph);
+/* CLOCK_MONOTONIC in ms. */
+double ck_now_ms(void);
+/* "stop 3.1 proc 0.4 ..." (ms, the phases that took any time) into buf. */
+void ck_phases_format(const double phase_ms[CK_NPHASES], char *buf, size_t size);
+
 struct ck_stats {
 	int nprocs, nthreads;
+	double phase_ms[CK_NPHASES];
 	uint64_t pages_bytes; /* bytes of pages-*.img */
 	uint64_t image_bytes; /* every file of the image */
 	double frozen_ms;     /* from the first stop to detach/kill (dump) or to the first

@@ -233,17 +233,21 @@ static int stop_tree(struct dtree *d, const struct ck_dump_opts *o, struct werr 
 	return r;
 }
 
-static void release_tree(struct dtree *d, bool kill_it)
+static void kill_tree(const struct dtree *d)
 {
 	for (size_t i = 0; i < d->n; i++)
-		if (kill_it)
-			kill(d->t[i].pid, SIGKILL);
+		kill(d->t[i].pid, SIGKILL);
+}
+
+/* Detach, or (killed) take the deaths. */
+static void release_tree(struct dtree *d, bool killed)
+{
 	/* Children before parents (a dying pid-namespace init waits for its children, whose
 	 * deaths we, their tracer, must take first), and each leader after its threads (its death
 	 * is reported only once the other threads are reaped). */
 	for (size_t i = d->n; i-- > 0;)
 		for (size_t j = d->t[i].ntids; j-- > 0;) {
-			if (!kill_it) {
+			if (!killed) {
 				ptrace(PTRACE_DETACH, d->t[i].tids[j], 0, 0);
 				continue;
 			}
@@ -258,13 +262,24 @@ static void add_file(struct ck_inventory *inv, const char *fmt, long long id)
 	ck_inventory_add(inv, xasprintf(fmt, id), NULL);
 }
 
-static int write_proc(int dirfd, struct ck_ps_conn *ps, const struct ck_proc *p,
-		      struct ck_inventory *inv, struct ck_stats *st, struct werr **err)
+/* A process of a tree that is killed anyway: its state in memory (pages copied out), written
+ * and sent once the tree is released. */
+struct held {
+	struct ck_proc proc;
+	char *buf; /* NULL: nothing held here */
+	size_t len;
+};
+
+/* A final round holds up to this much in memory; a larger one streams from the stopped tree. */
+#define CK_HOLD_MAX ((uint64_t)256 << 20)
+
+static int write_meta(int dirfd, const struct ck_proc *p, struct ck_inventory *inv,
+		      double *phase_ms, struct werr **err)
 {
 	static const char *fmt[] = {"core-%lld.json", "mm-%lld.json", "pagemap-%lld.json",
 				    "fds-%lld.json"};
 	char *(*gen[])(const struct ck_proc *) = {ck_core_to_json, NULL, NULL, ck_fds_to_json};
-	char sum[65];
+	double t = ck_now_ms();
 
 	for (size_t k = 0; k < ARRAY_SIZE(fmt); k++) {
 		_cleanup_free_ char *name = xasprintf(fmt[k], (long long)p->pid);
@@ -276,10 +291,59 @@ static int write_proc(int dirfd, struct ck_ps_conn *ps, const struct ck_proc *p,
 			return -EIO;
 		add_file(inv, fmt[k], p->pid);
 	}
+	ck_phase_add(phase_ms, CK_PH_META, &t);
+	return 0;
+}
+
+static int write_proc(int dirfd, struct ck_ps_conn *ps, const struct ck_proc *p,
+		      struct ck_inventory *inv, struct ck_stats *st, struct werr **err)
+{
+	double t;
+	char sum[65];
+
+	if (write_meta(dirfd, p, inv, st->phase_ms, err) < 0)
+		return -EIO;
+	t = ck_now_ms();
 	if (ck_write_pages(dirfd, ps, p->host_pid, p, &st->pages_bytes, sum, err) < 0)
 		return -EIO;
 	ck_inventory_add(inv, xasprintf("pages-%lld.img", (long long)p->pid), sum);
+	ck_phase_add(st->phase_ms, CK_PH_PAGES, &t);
 	return 0;
+}
+
+/* Copy p's pages into h and move p there. */
+static int hold_proc(struct ck_proc *p, struct held *h, struct ck_stats *st, struct werr **err)
+{
+	double t = ck_now_ms();
+
+	if (ck_read_pages(p->host_pid, p, &h->buf, &h->len, err) < 0)
+		return -EIO;
+	st->pages_bytes += h->len;
+	h->proc = *p;
+	memset(p, 0, sizeof(*p));
+	ck_phase_add(st->phase_ms, CK_PH_PAGES, &t);
+	return 0;
+}
+
+/* After the release: the held processes' files written and their pages sent (*held freed). */
+static int write_held(int dirfd, struct ck_ps_conn *ps, struct held *held, size_t n,
+		      struct ck_inventory *inv, int r, struct werr **err)
+{
+	for (size_t i = 0; held && i < n; i++) {
+		struct held *h = &held[i];
+
+		if (r == 0 && h->buf)
+			r = write_meta(dirfd, &h->proc, inv, NULL, err); /* phase: sent */
+		if (r == 0 && h->buf)
+			r = ck_send_pages_held(ps, h->proc.pid, h->buf, h->len, err);
+		if (r == 0 && h->buf)
+			ck_inventory_add(inv, xasprintf("pages-%lld.img", (long long)h->proc.pid),
+					 "");
+		ck_proc_free(&h->proc);
+		free(h->buf);
+	}
+	free(held);
+	return r;
 }
 
 /* Number the open file descriptions: fds that kcmp says share one (inherited over fork, dup'd)
@@ -420,13 +484,18 @@ static const struct ck_mm *parent_of(const struct parent_img *pi, pid_t host_pid
 	return NULL;
 }
 
-/* Collect every process and write its files; fills inv with the files written. */
+/* Collect every process and write its files; fills inv with the files written. With *held
+ * not NULL (a final round to a page server), the pages are copied into (*held)[i] instead of
+ * sent, if they fit in CK_HOLD_MAX; *held is set to NULL otherwise. */
 static int collect_and_write(struct dtree *d, const struct ck_dump_opts *o, int dirfd,
-			     struct ck_inventory *inv, struct ck_stats *st, struct werr **err)
+			     struct ck_inventory *inv, struct ck_stats *st, struct held **held,
+			     struct werr **err)
 {
+	uint64_t total = 0;
 	struct ck_proc *procs = xcalloc(d->n, sizeof(*procs));
 	struct parent_img pi = {0};
 	size_t n = 0;
+	double t;
 	int r = 0;
 
 	if (o->parent)
@@ -438,7 +507,8 @@ static int collect_and_write(struct dtree *d, const struct ck_dump_opts *o, int 
 			continue;
 		co = (struct ck_collect_opts){.parent = parent_of(&pi, d->t[i].pid),
 					      .track = o->track,
-					      .leave_running = o->leave_running || o->track};
+					      .leave_running = o->leave_running || o->track,
+					      .phase_ms = st->phase_ms};
 
 		r = ck_collect_proc(d->t[i].pid, d->t[i].tids, d->t[i].ntids, &co, &procs[i], err);
 		if (r == 0)
@@ -449,6 +519,7 @@ static int collect_and_write(struct dtree *d, const struct ck_dump_opts *o, int 
 	for (size_t i = 0; i < d->n; i++)
 		if (!d->t[i].gone)
 			procs[n++] = procs[i];
+	t = ck_now_ms();
 	if (r == 0)
 		number_descriptions(procs, n);
 	/* Pipe sizes go into fds-*.json: pipes first. */
@@ -456,15 +527,23 @@ static int collect_and_write(struct dtree *d, const struct ck_dump_opts *o, int 
 		r = write_pipes(dirfd, procs, n, inv, err);
 	if (r == 0)
 		r = ck_fdx_write(dirfd, procs, n, inv, err);
-	for (size_t i = 0; i < n && r == 0; i++)
-		r = write_proc(dirfd, o->page_server, &procs[i], inv, st, err);
-	if (r == 0) {
+	ck_phase_add(st->phase_ms, CK_PH_FDX, &t);
+	for (size_t i = 0; i < n; i++)
+		total += ck_pages_size(&procs[i].mm);
+	if (*held && (r < 0 || total > CK_HOLD_MAX)) {
+		free(*held);
+		*held = NULL;
+	}
+	if (r == 0) { /* before hold_proc moves the processes away */
 		inv->root_pid = procs[0].pid;
 		inv->npids = n;
 		inv->pids = xcalloc(n, sizeof(pid_t));
 		for (size_t i = 0; i < n; i++)
 			inv->pids[i] = procs[i].pid;
 	}
+	for (size_t i = 0; i < n && r == 0; i++)
+		r = *held ? hold_proc(&procs[i], &(*held)[i], st, err)
+			  : write_proc(dirfd, o->page_server, &procs[i], inv, st, err);
 	st->nprocs = (int)n;
 	for (size_t i = 0; i < n; i++)
 		ck_proc_free(&procs[i]);
@@ -475,13 +554,38 @@ static int collect_and_write(struct dtree *d, const struct ck_dump_opts *o, int 
 	return r;
 }
 
+const char *ck_phase_name(enum ck_phase ph)
+{
+	static const char *const names[CK_NPHASES] = {
+		[CK_PH_TMPFS] = "tmpfs",     [CK_PH_STOP] = "stop",   [CK_PH_PROC] = "proc",
+		[CK_PH_INJECT] = "inject",   [CK_PH_MM] = "mm",	      [CK_PH_FDX] = "fdx",
+		[CK_PH_META] = "meta",	     [CK_PH_PAGES] = "pages", [CK_PH_RELEASE] = "release",
+		[CK_PH_SEND] = "| sent",     [CK_PH_REAP] = "reap",
+	};
+
+	return ph < CK_NPHASES ? names[ph] : "?";
+}
+
+void ck_phases_format(const double phase_ms[CK_NPHASES], char *buf, size_t size)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < CK_NPHASES && len < size; i++)
+		if (phase_ms[i] >= 0.05)
+			len += (size_t)snprintf(buf + len, size - len, "%s%s %.1f", len ? " " : "",
+						ck_phase_name(i), phase_ms[i]);
+}
+
 int ck_dump(const struct ck_dump_opts *o, struct ck_stats *st, struct werr **err)
 {
 	struct ck_stats local = {0};
 	struct ck_inventory inv = {0};
 	struct dtree d = {0};
+	struct held *held = NULL;
 	_cleanup_close_ int dirfd = -1;
-	double t0 = ck_now_ms(), t_stop;
+	double t0 = ck_now_ms(), t_stop, t;
+	bool kill_it = !o->leave_running && !o->track;
 	int r;
 
 	if (!st)
@@ -492,15 +596,31 @@ int ck_dump(const struct ck_dump_opts *o, struct ck_stats *st, struct werr **err
 	dirfd = open(o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0)
 		return werr_sys(err, errno, "open image directory %s", o->dir);
-	r = stop_tree(&d, o, err);
 	t_stop = ck_now_ms();
+	r = stop_tree(&d, o, err);
+	t = ck_now_ms();
+	st->phase_ms[CK_PH_STOP] = t - t_stop;
+	t_stop = t;
+	/* A tree that is killed anyway is released as soon as its state is in memory. */
+	if (r == 0 && kill_it && o->page_server)
+		held = xcalloc(d.n, sizeof(*held));
 	if (r == 0)
-		r = collect_and_write(&d, o, dirfd, &inv, st, err);
+		r = collect_and_write(&d, o, dirfd, &inv, st, &held, err);
 	for (size_t i = 0; r == 0 && o->extra_files && o->extra_files[i]; i++)
 		ck_inventory_add(&inv, xstrdup(o->extra_files[i]), NULL);
 	/* A failed dump never kills: the tree goes on as if nothing happened. */
-	release_tree(&d, r == 0 && !o->leave_running && !o->track);
-	st->frozen_ms = ck_now_ms() - t_stop;
+	kill_it = kill_it && r == 0;
+	t = ck_now_ms();
+	if (kill_it)
+		kill_tree(&d);
+	else
+		release_tree(&d, false);
+	ck_phase_add(st->phase_ms, CK_PH_RELEASE, &t);
+	st->frozen_ms = t - t_stop;
+	/* The tree is gone by now: a page server failing from here loses it, as a failure to send
+	 * the metadata always did. */
+	r = write_held(dirfd, o->page_server, held, d.n, &inv, r, err);
+	ck_phase_add(st->phase_ms, CK_PH_SEND, &t);
 	/* The checksums need only the files: computed after the tree goes on (or is gone). */
 	if (r == 0 && o->page_server)
 		ck_ps_preset_sums(o->page_server, &inv);
@@ -509,6 +629,11 @@ int ck_dump(const struct ck_dump_opts *o, struct ck_stats *st, struct werr **err
 	if (r == 0 && o->page_server)
 		r = ck_ps_send_image(o->page_server, dirfd, &inv, err);
 	ck_inventory_free(&inv);
+	/* Its memory freed by the kernel meanwhile; its deaths taken last. */
+	t = ck_now_ms();
+	if (kill_it)
+		release_tree(&d, true);
+	ck_phase_add(st->phase_ms, CK_PH_REAP, &t);
 	st->total_ms = ck_now_ms() - t0;
 	dtree_free(&d);
 	if (r < 0)

@@ -99,7 +99,7 @@ static int find_vdso_syscall(pid_t pid, int memfd, uint64_t *insn, struct werr *
 	size_t n = 0;
 	int r = -ENOENT;
 
-	if (ck_read_vmas(pid, &vmas, &n, err) < 0)
+	if (ck_read_vmas_from(pid, "maps", &vmas, &n, err) < 0)
 		return -EIO;
 	for (size_t i = 0; i < n && r == -ENOENT; i++) {
 		size_t len = vmas[i].end - vmas[i].start;
@@ -133,18 +133,15 @@ static int inj(pid_t tid, uint64_t insn, long nr, uint64_t a0, uint64_t a1, uint
 	return ck_inject(tid, insn, nr, a, ret, err);
 }
 
-/* Ask the task itself what only it can tell: signal actions, brk, per-thread clear_child_tid
- * and sigaltstack. A scratch page is mapped for the answers and unmapped again. */
-static int ask_task(struct ck_proc *p, int memfd, uint64_t *insn_out, struct werr **err)
+/* ask_task's fallback when the blob cannot be mapped: one injected system call per answer,
+ * into a scratch page mapped for them and unmapped again. */
+static int ask_by_calls(struct ck_proc *p, int memfd, uint64_t insn, struct werr **err)
 {
 	pid_t leader = p->threads[0].host_tid;
-	uint64_t insn = 0, scratch;
+	uint64_t scratch;
 	long ret;
 	int r;
 
-	if (find_vdso_syscall(leader, memfd, &insn, err) < 0)
-		return -EIO;
-	*insn_out = insn;
 	if (inj(leader, insn, SYS_mmap, 0, 4096, PROT_READ | PROT_WRITE,
 		MAP_PRIVATE | MAP_ANONYMOUS, &ret, err) < 0)
 		return -EIO;
@@ -181,6 +178,24 @@ static int ask_task(struct ck_proc *p, int memfd, uint64_t *insn_out, struct wer
 	if (inj(leader, insn, SYS_munmap, scratch, 4096, 0, 0, &ret, r < 0 ? NULL : err) < 0 &&
 	    r == 0)
 		r = -EIO;
+	if (r == 0)
+		r = ck_task_collect_itimers(p, insn, err);
+	return r;
+}
+
+/* Ask the task itself what only it can tell: signal actions, brk, itimers, per-thread
+ * clear_child_tid and sigaltstack (ask_blob.c). */
+static int ask_task(struct ck_proc *p, int memfd, uint64_t *insn_out, struct werr **err)
+{
+	uint64_t insn = 0;
+	int r;
+
+	if (find_vdso_syscall(p->threads[0].host_tid, memfd, &insn, err) < 0)
+		return -EIO;
+	*insn_out = insn;
+	r = ck_ask_task_blob(p, memfd, insn, err);
+	if (r == -ENOTSUP)
+		r = ask_by_calls(p, memfd, insn, err);
 	/* Every thread gets its registers back whatever happened. */
 	for (size_t i = 0; i < p->nthreads; i++)
 		if (ck_set_regs(p->threads[i].host_tid, &p->threads[i].regs, r < 0 ? NULL : err) <
@@ -233,7 +248,57 @@ static int collect_ids(pid_t pid, struct ck_proc *p, struct werr **err)
 	return 0;
 }
 
-static int collect_mm(pid_t pid, struct ck_proc *p, struct werr **err)
+/* The parent's VMA ending at end with the same path (a stack grows at its start), or NULL;
+ * parent's VMAs are in address order. */
+static const struct ck_vma *parent_vma(const struct ck_mm *parent, const struct ck_vma *v)
+{
+	size_t lo = 0, hi = parent->nvmas;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		const struct ck_vma *pv = &parent->vmas[mid];
+
+		if (pv->end < v->end) {
+			lo = mid + 1;
+		} else if (pv->end > v->end) {
+			hi = mid;
+		} else {
+			bool same = pv->kind == v->kind && !pv->path == !v->path &&
+				    (!v->path || strcmp(pv->path, v->path) == 0);
+
+			return same ? pv : NULL;
+		}
+	}
+	return NULL;
+}
+
+/* The VMAs. smaps walks every page table of the process (Rss/Pss) and is needed for VmFlags'
+ * growsdown only: when every VMA of maps has its match in the parent image (a flag a VMA keeps
+ * for its life), growsdown comes from there and smaps is not read. */
+static int read_layout(pid_t pid, const struct ck_mm *parent, struct ck_mm *mm, struct werr **err)
+{
+	if (parent && parent->nvmas &&
+	    ck_read_vmas_from(pid, "maps", &mm->vmas, &mm->nvmas, NULL) == 0) {
+		size_t i;
+
+		for (i = 0; i < mm->nvmas; i++) {
+			const struct ck_vma *pv = parent_vma(parent, &mm->vmas[i]);
+
+			if (!pv)
+				break;
+			mm->vmas[i].growsdown = pv->growsdown;
+		}
+		if (i == mm->nvmas)
+			return 0;
+		ck_vmas_free(mm->vmas, mm->nvmas);
+		mm->vmas = NULL;
+		mm->nvmas = 0;
+	}
+	return ck_read_vmas(pid, &mm->vmas, &mm->nvmas, err);
+}
+
+static int collect_mm(pid_t pid, struct ck_proc *p, const struct ck_mm *parent,
+		      struct werr **err)
 {
 	_cleanup_free_ char *auxv = NULL;
 	char path[64];
@@ -247,7 +312,7 @@ static int collect_mm(pid_t pid, struct ck_proc *p, struct werr **err)
 		return -EIO;
 	p->mm.auxv_len = len / 8 > CK_AUXV_MAX ? CK_AUXV_MAX : len / 8;
 	memcpy(p->mm.auxv, auxv, p->mm.auxv_len * 8);
-	if (ck_read_vmas(pid, &p->mm.vmas, &p->mm.nvmas, err) < 0)
+	if (read_layout(pid, parent, &p->mm, err) < 0)
 		return -EIO;
 	for (size_t i = 0; i < p->mm.nvmas; i++) {
 		const struct ck_vma *v = &p->mm.vmas[i];
@@ -438,6 +503,7 @@ int ck_collect_proc(pid_t host_pid, const pid_t *tids, size_t ntids,
 {
 	_cleanup_close_ int memfd = -1;
 	uint64_t insn = 0;
+	double t = ck_now_ms();
 	char path[64];
 
 	p->host_pid = host_pid;
@@ -475,14 +541,17 @@ int ck_collect_proc(pid_t host_pid, const pid_t *tids, size_t ntids,
 	}
 	if (ck_task_collect_signals(p, err) < 0)
 		return werr_wrap(err, "process %d (%s)", p->pid, p->comm);
+	ck_phase_add(o->phase_ms, CK_PH_PROC, &t);
 	memfd = ck_mem_open(host_pid, err);
 	if (memfd < 0)
 		return -EIO;
-	if (ask_task(p, memfd, &insn, err) < 0 || ck_task_collect_itimers(p, insn, err) < 0)
+	if (ask_task(p, memfd, &insn, err) < 0)
 		return werr_wrap(err, "process %d (%s)", p->pid, p->comm);
-	if (collect_mm(host_pid, p, err) < 0 || select_pages(host_pid, &p->mm, err) < 0 ||
+	ck_phase_add(o->phase_ms, CK_PH_INJECT, &t);
+	if (collect_mm(host_pid, p, o->parent, err) < 0 || select_pages(host_pid, &p->mm, err) < 0 ||
 	    precopy(p, o, insn, err) < 0)
 		return werr_wrap(err, "process %d (%s)", p->pid, p->comm);
+	ck_phase_add(o->phase_ms, CK_PH_MM, &t);
 	return 0;
 }
 
@@ -500,7 +569,7 @@ static int copy_out(pid_t pid, int memfd, void *buf, size_t n, uint64_t addr)
 }
 
 /* Bytes of pages-<pid>.img: the ranges not in the parent. */
-static uint64_t ck_pages_size(const struct ck_mm *mm)
+uint64_t ck_pages_size(const struct ck_mm *mm)
 {
 	uint64_t sum = 0;
 
@@ -543,6 +612,63 @@ static int send_pages(struct ck_ps_conn *ps, pid_t host_pid, const struct ck_pro
 			*bytes += n;
 		}
 	}
+	return ck_ps_file_end(ps, err);
+}
+
+/* All of the ranges into one buffer: process_vm_readv with up to IOV_MAX ranges a call, one
+ * range at a time (copy_out, which falls back to /proc/pid/mem) where a call comes up short. */
+int ck_read_pages(pid_t host_pid, const struct ck_proc *p, char **out, size_t *len,
+		  struct werr **err)
+{
+	enum { NIOV = 1024 };
+	struct iovec remote[NIOV];
+	size_t size = ck_pages_size(&p->mm), used = 0, i = 0;
+	_cleanup_close_ int memfd = ck_mem_open(host_pid, err);
+	char *buf = xmalloc(size ? size : 1);
+
+	if (memfd < 0) {
+		free(buf);
+		return -EIO;
+	}
+	while (i < p->mm.npages) {
+		size_t n = 0, want = 0, j = i;
+		struct iovec local;
+
+		for (; j < p->mm.npages && n < NIOV; j++) {
+			const struct ck_page_range *pr = &p->mm.pages[j];
+
+			if (pr->in_parent)
+				continue;
+			remote[n++] = (struct iovec){(void *)(uintptr_t)pr->addr, pr->npages * 4096};
+			want += pr->npages * 4096;
+		}
+		local = (struct iovec){buf + used, want};
+		if (want && process_vm_readv(host_pid, &local, 1, remote, n, 0) != (ssize_t)want) {
+			for (size_t k = 0, off = 0; k < n; off += remote[k++].iov_len)
+				if (copy_out(host_pid, memfd, buf + used + off, remote[k].iov_len,
+					     (uint64_t)(uintptr_t)remote[k].iov_base) < 0) {
+					free(buf);
+					return werr_sys(err, errno ? errno : EIO,
+							"process %d: read memory at %p", p->pid,
+							remote[k].iov_base);
+				}
+		}
+		used += want;
+		i = j;
+	}
+	*out = buf;
+	*len = used;
+	return 0;
+}
+
+int ck_send_pages_held(struct ck_ps_conn *ps, pid_t pid, const char *buf, size_t len,
+		       struct werr **err)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "pages-%d.img", pid);
+	if (ck_ps_file_begin(ps, name, len, err) < 0 || ck_ps_write(ps, buf, len, err) < 0)
+		return -EIO;
 	return ck_ps_file_end(ps, err);
 }
 

@@ -89,6 +89,10 @@ int ck_task_collect_signals(struct ck_proc *p, struct werr **err);
 int ck_task_collect_itimers(struct ck_proc *p, uint64_t insn, struct werr **err);
 int ck_task_restore(const struct ck_proc *p, const pid_t *host_tids, uint64_t insn, int memfd,
 		    uint64_t data, struct werr **err);
+/* ask_blob.c: signal actions, brk, itimers and each thread's clear_child_tid and sigaltstack
+ * into p, by a few instructions run in the stopped task (registers left changed: the caller
+ * sets them back). -ENOTSUP (*err untouched) when they cannot be mapped there. */
+int ck_ask_task_blob(struct ck_proc *p, int memfd, uint64_t insn, struct werr **err);
 void ck_task_gen(yajl_gen g, const struct ck_proc *p);
 int ck_task_parse(yajl_val o, struct ck_proc *p, struct werr **err);
 

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "checkpoint/checkpoint.h"
 #include "checkpoint/image.h"
 #include "lib/err.h"
 
@@ -12,6 +13,7 @@ struct ck_collect_opts {
 	const struct ck_mm *parent; /* this process in the parent image (pre-copy), or NULL */
 	bool track;		    /* start/re-arm write tracking */
 	bool leave_running;
+	double *phase_ms; /* ck_stats.phase_ms: time spent here added, or NULL */
 };
 /* Collect everything of one stopped process (all of tids seized and stopped; tids[0] is the
  * leader) into p, except pids in the image's namespace which the caller fixes up. */
@@ -25,6 +27,14 @@ int ck_write_pages(int dirfd, struct ck_ps_conn *ps, pid_t host_pid, const struc
 		   uint64_t *bytes, char sum[65], struct werr **err);
 /* Save the bytes queued in the pipe behind host_pid's fd into pipe-<id>.img (without consuming
  * them), and its size into *size. */
+/* Bytes of pages-<pid>.img (the ranges not in the parent). */
+uint64_t ck_pages_size(const struct ck_mm *mm);
+/* The same pages into one malloc'd buffer (*out, *len), to be sent once the tree is released
+ * (ck_send_pages_held: pages-<pid>.img to the page server). */
+int ck_read_pages(pid_t host_pid, const struct ck_proc *p, char **out, size_t *len,
+		  struct werr **err);
+int ck_send_pages_held(struct ck_ps_conn *ps, pid_t pid, const char *buf, size_t len,
+		       struct werr **err);
 int ck_write_pipe(int dirfd, pid_t host_pid, int fd, uint64_t id, int *size, struct werr **err);
 
 /* Turn the stopped, seized helper host_pid (a fork of the restorer, at the image's pid, its fds
@@ -45,6 +55,14 @@ int ck_rebuild_proc(pid_t host_pid, const struct ck_proc *p, const struct ck_pag
 /* Write a string to dir/name (0600, replacing). */
 int ck_write_text(int dirfd, const char *name, const char *text, struct werr **err);
 
-double ck_now_ms(void);
+/* Add the time since *t to phase ph of phase_ms (if not NULL); *t becomes now. */
+static inline void ck_phase_add(double *phase_ms, int ph, double *t)
+{
+	double now = ck_now_ms();
+
+	if (phase_ms)
+		phase_ms[ph] += now - *t;
+	*t = now;
+}
 
 #endif

@@ -103,10 +103,16 @@ int ck_parse_smaps(const char *text, struct ck_vma **vmas, size_t *n, struct wer
 
 int ck_read_vmas(pid_t pid, struct ck_vma **vmas, size_t *n, struct werr **err)
 {
+	return ck_read_vmas_from(pid, "smaps", vmas, n, err);
+}
+
+int ck_read_vmas_from(pid_t pid, const char *file, struct ck_vma **vmas, size_t *n,
+		      struct werr **err)
+{
 	_cleanup_free_ char *text = NULL;
 	char path[64];
 
-	snprintf(path, sizeof(path), "/proc/%d/smaps", pid);
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, file);
 	if (read_file(path, &text, NULL, err) < 0)
 		return -errno;
 	return ck_parse_smaps(text, vmas, n, err);

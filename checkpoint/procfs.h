@@ -14,6 +14,10 @@ int ck_parse_maps_line(const char *line, struct ck_vma *v);
 /* /proc/pid/smaps: the VMAs in order, with growsdown from VmFlags. */
 int ck_parse_smaps(const char *text, struct ck_vma **vmas, size_t *n, struct werr **err);
 int ck_read_vmas(pid_t pid, struct ck_vma **vmas, size_t *n, struct werr **err);
+/* The same from /proc/pid/<file>: "maps" when growsdown is not needed (smaps walks every page
+ * table of the process to count Rss/Pss: milliseconds for a large one). */
+int ck_read_vmas_from(pid_t pid, const char *file, struct ck_vma **vmas, size_t *n,
+		      struct werr **err);
 void ck_vmas_free(struct ck_vma *vmas, size_t n);
 
 /* /proc/pid/fdinfo/N: pos and flags (octal). 0 or -EINVAL. */

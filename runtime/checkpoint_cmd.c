@@ -206,6 +206,8 @@ int checkpoint_container(const char *root, const char *id, struct ck_dump_opts *
 	const char **extra = NULL;
 	_cleanup_cgroup_ struct cgroup *cg = NULL;
 	struct cstate st;
+	double t_tmpfs = 0;
+	char phases[256];
 	int r;
 
 	r = state_load(root, id, &st, err);
@@ -225,8 +227,11 @@ int checkpoint_container(const char *root, const char *id, struct ck_dump_opts *
 		r = container_cgroup_open(&st, &cg, err);
 	if (r == 0)
 		r = write_container_json(o->dir, &st, err);
-	if (r == 0)
+	if (r == 0) {
+		t_tmpfs = ck_now_ms();
 		r = dump_tmpfs(&st, cg, o->dir, &extra, err);
+		t_tmpfs = ck_now_ms() - t_tmpfs;
+	}
 	if (r == 0) {
 		o->extra_files = extra;
 		o->root = st.pid;
@@ -235,16 +240,20 @@ int checkpoint_container(const char *root, const char *id, struct ck_dump_opts *
 		r = ck_dump(o, stats, err);
 		if (r < 0) /* frozen by dump_tmpfs; ck_dump may have failed before its own thaw */
 			cgroup_freeze(cg, false, NULL);
+		stats->phase_ms[CK_PH_TMPFS] = t_tmpfs;
 	}
 	o->extra_files = NULL;
 	for (size_t i = 1; extra && extra[i]; i++)
 		free((char *)extra[i]);
 	free(extra);
-	if (r == 0)
+	if (r == 0) {
+		ck_phases_format(stats->phase_ms, phases, sizeof(phases));
 		log_debug("checkpoint %s: %d processes, %d threads, %.1f MiB of pages, %.1f MiB "
-			  "image in %.0f ms (stopped %.0f ms)",
+			  "image in %.0f ms (stopped %.0f ms); phases (ms): %s",
 			  id, stats->nprocs, stats->nthreads, (double)stats->pages_bytes / 1048576,
-			  (double)stats->image_bytes / 1048576, stats->total_ms, stats->frozen_ms);
+			  (double)stats->image_bytes / 1048576, stats->total_ms, stats->frozen_ms,
+			  phases);
+	}
 	/* Killed by the dump: the container goes, as runc's checkpoint destroys it. */
 	if (r == 0 && !o->leave_running && !o->track)
 		r = container_delete(root, id, true, err);

@@ -214,6 +214,7 @@ static int migrate(struct migration *m, struct create_opts *co, struct werr **er
 {
 	_cleanup_free_ char *last = NULL, *image = NULL;
 	struct ck_stats fin = {0}, rst = {0};
+	char phases[256];
 	double t0;
 
 	if (precopy(m, &last, err) < 0)
@@ -226,6 +227,8 @@ static int migrate(struct migration *m, struct create_opts *co, struct werr **er
 	m->receiver = 0;
 	printf("migrate %s: final round: %llu bytes (%.1f MiB) of pages, frozen %.0f ms\n", m->id,
 	       (unsigned long long)fin.pages_bytes, mib(fin.pages_bytes), fin.frozen_ms);
+	ck_phases_format(fin.phase_ms, phases, sizeof(phases));
+	log_debug("migrate %s: final round phases (ms): %s", m->id, phases);
 	image = xasprintf("%s/final", m->dst);
 	if (restore_container(co, image, &rst, err) < 0)
 		return werr_wrap(err, "restore under %s (the image stays in %s)", co->root, image);

@@ -6,7 +6,8 @@
 #   256m, 1g  tests/checkpoint/progs/dirtier with 256 MiB / 1 GiB touched, no writes after
 #   checkpoint time (wall time of `checkpoint`), restore time (`restore -d`), image size
 # and, for dirtier 256 MiB writing a 4 MiB working set every 20 ms: the time the container is
-# frozen by a plain checkpoint and by `ward migrate` (pre-copy rounds, frozen final round).
+# frozen by a plain checkpoint and by `ward migrate` (pre-copy rounds, frozen final round; its
+# phases, from --debug, are echoed as comments).
 # Images go to /tmp (BENCH_IMG_DIR=/dev/shm for tmpfs). No assertion on times: this only reports
 # ward's and CRIU's medians and their ratio (ward / CRIU; the target is <= 0.5). Runs of
 # the two alternate, so load from elsewhere hits both alike. Cleans up containers, roots and
@@ -116,7 +117,7 @@ for _ in $(seq "$N"); do
 	rm -f "$busy/rootfs/count"
 	"$WARD" --root "$root" run -d --bundle "$busy" "$id" </dev/null >/dev/null
 	sleep 1
-	"$WARD" --root "$root" migrate --to-root "$tmp/rootB" "$id" >"$tmp/mig" 2>&1 || cat "$tmp/mig"
+	"$WARD" --root "$root" --debug migrate --to-root "$tmp/rootB" "$id" >"$tmp/mig" 2>&1 || cat "$tmp/mig"
 	sed 's/^/# /' "$tmp/mig"
 	sed -n 's/.*final round:.*frozen \([0-9]*\) ms.*/\1/p' "$tmp/mig" >>"$tmp/pre"
 	"$WARD" --root "$tmp/rootB" delete --force "$id" >/dev/null 2>&1
