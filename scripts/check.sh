@@ -52,7 +52,7 @@ else
 	total_f=$((total_f + 2))
 fi
 if [ -x tests/vm/run.sh ]; then
-	lane vm 1500 tests/vm/run.sh
+	lane vm 2100 tests/vm/run.sh
 fi
 
 echo "$total_p passed, $total_f failed"

@@ -6,14 +6,14 @@
 #
 # PATTERN (or VM_PATTERN): which integration tests, as for tests/integration/run.sh; default
 # ^test_(cgv2|cgroup|vm)_. Env: WARD_TREE (the ward tree to test, default: this one),
-# VM_TIMEOUT (s, default 1200), VM_MEM (MiB, 2048), VM_SMP (2), VM_DISK (MiB of the guest's
+# VM_TIMEOUT (s, default 1800), VM_MEM (MiB, 2048), VM_SMP (2), VM_DISK (MiB of the guest's
 # ext4 /tmp, 4096), IT_TIMEOUT (s per test in the guest, 180), IT_VERBOSE, VM_CACHE
 # (/var/cache/ward-vm), KEEP=1 (keep the work dir).
 set -uo pipefail
 
 VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PATTERN=${1-${VM_PATTERN-^test_(cgv2|cgroup|vm)_}}
-VM_TIMEOUT=${VM_TIMEOUT:-1200}
+VM_TIMEOUT=${VM_TIMEOUT:-1800}
 VM_MEM=${VM_MEM:-2048}
 VM_SMP=${VM_SMP:-2}
 VM_DISK=${VM_DISK:-4096}
