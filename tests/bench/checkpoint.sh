@@ -23,6 +23,21 @@ tmp=$(mktemp -d /tmp/ward-bench-ck.XXXXXX)
 chmod 0755 "$tmp"
 imgdir=$(mktemp -d "${BENCH_IMG_DIR:-/tmp}/ward-bench-img.XXXXXX")
 CRUN=
+# reap ID: what a runtime's delete left of container ID (a CRIU-restored tree that crun's
+# delete did not reach was seen still running, in crun's default cgroup /ID): kill and rmdir.
+reap() {
+	local c p
+	for c in /sys/fs/cgroup/*/"$1" /sys/fs/cgroup/"$1"; do
+		[ -d "$c" ] || continue
+		for p in $(cat "$c/cgroup.procs" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
+	done
+	sleep 0.1
+	for c in /sys/fs/cgroup/*/"$1" /sys/fs/cgroup/"$1"; do
+		[ -d "$c" ] && find "$c" -depth -type d -exec rmdir {} + 2>/dev/null
+	done
+	return 0
+}
+
 cleanup() {
 	local r d
 	for r in "$tmp"/root*; do
@@ -31,6 +46,7 @@ cleanup() {
 			[ -e "$d" ] || continue
 			"$WARD" --root "$r" delete --force "$(basename "$d")" >/dev/null 2>&1
 			[ -n "$CRUN" ] && "$CRUN" --root "$r" delete --force "$(basename "$d")" >/dev/null 2>&1
+			reap "$(basename "$d")"
 		done
 	done
 	rm -rf "$tmp" "$imgdir"
@@ -71,11 +87,12 @@ one() {
 	t3=$(now)
 	echo "$(ms "$t0" "$t1") $(ms "$t2" "$t3") $(du -sb "$img" | cut -f1)"
 	"$rt" --root "$root" delete --force "$id" >/dev/null 2>&1
+	reap "$id"
 	rm -rf "$img" "$root"
 }
 
 col() { cut -d' ' -f"$1" "$2" | median; }
-ratio() { [ -n "$2" ] && [ "$2" -gt 0 ] && echo "scale=2; $1 / $2" | bc -l | sed 's/^\./0./' || echo -; }
+ratio() { [ -n "$2" ] && [ "$2" -gt 0 ] && awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f\n", a / b}' || echo -; }
 
 row() { # NAME BUNDLE READY: N runs of ward and of criu, alternating
 	local name=$1 b=$2 ready=$3 w=$tmp/row-w c=$tmp/row-c
