@@ -92,6 +92,7 @@ one() {
 }
 
 col() { cut -d' ' -f"$1" "$2" | median; }
+mib() { awk -v b="$1" 'BEGIN {printf "%.1f\n", b / 1048576}'; }
 ratio() { [ -n "$2" ] && [ "$2" -gt 0 ] && awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f\n", a / b}' || echo -; }
 
 row() { # NAME BUNDLE READY: N runs of ward and of criu, alternating
@@ -103,10 +104,10 @@ row() { # NAME BUNDLE READY: N runs of ward and of criu, alternating
 		[ -n "$CRUN" ] && { one "$CRUN" "$b" "$ready" >>"$c" || { echo "criu $name: failed"; CRUN=; }; }
 	done
 	printf '%-5s ward checkpoint %5s ms restore %5s ms image %7.1f MiB' "$name" \
-		"$(col 1 "$w")" "$(col 2 "$w")" "$(echo "$(col 3 "$w") / 1048576" | bc -l)"
+		"$(col 1 "$w")" "$(col 2 "$w")" "$(mib "$(col 3 "$w")")"
 	if [ -s "$c" ]; then
 		printf ' | criu %5s ms %5s ms %7.1f MiB | ratio %s / %s' \
-			"$(col 1 "$c")" "$(col 2 "$c")" "$(echo "$(col 3 "$c") / 1048576" | bc -l)" \
+			"$(col 1 "$c")" "$(col 2 "$c")" "$(mib "$(col 3 "$c")")" \
 			"$(ratio "$(col 1 "$w")" "$(col 1 "$c")")" "$(ratio "$(col 2 "$w")" "$(col 2 "$c")")"
 	fi
 	echo
