@@ -32,6 +32,10 @@ static int bad(const char *what)
 	return 1;
 }
 
+/* SIGUSR1 is blocked from main on, so it can only arrive inside sigsuspend (a signal between the
+ * test of `go` and the call would otherwise be lost). A restored task re-enters the interrupted
+ * sigsuspend, and once it returns the mask must again be the one from before the call: a dump that
+ * recorded sigsuspend's temporary mask would leave SIGUSR1 unblocked here. */
 static void wait_go(void)
 {
 	sigset_t cur;
@@ -40,6 +44,11 @@ static void wait_go(void)
 	sigdelset(&cur, SIGUSR1);
 	while (!go)
 		sigsuspend(&cur);
+	sigprocmask(SIG_BLOCK, NULL, &cur);
+	if (!sigismember(&cur, SIGUSR1)) {
+		printf("bad SIGUSR1 unblocked after sigsuspend returned\n");
+		exit(1);
+	}
 }
 
 static int devices(const char *dir)
@@ -359,8 +368,13 @@ int main(int argc, char **argv)
 	const char *mode = argc > 1 ? argv[1] : "";
 	const char *path = argc > 2 ? argv[2] : "/tmp";
 
+	sigset_t usr1;
+
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	sigaction(SIGUSR1, &sa, NULL);
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &usr1, NULL);
 	if (!strcmp(mode, "devices"))
 		return devices(path);
 	if (!strcmp(mode, "deleted"))
