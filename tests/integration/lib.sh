@@ -190,6 +190,15 @@ assert_no_leftovers() {
 	return 0
 }
 
+# start_console_receiver SOCKET OUT: a --console-socket receiver (helpers/console_recv.py) in
+# the background, killed when the test ends; returns once it listens.
+start_console_receiver() {
+	command -v python3 >/dev/null || skip "no python3 for the console receiver"
+	python3 "$IT_DIR/helpers/console_recv.py" "$1" "$2" &
+	defer "kill $! 2>/dev/null"
+	wait_for 5 test -e "$2.ready"
+}
+
 # state_field ID JQ: one field of `w state ID`.
 state_field() { w state "$1" | jq -r "$2"; }
 

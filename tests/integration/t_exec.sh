@@ -288,41 +288,10 @@ test_exec_ignores_an_inherited_listen_fds() {
 	assert_contains "$OUT" no-fd-3 "fd 3 inside"
 }
 
-# A receiver for --console-socket: accepts one connection, takes the fd, copies from it to OUT.
-write_console_receiver() {
-	cat >"$T/recv.py" <<'PY'
-import os, socket, sys, time
-path, out = sys.argv[1], sys.argv[2]
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.bind(path)
-s.listen(1)
-open(out + ".ready", "w").close()
-c, _ = s.accept()
-msg, fds, flags, addr = socket.recv_fds(c, 4096, 4)
-if not fds:
-    sys.exit("no fd received")
-with open(out, "wb") as f:
-    end = time.time() + 10
-    while time.time() < end:
-        try:
-            b = os.read(fds[0], 4096)
-        except OSError:
-            break
-        if not b:
-            break
-        f.write(b)
-        f.flush()
-PY
-}
-
 test_exec_tty_with_console_socket() {
-	command -v python3 >/dev/null || skip "no python3"
 	mkbundle
 	start_ctr
-	write_console_receiver
-	python3 "$T/recv.py" "$T/console.sock" "$T/console.out" &
-	defer "kill $! 2>/dev/null"
-	wait_for 5 test -e "$T/console.out.ready"
+	start_console_receiver "$T/console.sock" "$T/console.out"
 	w exec -d -t --console-socket "$T/console.sock" "$ID" sh -c 'echo stdin=$(readlink /proc/self/fd/0); tty; sleep 0.3' </dev/null
 	wait_for 10 grep -q 'stdin=/dev/pts/' "$T/console.out"
 }

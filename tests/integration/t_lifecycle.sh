@@ -155,41 +155,8 @@ test_start_runs_process_only_after_create() {
 	assert_eq started "$(cat "$T/shared/marker")"
 }
 
-# A tiny SCM_RIGHTS receiver: accepts one connection on the socket, receives the pty master,
-# then copies what it reads from it to OUT.
-write_console_receiver() {
-	cat >"$T/recv.py" <<'EOF'
-import os, socket, sys, time
-path, out = sys.argv[1], sys.argv[2]
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.bind(path)
-s.listen(1)
-open(out + ".ready", "w").close()
-c, _ = s.accept()
-msg, fds, flags, addr = socket.recv_fds(c, 4096, 4)
-if not fds:
-    sys.exit("no fd received")
-m = fds[0]
-with open(out, "wb") as f:
-    end = time.time() + 10
-    while time.time() < end:
-        try:
-            b = os.read(m, 4096)
-        except OSError:
-            break
-        if not b:
-            break
-        f.write(b)
-        f.flush()
-EOF
-}
-
 test_console_socket_receives_pty_master() {
-	command -v python3 >/dev/null || skip "no python3 for the console receiver"
-	write_console_receiver
-	python3 "$T/recv.py" "$T/console.sock" "$T/console.out" &
-	defer "kill $! 2>/dev/null"
-	wait_for 5 test -e "$T/console.out.ready"
+	start_console_receiver "$T/console.sock" "$T/console.out"
 	mkbundle -- sh -c 'echo hello; tty; sleep 0.3'
 	cfg_set '.process.terminal = true'
 	local id
@@ -201,11 +168,7 @@ test_console_socket_receives_pty_master() {
 }
 
 test_console_size_is_applied() {
-	command -v python3 >/dev/null || skip "no python3 for the console receiver"
-	write_console_receiver
-	python3 "$T/recv.py" "$T/console.sock" "$T/console.out" &
-	defer "kill $! 2>/dev/null"
-	wait_for 5 test -e "$T/console.out.ready"
+	start_console_receiver "$T/console.sock" "$T/console.out"
 	mkbundle -- sh -c 'echo size=$(stty size); sleep 0.3'
 	cfg_set '.process.terminal = true | .process.consoleSize = {"height": 33, "width": 101}'
 	local id
