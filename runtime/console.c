@@ -37,6 +37,31 @@ int console_open_pty(int *master, char **slave_path, struct werr **err)
 	return 0;
 }
 
+int console_open_for(const struct spec_process *p, int *master, int *slave, char **slave_path,
+		     struct werr **err)
+{
+	_cleanup_close_ int m = -1;
+	_cleanup_close_ int sl = -1;
+	_cleanup_free_ char *path = NULL;
+	int r;
+
+	r = console_open_pty(&m, &path, err);
+	if (r < 0)
+		return r;
+	sl = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (sl < 0)
+		return werr_sys(err, errno, "open %s", path);
+	if (p->has_console_size) {
+		r = console_set_size(m, p->console_height, p->console_width, err);
+		if (r < 0)
+			return r;
+	}
+	*master = steal_fd(m);
+	*slave = steal_fd(sl);
+	*slave_path = steal_ptr(path);
+	return 0;
+}
+
 int console_set_size(int fd, uint32_t height, uint32_t width, struct werr **err)
 {
 	struct winsize ws = {.ws_row = (unsigned short)height, .ws_col = (unsigned short)width};

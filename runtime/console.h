@@ -7,9 +7,14 @@
 #include <stdint.h>
 
 #include "lib/err.h"
+#include "runtime/spec.h"
 
 /* Open a new pty from /dev/ptmx (relative to the current root); *master, *slave_path. */
 int console_open_pty(int *master, char **slave_path, struct werr **err);
+/* A pty for process p: console_open_pty, the slave opened (O_NOCTTY), and p's consoleSize
+ * applied when it has one. */
+int console_open_for(const struct spec_process *p, int *master, int *slave, char **slave_path,
+		     struct werr **err);
 /* TIOCSWINSZ on fd. */
 int console_set_size(int fd, uint32_t height, uint32_t width, struct werr **err);
 /* Connect to a unix socket path (done by the parent, before the container exists). */

@@ -167,17 +167,9 @@ static int setup_console(struct init_ctx *c, struct werr **err)
 	_cleanup_free_ char *slave_path = NULL;
 	int r;
 
-	r = console_open_pty(&master, &slave_path, err);
+	r = console_open_for(p, &master, &slave, &slave_path, err);
 	if (r < 0)
 		return r;
-	slave = open(slave_path, O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (slave < 0)
-		return werr_sys(err, errno, "open %s", slave_path);
-	if (p->has_console_size) {
-		r = console_set_size(master, p->console_height, p->console_width, err);
-		if (r < 0)
-			return r;
-	}
 	cons = open("/dev/console", O_CREAT | O_WRONLY | O_NOCTTY | O_CLOEXEC, 0600);
 	if (cons >= 0 && mount(slave_path, "/dev/console", NULL, MS_BIND, NULL) < 0)
 		return werr_sys(err, errno, "bind %s on /dev/console", slave_path);

@@ -16,6 +16,7 @@
 #include <sys/capability.h>
 #include <sys/personality.h>
 #include <sys/resource.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -579,6 +580,24 @@ static void console_fd_passes_over_socketpair(void **state)
 	free(slave_path);
 }
 
+static void console_open_for_applies_the_console_size(void **state)
+{
+	struct spec_process p = {.has_console_size = true, .console_height = 33, .console_width = 101};
+	int master = -1, slave = -1;
+	char *slave_path = NULL;
+	struct werr *err = NULL;
+	struct winsize ws = {0};
+
+	assert_int_equal(console_open_for(&p, &master, &slave, &slave_path, &err), 0);
+	assert_true(strncmp(slave_path, "/dev/pts/", 9) == 0);
+	assert_int_equal(ioctl(slave, TIOCGWINSZ, &ws), 0);
+	assert_int_equal(ws.ws_row, 33);
+	assert_int_equal(ws.ws_col, 101);
+	close(master);
+	close(slave);
+	free(slave_path);
+}
+
 static void console_connect_error_names_socket(void **state)
 {
 	struct werr *err = NULL;
@@ -610,6 +629,7 @@ int main(void)
 		cmocka_unit_test(hook_timeout_kills_and_reports),
 		cmocka_unit_test(hook_failure_names_kind_index_path),
 		cmocka_unit_test(console_fd_passes_over_socketpair),
+		cmocka_unit_test(console_open_for_applies_the_console_size),
 		cmocka_unit_test(console_connect_error_names_socket),
 	};
 
