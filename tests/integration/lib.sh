@@ -190,13 +190,13 @@ assert_no_leftovers() {
 	return 0
 }
 
-# start_console_receiver SOCKET OUT: a --console-socket receiver (helpers/console_recv.py) in
-# the background, killed when the test ends; returns once it listens.
-start_console_receiver() {
-	command -v python3 >/dev/null || skip "no python3 for the console receiver"
-	python3 "$IT_DIR/helpers/console_recv.py" "$1" "$2" &
+# start_fd_receiver copy|pidfd SOCKET OUT: helpers/fd_recv.py in the background (the other end
+# of --console-socket or --pidfd-socket), killed when the test ends; returns once it listens.
+start_fd_receiver() {
+	command -v python3 >/dev/null || skip "no python3 for the fd receiver"
+	python3 "$IT_DIR/helpers/fd_recv.py" "$1" "$2" "$3" &
 	defer "kill $! 2>/dev/null"
-	wait_for 5 test -e "$2.ready"
+	wait_for 5 test -e "$3.ready"
 }
 
 # state_field ID JQ: one field of `w state ID`.

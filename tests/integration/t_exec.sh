@@ -291,7 +291,7 @@ test_exec_ignores_an_inherited_listen_fds() {
 test_exec_tty_with_console_socket() {
 	mkbundle
 	start_ctr
-	start_console_receiver "$T/console.sock" "$T/console.out"
+	start_fd_receiver copy "$T/console.sock" "$T/console.out"
 	w exec -d -t --console-socket "$T/console.sock" "$ID" sh -c 'echo stdin=$(readlink /proc/self/fd/0); tty; sleep 0.3' </dev/null
 	wait_for 10 grep -q 'stdin=/dev/pts/' "$T/console.out"
 }
@@ -360,30 +360,9 @@ test_exec_missing_executable_fails_cleanly() {
 
 test_exec_pidfd_socket_gives_a_working_pidfd() {
 	ward_only "runc 1.1 has no --pidfd-socket"
-	command -v python3 >/dev/null || skip "no python3"
 	mkbundle
 	start_ctr
-	cat >"$T/pidfd.py" <<'PY'
-import os, select, signal, socket, sys
-path, out = sys.argv[1], sys.argv[2]
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.bind(path)
-s.listen(1)
-open(out + ".ready", "w").close()
-c, _ = s.accept()
-msg, fds, flags, addr = socket.recv_fds(c, 4096, 4)
-pidfd = fds[0]
-p = select.poll()
-p.register(pidfd, select.POLLIN)
-alive = not p.poll(0)
-signal.pidfd_send_signal(pidfd, signal.SIGKILL)
-gone = bool(p.poll(5000))
-with open(out, "w") as f:
-    f.write("alive=%s gone=%s\n" % (alive, gone))
-PY
-	python3 "$T/pidfd.py" "$T/pidfd.sock" "$T/pidfd.out" &
-	defer "kill $! 2>/dev/null"
-	wait_for 5 test -e "$T/pidfd.out.ready"
+	start_fd_receiver pidfd "$T/pidfd.sock" "$T/pidfd.out"
 	set +e
 	w exec --pidfd-socket "$T/pidfd.sock" "$ID" sleep 600 </dev/null
 	local rc=$?

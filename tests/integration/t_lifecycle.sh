@@ -156,7 +156,7 @@ test_start_runs_process_only_after_create() {
 }
 
 test_console_socket_receives_pty_master() {
-	start_console_receiver "$T/console.sock" "$T/console.out"
+	start_fd_receiver copy "$T/console.sock" "$T/console.out"
 	mkbundle -- sh -c 'echo hello; tty; sleep 0.3'
 	cfg_set '.process.terminal = true'
 	local id
@@ -168,7 +168,7 @@ test_console_socket_receives_pty_master() {
 }
 
 test_console_size_is_applied() {
-	start_console_receiver "$T/console.sock" "$T/console.out"
+	start_fd_receiver copy "$T/console.sock" "$T/console.out"
 	mkbundle -- sh -c 'echo size=$(stty size); sleep 0.3'
 	cfg_set '.process.terminal = true | .process.consoleSize = {"height": 33, "width": 101}'
 	local id
