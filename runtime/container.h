@@ -68,7 +68,10 @@ struct sync_msg {
 	int32_t value;
 	char text[3800];
 };
+/* The child's messages (write(2): a child dead of SIGPIPE is one whose parent is gone). */
 int sync_send(int fd, enum sync_type type, int value, const char *text);
+/* The parent's SYNC_ACK (MSG_NOSIGNAL: a child that died meanwhile must not kill ward). */
+int sync_ack(int fd, int value);
 int sync_recv(int fd, struct sync_msg *m);
 /* Wait for the other side's SYNC_ACK (its value in *value when not NULL); anything else is an
  * error "waiting for <what>". */

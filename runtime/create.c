@@ -34,7 +34,19 @@ int sync_send(int fd, enum sync_type type, int value, const char *text)
 		snprintf(m.text, sizeof(m.text), "%s", text);
 		len += strlen(m.text) + 1;
 	}
-	if (send(fd, &m, len, MSG_NOSIGNAL) < 0)
+	/* write(2), not send(2): a filter loaded without no_new_privs (before the capabilities
+	 * go) applies to the child's last messages, and profiles that refuse sendto exist; runc's
+	 * init reports with write too. */
+	if (write(fd, &m, len) < 0)
+		return -errno;
+	return 0;
+}
+
+int sync_ack(int fd, int value)
+{
+	struct sync_msg m = { .type = SYNC_ACK, .value = value };
+
+	if (send(fd, &m, offsetof(struct sync_msg, text), MSG_NOSIGNAL) < 0)
 		return -errno;
 	return 0;
 }
@@ -336,7 +348,7 @@ static int answer_child(struct create_run *cr, int sync_fd, struct werr **err)
 			r = ns_write_id_maps(cr->child, &cr->spec->linux_.ns, err);
 			if (r < 0)
 				return r;
-			sync_send(sync_fd, SYNC_ACK, 0, NULL);
+			sync_ack(sync_fd, 0);
 			break;
 		case SYNC_PID:
 			cr->init = m.value;
@@ -354,13 +366,13 @@ static int answer_child(struct create_run *cr, int sync_fd, struct werr **err)
 							ST_CREATING, err);
 			if (r < 0)
 				return r;
-			sync_send(sync_fd, SYNC_ACK, cr->init, NULL);
+			sync_ack(sync_fd, cr->init);
 			break;
 		case SYNC_SECCOMP:
 			r = send_to_listener(cr, passed, err);
 			if (r < 0)
 				return r;
-			sync_send(sync_fd, SYNC_ACK, 0, NULL);
+			sync_ack(sync_fd, 0);
 			break;
 		case SYNC_READY:
 			return 0;
@@ -565,7 +577,7 @@ pid_t container_create(struct create_opts *o, struct werr **err)
 		r = cgroup_add_pid(cg, cr.child, err);
 		if (r < 0)
 			goto fail_kill;
-		sync_send(sv[0], SYNC_ACK, 0, NULL);
+		sync_ack(sv[0], 0);
 	}
 	r = answer_child(&cr, sv[0], err);
 	if (r < 0)

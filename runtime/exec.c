@@ -209,7 +209,7 @@ static int follow_child(struct exec_run *x, const struct cstate *st, const struc
 			r = forward_notify_fd(st, spec, x->proc, fd, err);
 			if (r < 0)
 				return r;
-			sync_send(x->sync[0], SYNC_ACK, 0, NULL);
+			sync_ack(x->sync[0], 0);
 			break;
 		case SYNC_ERROR:
 			if (fd >= 0)
@@ -314,7 +314,7 @@ static int spawn(const struct exec_opts *o, struct exec_run *x, const struct spe
 		r = cgroup_add_pid(x->cg, x->child, err);
 		if (r < 0)
 			return r;
-		sync_send(x->sync[0], SYNC_ACK, 0, NULL);
+		sync_ack(x->sync[0], 0);
 	}
 	return 0;
 }

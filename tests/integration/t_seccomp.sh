@@ -98,6 +98,28 @@ test_seccomp_filter_applies_without_no_new_privileges() {
 	assert_match "$OUT" "NoNewPrivs:[[:space:]]+0"
 }
 
+# Without no_new_privs the filter is loaded before the capabilities go, so ward's own last
+# words to its parent run under it: a profile that refuses sendto/sendmsg (no networking)
+# must not make create fail (runc's init reports with write(2)).
+test_seccomp_refusing_sendto_does_not_break_create_or_exec() {
+	sc_bundle
+	cfg_set '.process.noNewPrivileges = false'
+	seccomp_with_rule '{names: ["sendto", "sendmsg"], action: "SCMP_ACT_ERRNO"}'
+	sh_ok 'echo started'
+	assert_contains "$OUT" "started"
+	set_args sleep 600
+	local id
+	id=$(newid)
+	w run --detach --bundle "$B" "$id" </dev/null >"$T/run.out" 2>&1 ||
+		fail "run --detach failed: $(cat "$T/run.out")"
+	set +e
+	OUT=$(w exec "$id" echo execd </dev/null 2>&1)
+	RC=$?
+	set -e
+	assert_eq 0 "$RC" "exec under a filter refusing sendto: $OUT"
+	assert_contains "$OUT" "execd"
+}
+
 # Start the test listener; sets LSOCK, LSTATE, LPID.
 start_listener() { # ERRNO
 	LSOCK=$T/agent.sock LSTATE=$T/agent.json
