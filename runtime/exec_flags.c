@@ -264,7 +264,7 @@ static int parse_exec_flags(int argc, char **argv, struct exec_opts *o)
 	}
 	o->id = cmd_want_id(argc, argv, "exec");
 	if (!o->id)
-		return -1;
+		return -EINVAL; /* a usage error: runc's 1 */
 	o->args = argv + optind + 1;
 	/* unlike create/run, exec does not pass socket-activation fds (runc's exec neither): an
 	 * inherited LISTEN_FDS must not leak the caller's fds into the container */

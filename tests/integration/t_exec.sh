@@ -346,6 +346,16 @@ test_exec_unknown_container_fails() {
 	exec_fails "does not exist" nosuchcontainer true
 }
 
+# A usage error (no container id) is runc's status 1, not exec's 255: callers read 255 as
+# "exec itself failed" once the arguments were understood.
+test_exec_without_container_id_is_a_usage_error() {
+	set +e
+	OUT=$(w exec </dev/null 2>&1)
+	RC=$?
+	set -e
+	assert_eq 1 "$RC" "status of exec without arguments: $OUT"
+}
+
 test_exec_missing_executable_fails_cleanly() {
 	mkbundle
 	start_ctr
