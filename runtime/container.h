@@ -47,10 +47,10 @@ struct init_ctx {
 	const char *created, *owner; /* for the hooks' state JSON */
 	unsigned long unshare_flags; /* namespaces the child must unshare itself */
 	bool cgroup_wait;	     /* wait for SYNC_ACK: the parent is placing us in the cgroup */
-	pid_t host_pid;
+	pid_t host_pid;		     /* the init's pid as the host sees it (for hook state) */
 	struct seccomp_filter *seccomp; /* built by the parent, loaded by the init, or NULL */
 	int *idmapped_trees;    /* per mount: host-made idmapped tree or -1 (NULL: none) */
-	struct vm_plan *vm;	/* VM isolation (runtime/vm.h), or NULL for a jail */	       /* the init's pid as the host sees it (for hook state) */
+	struct vm_plan *vm;	/* VM isolation (runtime/vm.h), or NULL for a jail */
 };
 
 /* Sync messages between ward create and the init process (SOCK_SEQPACKET). */
@@ -81,7 +81,8 @@ int sync_wait_ack(int fd, const char *what, int *value, struct werr **err);
  * listenerPath (its SYNC_ACK). Used by the container init and by exec. */
 struct seccomp_filter;
 int sync_load_seccomp(int fd, struct seccomp_filter *f, struct werr **err);
-/* The same with one fd attached (SCM_RIGHTS); sync_recv_fd sets *passed to it or -1. */
+/* sync_send/sync_recv with one fd attached (SCM_RIGHTS); sync_recv_fd sets *passed to it or
+ * -1. */
 int sync_send_fd(int fd, enum sync_type type, int value, int pass);
 int sync_recv_fd(int fd, struct sync_msg *m, int *passed);
 
