@@ -161,8 +161,6 @@ struct cg_raw_stat {
 	uint64_t value;
 };
 
-/* Everything `ward events --stats` prints. Units follow runc: CPU times in nanoseconds,
- * memory in bytes. Fields a backend cannot read stay 0 (and *_present false). */
 /* runc's "cpuset" stats: v1 cpuset.cpus/mems and flags; v2 the effective lists (flags 0). */
 struct cg_cpuset_stat {
 	bool present;
@@ -173,6 +171,8 @@ struct cg_cpuset_stat {
 	int64_t sched_relax_domain_level;
 };
 
+/* Everything `ward events --stats` prints. Units follow runc: CPU times in nanoseconds,
+ * memory in bytes. Fields a backend cannot read stay 0 (and *_present false). */
 struct cgroup_stats {
 	struct {
 		uint64_t total, user, kernel; /* ns */
