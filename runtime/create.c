@@ -585,6 +585,7 @@ pid_t container_create(struct create_opts *o, struct werr **err)
 	cr.st.start_time = process_start_time(cr.init);
 	cr.st.pid = cr.init;
 	cr.st.own_pid_ns = ns_find(&spec->linux_.ns, NS_PID) && !ns_find(&spec->linux_.ns, NS_PID)->path;
+	cr.st.no_new_keyring = o->no_new_keyring;
 	if (cr.st.start_time == 0) {
 		r = werr_set(err, ESRCH, "container init %d exited right after set-up", cr.init);
 		goto fail_kill;

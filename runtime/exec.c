@@ -273,8 +273,8 @@ static int prepare(const struct exec_opts *o, struct exec_run *x, const struct c
 	return 0;
 }
 
-static int spawn(const struct exec_opts *o, struct exec_run *x, const struct spec *spec,
-		 struct werr **err)
+static int spawn(const struct exec_opts *o, struct exec_run *x, const struct cstate *st,
+		 const struct spec *spec, struct werr **err)
 {
 	struct exec_ctx ctx = {
 		.proc = &spec->process,
@@ -282,6 +282,7 @@ static int spawn(const struct exec_opts *o, struct exec_run *x, const struct spe
 		.console_sock = x->console[1],
 		.seccomp = x->seccomp,
 		.preserve_fds = o->preserve_fds,
+		.new_keyring = !st->no_new_keyring,
 	};
 	int cgfd = x->cg ? cgroup_clone_fd(x->cg) : -1;
 	int r;
@@ -352,7 +353,7 @@ static int run_exec(const struct exec_opts *o, struct exec_run *x, const struct 
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	foreground_signal_mask(&mask);
 	sigprocmask(SIG_BLOCK, &mask, &old);
-	r = spawn(o, x, spec, err);
+	r = spawn(o, x, st, spec, err);
 	if (r == 0)
 		r = follow_child(x, st, spec, err);
 	if (r == 0 && o->pid_file)

@@ -35,6 +35,7 @@ struct exec_ctx {
 	int sync_fd;	      /* child's end of the sync socketpair */
 	int console_sock;     /* where the pty master goes, or -1 */
 	bool cgroup_wait;     /* wait for SYNC_ACK: the parent is placing us in the cgroup */
+	bool new_keyring;     /* join a new session keyring (the container's --no-new-keyring unset) */
 	struct seccomp_filter *seccomp; /* NULL when the container has no filter */
 	int preserve_fds;
 };

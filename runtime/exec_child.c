@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "lib/util.h"
@@ -18,6 +19,10 @@
 #include "runtime/exec.h"
 #include "runtime/process.h"
 #include "runtime/signals.h"
+
+#ifndef KEYCTL_JOIN_SESSION_KEYRING
+#define KEYCTL_JOIN_SESSION_KEYRING 1
+#endif
 
 __attribute__((noreturn)) static void child_fail(struct exec_ctx *c, struct werr **err)
 {
@@ -101,11 +106,24 @@ static int check_executable(const struct spec_process *p, struct werr **err)
 	return process_find_executable(p->env, p->args[0], &path, err);
 }
 
+/* The session keyring is not namespaced: without a new one the process would hold the
+ * caller's keys (the init joins one too; runc's exec does the same). */
+static int join_new_keyring(struct exec_ctx *c, struct werr **err)
+{
+	if (c->new_keyring && syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0 &&
+	    errno != ENOSYS)
+		return werr_sys(err, errno, "join a new session keyring");
+	return 0;
+}
+
 static int setup(struct exec_ctx *c, struct werr **err)
 {
 	const struct spec_process *p = c->proc;
 	int r;
 
+	r = join_new_keyring(c, err);
+	if (r < 0)
+		return r;
 	if (p->terminal) {
 		r = setup_terminal(c, err);
 		if (r < 0)

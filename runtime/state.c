@@ -143,6 +143,7 @@ int state_load(const char *root, const char *id, struct cstate *out, struct werr
 	out->pid = (pid_t)tree_int(tree, "pid");
 	out->start_time = (unsigned long long)tree_int(tree, "wardStartTime");
 	out->own_pid_ns = tree_int(tree, "wardOwnPidNs") != 0;
+	out->no_new_keyring = tree_int(tree, "wardNoNewKeyring") != 0;
 	out->bundle = xstrdup(tree_str(tree, "bundle"));
 	out->rootfs = xstrdup(tree_str(tree, "rootfs"));
 	out->created = xstrdup(tree_str(tree, "created"));
@@ -195,6 +196,8 @@ static char *gen_state(const struct cstate *st, enum cstatus status, bool pretty
 	if (internal) {
 		jg_kint(g, "wardStartTime", (long long)st->start_time);
 		jg_kint(g, "wardOwnPidNs", st->own_pid_ns ? 1 : 0);
+		if (st->no_new_keyring)
+			jg_kint(g, "wardNoNewKeyring", 1);
 		if (st->cgroup_path)
 			jg_kstr(g, "wardCgroupPath", st->cgroup_path);
 	}

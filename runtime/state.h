@@ -22,6 +22,7 @@ struct cstate {
 	struct kv *annotations;
 	size_t n_annotations;
 	bool own_pid_ns;     /* the container created its pid namespace (kill --all may sweep it) */
+	bool no_new_keyring; /* created with --no-new-keyring: exec keeps the caller's keyring too */
 	char *cgroup_path;   /* the container's cgroup ("/ward/<id>"), NULL if it has none */
 	enum cstatus status; /* computed by state_load, not stored */
 };

@@ -153,6 +153,40 @@ test_exec_cap_flag_adds_a_capability() {
 	assert_eq $(printf '%016x' $((0x$init | 1 << 21))) "$(echo "$OUT" | awk '/^CapBnd/ {print $2}')" "CapBnd"
 }
 
+# The session keyring is not namespaced: like the init (and runc's exec), the exec'd process
+# gets a new one instead of the caller's, whose keys would otherwise be the container's.
+test_exec_does_not_inherit_the_callers_session_keyring() {
+	command -v python3 >/dev/null || skip "no python3 for the keyring helper"
+	mkbundle
+	cfg_set '.linux.maskedPaths |= map(select(. != "/proc/keys"))'
+	start_ctr
+	local ring=wardit-ring-$RANDOM
+	set +e
+	OUT=$(python3 "$IT_DIR/helpers/keyring_run.py" "$ring" "$WARD" --root "$ROOT" exec "$ID" \
+		sh -c 'cat /proc/keys; echo keys-read' </dev/null 2>&1)
+	set -e
+	echo "$OUT" >&2
+	assert_contains "$OUT" keys-read "exec output"
+	assert_not_contains "$OUT" "$ring" "keys the exec'd process possesses"
+}
+
+# ... unless the container was created with --no-new-keyring (runc keeps it for exec too).
+test_exec_keeps_the_callers_keyring_with_no_new_keyring() {
+	command -v python3 >/dev/null || skip "no python3 for the keyring helper"
+	mkbundle -- sleep 600
+	cfg_set '.linux.maskedPaths |= map(select(. != "/proc/keys"))'
+	ID=$(newid)
+	w run --detach --no-new-keyring --bundle "$B" "$ID" </dev/null >/dev/null 2>&1 ||
+		fail "run --detach --no-new-keyring failed"
+	local ring=wardit-ring-$RANDOM
+	set +e
+	OUT=$(python3 "$IT_DIR/helpers/keyring_run.py" "$ring" "$WARD" --root "$ROOT" exec "$ID" \
+		cat /proc/keys </dev/null 2>&1)
+	set -e
+	echo "$OUT" >&2
+	assert_contains "$OUT" "$ring" "keys the exec'd process possesses"
+}
+
 test_exec_user_flag_sets_uid_and_gid() {
 	mkbundle
 	start_ctr
