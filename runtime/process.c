@@ -278,11 +278,74 @@ int process_find_executable(char *const *env, const char *name, char **out, stru
 	return werr_set(err, ENOENT, "exec: \"%s\": executable file not found in $PATH", name);
 }
 
+char *process_passwd_home(const char *passwd, uid_t uid)
+{
+	for (const char *l = passwd; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		size_t len = strcspn(l, "\n");
+		const char *f[7];
+		size_t n = 0;
+		char *end;
+		unsigned long long u;
+
+		/* name:password:uid:gid:gecos:home:shell */
+		for (const char *s = l; n < 7 && s <= l + len; s += strcspn(s, ":\n") + 1)
+			f[n++] = s;
+		if (n < 6 || !isdigit((unsigned char)*f[2]))
+			continue;
+		errno = 0;
+		u = strtoull(f[2], &end, 10);
+		if (errno || *end != ':' || u != (unsigned long long)uid)
+			continue;
+		len = strcspn(f[5], ":\n");
+		return len ? xasprintf("%.*s", (int)len, f[5]) : NULL;
+	}
+	return NULL;
+}
+
+/* The container's /etc/passwd (we are inside its root by now): a regular file only, a bounded
+ * read, so that the container cannot hold us on a fifo or an endless file. */
+static char *container_home(uid_t uid)
+{
+	_cleanup_close_ int fd = open("/etc/passwd", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	_cleanup_free_ char *text = NULL;
+	struct stat sb;
+	size_t used = 0, cap = 1 << 20;
+	char *home;
+
+	if (fd < 0 || fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode))
+		return xstrdup("/");
+	text = xmalloc(cap + 1);
+	while (used < cap) {
+		ssize_t r = read(fd, text + used, cap - used);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		used += (size_t)r;
+	}
+	text[used] = '\0';
+	home = process_passwd_home(text, uid);
+	return home ? home : xstrdup("/");
+}
+
+static bool env_has(char *const *env, const char *key)
+{
+	size_t n = strlen(key);
+
+	for (char *const *e = env; e && *e; e++)
+		if (strncmp(*e, key, n) == 0 && (*e)[n] == '=')
+			return true;
+	return false;
+}
+
 int process_exec(const struct spec_process *p, struct werr **err)
 {
 	static char *const empty_env[] = {NULL};
 	char *const *env = p->env ? p->env : empty_env;
 	_cleanup_free_ char *file = NULL;
+	_cleanup_free_ char *home = NULL;
+	_cleanup_free_ char **with_home = NULL;
 	char ebuf[128];
 	int r;
 
@@ -291,6 +354,16 @@ int process_exec(const struct spec_process *p, struct werr **err)
 	r = process_find_executable(env, p->args[0], &file, err);
 	if (r < 0)
 		return r;
+	if (!env_has(env, "HOME")) {
+		_cleanup_free_ char *dir = container_home(getuid());
+		size_t n = strv_len(env);
+
+		home = xasprintf("HOME=%s", dir);
+		with_home = xcalloc(n + 2, sizeof(char *));
+		memcpy(with_home, env, n * sizeof(char *));
+		with_home[n] = home;
+		env = with_home;
+	}
 	execve(file, p->args, env);
 	r = errno;
 	return werr_set(err, r, "exec %s: %s", file, strerror_lower(r, ebuf, sizeof(ebuf)));

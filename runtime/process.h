@@ -27,10 +27,15 @@ int process_chdir(const struct spec_process *p, struct werr **err);
 /* Mark every fd >= 3 + preserve_fds close-on-exec (close_range with CLOSE_RANGE_CLOEXEC,
  * falling back to walking /proc/self/fd). */
 int process_close_fds(int preserve_fds, struct werr **err);
-/* execvp-like: search PATH from p->env (not ward's) when args[0] has no '/'; on failure
+/* execvp-like: search PATH from p->env (not ward's) when args[0] has no '/'; without HOME in
+ * p->env, HOME is the current uid's home in the container's /etc/passwd, or "/" (runc's); on failure
  * returns an error naming the executable, worded as runc ("exec: \"foo\": executable file not
  * found in $PATH", "exec /bin/x: permission denied"). */
 int process_exec(const struct spec_process *p, struct werr **err);
+
+/* HOME for uid from the text of an /etc/passwd: the home field of uid's first line, or NULL when
+ * uid has no line (or an empty home). Heap-allocated. */
+char *process_passwd_home(const char *passwd, uid_t uid);
 
 /* The PATH search of process_exec: PATH from env (a default when unset), entries that are not
  * executable regular files skipped. *path is heap-allocated. */

@@ -16,6 +16,21 @@ test_process_env_exact() {
 0' "$OUT" "environment inside"
 }
 
+# runc sets HOME when process.env has none: the user's home in the container's /etc/passwd,
+# "/" for a uid it does not list; a HOME in the config stays.
+test_process_home_from_the_containers_passwd() {
+	mkbundle -- sh -c 'echo "home=[$HOME]"'
+	cfg_set '.process.env = ["PATH=/bin:/usr/bin"]'
+	run_ok
+	assert_eq "home=[/root]" "$OUT" "HOME of uid 0"
+	cfg_set '.process.user = {"uid": 4321, "gid": 4321}'
+	run_ok
+	assert_eq "home=[/]" "$OUT" "HOME of a uid not in /etc/passwd"
+	cfg_set '.process.env = ["PATH=/bin:/usr/bin", "HOME=/set/by/config"]'
+	run_ok
+	assert_eq "home=[/set/by/config]" "$OUT" "HOME from the config"
+}
+
 test_process_cwd_from_config() {
 	mkbundle -- sh -c 'pwd; readlink /proc/self/cwd'
 	cfg_set '.process.cwd = "/etc"'

@@ -608,9 +608,37 @@ static void console_connect_error_names_socket(void **state)
 	werr_free(&err);
 }
 
+static void passwd_home_is_the_uids_home_field(void **state)
+{
+	static const char passwd[] = "root:x:0:0:root:/root:/bin/sh\n"
+				     "# a comment\n"
+				     "short:x:7\n"
+				     "daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n"
+				     "nohome:x:5:5:::/bin/sh\n"
+				     "user:x:1000:1000:A User,,,:/home/user:/bin/bash";
+	char *h;
+
+	(void)state;
+	h = process_passwd_home(passwd, 0);
+	assert_string_equal(h, "/root");
+	free(h);
+	h = process_passwd_home(passwd, 1);
+	assert_string_equal(h, "/usr/sbin");
+	free(h);
+	h = process_passwd_home(passwd, 1000); /* last line, no newline */
+	assert_string_equal(h, "/home/user");
+	free(h);
+	assert_null(process_passwd_home(passwd, 5)); /* empty home */
+	assert_null(process_passwd_home(passwd, 7)); /* too few fields */
+	assert_null(process_passwd_home(passwd, 100));
+	assert_null(process_passwd_home("", 0));
+	assert_null(process_passwd_home("x:x:10x:0::/h:\n", 10)); /* not a number */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(passwd_home_is_the_uids_home_field),
 		cmocka_unit_test(path_lookup_uses_container_path_env),
 		cmocka_unit_test(exec_error_names_missing_binary),
 		cmocka_unit_test(exec_error_names_non_executable_path),
