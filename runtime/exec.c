@@ -274,7 +274,7 @@ static int prepare(const struct exec_opts *o, struct exec_run *x, const struct c
 }
 
 static int spawn(const struct exec_opts *o, struct exec_run *x, const struct cstate *st,
-		 const struct spec *spec, struct werr **err)
+		 struct spec *spec, struct werr **err)
 {
 	struct exec_ctx ctx = {
 		.proc = &spec->process,
@@ -341,7 +341,7 @@ static int wait_foreground(struct exec_run *x, const sigset_t *mask)
 }
 
 static int run_exec(const struct exec_opts *o, struct exec_run *x, const struct cstate *st,
-		    const struct spec *spec, struct werr **err)
+		    struct spec *spec, struct werr **err)
 {
 	sigset_t mask, old;
 	int r;

@@ -30,7 +30,7 @@ struct exec_opts {
 
 /* What the parent hands the joining process (a clone of the parent). */
 struct exec_ctx {
-	const struct spec_process *proc;
+	struct spec_process *proc; /* the child's copy: process_set_home may add HOME */
 	int ns_fds[NS_COUNT]; /* the init's namespaces that differ from ours, or -1 */
 	int sync_fd;	      /* child's end of the sync socketpair */
 	int console_sock;     /* where the pty master goes, or -1 */

@@ -141,6 +141,8 @@ static int setup(struct exec_ctx *c, struct werr **err)
 	if (r == 0)
 		prctl(PR_SET_DUMPABLE, 0);
 	if (r == 0)
+		process_set_home(c->proc);
+	if (r == 0)
 		r = process_chdir(p, err);
 	if (r == 0)
 		r = check_executable(p, err);

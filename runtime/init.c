@@ -313,6 +313,7 @@ static int prepare(struct init_ctx *c, int *fifo_path_fd, struct werr **err)
 	r = process_set_user_caps(p, err);
 	if (r < 0)
 		return r;
+	process_set_home(p);
 	if (seccomp_when(c) == SECCOMP_BEFORE_READY) {
 		r = sync_load_seccomp(c->sync_fd, c->seccomp, err);
 		if (r < 0)

@@ -339,13 +339,24 @@ static bool env_has(char *const *env, const char *key)
 	return false;
 }
 
+void process_set_home(struct spec_process *p)
+{
+	_cleanup_free_ char *dir = NULL;
+	size_t n = strv_len(p->env);
+
+	if (env_has(p->env, "HOME"))
+		return;
+	dir = container_home(getuid());
+	p->env = xrealloc(p->env, (n + 2) * sizeof(char *));
+	p->env[n] = xasprintf("HOME=%s", dir);
+	p->env[n + 1] = NULL;
+}
+
 int process_exec(const struct spec_process *p, struct werr **err)
 {
 	static char *const empty_env[] = {NULL};
 	char *const *env = p->env ? p->env : empty_env;
 	_cleanup_free_ char *file = NULL;
-	_cleanup_free_ char *home = NULL;
-	_cleanup_free_ char **with_home = NULL;
 	char ebuf[128];
 	int r;
 
@@ -354,16 +365,6 @@ int process_exec(const struct spec_process *p, struct werr **err)
 	r = process_find_executable(env, p->args[0], &file, err);
 	if (r < 0)
 		return r;
-	if (!env_has(env, "HOME")) {
-		_cleanup_free_ char *dir = container_home(getuid());
-		size_t n = strv_len(env);
-
-		home = xasprintf("HOME=%s", dir);
-		with_home = xcalloc(n + 2, sizeof(char *));
-		memcpy(with_home, env, n * sizeof(char *));
-		with_home[n] = home;
-		env = with_home;
-	}
 	execve(file, p->args, env);
 	r = errno;
 	return werr_set(err, r, "exec %s: %s", file, strerror_lower(r, ebuf, sizeof(ebuf)));

@@ -27,8 +27,11 @@ int process_chdir(const struct spec_process *p, struct werr **err);
 /* Mark every fd >= 3 + preserve_fds close-on-exec (close_range with CLOSE_RANGE_CLOEXEC,
  * falling back to walking /proc/self/fd). */
 int process_close_fds(int preserve_fds, struct werr **err);
-/* execvp-like: search PATH from p->env (not ward's) when args[0] has no '/'; without HOME in
- * p->env, HOME is the current uid's home in the container's /etc/passwd, or "/" (runc's); on failure
+/* runc's HOME: when p->env has none, append HOME=<the current uid's home in the container's
+ * /etc/passwd, or "/">. Called inside the container once the user is final, before a seccomp
+ * filter that might refuse the read. */
+void process_set_home(struct spec_process *p);
+/* execvp-like: search PATH from p->env (not ward's) when args[0] has no '/'; on failure
  * returns an error naming the executable, worded as runc ("exec: \"foo\": executable file not
  * found in $PATH", "exec /bin/x: permission denied"). */
 int process_exec(const struct spec_process *p, struct werr **err);

@@ -205,6 +205,19 @@ test_exec_env_flag_overrides_the_config() {
 	assert_eq "flag yes 1" "$OUT" "environment"
 }
 
+# HOME as runc sets it when the process's env has none: the user's home in /etc/passwd, or /.
+test_exec_home_from_the_containers_passwd() {
+	mkbundle
+	cfg_set '.process.env = ["PATH=/bin:/usr/bin"]'
+	start_ctr
+	exec_ok "$ID" sh -c 'echo "[$HOME]"'
+	assert_eq "[/root]" "$OUT" "HOME of uid 0"
+	exec_ok -u 4321 "$ID" sh -c 'echo "[$HOME]"'
+	assert_eq "[/]" "$OUT" "HOME of a uid not in /etc/passwd"
+	exec_ok -e HOME=/from/flag "$ID" sh -c 'echo "[$HOME]"'
+	assert_eq "[/from/flag]" "$OUT" "HOME from -e"
+}
+
 test_exec_cwd_flag() {
 	mkbundle
 	start_ctr
