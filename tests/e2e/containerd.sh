@@ -557,13 +557,17 @@ suite_teardown() {
 	for p in /proc/[0-9]*; do
 		if { tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null | grep "^[^ ]*containerd-shim-runc-v2 -namespace $CTRD_NS " >/dev/null; then
 			echo "shim left: ${p#/proc/}" >&2
+			rc=1
 			kill -KILL "${p#/proc/}" 2>/dev/null
 		fi
 		case $(readlink "$p/root" 2>/dev/null) in "$CTRD"/*)
 			echo "process left: ${p#/proc/}" >&2
+			rc=1
 			kill -KILL "${p#/proc/}" 2>/dev/null ;;
 		esac
 	done
+	# a leftover mount is a failure too, even once lazily unmounted here
+	[ -z "$(it_mounts_under "$CTRD")" ] || rc=1
 	it_mounts_under "$CTRD" | awk '{print $5}' | sort -r | while read -r m; do
 		echo "mount left: $m" >&2
 		umount -l "$m"
@@ -572,7 +576,6 @@ suite_teardown() {
 	find /sys/fs/cgroup/*/"$CTRD_NS" /sys/fs/cgroup/"$CTRD_NS" -depth -type d 2>/dev/null |
 		while read -r d; do rmdir "$d" || echo "cgroup not removed: $d" >&2; done
 	if ls -d /sys/fs/cgroup/*/"$CTRD_NS" /sys/fs/cgroup/"$CTRD_NS" 2>/dev/null; then rc=1; fi
-	[ -z "$(it_mounts_under "$CTRD")" ] || rc=1
 	if [ -e "$CTRD/made-run-containerd" ]; then
 		rmdir /run/containerd/s /run/containerd/fifo /run/containerd 2>/dev/null
 	fi
