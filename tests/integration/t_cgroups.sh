@@ -123,7 +123,9 @@ test_cgroup_ps_table_shows_only_the_container() {
 }
 
 test_cgroup_pause_freezes_and_resume_thaws() {
-	mkbundle -- sh -c 'i=0; while :; do i=$((i+1)); echo $i >/tmp/n; sleep 0.05; done'
+	# rename, not `echo >/tmp/n`: frozen between the truncation and the write, the file would
+	# stay empty and the comparisons below would compare nothing
+	mkbundle -- sh -c 'i=0; while :; do i=$((i+1)); echo $i >/tmp/n.new; mv /tmp/n.new /tmp/n; sleep 0.05; done'
 	cfg_set '.root.readonly = false'
 	launch
 	local f=/proc/$PID/root/tmp/n
@@ -132,6 +134,7 @@ test_cgroup_pause_freezes_and_resume_thaws() {
 	assert_eq paused "$(state_field "$ID" .status)" "status after pause"
 	local a b
 	a=$(cat "$f"); sleep 0.5; b=$(cat "$f")
+	assert_match "$a" '^[0-9]+$' "counter when paused"
 	assert_eq "$a" "$b" "counter while paused"
 	w resume "$ID"
 	assert_eq running "$(state_field "$ID" .status)" "status after resume"
