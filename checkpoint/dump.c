@@ -299,7 +299,7 @@ static int write_proc(int dirfd, struct ck_ps_conn *ps, const struct ck_proc *p,
 		      struct ck_inventory *inv, struct ck_stats *st, struct werr **err)
 {
 	double t;
-	char sum[65];
+	char sum[CK_SUM_HEX + 1];
 
 	if (write_meta(dirfd, p, inv, st->phase_ms, err) < 0)
 		return -EIO;

@@ -710,7 +710,7 @@ static int fill_pages_out(struct ck_pages_out *o, pid_t host_pid, int memfd,
 }
 
 int ck_write_pages(int dirfd, struct ck_ps_conn *ps, pid_t host_pid, const struct ck_proc *p,
-		   uint64_t *bytes, char sum[65], struct werr **err)
+		   uint64_t *bytes, char sum[CK_SUM_HEX + 1], struct werr **err)
 {
 	_cleanup_close_ int memfd = -1, out = -1;
 	struct ck_pages_out *o;

@@ -7,6 +7,7 @@
 
 #include "checkpoint/checkpoint.h"
 #include "checkpoint/image.h"
+#include "checkpoint/sum.h"
 #include "lib/err.h"
 
 struct ck_collect_opts {
@@ -20,11 +21,11 @@ struct ck_collect_opts {
 int ck_collect_proc(pid_t host_pid, const pid_t *tids, size_t ntids,
 		    const struct ck_collect_opts *o, struct ck_proc *p, struct werr **err);
 /* Write pages-<pid>.img from the stopped process host_pid, into dirfd or, if ps is not NULL,
- * to that page server; adds the file's size to *bytes. sum gets the file's sha256 when written
+ * to that page server; adds the file's size to *bytes. sum gets the file's sum (sum.h) when written
  * into dirfd ("" for the page server, which keeps its own). */
 struct ck_ps_conn;
 int ck_write_pages(int dirfd, struct ck_ps_conn *ps, pid_t host_pid, const struct ck_proc *p,
-		   uint64_t *bytes, char sum[65], struct werr **err);
+		   uint64_t *bytes, char sum[CK_SUM_HEX + 1], struct werr **err);
 /* Save the bytes queued in the pipe behind host_pid's fd into pipe-<id>.img (without consuming
  * them), and its size into *size. */
 /* Bytes of pages-<pid>.img (the ranges not in the parent). */

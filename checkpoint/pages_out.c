@@ -6,7 +6,6 @@
 #include "checkpoint/pages_out.h"
 
 #include <errno.h>
-#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -14,13 +13,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "checkpoint/sum.h"
 #include "lib/util.h"
 
 enum { NBUF = 2, BUF = 4 << 20 };
 
 struct ck_pages_out {
 	int fd;
-	EVP_MD_CTX *md;
+	struct ck_sum *sum;
 	char *buf[NBUF];
 	size_t len[NBUF]; /* bytes to write; 0: free for the filler */
 	size_t fill;	  /* the buffer being filled */
@@ -62,13 +62,7 @@ struct ck_pages_out *ck_pages_out_new(int fd, struct werr **err)
 	struct ck_pages_out *o = xcalloc(1, sizeof(*o));
 
 	o->fd = fd;
-	o->md = EVP_MD_CTX_new();
-	if (!o->md || EVP_DigestInit_ex(o->md, EVP_sha256(), NULL) != 1) {
-		EVP_MD_CTX_free(o->md);
-		free(o);
-		werr_set(err, EIO, "sha256: cannot initialise OpenSSL's digest");
-		return NULL;
-	}
+	o->sum = ck_sum_new();
 	for (size_t i = 0; i < NBUF; i++)
 		o->buf[i] = xmalloc(BUF);
 	pthread_mutex_init(&o->mu, NULL);
@@ -94,7 +88,7 @@ int ck_pages_out_commit(struct ck_pages_out *o, size_t n)
 {
 	int r;
 
-	EVP_DigestUpdate(o->md, o->buf[o->fill], n);
+	ck_sum_update(o->sum, o->buf[o->fill], n);
 	if (!o->th) { /* no thread could be made: write here */
 		if (write_all(o->fd, o->buf[o->fill], n) < 0)
 			return -(errno ? errno : EIO);
@@ -109,10 +103,9 @@ int ck_pages_out_commit(struct ck_pages_out *o, size_t n)
 	return r;
 }
 
-int ck_pages_out_finish(struct ck_pages_out *o, char sum[65])
+int ck_pages_out_finish(struct ck_pages_out *o, char sum[CK_SUM_HEX + 1])
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
+	char hex[CK_SUM_HEX + 1];
 	int r;
 
 	pthread_mutex_lock(&o->mu);
@@ -122,10 +115,9 @@ int ck_pages_out_finish(struct ck_pages_out *o, char sum[65])
 	if (o->th)
 		pthread_join(o->th, NULL);
 	r = -o->werrno;
-	EVP_DigestFinal_ex(o->md, md, &mdlen);
-	for (unsigned int i = 0; sum && i < mdlen && i < 32; i++)
-		snprintf(sum + 2 * i, 3, "%02x", md[i]);
-	EVP_MD_CTX_free(o->md);
+	ck_sum_final(o->sum, hex);
+	if (sum)
+		memcpy(sum, hex, sizeof(hex));
 	for (size_t i = 0; i < NBUF; i++)
 		free(o->buf[i]);
 	pthread_mutex_destroy(&o->mu);

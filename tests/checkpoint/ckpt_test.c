@@ -643,7 +643,7 @@ static int t_corrupt_image_refused(struct t *t)
 	close(fd);
 	if (restore(t, &root) == 0)
 		return fail(t, "restored from a corrupted image (pid %d)", root);
-	if (!strstr(t->msg, "sha256") || !strstr(t->msg, "pages-"))
+	if (!strstr(t->msg, "xxh128") || !strstr(t->msg, "pages-"))
 		return -1;
 	if (!gone(pid))
 		return fail(t, "something runs at pid %d after a refused restore", pid);
