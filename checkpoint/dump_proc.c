@@ -723,7 +723,7 @@ int ck_write_pages(int dirfd, struct ck_ps_conn *ps, pid_t host_pid, const struc
 	if ((memfd = ck_mem_open(host_pid, err)) < 0)
 		return -EIO;
 	snprintf(name, sizeof(name), "pages-%d.img", p->pid);
-	out = openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	out = ck_pages_open(dirfd, name);
 	if (out < 0)
 		return werr_sys(err, errno, "create %s", name);
 	if (!(o = ck_pages_out_new(out, err)))

@@ -9,7 +9,11 @@
 
 struct ck_pages_out;
 
-/* Start writing to fd (a writer thread). */
+/* Create dirfd/name for ck_pages_out_new: O_DIRECT where the filesystem allows it. -1 and errno
+ * on failure. */
+int ck_pages_open(int dirfd, const char *name);
+/* Start writing to fd (a writer thread); buffers are 4096-aligned and written in multiples of
+ * 4096 bytes but for the last, as O_DIRECT needs. */
 struct ck_pages_out *ck_pages_out_new(int fd, struct werr **err);
 /* The next buffer to fill (waits until it is written out), *size bytes long. */
 char *ck_pages_out_buf(struct ck_pages_out *o, size_t *size);
