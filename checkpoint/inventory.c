@@ -2,6 +2,7 @@
 #include "checkpoint/inventory.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/mman.h>
@@ -178,7 +179,14 @@ out:
 	return r;
 }
 
-int ck_inventory_load(int dirfd, struct ck_inventory *inv, struct werr **err)
+static bool is_pages(const char *name)
+{
+	size_t l = strlen(name);
+
+	return strncmp(name, "pages-", 6) == 0 && l > 10 && strcmp(name + l - 4, ".img") == 0;
+}
+
+static int load(int dirfd, struct ck_inventory *inv, bool pages, struct werr **err)
 {
 	_cleanup_free_ char *text = NULL;
 
@@ -189,6 +197,8 @@ int ck_inventory_load(int dirfd, struct ck_inventory *inv, struct werr **err)
 	for (size_t i = 0; i < inv->nfiles; i++) {
 		char sum[CK_SUM_HEX + 1];
 
+		if (!pages && is_pages(inv->files[i]))
+			continue;
 		if (ck_sum_file(dirfd, inv->files[i], sum, err) < 0) {
 			ck_inventory_free(inv);
 			return werr_wrap(err, "image");
@@ -202,6 +212,24 @@ int ck_inventory_load(int dirfd, struct ck_inventory *inv, struct werr **err)
 		}
 	}
 	return 0;
+}
+
+int ck_inventory_load(int dirfd, struct ck_inventory *inv, struct werr **err)
+{
+	return load(dirfd, inv, true, err);
+}
+
+int ck_inventory_load_but_pages(int dirfd, struct ck_inventory *inv, struct werr **err)
+{
+	return load(dirfd, inv, false, err);
+}
+
+const char *ck_inventory_sum(const struct ck_inventory *inv, const char *name)
+{
+	for (size_t i = 0; i < inv->nfiles; i++)
+		if (strcmp(inv->files[i], name) == 0)
+			return inv->sums[i];
+	return NULL;
 }
 
 int ck_inventory_has(const struct ck_inventory *inv, const char *name)

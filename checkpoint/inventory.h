@@ -1,5 +1,6 @@
 /* inventory.json: the image's format version, the ward that wrote it, the process tree's pids
- * and a sum (checkpoint/sum.h) of every other file. Restore reads nothing that the inventory does not vouch for. */
+ * and a sum (checkpoint/sum.h) of every other file. Restore reads nothing that the inventory does
+ * not vouch for. */
 #ifndef WARD_CHECKPOINT_INVENTORY_H
 #define WARD_CHECKPOINT_INVENTORY_H
 
@@ -27,6 +28,11 @@ int ck_inventory_write(int dirfd, struct ck_inventory *inv, struct werr **err);
 int ck_inventory_parse(const char *text, struct ck_inventory *inv, struct werr **err);
 /* Read inventory.json from dirfd, refuse another format version, verify every file's sum. */
 int ck_inventory_load(int dirfd, struct ck_inventory *inv, struct werr **err);
+/* The same, but pages-*.img are not verified: the caller checks them against ck_inventory_sum
+ * while it reads them (once, in order) and uses nothing of them before. */
+int ck_inventory_load_but_pages(int dirfd, struct ck_inventory *inv, struct werr **err);
+/* The sum listed for name, or NULL. */
+const char *ck_inventory_sum(const struct ck_inventory *inv, const char *name);
 /* Add a file of the image (name is taken over), with its sum in hex when already known
  * (NULL: ck_inventory_write computes it from the file): files and sums keep the same length. */
 void ck_inventory_add(struct ck_inventory *inv, char *name, const char *sum);

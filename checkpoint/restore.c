@@ -36,6 +36,7 @@ struct rctx {
 	struct rctx *parent; /* pre-copy: the parent image */
 	int dirfd;
 	struct ck_proc *procs;
+	char **pages_sums; /* the top image: procs[i]'s pages file's sum, checked as it is read */
 	size_t n;
 	struct desc *descs;
 	size_t ndescs;
@@ -159,7 +160,8 @@ static int open_descs(struct rctx *c, bool outside, struct werr **err)
 			} else if (f->kind >= CK_FD_EVENTFD) {
 				uint32_t other_id;
 
-				fd = ck_fdx_open(c->dirfd, c->procs, c->n, f, &other_id, &other, err);
+				fd = ck_fdx_open(c->dirfd, c->procs, c->n, f, &other_id, &other,
+						 err);
 				if (fd < 0)
 					return werr_wrap(err, "fd %d of process %d", f->fd,
 							 c->procs[i].pid);
@@ -399,23 +401,37 @@ static int map_pages(struct ck_pagesrc *src, const char *name, struct werr **err
 	return 0;
 }
 
-/* pid's pages files down the chain of pre-copy images (src[0] this image's). */
+/* pid's pages files down the chain of pre-copy images (src[0] this image's). This image's is
+ * read once, in order, with O_DIRECT where the filesystem has it (a dump writes it so: it is
+ * not in the page cache, and reading it through there would allocate as much again), and
+ * verified on the way; the parents' (verified when loaded) are mapped, for in_parent ranges. */
 static int open_pages(struct rctx *c, pid_t pid, struct ck_pagesrc *src, size_t *levels,
 		      struct werr **err)
 {
 	for (struct rctx *img = c; img && *levels < 65; img = img->parent) {
 		_cleanup_free_ char *name = xasprintf("pages-%d.img", pid);
 		const struct ck_proc *p = NULL;
+		size_t k = 0;
 
-		for (size_t i = 0; i < img->n && !p; i++)
-			if (img->procs[i].pid == pid)
-				p = &img->procs[i];
+		for (; k < img->n && !p; k++)
+			if (img->procs[k].pid == pid)
+				p = &img->procs[k];
 		if (!p)
 			break; /* not in this parent: a page sent there is an error on reading */
-		src[*levels].fd = openat(img->dirfd, name, O_RDONLY | O_CLOEXEC);
+		src[*levels].map = NULL;
+		src[*levels].map_len = 0;
+		src[*levels].sum = NULL;
+		if (img == c) {
+			src[*levels].fd = openat(img->dirfd, name, O_RDONLY | O_CLOEXEC | O_DIRECT);
+			if (src[*levels].fd < 0 && errno == EINVAL)
+				src[*levels].fd = openat(img->dirfd, name, O_RDONLY | O_CLOEXEC);
+			src[*levels].sum = c->pages_sums[k - 1];
+		} else {
+			src[*levels].fd = openat(img->dirfd, name, O_RDONLY | O_CLOEXEC);
+		}
 		if (src[*levels].fd < 0)
 			return werr_sys(err, errno, "open %s", name);
-		if (map_pages(&src[*levels], name, err) < 0) {
+		if (img != c && map_pages(&src[*levels], name, err) < 0) {
 			close(src[*levels].fd);
 			return -EIO;
 		}
@@ -477,12 +493,24 @@ static int load_image(const char *dir, struct rctx *c, int depth, struct werr **
 	c->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (c->dirfd < 0)
 		return werr_sys(err, errno, "open image directory %s", dir);
-	r = ck_inventory_load(c->dirfd, &inv, err);
+	r = depth == 0 ? ck_inventory_load_but_pages(c->dirfd, &inv, err)
+		       : ck_inventory_load(c->dirfd, &inv, err);
 	if (r == 0) {
 		c->n = inv.npids;
 		c->procs = xcalloc(c->n, sizeof(*c->procs));
+		c->pages_sums = xcalloc(c->n, sizeof(char *));
 		for (size_t i = 0; i < c->n && r == 0; i++)
 			r = load_proc(c->dirfd, &inv, inv.pids[i], &c->procs[i], err);
+		for (size_t i = 0; i < c->n && r == 0 && depth == 0; i++) {
+			_cleanup_free_ char *name = xasprintf("pages-%d.img", inv.pids[i]);
+			const char *sum = ck_inventory_sum(&inv, name);
+
+			if (!sum)
+				r = werr_set(err, ENOENT, "image: %s is not in the inventory",
+					     name);
+			else
+				c->pages_sums[i] = xstrdup(sum);
+		}
 	}
 	if (r == 0)
 		r = check_tree(c, err);
@@ -529,8 +557,12 @@ void ck_restore_free(struct ck_restore *r)
 	if (!c)
 		return;
 	ck_restore_free((struct ck_restore *)c->parent);
-	for (size_t i = 0; i < c->n; i++)
+	for (size_t i = 0; i < c->n; i++) {
 		ck_proc_free(&c->procs[i]);
+		if (c->pages_sums)
+			free(c->pages_sums[i]);
+	}
+	free(c->pages_sums);
 	for (size_t i = 0; i < c->ndescs; i++)
 		close(c->descs[i].fd);
 	free(c->procs);

@@ -5,7 +5,8 @@
  *  2. everything else of the helper is unmapped, [vvar]/[vdso] are moved to the image's
  *     addresses (mremap; they hold pointers glibc cached at start-up);
  *  3. each VMA is mapped at its address (files reopened, anonymous memory fresh), the saved pages
- *     are written through /proc/pid/mem, final protections set;
+ *     are written with process_vm_writev (read from the pages file with O_DIRECT and checked
+ *     against their sum on the way), final protections set;
  *  4. PR_SET_MM_MAP (brk, arg/env, auxv, exe), signal actions, per-thread state, credentials;
  *  5. the trampoline is unmapped by its own last call, and the registers are set.
  * No code of ward runs in the helper after step 1: nothing of it is left to collide with. */
@@ -20,12 +21,14 @@
 #include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 
 #include "checkpoint/fdx.h"
 #include "checkpoint/internal.h"
 #include "checkpoint/procfs.h"
 #include "checkpoint/ptrace.h"
+#include "checkpoint/sum.h"
 #include "lib/util.h"
 
 #ifndef PTRACE_GET_RSEQ_CONFIGURATION
@@ -303,7 +306,8 @@ static int copy_in(struct rb *b, const struct iovec *local, const struct iovec *
 	return 0;
 }
 
-static int fill_pages(struct rb *b, const struct ck_pagesrc *src, struct werr **err)
+/* The in_parent ranges, from the parents' mapped pages files. */
+static int fill_from_parents(struct rb *b, const struct ck_pagesrc *src, struct werr **err)
 {
 	enum { NIOV = 256, BATCH = 64 << 20 };
 	struct iovec local[NIOV], remote[NIOV];
@@ -313,11 +317,14 @@ static int fill_pages(struct rb *b, const struct ck_pagesrc *src, struct werr **
 	for (size_t i = 0; i < mm->npages; i++) {
 		uint64_t addr = mm->pages[i].addr, left = mm->pages[i].npages * 4096;
 
+		if (!mm->pages[i].in_parent)
+			continue;
 		while (left) {
 			const char *from = NULL;
 			size_t n = 0;
 
-			if (page_bytes(src, addr, left > BATCH ? BATCH : left, &from, &n, err) < 0)
+			if (page_bytes(src->parent, addr, left > BATCH ? BATCH : left, &from, &n,
+				       err) < 0)
 				return -EIO;
 			local[niov] = (struct iovec){(void *)from, n};
 			remote[niov++] = (struct iovec){(void *)(uintptr_t)addr, n};
@@ -332,6 +339,91 @@ static int fill_pages(struct rb *b, const struct ck_pagesrc *src, struct werr **
 		}
 	}
 	return copy_in(b, local, remote, niov, err);
+}
+
+/* n bytes at off of fd into buf; O_DIRECT dropped if the filesystem refuses it here. */
+static int read_chunk(int fd, char *buf, size_t n, uint64_t off)
+{
+	ssize_t got = pread(fd, buf, n, (off_t)off);
+	int fl;
+
+	if (got < 0 && errno == EINVAL && (fl = fcntl(fd, F_GETFL)) >= 0 && (fl & O_DIRECT) &&
+	    fcntl(fd, F_SETFL, fl & ~O_DIRECT) == 0)
+		got = pread(fd, buf, n, (off_t)off);
+	if (got >= 0 && (size_t)got != n)
+		errno = EIO;
+	return got >= 0 && (size_t)got == n ? 0 : -1;
+}
+
+/* This image's pages file, read once in order (its ranges' offsets follow each other), each
+ * chunk hashed and copied into the process from the buffer. Nothing of the process runs before
+ * the sum is found right: on a mismatch the caller kills the stopped tree. */
+static int fill_own(struct rb *b, const struct ck_pagesrc *src, struct werr **err)
+{
+	enum { CHUNK = 4 << 20, NIOV = 1024 };
+	struct iovec local[NIOV], remote[NIOV];
+	const struct ck_mm *mm = &b->p->mm;
+	uint64_t total = ck_pages_size(mm), off = 0, roff = 0;
+	struct ck_sum *sum = ck_sum_new();
+	char hex[CK_SUM_HEX + 1];
+	_cleanup_free_ char *buf = NULL;
+	size_t ri = 0;
+	struct stat sb;
+	int r = 0;
+
+	if (posix_memalign((void **)&buf, 4096, CHUNK) != 0)
+		abort();
+	if (fstat(src->fd, &sb) < 0 || (uint64_t)sb.st_size != total)
+		r = werr_set(err, EINVAL, "image: pages-%d.img is %lld bytes, its index says %llu",
+			     b->p->pid, (long long)sb.st_size, (unsigned long long)total);
+	while (r == 0 && off < total) {
+		size_t want = total - off > CHUNK ? CHUNK : (size_t)(total - off), pos = 0,
+		       niov = 0;
+
+		if (read_chunk(src->fd, buf, want, off) < 0) {
+			r = werr_sys(err, errno, "read pages-%d.img", b->p->pid);
+			break;
+		}
+		ck_sum_update(sum, buf, want);
+		while (pos < want && r == 0) {
+			const struct ck_page_range *pr;
+			size_t n;
+
+			while (mm->pages[ri].in_parent)
+				ri++;
+			pr = &mm->pages[ri];
+			n = pr->npages * 4096 - roff;
+			if (n > want - pos)
+				n = want - pos;
+			local[niov] = (struct iovec){buf + pos, n};
+			remote[niov++] = (struct iovec){(void *)(uintptr_t)(pr->addr + roff), n};
+			pos += n;
+			roff += n;
+			if (roff == pr->npages * 4096) {
+				ri++;
+				roff = 0;
+			}
+			if (niov == NIOV || pos == want) {
+				r = copy_in(b, local, remote, niov, err);
+				niov = 0;
+			}
+		}
+		off += want;
+	}
+	ck_sum_final(sum, hex);
+	if (r == 0 && src->sum && strcmp(hex, src->sum) != 0)
+		r = werr_set(err, EINVAL,
+			     "image: pages-%d.img: " CK_SUM_NAME
+			     " %s does not match the inventory's %s",
+			     b->p->pid, hex, src->sum);
+	return r < 0 ? -EIO : 0;
+}
+
+static int fill_pages(struct rb *b, const struct ck_pagesrc *src, struct werr **err)
+{
+	if (fill_own(b, src, err) < 0 || fill_from_parents(b, src, err) < 0)
+		return -EIO;
+	return 0;
 }
 
 static int rebuild_mm(struct rb *b, const struct ck_pagesrc *pages, struct werr **err)
