@@ -507,6 +507,7 @@ static int collect_and_write(struct dtree *d, const struct ck_dump_opts *o, int 
 			continue;
 		co = (struct ck_collect_opts){.parent = parent_of(&pi, d->t[i].pid),
 					      .track = o->track,
+					      .chain = o->parent != NULL,
 					      .leave_running = o->leave_running || o->track,
 					      .phase_ms = st->phase_ms};
 

@@ -13,6 +13,7 @@
 struct ck_collect_opts {
 	const struct ck_mm *parent; /* this process in the parent image (pre-copy), or NULL */
 	bool track;		    /* start/re-arm write tracking */
+	bool chain;		    /* the dump has a parent image (the tree was tracked) */
 	bool leave_running;
 	double *phase_ms; /* ck_stats.phase_ms: time spent here added, or NULL */
 };
