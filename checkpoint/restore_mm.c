@@ -26,6 +26,7 @@
 
 #include "checkpoint/fdx.h"
 #include "checkpoint/internal.h"
+#include "checkpoint/pages_in.h"
 #include "checkpoint/procfs.h"
 #include "checkpoint/ptrace.h"
 #include "checkpoint/sum.h"
@@ -341,49 +342,31 @@ static int fill_from_parents(struct rb *b, const struct ck_pagesrc *src, struct 
 	return copy_in(b, local, remote, niov, err);
 }
 
-/* n bytes at off of fd into buf; O_DIRECT dropped if the filesystem refuses it here. */
-static int read_chunk(int fd, char *buf, size_t n, uint64_t off)
-{
-	ssize_t got = pread(fd, buf, n, (off_t)off);
-	int fl;
-
-	if (got < 0 && errno == EINVAL && (fl = fcntl(fd, F_GETFL)) >= 0 && (fl & O_DIRECT) &&
-	    fcntl(fd, F_SETFL, fl & ~O_DIRECT) == 0)
-		got = pread(fd, buf, n, (off_t)off);
-	if (got >= 0 && (size_t)got != n)
-		errno = EIO;
-	return got >= 0 && (size_t)got == n ? 0 : -1;
-}
-
 /* This image's pages file, read once in order (its ranges' offsets follow each other), each
  * chunk hashed and copied into the process from the buffer. Nothing of the process runs before
  * the sum is found right: on a mismatch the caller kills the stopped tree. */
 static int fill_own(struct rb *b, const struct ck_pagesrc *src, struct werr **err)
 {
-	enum { CHUNK = 4 << 20, NIOV = 1024 };
+	enum { NIOV = 1024 };
 	struct iovec local[NIOV], remote[NIOV];
 	const struct ck_mm *mm = &b->p->mm;
-	uint64_t total = ck_pages_size(mm), off = 0, roff = 0;
+	uint64_t total = ck_pages_size(mm), roff = 0;
 	struct ck_sum *sum = ck_sum_new();
+	struct ck_pages_in *in = NULL;
 	char hex[CK_SUM_HEX + 1];
-	_cleanup_free_ char *buf = NULL;
-	size_t ri = 0;
+	const char *buf;
+	size_t ri = 0, want;
 	struct stat sb;
 	int r = 0;
 
-	if (posix_memalign((void **)&buf, 4096, CHUNK) != 0)
-		abort();
 	if (fstat(src->fd, &sb) < 0 || (uint64_t)sb.st_size != total)
 		r = werr_set(err, EINVAL, "image: pages-%d.img is %lld bytes, its index says %llu",
 			     b->p->pid, (long long)sb.st_size, (unsigned long long)total);
-	while (r == 0 && off < total) {
-		size_t want = total - off > CHUNK ? CHUNK : (size_t)(total - off), pos = 0,
-		       niov = 0;
+	else
+		in = ck_pages_in_new(src->fd, total);
+	while (r == 0 && (buf = ck_pages_in_next(in, &want))) {
+		size_t pos = 0, niov = 0;
 
-		if (read_chunk(src->fd, buf, want, off) < 0) {
-			r = werr_sys(err, errno, "read pages-%d.img", b->p->pid);
-			break;
-		}
 		ck_sum_update(sum, buf, want);
 		while (pos < want && r == 0) {
 			const struct ck_page_range *pr;
@@ -395,7 +378,7 @@ static int fill_own(struct rb *b, const struct ck_pagesrc *src, struct werr **er
 			n = pr->npages * 4096 - roff;
 			if (n > want - pos)
 				n = want - pos;
-			local[niov] = (struct iovec){buf + pos, n};
+			local[niov] = (struct iovec){(void *)(buf + pos), n};
 			remote[niov++] = (struct iovec){(void *)(uintptr_t)(pr->addr + roff), n};
 			pos += n;
 			roff += n;
@@ -408,13 +391,14 @@ static int fill_own(struct rb *b, const struct ck_pagesrc *src, struct werr **er
 				niov = 0;
 			}
 		}
-		off += want;
 	}
+	if (r == 0 && want) /* a failed read */
+		r = werr_sys(err, errno, "read pages-%d.img", b->p->pid);
+	ck_pages_in_free(in);
 	ck_sum_final(sum, hex);
 	if (r == 0 && src->sum && strcmp(hex, src->sum) != 0)
 		r = werr_set(err, EINVAL,
-			     "image: pages-%d.img: " CK_SUM_NAME
-			     " %s does not match the inventory's %s",
+			     "image: pages-%d.img: " CK_SUM_NAME " %s does not match the inventory's %s",
 			     b->p->pid, hex, src->sum);
 	return r < 0 ? -EIO : 0;
 }
