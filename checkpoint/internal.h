@@ -45,10 +45,9 @@ int ck_write_pipe(int dirfd, pid_t host_pid, int fd, uint64_t id, int *size, str
  * registers. It stays stopped; the caller detaches every thread: host_tids (nthreads entries)
  * gets their tids in the caller's pid namespace. */
 struct ck_pagesrc {
-	int fd;		 /* pages-<pid>.img */
-	const char *map; /* its bytes, mapped read-only (NULL: empty or not mapped) */
-	size_t map_len;
-	const char *sum;		 /* not mapped: read in order, checked against this sum */
+	int fd;				 /* pages-<pid>.img, read once in order */
+	char name[64];			 /* for messages */
+	const char *sum;		 /* checked against this sum as it is read */
 	const struct ck_mm *mm;		 /* its index */
 	const struct ck_pagesrc *parent; /* where in_parent ranges are (pre-copy), or NULL */
 };
