@@ -1,7 +1,9 @@
-/* pages-<pid>.img read for a restore: a reader thread reads the file in 4 MiB chunks, in order,
- * into a ring of aligned buffers (O_DIRECT: the disk's transfer into the buffer costs no CPU),
- * while the restorer hashes the previous chunk and copies it into the process. Reading and
- * copying one after the other left the disk idle during every copy. */
+/* pages-<pid>.img read for a restore: reader threads read the file in 4 MiB chunks into a ring
+ * of aligned buffers (O_DIRECT: the disk's transfer into the buffer costs no CPU), while the
+ * restorer hashes the chunk before and copies it into the process; chunks are handed out in
+ * file order. Reading and copying one after the other left the disk idle during every copy,
+ * and two reads in flight get more out of the virtio disk than one (1 GiB with dd
+ * iflag=direct: 1.1 s for one reader, 0.83 s for two on halves). */
 #include "checkpoint/pages_in.h"
 
 #include <errno.h>
@@ -13,22 +15,29 @@
 
 #include "lib/util.h"
 
-enum { NBUF = 3, CHUNK = 4 << 20 };
+enum { NBUF = 4, NTHREAD = 2, CHUNK = 4 << 20 };
+enum slot_state { FREE, READING, FULL, HELD };
 
 struct ck_pages_in {
 	int fd;
-	uint64_t total, off; /* off: the next chunk the reader reads */
+	uint64_t total;
+	uint64_t claim; /* the next chunk a reader takes */
+	uint64_t take;	/* the next chunk the consumer takes */
 	char *buf[NBUF];
 	size_t len[NBUF];
 	int err[NBUF];
-	bool full[NBUF];
-	size_t next; /* the buffer the consumer takes next */
-	bool held;   /* the one before it is still the consumer's */
-	bool stop, started;
-	pthread_t th;
+	enum slot_state state[NBUF]; /* chunk k is in slot k % NBUF */
+	bool stop;
+	int nthreads;
+	pthread_t th[NTHREAD];
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 };
+
+static uint64_t nchunks(const struct ck_pages_in *in)
+{
+	return (in->total + CHUNK - 1) / CHUNK;
+}
 
 /* n bytes at off into buf; 0 or an errno. O_DIRECT is dropped if the filesystem refuses it
  * here. */
@@ -45,32 +54,42 @@ static int read_chunk(int fd, char *buf, size_t n, uint64_t off)
 	return (size_t)got == n ? 0 : EIO;
 }
 
+static size_t chunk_len(const struct ck_pages_in *in, uint64_t k)
+{
+	uint64_t off = k * CHUNK;
+
+	return in->total - off > CHUNK ? CHUNK : (size_t)(in->total - off);
+}
+
 static void *reader(void *arg)
 {
 	struct ck_pages_in *in = arg;
 
-	for (size_t i = 0;; i = (i + 1) % NBUF) {
-		size_t n;
+	pthread_mutex_lock(&in->mu);
+	for (;;) {
+		uint64_t k = in->claim;
+		size_t s = k % NBUF, n;
 		int e;
 
-		pthread_mutex_lock(&in->mu);
-		while (in->full[i] && !in->stop)
+		if (in->stop || k >= nchunks(in))
+			break;
+		if (in->state[s] != FREE) {
 			pthread_cond_wait(&in->cv, &in->mu);
-		if (in->stop || in->off >= in->total) {
-			pthread_mutex_unlock(&in->mu);
-			return NULL;
+			continue;
 		}
-		n = in->total - in->off > CHUNK ? CHUNK : (size_t)(in->total - in->off);
+		in->claim++;
+		in->state[s] = READING;
+		n = chunk_len(in, k);
 		pthread_mutex_unlock(&in->mu);
-		e = read_chunk(in->fd, in->buf[i], n, in->off);
+		e = read_chunk(in->fd, in->buf[s], n, k * CHUNK);
 		pthread_mutex_lock(&in->mu);
-		in->len[i] = n;
-		in->err[i] = e;
-		in->full[i] = true;
-		in->off = e ? in->total : in->off + n; /* a failure ends the reading */
+		in->len[s] = n;
+		in->err[s] = e;
+		in->state[s] = FULL;
 		pthread_cond_broadcast(&in->cv);
-		pthread_mutex_unlock(&in->mu);
 	}
+	pthread_mutex_unlock(&in->mu);
+	return NULL;
 }
 
 struct ck_pages_in *ck_pages_in_new(int fd, uint64_t total)
@@ -84,50 +103,46 @@ struct ck_pages_in *ck_pages_in_new(int fd, uint64_t total)
 			abort();
 	pthread_mutex_init(&in->mu, NULL);
 	pthread_cond_init(&in->cv, NULL);
-	in->started = pthread_create(&in->th, NULL, reader, in) == 0;
+	for (int i = 0; i < NTHREAD; i++)
+		if (pthread_create(&in->th[in->nthreads], NULL, reader, in) == 0)
+			in->nthreads++;
 	return in;
 }
 
 const char *ck_pages_in_next(struct ck_pages_in *in, size_t *n)
 {
-	size_t i = in->next;
+	uint64_t k = in->take;
+	size_t s = k % NBUF;
 	int e;
 
 	*n = 0;
-	if (!in->started) { /* no thread: read here, into buffer 0 */
-		if (in->off >= in->total)
-			return NULL;
-		*n = in->total - in->off > CHUNK ? CHUNK : (size_t)(in->total - in->off);
-		if ((e = read_chunk(in->fd, in->buf[0], *n, in->off)) != 0) {
-			*n = 1;
-			errno = e;
-			return NULL;
-		}
-		in->off += *n;
-		return in->buf[0];
-	}
 	pthread_mutex_lock(&in->mu);
-	if (in->held) { /* the chunk handed out last is done with: the reader may refill it */
-		in->full[(i + NBUF - 1) % NBUF] = false;
-		in->held = false;
+	if (k && in->state[(k - 1) % NBUF] == HELD) { /* done with: may be refilled */
+		in->state[(k - 1) % NBUF] = FREE;
 		pthread_cond_broadcast(&in->cv);
 	}
-	while (!in->full[i] && in->off < in->total)
-		pthread_cond_wait(&in->cv, &in->mu);
-	if (!in->full[i]) {
+	if (k >= nchunks(in)) {
 		pthread_mutex_unlock(&in->mu);
 		return NULL;
 	}
+	if (!in->nthreads) { /* no thread could be made: read here */
+		in->claim = k + 1;
+		in->len[s] = chunk_len(in, k);
+		in->err[s] = read_chunk(in->fd, in->buf[s], in->len[s], k * CHUNK);
+		in->state[s] = FULL;
+	}
+	while (in->state[s] != FULL)
+		pthread_cond_wait(&in->cv, &in->mu);
+	in->state[s] = HELD;
 	pthread_mutex_unlock(&in->mu);
-	if (in->err[i]) {
+	in->take = k + 1;
+	if ((e = in->err[s]) != 0) {
 		*n = 1;
-		errno = in->err[i];
+		errno = e;
 		return NULL;
 	}
-	*n = in->len[i];
-	in->next = (i + 1) % NBUF;
-	in->held = true;
-	return in->buf[i];
+	*n = in->len[s];
+	return in->buf[s];
 }
 
 void ck_pages_in_free(struct ck_pages_in *in)
@@ -138,8 +153,8 @@ void ck_pages_in_free(struct ck_pages_in *in)
 	in->stop = true;
 	pthread_cond_broadcast(&in->cv);
 	pthread_mutex_unlock(&in->mu);
-	if (in->started)
-		pthread_join(in->th, NULL);
+	for (int i = 0; i < in->nthreads; i++)
+		pthread_join(in->th[i], NULL);
 	for (size_t i = 0; i < NBUF; i++)
 		free(in->buf[i]);
 	pthread_mutex_destroy(&in->mu);
