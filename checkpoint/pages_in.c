@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "lib/util.h"
@@ -28,6 +29,7 @@ struct ck_pages_in {
 	int err[NBUF];
 	enum slot_state state[NBUF]; /* chunk k is in slot k % NBUF */
 	bool stop;
+	const char *map; /* mapped instead: chunks point into it */
 	int nthreads;
 	pthread_t th[NTHREAD];
 	pthread_mutex_t mu;
@@ -92,12 +94,24 @@ static void *reader(void *arg)
 	return NULL;
 }
 
-struct ck_pages_in *ck_pages_in_new(int fd, uint64_t total)
+struct ck_pages_in *ck_pages_in_new(int fd, uint64_t total, bool mapped)
 {
 	struct ck_pages_in *in = xcalloc(1, sizeof(*in));
 
 	in->fd = fd;
 	in->total = total;
+	if (!total) /* nothing to read: no threads, no mapping */
+		return in;
+	if (mapped) {
+		void *m = mmap(NULL, total, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+
+		if (m == MAP_FAILED) {
+			free(in);
+			return NULL;
+		}
+		in->map = m;
+		return in;
+	}
 	for (size_t i = 0; i < NBUF; i++)
 		if (posix_memalign((void **)&in->buf[i], 4096, CHUNK) != 0)
 			abort();
@@ -116,6 +130,13 @@ const char *ck_pages_in_next(struct ck_pages_in *in, size_t *n)
 	int e;
 
 	*n = 0;
+	if (in->map || !in->total) {
+		if (k >= nchunks(in))
+			return NULL;
+		*n = chunk_len(in, k);
+		in->take = k + 1;
+		return in->map + k * CHUNK;
+	}
 	pthread_mutex_lock(&in->mu);
 	if (k && in->state[(k - 1) % NBUF] == HELD) { /* done with: may be refilled */
 		in->state[(k - 1) % NBUF] = FREE;
@@ -149,6 +170,12 @@ void ck_pages_in_free(struct ck_pages_in *in)
 {
 	if (!in)
 		return;
+	if (in->map || !in->total) {
+		if (in->map)
+			munmap((void *)in->map, in->total);
+		free(in);
+		return;
+	}
 	pthread_mutex_lock(&in->mu);
 	in->stop = true;
 	pthread_cond_broadcast(&in->cv);

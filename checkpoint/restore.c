@@ -425,7 +425,8 @@ static int open_pages(struct rctx *c, pid_t pid, struct ck_pagesrc *src, size_t 
 		src[*levels].fd = openat(img->dirfd, name, O_RDONLY | O_CLOEXEC);
 		if (src[*levels].fd < 0)
 			return werr_sys(err, errno, "open %s", name);
-		if (!cached(src[*levels].fd)) {
+		src[*levels].cached = cached(src[*levels].fd);
+		if (!src[*levels].cached) {
 			int fl = fcntl(src[*levels].fd, F_GETFL);
 
 			if (fl >= 0) /* EINVAL: no O_DIRECT on this filesystem */

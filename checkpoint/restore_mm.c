@@ -338,8 +338,8 @@ static int fill_from(struct rb *b, const struct ck_pagesrc *top, const struct ck
 	if (fstat(lvl->fd, &sb) < 0 || (uint64_t)sb.st_size != total)
 		r = werr_set(err, EINVAL, "image: %s is %lld bytes, its index says %llu", lvl->name,
 			     (long long)sb.st_size, (unsigned long long)total);
-	else
-		in = ck_pages_in_new(lvl->fd, total);
+	else if (!(in = ck_pages_in_new(lvl->fd, total, lvl->cached)))
+		r = werr_sys(err, errno, "map %s", lvl->name);
 	while (r == 0 && (buf = ck_pages_in_next(in, &want))) {
 		size_t pos = 0;
 
