@@ -299,7 +299,7 @@ static int write_proc(int dirfd, struct ck_ps_conn *ps, const struct ck_proc *p,
 		      struct ck_inventory *inv, struct ck_stats *st, struct werr **err)
 {
 	double t;
-	char sum[65];
+	char sum[CK_SUM_HEX + 1];
 
 	if (write_meta(dirfd, p, inv, st->phase_ms, err) < 0)
 		return -EIO;
@@ -507,6 +507,7 @@ static int collect_and_write(struct dtree *d, const struct ck_dump_opts *o, int 
 			continue;
 		co = (struct ck_collect_opts){.parent = parent_of(&pi, d->t[i].pid),
 					      .track = o->track,
+					      .chain = o->parent != NULL,
 					      .leave_running = o->leave_running || o->track,
 					      .phase_ms = st->phase_ms};
 

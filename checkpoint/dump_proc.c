@@ -423,7 +423,8 @@ static int collect_fd(pid_t pid, const struct ck_proc *p, int fd, const char *mo
 		p->pid, p->comm, fd, link);
 }
 
-/* skip_fd: the write tracker a previous dump left (not the process's own). */
+/* skip_fd: the write tracker a previous dump left (not the process's own), skipped when it is a
+ * userfaultfd. */
 static int collect_fds(pid_t pid, struct ck_proc *p, int skip_fd, struct werr **err)
 {
 	_cleanup_closedir_ DIR *d = NULL;
@@ -440,8 +441,16 @@ static int collect_fds(pid_t pid, struct ck_proc *p, int skip_fd, struct werr **
 	if (!d)
 		return werr_sys(err, errno, "open %s", path);
 	while ((e = readdir(d))) {
-		if (e->d_name[0] < '0' || e->d_name[0] > '9' || atoi(e->d_name) == skip_fd)
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
 			continue;
+		if (atoi(e->d_name) == skip_fd) {
+			_cleanup_free_ char *link = NULL;
+
+			snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, skip_fd);
+			if (read_link(path, &link, NULL) == 0 &&
+			    strcmp(link, "anon_inode:[userfaultfd]") == 0)
+				continue;
+		}
 		if (p->nfds == cap) {
 			cap = cap ? cap * 2 : 16;
 			p->fds = xrealloc(p->fds, cap * sizeof(*p->fds));
@@ -523,7 +532,13 @@ int ck_collect_proc(pid_t host_pid, const pid_t *tids, size_t ntids,
 		p->rlim_cur[i] = rl.rlim_cur;
 		p->rlim_max[i] = rl.rlim_max;
 	}
-	if (collect_fds(host_pid, p, o->parent ? o->parent->track_fd : -1, err) < 0)
+	/* A process forked since the last round holds its parent's tracker, inherited at the
+	 * number the parent got (RLIMIT_NOFILE - 1 then, the child's limit unless changed). */
+	if (collect_fds(host_pid, p,
+			o->parent  ? o->parent->track_fd
+			: o->chain ? (int)p->rlim_cur[RLIMIT_NOFILE] - 1
+				   : -1,
+			err) < 0)
 		return -ENOTSUP;
 	p->threads = xcalloc(ntids, sizeof(*p->threads));
 	for (size_t i = 0; i < ntids; i++, p->nthreads++)
@@ -710,7 +725,7 @@ static int fill_pages_out(struct ck_pages_out *o, pid_t host_pid, int memfd,
 }
 
 int ck_write_pages(int dirfd, struct ck_ps_conn *ps, pid_t host_pid, const struct ck_proc *p,
-		   uint64_t *bytes, char sum[65], struct werr **err)
+		   uint64_t *bytes, char sum[CK_SUM_HEX + 1], struct werr **err)
 {
 	_cleanup_close_ int memfd = -1, out = -1;
 	struct ck_pages_out *o;
@@ -723,7 +738,7 @@ int ck_write_pages(int dirfd, struct ck_ps_conn *ps, pid_t host_pid, const struc
 	if ((memfd = ck_mem_open(host_pid, err)) < 0)
 		return -EIO;
 	snprintf(name, sizeof(name), "pages-%d.img", p->pid);
-	out = openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	out = ck_pages_open(dirfd, name);
 	if (out < 0)
 		return werr_sys(err, errno, "create %s", name);
 	if (!(o = ck_pages_out_new(out, err)))

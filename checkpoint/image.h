@@ -1,4 +1,4 @@
-/* The checkpoint image, format v1 (see checkpoint/FORMAT.md): what dump records per process and
+/* The checkpoint image, format 2 (see checkpoint/FORMAT.md): what dump records per process and
  * restore reads back. JSON through yajl; raw pages in pages-<pid>.img. */
 #ifndef WARD_CHECKPOINT_IMAGE_H
 #define WARD_CHECKPOINT_IMAGE_H
@@ -11,7 +11,7 @@
 
 #include "lib/err.h"
 
-#define CK_FORMAT_VERSION 1
+#define CK_FORMAT_VERSION 2
 #define CK_NSIG 64
 #define CK_NRLIMIT 16
 #define CK_AUXV_MAX 128 /* u64 words; the kernel keeps at most 2 * (2 + 20 + 32) */

@@ -7,11 +7,13 @@
 
 #include "checkpoint/checkpoint.h"
 #include "checkpoint/image.h"
+#include "checkpoint/sum.h"
 #include "lib/err.h"
 
 struct ck_collect_opts {
 	const struct ck_mm *parent; /* this process in the parent image (pre-copy), or NULL */
 	bool track;		    /* start/re-arm write tracking */
+	bool chain;		    /* the dump has a parent image (the tree was tracked) */
 	bool leave_running;
 	double *phase_ms; /* ck_stats.phase_ms: time spent here added, or NULL */
 };
@@ -20,11 +22,11 @@ struct ck_collect_opts {
 int ck_collect_proc(pid_t host_pid, const pid_t *tids, size_t ntids,
 		    const struct ck_collect_opts *o, struct ck_proc *p, struct werr **err);
 /* Write pages-<pid>.img from the stopped process host_pid, into dirfd or, if ps is not NULL,
- * to that page server; adds the file's size to *bytes. sum gets the file's sha256 when written
+ * to that page server; adds the file's size to *bytes. sum gets the file's sum (sum.h) when written
  * into dirfd ("" for the page server, which keeps its own). */
 struct ck_ps_conn;
 int ck_write_pages(int dirfd, struct ck_ps_conn *ps, pid_t host_pid, const struct ck_proc *p,
-		   uint64_t *bytes, char sum[65], struct werr **err);
+		   uint64_t *bytes, char sum[CK_SUM_HEX + 1], struct werr **err);
 /* Save the bytes queued in the pipe behind host_pid's fd into pipe-<id>.img (without consuming
  * them), and its size into *size. */
 /* Bytes of pages-<pid>.img (the ranges not in the parent). */
@@ -43,9 +45,10 @@ int ck_write_pipe(int dirfd, pid_t host_pid, int fd, uint64_t id, int *size, str
  * registers. It stays stopped; the caller detaches every thread: host_tids (nthreads entries)
  * gets their tids in the caller's pid namespace. */
 struct ck_pagesrc {
-	int fd;				 /* pages-<pid>.img */
-	const char *map;		 /* its bytes, mapped read-only (NULL when empty) */
-	size_t map_len;
+	int fd;				 /* pages-<pid>.img, read once in order */
+	char name[64];			 /* for messages */
+	const char *sum;		 /* checked against this sum as it is read */
+	bool cached;			 /* in the page cache: read through a mapping */
 	const struct ck_mm *mm;		 /* its index */
 	const struct ck_pagesrc *parent; /* where in_parent ranges are (pre-copy), or NULL */
 };

@@ -1,9 +1,9 @@
-/* inventory.json: format version, ward version, tree and sha256 sums (OpenSSL's EVP). */
+/* inventory.json: format version, ward version, tree and the files' sums (checkpoint/sum.h). */
 #include "checkpoint/inventory.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -12,6 +12,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "checkpoint/image.h"
+#include "checkpoint/sum.h"
 #include "lib/util.h"
 
 #ifndef WARD_VERSION
@@ -30,41 +31,6 @@ void ck_inventory_free(struct ck_inventory *inv)
 	free(inv->files);
 	free(inv->sums);
 	memset(inv, 0, sizeof(*inv));
-}
-
-static void md_ctx_freep(EVP_MD_CTX **c)
-{
-	EVP_MD_CTX_free(*c);
-}
-
-/* Read through a mapping: no copy into a buffer, and the pages stay cached for the restore
- * that reads them next. */
-int ck_sha256_file(int dirfd, const char *name, char out[65], struct werr **err)
-{
-	__attribute__((cleanup(md_ctx_freep))) EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	struct stat sb;
-	void *m = NULL;
-
-	if (fd < 0)
-		return werr_sys(err, errno, "open %s", name);
-	if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
-		return werr_set(err, EIO, "sha256: cannot initialise OpenSSL's digest");
-	if (fstat(fd, &sb) < 0)
-		return werr_sys(err, errno, "stat %s", name);
-	if (sb.st_size > 0) {
-		m = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
-		if (m == MAP_FAILED)
-			return werr_sys(err, errno, "map %s", name);
-		EVP_DigestUpdate(ctx, m, (size_t)sb.st_size);
-		munmap(m, (size_t)sb.st_size);
-	}
-	EVP_DigestFinal_ex(ctx, md, &mdlen);
-	for (unsigned int i = 0; i < mdlen && i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
-	return 0;
 }
 
 static void gstr(yajl_gen g, const char *s)
@@ -86,8 +52,8 @@ int ck_inventory_write(int dirfd, struct ck_inventory *inv, struct werr **err)
 	for (size_t i = 0; i < inv->nfiles; i++) {
 		if (inv->sums[i])
 			continue;
-		inv->sums[i] = xmalloc(65);
-		if (ck_sha256_file(dirfd, inv->files[i], inv->sums[i], err) < 0) {
+		inv->sums[i] = xmalloc(CK_SUM_HEX + 1);
+		if (ck_sum_file(dirfd, inv->files[i], inv->sums[i], err) < 0) {
 			yajl_gen_free(g);
 			return werr_wrap(err, "inventory");
 		}
@@ -113,7 +79,7 @@ int ck_inventory_write(int dirfd, struct ck_inventory *inv, struct werr **err)
 	for (size_t i = 0; i < inv->npids; i++)
 		yajl_gen_integer(g, inv->pids[i]);
 	yajl_gen_array_close(g);
-	gstr(g, "sha256");
+	gstr(g, CK_SUM_NAME);
 	yajl_gen_map_open(g);
 	for (size_t i = 0; i < inv->nfiles; i++) {
 		gstr(g, inv->files[i]);
@@ -133,7 +99,7 @@ int ck_inventory_parse(const char *text, struct ck_inventory *inv, struct werr *
 	yajl_val t = yajl_tree_parse(text, ebuf, sizeof(ebuf));
 	const char *p_format[] = {"format", NULL}, *p_ver[] = {"ward_version", NULL};
 	const char *p_root[] = {"root_pid", NULL}, *p_pids[] = {"pids", NULL};
-	const char *p_sums[] = {"sha256", NULL}, *p_parent[] = {"parent", NULL};
+	const char *p_sums[] = {CK_SUM_NAME, NULL}, *p_parent[] = {"parent", NULL};
 	yajl_val v, a, s;
 	int r = -EINVAL;
 
@@ -148,6 +114,13 @@ int ck_inventory_parse(const char *text, struct ck_inventory *inv, struct werr *
 		goto out;
 	}
 	inv->format = (int)YAJL_GET_INTEGER(v);
+	if (inv->format == 1) {
+		werr_set(err, EINVAL,
+			 "inventory.json: image format 1 (sha256 sums, written by an older ward), "
+			 "this ward reads format %d only: checkpoint again with this ward",
+			 CK_FORMAT_VERSION);
+		goto out;
+	}
 	if (inv->format != CK_FORMAT_VERSION) {
 		werr_set(err, EINVAL,
 			 "inventory.json: image format %d, this ward reads format %d only",
@@ -161,7 +134,7 @@ int ck_inventory_parse(const char *text, struct ck_inventory *inv, struct werr *
 	s = yajl_tree_get(t, p_sums, yajl_t_object);
 	if (!v || !YAJL_IS_INTEGER(v) || !a || !s || YAJL_GET_ARRAY(a)->len == 0) {
 		werr_set(err, EINVAL,
-			 "inventory.json: needs \"root_pid\", \"pids\" and \"sha256\"");
+			 "inventory.json: needs \"root_pid\", \"pids\" and \"" CK_SUM_NAME "\"");
 		goto out;
 	}
 	inv->root_pid = (pid_t)YAJL_GET_INTEGER(v);
@@ -189,8 +162,9 @@ int ck_inventory_parse(const char *text, struct ck_inventory *inv, struct werr *
 		yajl_val e = YAJL_GET_OBJECT(s)->values[i];
 		const char *sum = YAJL_IS_STRING(e) ? YAJL_GET_STRING(e) : NULL;
 
-		if (!sum || strlen(sum) != 64 || strchr(name, '/') || name[0] == '.') {
-			werr_set(err, EINVAL, "inventory.json: bad sha256 entry \"%s\"", name);
+		if (!sum || strlen(sum) != CK_SUM_HEX || strchr(name, '/') || name[0] == '.') {
+			werr_set(err, EINVAL, "inventory.json: bad " CK_SUM_NAME " entry \"%s\"",
+				 name);
 			goto out;
 		}
 		inv->files[inv->nfiles] = xstrdup(name);
@@ -205,7 +179,14 @@ out:
 	return r;
 }
 
-int ck_inventory_load(int dirfd, struct ck_inventory *inv, struct werr **err)
+static bool is_pages(const char *name)
+{
+	size_t l = strlen(name);
+
+	return strncmp(name, "pages-", 6) == 0 && l > 10 && strcmp(name + l - 4, ".img") == 0;
+}
+
+static int load(int dirfd, struct ck_inventory *inv, bool pages, struct werr **err)
 {
 	_cleanup_free_ char *text = NULL;
 
@@ -214,21 +195,41 @@ int ck_inventory_load(int dirfd, struct ck_inventory *inv, struct werr **err)
 	if (ck_inventory_parse(text, inv, err) < 0)
 		return -EINVAL;
 	for (size_t i = 0; i < inv->nfiles; i++) {
-		char sum[65];
+		char sum[CK_SUM_HEX + 1];
 
-		if (ck_sha256_file(dirfd, inv->files[i], sum, err) < 0) {
+		if (!pages && is_pages(inv->files[i]))
+			continue;
+		if (ck_sum_file(dirfd, inv->files[i], sum, err) < 0) {
 			ck_inventory_free(inv);
 			return werr_wrap(err, "image");
 		}
 		if (strcmp(sum, inv->sums[i]) != 0) {
 			werr_set(err, EINVAL,
-				 "image: %s: sha256 %s does not match the inventory's %s",
+				 "image: %s: " CK_SUM_NAME " %s does not match the inventory's %s",
 				 inv->files[i], sum, inv->sums[i]);
 			ck_inventory_free(inv);
 			return -EINVAL;
 		}
 	}
 	return 0;
+}
+
+int ck_inventory_load(int dirfd, struct ck_inventory *inv, struct werr **err)
+{
+	return load(dirfd, inv, true, err);
+}
+
+int ck_inventory_load_but_pages(int dirfd, struct ck_inventory *inv, struct werr **err)
+{
+	return load(dirfd, inv, false, err);
+}
+
+const char *ck_inventory_sum(const struct ck_inventory *inv, const char *name)
+{
+	for (size_t i = 0; i < inv->nfiles; i++)
+		if (strcmp(inv->files[i], name) == 0)
+			return inv->sums[i];
+	return NULL;
 }
 
 int ck_inventory_has(const struct ck_inventory *inv, const char *name)

@@ -8,7 +8,6 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +16,7 @@
 #include <unistd.h>
 
 #include "checkpoint/inventory.h"
+#include "checkpoint/sum.h"
 #include "lib/util.h"
 
 #define PS_MAGIC 0x31535057u /* "WPS1" */
@@ -36,10 +36,10 @@ struct ps_reply {
 
 struct ck_ps_conn {
 	int fd;
-	EVP_MD_CTX *md; /* the file being sent */
-	uint64_t left;	/* of its announced size */
-	char *cur;	/* its name */
-	char **names;	/* files sent, with sums[i] */
+	struct ck_sum *md; /* the file being sent */
+	uint64_t left;	   /* of its announced size */
+	char *cur;	   /* its name */
+	char **names;	   /* files sent, with sums[i] */
 	char **sums;
 	size_t nfiles;
 	uint64_t bytes;
@@ -139,9 +139,8 @@ int ck_ps_file_begin(struct ck_ps_conn *c, const char *name, uint64_t size, stru
 		return werr_set(err, EINVAL, "page server: bad file name %s", name);
 	if (send_hdr(c, PS_FILE, name, 0, size, err) < 0)
 		return -EIO;
-	c->md = EVP_MD_CTX_new();
-	if (!c->md || EVP_DigestInit_ex(c->md, EVP_sha256(), NULL) != 1)
-		return werr_set(err, EIO, "sha256: cannot initialise OpenSSL's digest");
+	ck_sum_free(c->md);
+	c->md = ck_sum_new();
 	c->left = size;
 	free(c->cur);
 	c->cur = xstrdup(name);
@@ -152,7 +151,7 @@ int ck_ps_write(struct ck_ps_conn *c, const void *buf, size_t n, struct werr **e
 {
 	if (n > c->left)
 		return werr_set(err, EINVAL, "page server: %s: more bytes than announced", c->cur);
-	EVP_DigestUpdate(c->md, buf, n);
+	ck_sum_update(c->md, buf, n);
 	if (write_all(c->fd, buf, n) < 0)
 		return werr_sys(err, errno, "page server: send %s", c->cur);
 	c->left -= n;
@@ -162,20 +161,15 @@ int ck_ps_write(struct ck_ps_conn *c, const void *buf, size_t n, struct werr **e
 
 int ck_ps_file_end(struct ck_ps_conn *c, struct werr **err)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	char *hex = xmalloc(65);
+	char *hex = xmalloc(CK_SUM_HEX + 1);
 
 	if (c->left) {
 		free(hex);
 		return werr_set(err, EIO, "page server: %s: %llu bytes short", c->cur,
 				(unsigned long long)c->left);
 	}
-	EVP_DigestFinal_ex(c->md, md, &mdlen);
-	EVP_MD_CTX_free(c->md);
+	ck_sum_final(c->md, hex);
 	c->md = NULL;
-	for (unsigned int i = 0; i < mdlen && i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
 	c->names = xrealloc(c->names, (c->nfiles + 1) * sizeof(char *));
 	c->sums = xrealloc(c->sums, (c->nfiles + 1) * sizeof(char *));
 	c->names[c->nfiles] = c->cur;
@@ -270,7 +264,7 @@ void ck_ps_close(struct ck_ps_conn *c)
 		return;
 	if (c->fd >= 0)
 		close(c->fd);
-	EVP_MD_CTX_free(c->md);
+	ck_sum_free(c->md);
 	for (size_t i = 0; i < c->nfiles; i++) {
 		free(c->names[i]);
 		free(c->sums[i]);

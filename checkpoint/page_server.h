@@ -14,12 +14,12 @@ struct ck_ps_conn;
 /* Connect to addr ("HOST:PORT", numeric IPv4 or IPv6 in brackets) and announce the image name
  * (a directory of the receiver's --image-path; [A-Za-z0-9._-], not "." or ".."). */
 int ck_ps_connect(const char *addr, const char *image, struct ck_ps_conn **out, struct werr **err);
-/* One file of size bytes, then ck_ps_write exactly size bytes, then ck_ps_file_end. The sha256
+/* One file of size bytes, then ck_ps_write exactly size bytes, then ck_ps_file_end. The sum
  * of the data is kept for the inventory (ck_ps_sum). */
 int ck_ps_file_begin(struct ck_ps_conn *c, const char *name, uint64_t size, struct werr **err);
 int ck_ps_write(struct ck_ps_conn *c, const void *buf, size_t n, struct werr **err);
 int ck_ps_file_end(struct ck_ps_conn *c, struct werr **err);
-/* The sha256 (hex) of a file sent on c, or NULL. */
+/* The sum (hex, sum.h) of a file sent on c, or NULL. */
 const char *ck_ps_sum(const struct ck_ps_conn *c, const char *name);
 /* Send the local file dirfd/name as it is. */
 int ck_ps_send_file(struct ck_ps_conn *c, int dirfd, const char *name, struct werr **err);

@@ -1,12 +1,16 @@
 /* pages-<pid>.img written locally: this thread copies the pages out of the stopped process
  * (process_vm_readv) and hashes them while a writer thread puts the previous buffer into the
- * file. The copy into the page cache costs as much as the copy and the hash together; doing
- * them side by side, and hashing bytes still in the cache instead of reading the file back
- * afterwards, is what makes a large dump fast. */
+ * file, hashing bytes still in the cache instead of reading the file back afterwards.
+ *
+ * The file is opened O_DIRECT where the filesystem takes it (ck_pages_open): the buffers go to
+ * the disk without a copy into the page cache. On this machine (ext4 on virtio-blk, 2 vCPUs)
+ * a buffered write of 1 GiB cost 2.5-3.7 s of CPU (page cache allocation) and 6-15 s of wall
+ * time under load, O_DIRECT 0.1 s of CPU and 1.2-1.7 s (the disk's ~0.8 GB/s); the image is
+ * also not left taking up memory. Restore reads it with O_DIRECT too (restore_mm.c). */
 #include "checkpoint/pages_out.h"
 
 #include <errno.h>
-#include <openssl/evp.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -14,13 +18,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "checkpoint/sum.h"
 #include "lib/util.h"
 
-enum { NBUF = 2, BUF = 4 << 20 };
+enum { NBUF = 3, BUF = 4 << 20 };
 
 struct ck_pages_out {
 	int fd;
-	EVP_MD_CTX *md;
+	struct ck_sum *sum;
 	char *buf[NBUF];
 	size_t len[NBUF]; /* bytes to write; 0: free for the filler */
 	size_t fill;	  /* the buffer being filled */
@@ -30,6 +35,17 @@ struct ck_pages_out {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 };
+
+/* 0 or an errno. A filesystem that took O_DIRECT at open but refuses the write gets the rest
+ * buffered. */
+static int write_buf(int fd, const char *buf, size_t len)
+{
+	int r = write_all(fd, buf, len), fl = fcntl(fd, F_GETFL);
+
+	if (r == -EINVAL && fl >= 0 && (fl & O_DIRECT) && fcntl(fd, F_SETFL, fl & ~O_DIRECT) == 0)
+		r = write_all(fd, buf, len);
+	return r < 0 ? -r : 0;
+}
 
 static void *writer(void *arg)
 {
@@ -47,7 +63,7 @@ static void *writer(void *arg)
 		}
 		failed = o->werrno != 0;
 		pthread_mutex_unlock(&o->mu);
-		e = failed || write_all(o->fd, o->buf[i], o->len[i]) == 0 ? 0 : errno ? errno : EIO;
+		e = failed ? 0 : write_buf(o->fd, o->buf[i], o->len[i]);
 		pthread_mutex_lock(&o->mu);
 		if (e)
 			o->werrno = e;
@@ -62,15 +78,10 @@ struct ck_pages_out *ck_pages_out_new(int fd, struct werr **err)
 	struct ck_pages_out *o = xcalloc(1, sizeof(*o));
 
 	o->fd = fd;
-	o->md = EVP_MD_CTX_new();
-	if (!o->md || EVP_DigestInit_ex(o->md, EVP_sha256(), NULL) != 1) {
-		EVP_MD_CTX_free(o->md);
-		free(o);
-		werr_set(err, EIO, "sha256: cannot initialise OpenSSL's digest");
-		return NULL;
-	}
-	for (size_t i = 0; i < NBUF; i++)
-		o->buf[i] = xmalloc(BUF);
+	o->sum = ck_sum_new();
+	for (size_t i = 0; i < NBUF; i++) /* aligned for O_DIRECT */
+		if (posix_memalign((void **)&o->buf[i], 4096, BUF) != 0)
+			abort();
 	pthread_mutex_init(&o->mu, NULL);
 	pthread_cond_init(&o->cv, NULL);
 	if (pthread_create(&o->th, NULL, writer, o) != 0) {
@@ -94,10 +105,10 @@ int ck_pages_out_commit(struct ck_pages_out *o, size_t n)
 {
 	int r;
 
-	EVP_DigestUpdate(o->md, o->buf[o->fill], n);
+	ck_sum_update(o->sum, o->buf[o->fill], n);
 	if (!o->th) { /* no thread could be made: write here */
-		if (write_all(o->fd, o->buf[o->fill], n) < 0)
-			return -(errno ? errno : EIO);
+		if ((r = write_buf(o->fd, o->buf[o->fill], n)) != 0)
+			return -r;
 		return 0;
 	}
 	pthread_mutex_lock(&o->mu);
@@ -109,10 +120,9 @@ int ck_pages_out_commit(struct ck_pages_out *o, size_t n)
 	return r;
 }
 
-int ck_pages_out_finish(struct ck_pages_out *o, char sum[65])
+int ck_pages_out_finish(struct ck_pages_out *o, char sum[CK_SUM_HEX + 1])
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
+	char hex[CK_SUM_HEX + 1];
 	int r;
 
 	pthread_mutex_lock(&o->mu);
@@ -122,14 +132,22 @@ int ck_pages_out_finish(struct ck_pages_out *o, char sum[65])
 	if (o->th)
 		pthread_join(o->th, NULL);
 	r = -o->werrno;
-	EVP_DigestFinal_ex(o->md, md, &mdlen);
-	for (unsigned int i = 0; sum && i < mdlen && i < 32; i++)
-		snprintf(sum + 2 * i, 3, "%02x", md[i]);
-	EVP_MD_CTX_free(o->md);
+	ck_sum_final(o->sum, hex);
+	if (sum)
+		memcpy(sum, hex, sizeof(hex));
 	for (size_t i = 0; i < NBUF; i++)
 		free(o->buf[i]);
 	pthread_mutex_destroy(&o->mu);
 	pthread_cond_destroy(&o->cv);
 	free(o);
 	return r;
+}
+
+int ck_pages_open(int dirfd, const char *name)
+{
+	int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_DIRECT, 0600);
+
+	if (fd < 0 && errno == EINVAL)
+		fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	return fd;
 }

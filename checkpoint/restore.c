@@ -36,6 +36,7 @@ struct rctx {
 	struct rctx *parent; /* pre-copy: the parent image */
 	int dirfd;
 	struct ck_proc *procs;
+	char **pages_sums; /* procs[i]'s pages file's sum, checked as it is read */
 	size_t n;
 	struct desc *descs;
 	size_t ndescs;
@@ -159,7 +160,8 @@ static int open_descs(struct rctx *c, bool outside, struct werr **err)
 			} else if (f->kind >= CK_FD_EVENTFD) {
 				uint32_t other_id;
 
-				fd = ck_fdx_open(c->dirfd, c->procs, c->n, f, &other_id, &other, err);
+				fd = ck_fdx_open(c->dirfd, c->procs, c->n, f, &other_id, &other,
+						 err);
 				if (fd < 0)
 					return werr_wrap(err, "fd %d of process %d", f->fd,
 							 c->procs[i].pid);
@@ -378,46 +380,57 @@ static int map_pids(struct rctx *c, pid_t root_host, pid_t *host, struct werr **
 	return 0;
 }
 
-/* The pages are copied into the process straight from the page cache (one copy, not a read
- * into a buffer and a write out of it); populated now, so the copy takes no faults here. */
-static int map_pages(struct ck_pagesrc *src, const char *name, struct werr **err)
+/* Mostly in the page cache (a file the page server received, or one on tmpfs): read through
+ * it. Otherwise (written with O_DIRECT by a dump) with O_DIRECT, not filling the page cache
+ * with a copy of it first; and a file with dirty cached pages would be flushed by O_DIRECT. */
+static bool cached(int fd)
 {
 	struct stat sb;
+	size_t pages, in = 0;
+	unsigned char *vec;
 	void *m;
 
-	src->map = NULL;
-	src->map_len = 0;
-	if (fstat(src->fd, &sb) < 0)
-		return werr_sys(err, errno, "stat %s", name);
-	if (sb.st_size == 0)
-		return 0;
-	m = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, src->fd, 0);
+	if (fstat(fd, &sb) < 0 || sb.st_size == 0)
+		return true;
+	m = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_SHARED, fd, 0);
 	if (m == MAP_FAILED)
-		return werr_sys(err, errno, "map %s", name);
-	src->map = m;
-	src->map_len = (size_t)sb.st_size;
-	return 0;
+		return true;
+	pages = ((size_t)sb.st_size + 4095) / 4096;
+	vec = xmalloc(pages);
+	if (mincore(m, (size_t)sb.st_size, vec) == 0)
+		for (size_t i = 0; i < pages; i++)
+			in += vec[i] & 1;
+	free(vec);
+	munmap(m, (size_t)sb.st_size);
+	return in * 2 > pages;
 }
 
-/* pid's pages files down the chain of pre-copy images (src[0] this image's). */
+/* pid's pages files down the chain of pre-copy images (src[0] this image's). Each is read once,
+ * in order, and verified on the way; O_DIRECT where the filesystem has it, unless cached. */
 static int open_pages(struct rctx *c, pid_t pid, struct ck_pagesrc *src, size_t *levels,
 		      struct werr **err)
 {
 	for (struct rctx *img = c; img && *levels < 65; img = img->parent) {
 		_cleanup_free_ char *name = xasprintf("pages-%d.img", pid);
 		const struct ck_proc *p = NULL;
+		size_t k = 0;
 
-		for (size_t i = 0; i < img->n && !p; i++)
-			if (img->procs[i].pid == pid)
-				p = &img->procs[i];
+		for (; k < img->n && !p; k++)
+			if (img->procs[k].pid == pid)
+				p = &img->procs[k];
 		if (!p)
 			break; /* not in this parent: a page sent there is an error on reading */
+		snprintf(src[*levels].name, sizeof(src[*levels].name), "%s", name);
+		src[*levels].sum = img->pages_sums[k - 1];
 		src[*levels].fd = openat(img->dirfd, name, O_RDONLY | O_CLOEXEC);
 		if (src[*levels].fd < 0)
 			return werr_sys(err, errno, "open %s", name);
-		if (map_pages(&src[*levels], name, err) < 0) {
-			close(src[*levels].fd);
-			return -EIO;
+		src[*levels].cached = cached(src[*levels].fd);
+		if (!src[*levels].cached) {
+			int fl = fcntl(src[*levels].fd, F_GETFL);
+
+			if (fl >= 0) /* EINVAL: no O_DIRECT on this filesystem */
+				fcntl(src[*levels].fd, F_SETFL, fl | O_DIRECT);
 		}
 		src[*levels].mm = &p->mm;
 		src[*levels].parent = NULL;
@@ -448,11 +461,8 @@ static int rebuild_all(struct rctx *c, pid_t root_host, struct ck_stats *st, str
 		if (r == 0)
 			r = ck_rebuild_proc(host[i], &c->procs[i], src, ready_fd_for(&c->procs[i]),
 					    tids[i], err);
-		for (size_t k = 0; k < levels; k++) {
-			if (src[k].map)
-				munmap((void *)src[k].map, src[k].map_len);
+		for (size_t k = 0; k < levels; k++)
 			close(src[k].fd);
-		}
 	}
 	/* All rebuilt: let them go together. On failure the caller kills them (EXITKILL would
 	 * too, once we are gone). */
@@ -477,12 +487,23 @@ static int load_image(const char *dir, struct rctx *c, int depth, struct werr **
 	c->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (c->dirfd < 0)
 		return werr_sys(err, errno, "open image directory %s", dir);
-	r = ck_inventory_load(c->dirfd, &inv, err);
+	r = ck_inventory_load_but_pages(c->dirfd, &inv, err);
 	if (r == 0) {
 		c->n = inv.npids;
 		c->procs = xcalloc(c->n, sizeof(*c->procs));
+		c->pages_sums = xcalloc(c->n, sizeof(char *));
 		for (size_t i = 0; i < c->n && r == 0; i++)
 			r = load_proc(c->dirfd, &inv, inv.pids[i], &c->procs[i], err);
+		for (size_t i = 0; i < c->n && r == 0; i++) {
+			_cleanup_free_ char *name = xasprintf("pages-%d.img", inv.pids[i]);
+			const char *sum = ck_inventory_sum(&inv, name);
+
+			if (!sum)
+				r = werr_set(err, ENOENT, "image: %s is not in the inventory",
+					     name);
+			else
+				c->pages_sums[i] = xstrdup(sum);
+		}
 	}
 	if (r == 0)
 		r = check_tree(c, err);
@@ -529,8 +550,12 @@ void ck_restore_free(struct ck_restore *r)
 	if (!c)
 		return;
 	ck_restore_free((struct ck_restore *)c->parent);
-	for (size_t i = 0; i < c->n; i++)
+	for (size_t i = 0; i < c->n; i++) {
 		ck_proc_free(&c->procs[i]);
+		if (c->pages_sums)
+			free(c->pages_sums[i]);
+	}
+	free(c->pages_sums);
 	for (size_t i = 0; i < c->ndescs; i++)
 		close(c->descs[i].fd);
 	free(c->procs);

@@ -5,7 +5,8 @@
  *  2. everything else of the helper is unmapped, [vvar]/[vdso] are moved to the image's
  *     addresses (mremap; they hold pointers glibc cached at start-up);
  *  3. each VMA is mapped at its address (files reopened, anonymous memory fresh), the saved pages
- *     are written through /proc/pid/mem, final protections set;
+ *     are written with process_vm_writev (read from the pages file with O_DIRECT and checked
+ *     against their sum on the way), final protections set;
  *  4. PR_SET_MM_MAP (brk, arg/env, auxv, exe), signal actions, per-thread state, credentials;
  *  5. the trampoline is unmapped by its own last call, and the registers are set.
  * No code of ward runs in the helper after step 1: nothing of it is left to collide with. */
@@ -20,12 +21,15 @@
 #include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 
 #include "checkpoint/fdx.h"
 #include "checkpoint/internal.h"
+#include "checkpoint/pages_in.h"
 #include "checkpoint/procfs.h"
 #include "checkpoint/ptrace.h"
+#include "checkpoint/sum.h"
 #include "lib/util.h"
 
 #ifndef PTRACE_GET_RSEQ_CONFIGURATION
@@ -260,28 +264,36 @@ static int map_vma(struct rb *b, const struct ck_vma *v, struct werr **err)
 	return 0;
 }
 
-/* Where the image's bytes for addr are (following in_parent ranges up the chain of pre-copy
- * images): *out points into a mapped pages file, *n (<= len) bytes long. */
-static int page_bytes(const struct ck_pagesrc *s, uint64_t addr, size_t len, const char **out,
-		      size_t *n, struct werr **err)
+/* The image of the chain (from s down its parents) whose pages file holds addr's bytes, or NULL
+ * when s has no page there; *n (<= len): how many bytes from addr have that same holder. */
+static const struct ck_pagesrc *holder(const struct ck_pagesrc *s, uint64_t addr, size_t len,
+				       size_t *n)
 {
-	const struct ck_page_range *r = s ? ck_page_range_at(s->mm, addr) : NULL;
-	uint64_t off;
+	*n = len;
+	for (; s; s = s->parent) {
+		const struct ck_page_range *r = ck_page_range_at(s->mm, addr);
+		size_t lo = 0, hi = s->mm->npages;
 
-	if (!r)
-		return werr_set(err, EINVAL, "image: page 0x%llx is in no pages file of the chain",
-				(unsigned long long)addr);
-	*n = r->addr + r->npages * 4096 - addr;
-	if (*n > len)
-		*n = len;
-	if (r->in_parent)
-		return page_bytes(s->parent, addr, *n, out, n, err);
-	off = r->offset + (addr - r->addr);
-	if (off > s->map_len || *n > s->map_len - off)
-		return werr_set(err, EINVAL, "image: page 0x%llx is past the end of its pages file",
-				(unsigned long long)addr);
-	*out = s->map + off;
-	return 0;
+		if (r) {
+			if (r->addr + r->npages * 4096 - addr < *n)
+				*n = r->addr + r->npages * 4096 - addr;
+			if (!r->in_parent)
+				return s;
+			continue;
+		}
+		while (lo < hi) { /* no page at addr here: up to the next range */
+			size_t mid = (lo + hi) / 2;
+
+			if (s->mm->pages[mid].addr <= addr)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo < s->mm->npages && s->mm->pages[lo].addr - addr < *n)
+			*n = s->mm->pages[lo].addr - addr;
+		return NULL;
+	}
+	return NULL;
 }
 
 /* Every VMA with pages is writable at this point: process_vm_writev of many ranges at once
@@ -303,35 +315,117 @@ static int copy_in(struct rb *b, const struct iovec *local, const struct iovec *
 	return 0;
 }
 
-static int fill_pages(struct rb *b, const struct ck_pagesrc *src, struct werr **err)
+/* One pages file of the chain (lvl, top the image restored), read once in order (its ranges'
+ * offsets follow each other), each chunk hashed, and the parts that are this file's to give
+ * (the top's own pages; a parent's where no image above it has the page) copied into the
+ * process from the buffer. Nothing of the process runs before every sum is found right: on a
+ * mismatch the caller kills the stopped tree. */
+static int fill_from(struct rb *b, const struct ck_pagesrc *top, const struct ck_pagesrc *lvl,
+		     struct werr **err)
 {
-	enum { NIOV = 256, BATCH = 64 << 20 };
+	enum { NIOV = 1024 };
 	struct iovec local[NIOV], remote[NIOV];
-	const struct ck_mm *mm = &b->p->mm;
-	size_t niov = 0, batch = 0;
+	const struct ck_mm *mm = lvl->mm;
+	uint64_t total = ck_pages_size(mm), roff = 0;
+	struct ck_sum *sum = ck_sum_new();
+	struct ck_pages_in *in = NULL;
+	char hex[CK_SUM_HEX + 1];
+	const char *buf;
+	size_t ri = 0, want = 0, niov = 0;
+	struct stat sb;
+	int r = 0;
 
-	for (size_t i = 0; i < mm->npages; i++) {
-		uint64_t addr = mm->pages[i].addr, left = mm->pages[i].npages * 4096;
+	if (fstat(lvl->fd, &sb) < 0 || (uint64_t)sb.st_size != total)
+		r = werr_set(err, EINVAL, "image: %s is %lld bytes, its index says %llu", lvl->name,
+			     (long long)sb.st_size, (unsigned long long)total);
+	else if (!(in = ck_pages_in_new(lvl->fd, total, lvl->cached)))
+		r = werr_sys(err, errno, "map %s", lvl->name);
+	while (r == 0 && (buf = ck_pages_in_next(in, &want))) {
+		size_t pos = 0;
 
-		while (left) {
-			const char *from = NULL;
-			size_t n = 0;
+		ck_sum_update(sum, buf, want);
+		while (pos < want && r == 0) {
+			const struct ck_page_range *pr;
+			uint64_t a;
+			size_t n, left;
 
-			if (page_bytes(src, addr, left > BATCH ? BATCH : left, &from, &n, err) < 0)
-				return -EIO;
-			local[niov] = (struct iovec){(void *)from, n};
-			remote[niov++] = (struct iovec){(void *)(uintptr_t)addr, n};
-			batch += n;
-			addr += n;
-			left -= n;
-			if (niov < NIOV && batch < BATCH)
-				continue;
-			if (copy_in(b, local, remote, niov, err) < 0)
-				return -EIO;
-			niov = batch = 0;
+			while (mm->pages[ri].in_parent)
+				ri++;
+			pr = &mm->pages[ri];
+			n = pr->npages * 4096 - roff;
+			if (n > want - pos)
+				n = want - pos;
+			for (a = pr->addr + roff, left = n; left && r == 0;) {
+				size_t m = left;
+				const struct ck_pagesrc *h =
+					lvl == top ? top : holder(top, a, left, &m);
+
+				if (h == lvl) {
+					local[niov] =
+						(struct iovec){(void *)(buf + pos + (n - left)), m};
+					remote[niov++] = (struct iovec){(void *)(uintptr_t)a, m};
+				}
+				a += m;
+				left -= m;
+				if (niov == NIOV) {
+					r = copy_in(b, local, remote, niov, err);
+					niov = 0;
+				}
+			}
+			pos += n;
+			roff += n;
+			if (roff == pr->npages * 4096) {
+				ri++;
+				roff = 0;
+			}
+		}
+		if (r == 0) /* the buffer is reused by the next call */
+			r = copy_in(b, local, remote, niov, err);
+		niov = 0;
+	}
+	if (r == 0 && want) /* a failed read */
+		r = werr_sys(err, errno, "read %s", lvl->name);
+	ck_pages_in_free(in);
+	ck_sum_final(sum, hex);
+	if (r == 0 && lvl->sum && strcmp(hex, lvl->sum) != 0)
+		r = werr_set(err, EINVAL,
+			     "image: %s: " CK_SUM_NAME " %s does not match the inventory's %s",
+			     lvl->name, hex, lvl->sum);
+	return r < 0 ? -EIO : 0;
+}
+
+/* Every in_parent page of the top image must be in some parent's pages file. */
+static int check_chain(const struct ck_pagesrc *top, struct werr **err)
+{
+	for (size_t i = 0; i < top->mm->npages; i++) {
+		uint64_t a = top->mm->pages[i].addr, end = a + top->mm->pages[i].npages * 4096;
+
+		while (top->mm->pages[i].in_parent && a < end) {
+			size_t m;
+
+			if (!holder(top, a, end - a, &m))
+				return werr_set(
+					err, EINVAL,
+					"image: page 0x%llx is in no pages file of the chain",
+					(unsigned long long)a);
+			a += m;
 		}
 	}
-	return copy_in(b, local, remote, niov, err);
+	return 0;
+}
+
+static int fill_pages(struct rb *b, const struct ck_pagesrc *src, struct werr **err)
+{
+	bool parents = false;
+
+	for (size_t i = 0; i < src->mm->npages && !parents; i++)
+		parents = src->mm->pages[i].in_parent;
+	if (check_chain(src, err) < 0)
+		return -EIO;
+	for (const struct ck_pagesrc *l = src; l && (l == src || parents); l = l->parent)
+		if (fill_from(b, src, l, err) < 0)
+			return -EIO;
+	return 0;
 }
 
 static int rebuild_mm(struct rb *b, const struct ck_pagesrc *pages, struct werr **err)

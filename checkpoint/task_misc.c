@@ -4,6 +4,7 @@
  * any si_code when a task signals itself). */
 #include <errno.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,15 @@ struct peek_args {
 	int32_t nr;
 };
 
+/* si_signo of a siginfo_t kept as bytes (not aligned for a siginfo_t access). */
+static int info_signo(const uint8_t *info)
+{
+	int sig;
+
+	memcpy(&sig, info + offsetof(siginfo_t, si_signo), sizeof(sig));
+	return sig;
+}
+
 static int peek_queue(struct ck_proc *p, pid_t host_tid, pid_t tid, bool shared, struct werr **err)
 {
 	for (uint64_t off = 0;; off++) {
@@ -41,7 +51,7 @@ static int peek_queue(struct ck_proc *p, pid_t host_tid, pid_t tid, bool shared,
 			return werr_sys(err, errno, "ptrace peeksiginfo %d", host_tid);
 		if (n == 0)
 			return 0;
-		if (((siginfo_t *)info)->si_signo == SIGKILL)
+		if (info_signo(info) == SIGKILL)
 			continue;
 		p->sigq = xrealloc(p->sigq, (p->nsigq + 1) * sizeof(*p->sigq));
 		p->sigq[p->nsigq].tid = shared ? 0 : tid;
@@ -131,7 +141,7 @@ int ck_task_restore(const struct ck_proc *p, const pid_t *host_tids, uint64_t in
 	}
 	for (size_t k = 0; k < p->nsigq; k++) {
 		const struct ck_sigq *q = &p->sigq[k];
-		int sig = ((const siginfo_t *)q->info)->si_signo;
+		int sig = info_signo(q->info);
 		size_t i = 0;
 
 		if (q->tid)
@@ -238,7 +248,7 @@ int ck_task_parse(yajl_val o, struct ck_proc *p, struct werr **err)
 				return werr_set(err, EINVAL, "\"pending_signals\": bad hex");
 			p->sigq[k].info[i] = (uint8_t)v;
 		}
-		sig = ((siginfo_t *)p->sigq[k].info)->si_signo;
+		sig = info_signo(p->sigq[k].info);
 		if (sig < 1 || sig > CK_NSIG)
 			return werr_set(err, EINVAL, "\"pending_signals\": bad signal %d", sig);
 	}

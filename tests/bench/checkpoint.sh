@@ -78,7 +78,7 @@ one() {
 	local rt=$1 b=$2 ready=$3 id=bench$RANDOM root=$tmp/root-$RANDOM img=$imgdir/img-$RANDOM t0 t1 t2 t3
 	rm -f "$b/rootfs/count"
 	"$rt" --root "$root" run -d --bundle "$b" "$id" </dev/null >/dev/null 2>&1 || { echo "# $rt run failed" >&2; return 1; }
-	for _ in $(seq 400); do [ "$(wc -l <"$b/rootfs/count" 2>/dev/null || echo 0)" -ge "$ready" ] && break; sleep 0.05; done
+	for _ in $(seq 400); do [ "$(wc -l 2>/dev/null <"$b/rootfs/count" || echo 0)" -ge "$ready" ] && break; sleep 0.05; done
 	t0=$(now)
 	"$rt" --root "$root" checkpoint --image-path "$img" "$id" 2>"$tmp/err" || { sed 's/^/# /' "$tmp/err" >&2; return 1; }
 	t1=$(now)

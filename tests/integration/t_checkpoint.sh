@@ -125,8 +125,20 @@ test_restore_refuses_an_image_of_another_format() {
 	ward_only
 	start_counter
 	w checkpoint --image-path "$T/img" "$ID"
-	sed -i 's/"format": 1/"format": 2/' "$T/img/inventory.json"
-	assert_fail "format 2" w restore --detach --image-path "$T/img" --bundle "$B" "$ID"
+	grep -q '"format": 2' "$T/img/inventory.json" || fail "the image is not format 2"
+	sed -i 's/"format": 2/"format": 3/' "$T/img/inventory.json"
+	assert_fail "format 3" w restore --detach --image-path "$T/img" --bundle "$B" "$ID"
+	assert_fail "" w state "$ID"
+}
+
+# format 1 (sha256 sums): what an older ward wrote is named as such, not misread
+test_restore_refuses_a_format_1_image_as_an_older_wards() {
+	ward_only
+	start_counter
+	w checkpoint --image-path "$T/img" "$ID"
+	sed -i 's/"format": 2/"format": 1/; s/"xxh128"/"sha256"/' "$T/img/inventory.json"
+	assert_fail "format 1 (sha256 sums, written by an older ward)" \
+		w restore --detach --image-path "$T/img" --bundle "$B" "$ID"
 	assert_fail "" w state "$ID"
 }
 

@@ -256,10 +256,24 @@ static void inventory_of_another_format_is_refused(void **state)
 	struct ck_inventory inv;
 	_cleanup_werr_ struct werr *err = NULL;
 
-	assert_true(ck_inventory_parse("{\"format\": 2, \"root_pid\": 1, \"pids\": [1], "
+	assert_true(ck_inventory_parse("{\"format\": 3, \"root_pid\": 1, \"pids\": [1], "
+				       "\"xxh128\": {}}",
+				       &inv, &err) < 0);
+	assert_non_null(strstr(err->msg, "format 3"));
+}
+
+/* Format 1 (sha256 sums) is named as an older ward's, with what to do about it. */
+static void inventory_of_format_1_is_refused_as_older(void **state)
+{
+	struct ck_inventory inv;
+	_cleanup_werr_ struct werr *err = NULL;
+
+	assert_true(ck_inventory_parse("{\"format\": 1, \"root_pid\": 1, \"pids\": [1], "
 				       "\"sha256\": {}}",
 				       &inv, &err) < 0);
-	assert_non_null(strstr(err->msg, "format 2"));
+	assert_non_null(strstr(err->msg, "format 1"));
+	assert_non_null(strstr(err->msg, "older ward"));
+	assert_non_null(strstr(err->msg, "checkpoint again"));
 }
 
 static void inventory_pids_must_start_with_the_root(void **state)
@@ -267,8 +281,8 @@ static void inventory_pids_must_start_with_the_root(void **state)
 	struct ck_inventory inv;
 	_cleanup_werr_ struct werr *err = NULL;
 
-	assert_true(ck_inventory_parse("{\"format\": 1, \"root_pid\": 1, \"pids\": [2, 1], "
-				       "\"sha256\": {}}",
+	assert_true(ck_inventory_parse("{\"format\": 2, \"root_pid\": 1, \"pids\": [2, 1], "
+				       "\"xxh128\": {}}",
 				       &inv, &err) < 0);
 	assert_non_null(strstr(err->msg, "root_pid"));
 }
@@ -277,14 +291,14 @@ static void inventory_names_must_stay_in_the_directory(void **state)
 {
 	struct ck_inventory inv;
 	_cleanup_werr_ struct werr *err = NULL;
-	char sum[65];
+	char sum[33];
 
-	memset(sum, 'a', 64);
-	sum[64] = 0;
+	memset(sum, 'a', 32);
+	sum[32] = 0;
 	{
 		_cleanup_free_ char *doc =
-			xasprintf("{\"format\": 1, \"root_pid\": 1, \"pids\": [1], "
-				  "\"sha256\": {\"../etc/passwd\": \"%s\"}}",
+			xasprintf("{\"format\": 2, \"root_pid\": 1, \"pids\": [1], "
+				  "\"xxh128\": {\"../etc/passwd\": \"%s\"}}",
 				  sum);
 
 		assert_true(ck_inventory_parse(doc, &inv, &err) < 0);
@@ -313,9 +327,8 @@ static void inventory_detects_a_changed_file(void **state)
 	inv.files[0] = xstrdup("pages-1.img");
 	inv.nfiles = 1;
 	assert_int_equal(ck_inventory_write(dirfd, &inv, NULL), 0);
-	/* sha256("abcdef") */
-	assert_string_equal(inv.sums[0],
-			    "bef57ec7f53a6d40beb640a780a639c83bc29ac8a9816f1fc6c5c6dcd93c4721");
+	/* XXH3-128 of "abcdef", as `printf abcdef | xxhsum -H2` prints it */
+	assert_string_equal(inv.sums[0], "389197a55db2b2e4da35a6714d34f8a2");
 	assert_int_equal(ck_inventory_load(dirfd, &back, NULL), 0);
 	assert_int_equal(back.root_pid, 1);
 	ck_inventory_free(&back);
@@ -324,6 +337,7 @@ static void inventory_detects_a_changed_file(void **state)
 	close(fd);
 	assert_true(ck_inventory_load(dirfd, &back, &err) < 0);
 	assert_non_null(strstr(err->msg, "pages-1.img"));
+	assert_non_null(strstr(err->msg, "xxh128"));
 	ck_inventory_free(&inv);
 	unlinkat(dirfd, "pages-1.img", 0);
 	unlinkat(dirfd, "inventory.json", 0);
@@ -341,6 +355,7 @@ int main(void)
 		cmocka_unit_test(fds_round_trip_with_sockets_epoll_eventfd_and_deleted_files),
 		cmocka_unit_test(missing_or_mistyped_fields_are_named),
 		cmocka_unit_test(inventory_of_another_format_is_refused),
+		cmocka_unit_test(inventory_of_format_1_is_refused_as_older),
 		cmocka_unit_test(inventory_pids_must_start_with_the_root),
 		cmocka_unit_test(inventory_names_must_stay_in_the_directory),
 		cmocka_unit_test(inventory_detects_a_changed_file),
