@@ -161,6 +161,22 @@ static long check_sequence(struct t *t, const char *s)
 	return want - 1;
 }
 
+/* Progress, not a rate: polls the counter's output until its count reaches want or 10 s pass (a
+ * loaded machine is slow); the last count, or -1 if the sequence is broken. */
+static long count_reaches(struct t *t, long want)
+{
+	long n = -1;
+
+	for (int waited = 0; waited <= 10000; waited += 50) {
+		_cleanup_free_ char *s = slurp(t->out);
+
+		if ((n = check_sequence(t, s)) < 0 || n >= want)
+			break;
+		nap_ms(50);
+	}
+	return n;
+}
+
 static int t_counter_continues(struct t *t)
 {
 	_cleanup_free_ char *bin = prog("counter");
@@ -185,17 +201,13 @@ static int t_counter_continues(struct t *t)
 		return -1;
 	if (root != pid)
 		return fail(t, "restored at pid %d, not %d", root, pid);
-	nap_ms(300);
+	after = count_reaches(t, before + 20);
 	kill(root, SIGKILL);
 	waitpid(root, &st, 0);
-	{
-		_cleanup_free_ char *s = slurp(t->out);
-
-		if ((after = check_sequence(t, s)) < 0)
-			return -1;
-	}
+	if (after < 0)
+		return -1;
 	if (after < before + 20)
-		return fail(t, "counter at %ld before, %ld after 300 ms of restored run", before,
+		return fail(t, "counter at %ld before, %ld after 10 s of restored run", before,
 			    after);
 	snprintf(t->msg, sizeof(t->msg), "counted %ld before, on to %ld after", before, after);
 	return 0;
@@ -216,19 +228,15 @@ static int t_leave_running(struct t *t)
 
 		at_dump = check_sequence(t, s);
 	}
-	nap_ms(200);
-	if (gone(pid))
+	later = count_reaches(t, at_dump + 20);
+	if (later >= 0 && gone(pid))
 		return fail(t, "the workload died after a --leave-running checkpoint");
 	kill(pid, SIGKILL);
 	waitpid(pid, &st, 0);
-	{
-		_cleanup_free_ char *s = slurp(t->out);
-
-		if ((later = check_sequence(t, s)) < 0)
-			return -1;
-	}
+	if (later < 0)
+		return -1;
 	if (later < at_dump + 20)
-		return fail(t, "counter stalled: %ld at dump, %ld 200 ms later", at_dump, later);
+		return fail(t, "counter stalled: %ld at dump, %ld 10 s later", at_dump, later);
 	snprintf(t->msg, sizeof(t->msg), "kept counting: %ld at dump, %ld after", at_dump, later);
 	return 0;
 }
@@ -358,7 +366,18 @@ static int t_threads_all_resume(struct t *t)
 	}
 	if (restore(t, &root) < 0)
 		return -1;
-	nap_ms(300);
+	/* Progress, not a rate: every counting thread moves 50 on within 10 s. */
+	for (int waited = 0; waited < 10000; waited += 50) {
+		_cleanup_free_ char *s = slurp(t->out);
+		int i = 0;
+
+		if (last_counts(s, after) == 0)
+			while (i < 3 && after[i] >= before[i] + 50)
+				i++;
+		if (i == 3)
+			break;
+		nap_ms(50);
+	}
 	{
 		_cleanup_free_ char *task = xasprintf("/proc/%d/task", root);
 		_cleanup_closedir_ DIR *d = opendir(task);
@@ -380,7 +399,7 @@ static int t_threads_all_resume(struct t *t)
 	}
 	for (int i = 0; i < 3; i++)
 		if (after[i] < before[i] + 50)
-			return fail(t, "thread %d: %lu before, %lu 300 ms after restore", i,
+			return fail(t, "thread %d: %lu before, %lu 10 s after restore", i,
 				    before[i], after[i]);
 	snprintf(t->msg, sizeof(t->msg), "4 threads; counts %lu/%lu/%lu -> %lu/%lu/%lu", before[0],
 		 before[1], before[2], after[0], after[1], after[2]);
