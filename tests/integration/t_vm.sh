@@ -455,3 +455,58 @@ test_vm_container_exec_runs_a_process_in_the_guest() {
 	w delete "$id"
 	assert_no_leftovers "$id"
 }
+
+test_vm_container_stdout_and_stderr_are_separate_streams() {
+	vm_need_linux_container
+	mkbundle -- sh -c 'echo out; echo err >&2'
+	local id rc=0
+	id=$(newid)
+	w run --isolation vm --bundle "$B" "$id" </dev/null >"$T/out" 2>"$T/err" || rc=$?
+	assert_eq 0 "$rc" "exit status (stdout: $(cat "$T/out"), stderr: $(cat "$T/err"))"
+	assert_eq out "$(cat "$T/out")" "the container's stdout"
+	assert_eq err "$(cat "$T/err")" "the container's stderr"
+	assert_no_leftovers "$id"
+}
+
+test_vm_container_stdin_from_a_file_ends_at_eof() {
+	vm_need_linux_container
+	mkbundle -- cat
+	printf 'line one\nline two\n' >"$T/in"
+	local id rc=0
+	id=$(newid)
+	timeout 170 "$WARD" --root "$ROOT" run --isolation vm --bundle "$B" "$id" <"$T/in" >"$T/out" 2>"$T/err" || rc=$?
+	assert_eq 0 "$rc" "cat's exit status (stderr: $(cat "$T/err"))"
+	assert_eq $'line one\nline two' "$(cat "$T/out")" "what cat echoed"
+	assert_no_leftovers "$id"
+}
+
+# ps in the guest worked and shows no `sleep 4321`
+vm_guest_has_no_sleep_4321() {
+	local ps
+	ps=$(w exec "$1" ps </dev/null 2>/dev/null) || return 1
+	case $ps in *PID*) ;; *) return 1 ;; esac
+	case $ps in *"sleep 4321"*) return 1 ;; esac
+}
+
+test_vm_container_killed_exec_client_leaves_no_orphan() {
+	vm_need_linux_container
+	mkbundle -- sh -c 'echo READY; while :; do sleep 1; done'
+	local id epid rc=0
+	id=$(newid)
+	w run -d --isolation vm --bundle "$B" "$id" </dev/null >"$T/out" 2>&1 || fail "run -d: $(cat "$T/out")"
+	wait_for 150 grep -q READY "$T/out"
+	"$WARD" --root "$ROOT" exec "$id" sh -c 'echo STARTED; exec sleep 4321' </dev/null >"$T/e1" 2>&1 &
+	epid=$!
+	wait_for 60 grep -q STARTED "$T/e1"
+	kill -KILL "$epid"
+	wait "$epid" 2>/dev/null || true
+	# the exec'd process goes with its client; a new exec is not refused as "another exec is still running"
+	wait_for 60 vm_guest_has_no_sleep_4321 "$id"
+	OUT=$(w exec "$id" sh -c 'echo AFTER' </dev/null 2>&1) || rc=$?
+	assert_eq 0 "$rc" "the next exec's status (output: $OUT)"
+	assert_eq AFTER "$OUT" "the next exec's output (nothing of the killed one's)"
+	w kill "$id" KILL
+	wait_for 30 vm_state_is "$id" stopped
+	w delete "$id"
+	assert_no_leftovers "$id"
+}
