@@ -216,6 +216,7 @@ vm_test_kernel_dir() { # OUT HEX_CODE
 }
 VM_CODE_SPIN=ebfe                               # jmp $
 VM_CODE_SIGNAL=66baf00fec84c074fbeef4ebfd       # poll the status port; report the signal read
+VM_CODE_HALT=f4ebfd                             # hlt; jmp back: a vCPU that sleeps for good
 
 vm_need_container() {
 	vm_need_kvm
@@ -286,6 +287,41 @@ test_vm_container_kill_reaches_the_guest() {
 	wait_for 30 test -s "$T/rc"
 	# the test guest reports the signal number it read from the status port as its status
 	assert_eq 10 "$(cat "$T/rc")" "ward run's exit status (output: $(cat "$T/out"))"
+	assert_no_leftovers "$id"
+}
+
+# How many of PID's threads are running or waiting for a CPU (state R): a busy loop is R
+# however loaded the machine is, a thread that waits is not.
+vm_running_threads() {
+	cat /proc/"$1"/task/*/stat 2>/dev/null | awk '{ sub(/.*\) /, ""); if ($1 == "R") n++ } END { print n + 0 }'
+}
+
+# A guest with no virtio driver never opens the console's ports: the VMM must still wait, not
+# poll, while its stdin (/dev/null) is always readable and an exec client waits to be taken.
+test_vm_container_vmm_of_a_sleeping_guest_without_ports_stays_idle() {
+	vm_need_container
+	vm_test_kernel_dir "$T/k" "$VM_CODE_HALT"
+	mkbundle -- true
+	local id pid exec_pid busy=0 i
+	id=$(newid)
+	w run -d --isolation vm --bundle "$B" "$id" </dev/null >"$T/out" 2>&1 || fail "run -d: $(cat "$T/out")"
+	pid=$(state_field "$id" .pid)
+	"$WARD" --root "$ROOT" exec "$id" true </dev/null >"$T/exec.out" 2>&1 &
+	exec_pid=$! # ward itself (w, a function, would run in a subshell)
+	defer "kill -KILL $exec_pid 2>/dev/null || true"
+	wait_for 60 sh -c "ls -l /proc/$exec_pid/fd | grep -q socket:"
+	sleep 0.5
+	for i in $(seq 20); do
+		[ "$(vm_running_threads "$pid")" = 0 ] || busy=$((busy + 1))
+		sleep 0.1
+	done
+	vm_pid_gone "$pid" && fail "the VMM is gone: $(cat "$T/out")"
+	[ "$busy" -lt 10 ] ||
+		fail "a VMM thread ran in $busy of 20 samples: $(grep -H . /proc/"$pid"/task/*/wchan | tr '\n' ' ')"
+	kill -KILL "$exec_pid" 2>/dev/null || true
+	w kill "$id" KILL
+	wait_for 10 vm_pid_gone "$pid"
+	w delete "$id"
 	assert_no_leftovers "$id"
 }
 
