@@ -1,5 +1,5 @@
 /* The micro-VM's control channel protocol, between `ward exec` (host, through the VMM's
- * virtio-console relay) and ward-init (guest, /dev/hvc0 in raw mode). Header-only: the static
+ * virtio-console relay) and ward-init (guest, the port ward.ctl). Header-only: the static
  * guest binary and ward share it. A frame is a type byte, a 4-byte little-endian payload length
  * (at most WCTL_MAX_PAYLOAD), and the payload.
  *
