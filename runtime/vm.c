@@ -194,10 +194,14 @@ static void append_rlimits(char **cl, const struct spec_process *p)
 int vm_guest_cmdline(const struct spec *s, char **out, struct werr **err)
 {
 	const struct spec_process *p = &s->process;
-	char *cl = xstrdup(GUEST_CMDLINE);
+	char *cl = xstrdup(GUEST_CMDLINE), *old;
 	char num[16];
 
 	*out = NULL;
+	/* the workload's stdio: the virtio-console ports, not the serial console */
+	old = cl;
+	cl = xasprintf("%s ward.stdio=ports", old);
+	free(old);
 	append_list(&cl, "ward.args", p->args);
 	if (p->env && p->env[0])
 		append_list(&cl, "ward.env", p->env);
@@ -501,8 +505,12 @@ void vm_run(struct vm_plan *p)
 		.cmdline = p->cmdline,
 		.mem_mib = p->mem_mib,
 		.n_vcpus = p->n_vcpus,
-		.console_in = STDIN_FILENO,
-		.console_out = STDOUT_FILENO,
+		/* the serial console carries only the guest kernel's and ward-init's own messages
+		 * (a panic, a setup failure): to stderr, off the workload's stdout */
+		.console_in = -1,
+		.console_out = STDERR_FILENO,
+		.stdio_ports = true,
+		.stdio_fd = {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO},
 		.disks = {{.path = p->disk, .fd = p->disk_fd, .ro = true}},
 		.n_disks = 1,
 		.pending_signals = &pending_signals,

@@ -16,7 +16,7 @@
 
 #define VIRTIO_MMIO_BASE 0xd0000000ull /* device i at base + i * VIRTIO_MMIO_SIZE */
 #define VIRTIO_MMIO_SIZE 0x200
-#define VIRTIO_MMIO_MAX_QUEUES 4
+#define VIRTIO_MMIO_MAX_QUEUES 10
 
 /* Register offsets */
 #define VIRTIO_MMIO_MAGIC 0x000

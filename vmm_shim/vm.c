@@ -1,5 +1,5 @@
 /* The VM: KVM setup, guest memory, devices, one thread per vCPU running KVM_RUN, a console
- * reader thread, and the stop protocol (first stop reason or error wins; the main thread then
+ * reader thread, the virtio-console relay thread (console_relay.c), and the stop protocol (first stop reason or error wins; the main thread then
  * kicks every vCPU out of KVM_RUN with SIGRTMIN + immediate_exit and joins them). */
 #include "vmm_shim/vmm.h"
 
@@ -20,12 +20,14 @@
 #include "lib/util.h"
 #include "vmm_shim/acpi.h"
 #include "vmm_shim/boot.h"
+#include "vmm_shim/console_relay.h"
 #include "vmm_shim/cpu.h"
 #include "vmm_shim/dev.h"
 #include "vmm_shim/dev_uart.h"
 #include "vmm_shim/dev_virtio_blk.h"
 #include "vmm_shim/dev_virtio_console.h"
 #include "vmm_shim/guest_mem.h"
+#include "vmm_shim/guest/ward_ctl.h"
 #include "vmm_shim/mptable.h"
 
 #define KVM_TSS_ADDR 0xfffbd000ull
@@ -57,8 +59,9 @@ struct vm {
 	struct virtio_blk *disks[VMM_MAX_DISKS];
 	int disk_fds[VMM_MAX_DISKS];
 	unsigned n_disks;
-	struct virtio_console *console; /* the control channel, or NULL */
-	int control_fd;			/* its listening socket (not owned) */
+	struct virtio_console *console; /* the control channel and stdio ports, or NULL */
+	struct console_relay relay;	/* their host side */
+	int kick_fd;			/* the console's kick eventfd */
 	pthread_t control;
 	bool control_started;
 	unsigned n_vcpus;
@@ -299,53 +302,6 @@ static void *console_thread(void *arg)
 		if (n <= 0)
 			break; /* EOF or error: the guest just gets no more input */
 		uart_receive(&vm->uart, buf, (size_t)n);
-	}
-	return NULL;
-}
-
-/* Wait for fd or the stop eventfd: true when fd is ready. */
-static bool wait_readable(struct vm *vm, int fd)
-{
-	for (;;) {
-		struct pollfd p[2] = {{.fd = fd, .events = POLLIN},
-				      {.fd = vm->wake_fd, .events = POLLIN}};
-
-		if (poll(p, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			return false;
-		}
-		if (p[1].revents)
-			return false;
-		return true;
-	}
-}
-
-/* The control channel: one client at a time, its bytes to the guest's console, the guest's
- * bytes (written by the vCPU that transmits) to it. */
-static void *control_thread(void *arg)
-{
-	struct vm *vm = arg;
-	uint8_t buf[16384];
-
-	while (wait_readable(vm, vm->control_fd)) {
-		/* non-blocking: the vCPU that transmits to it must not block in write (see
-		 * virtio_console_set_fd) */
-		int conn = accept4(vm->control_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-
-		if (conn < 0)
-			continue;
-		virtio_console_set_fd(vm->console, conn);
-		while (wait_readable(vm, conn)) {
-			ssize_t n = read(conn, buf, sizeof(buf));
-
-			if (n < 0 && (errno == EINTR || errno == EAGAIN))
-				continue;
-			if (n <= 0 || virtio_console_input(vm->console, buf, (size_t)n) < 0)
-				break;
-		}
-		virtio_console_set_fd(vm->console, -1);
-		close(conn);
 	}
 	return NULL;
 }
@@ -620,13 +576,27 @@ static int add_disks(struct vm *vm, const struct vmm_config *cfg, struct werr **
 
 static int add_console(struct vm *vm, const struct vmm_config *cfg, struct werr **err)
 {
+	static const char *const names[] = {WCTL_PORT_CTL, WCTL_PORT_STDIN, WCTL_PORT_STDOUT,
+					    WCTL_PORT_STDERR};
 	int r;
 
-	if (cfg->control_fd <= 0)
+	if (cfg->control_fd <= 0 && !cfg->stdio_ports)
 		return 0;
-	vm->control_fd = cfg->control_fd;
+	vm->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm->kick_fd < 0)
+		return werr_sys(err, errno, "eventfd");
 	vm->console = xcalloc(1, sizeof(*vm->console));
-	virtio_console_init(vm->console, &vm->gm, &vm->hooks, CONSOLE_IRQ);
+	virtio_console_init(vm->console, &vm->gm, &vm->hooks, CONSOLE_IRQ,
+			    cfg->stdio_ports ? RELAY_PORTS : 1, names);
+	vm->console->kick_fd = vm->kick_fd;
+	vm->relay = (struct console_relay){
+		.con = vm->console,
+		.listen_fd = cfg->control_fd > 0 ? cfg->control_fd : -1,
+		.stdio = cfg->stdio_ports,
+		.stdio_fd = {cfg->stdio_fd[0], cfg->stdio_fd[1], cfg->stdio_fd[2]},
+		.kick_fd = vm->kick_fd,
+		.wake_fd = -1,
+	};
 	r = bus_add(&vm->mmio, VIRTIO_MMIO_BASE + CONSOLE_SLOT * VIRTIO_MMIO_SIZE, VIRTIO_MMIO_SIZE,
 		    &virtio_mmio_ops, &vm->console->t);
 	if (r < 0)
@@ -652,7 +622,8 @@ static int start_threads(struct vm *vm, struct werr **err)
 		vm->reader_started = r == 0;
 	}
 	if (r == 0 && vm->console) {
-		r = -pthread_create(&vm->control, NULL, control_thread, vm);
+		vm->relay.wake_fd = vm->wake_fd;
+		r = -pthread_create(&vm->control, NULL, console_relay_run, &vm->relay);
 		vm->control_started = r == 0;
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -668,8 +639,6 @@ static void stop_threads(struct vm *vm)
 	pthread_mutex_lock(&vm->lock);
 	vm->stopping = true;
 	pthread_mutex_unlock(&vm->lock);
-	/* first, so that a vCPU waiting for a control client to read (virtio-console transmit)
-	 * gives up and can be joined */
 	if (vm->wake_fd >= 0)
 		(void)!write(vm->wake_fd, &one, sizeof(one));
 	for (unsigned i = 0; i < vm->n_vcpus; i++) {
@@ -687,9 +656,12 @@ static void stop_threads(struct vm *vm)
 		uart_wake(&vm->uart);
 		pthread_join(vm->reader, NULL);
 	}
-	if (vm->control_started) {
-		virtio_console_close(vm->console);
+	if (vm->control_started)
 		pthread_join(vm->control, NULL);
+	/* what the workload wrote before it ended goes out in full (the vCPUs are stopped) */
+	if (vm->console && vm->relay.stdio) {
+		virtio_console_flush(vm->console, RELAY_PORT_STDOUT);
+		virtio_console_flush(vm->console, RELAY_PORT_STDERR);
 	}
 }
 
@@ -720,6 +692,8 @@ static void vm_destroy(struct vm *vm)
 		close(vm->kvm_fd);
 	if (vm->wake_fd >= 0)
 		close(vm->wake_fd);
+	if (vm->kick_fd >= 0)
+		close(vm->kick_fd);
 	gm_free(&vm->gm);
 	uart_destroy(&vm->uart);
 	werr_free(&vm->err);
@@ -748,7 +722,7 @@ static int check_config(const struct vmm_config *cfg, struct werr **err)
 
 int vmm_run_result(const struct vmm_config *cfg, struct vmm_result *res, struct werr **err)
 {
-	struct vm vm = {.kvm_fd = -1, .vm_fd = -1, .wake_fd = -1};
+	struct vm vm = {.kvm_fd = -1, .vm_fd = -1, .wake_fd = -1, .kick_fd = -1};
 	struct sigaction sa = {.sa_handler = kick_handler}, old_sa;
 	struct boot_info bi;
 	int r;
@@ -779,8 +753,6 @@ int vmm_run_result(const struct vmm_config *cfg, struct vmm_result *res, struct 
 		vm.wake_fd = eventfd(0, EFD_CLOEXEC);
 		if (vm.wake_fd < 0)
 			r = werr_sys(err, errno, "eventfd");
-		else if (vm.console)
-			vm.console->stop_fd = vm.wake_fd;
 	}
 	if (r == 0 && cfg->seccomp)
 		r = vmm_seccomp_install(err);

@@ -62,6 +62,10 @@ static const uint32_t allowed[] = {
 	SYS_exit_group,	   SYS_sched_yield,	SYS_nanosleep,	    SYS_clock_nanosleep,
 	SYS_clock_gettime, SYS_gettimeofday,	SYS_newfstatat,	    SYS_fstat,
 	SYS_getrandom,	   SYS_restart_syscall, SYS_accept4,	    SYS_accept,
+	/* send(MSG_DONTWAIT) to a socket the guest's output goes to: a full socket must not
+	 * block the relay or a vCPU, and setting O_NONBLOCK would change a file description
+	 * the container's stdout may share with other processes */
+	SYS_sendto,
 };
 
 /* ioctls on KVM fds once the vCPUs run: the run loop and the devices' interrupt lines. */

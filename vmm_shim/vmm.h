@@ -49,8 +49,13 @@ struct vmm_config {
 	 * NULL: none. */
 	_Atomic unsigned *pending_signals;
 	/* > 0: a listening stream socket; each connection accepted on it (one at a time) is
-	 * relayed to the guest's virtio-console (/dev/hvc0), the control channel. */
+	 * relayed to the virtio-console port ward.ctl, the control channel (console_relay.c). */
 	int control_fd;
+	/* The workload's stdio as virtio-console ports (ward.stdin/stdout/stderr, see
+	 * guest/ward_ctl.h): stdio_fd[0] is read for the guest (-1: none, EOF at once), the
+	 * guest's output goes to stdio_fd[1] and stdio_fd[2]. */
+	bool stdio_ports;
+	int stdio_fd[3];
 	/* Install the VMM's seccomp allow-list (vmm_seccomp_install) once the VM is set up. */
 	bool seccomp;
 };

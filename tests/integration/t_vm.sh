@@ -216,6 +216,7 @@ vm_test_kernel_dir() { # OUT HEX_CODE
 }
 VM_CODE_SPIN=ebfe                               # jmp $
 VM_CODE_SIGNAL=66baf00fec84c074fbeef4ebfd       # poll the status port; report the signal read
+VM_CODE_HALT=f4ebfd                             # hlt; jmp back: a vCPU that sleeps for good
 
 vm_need_container() {
 	vm_need_kvm
@@ -286,6 +287,41 @@ test_vm_container_kill_reaches_the_guest() {
 	wait_for 30 test -s "$T/rc"
 	# the test guest reports the signal number it read from the status port as its status
 	assert_eq 10 "$(cat "$T/rc")" "ward run's exit status (output: $(cat "$T/out"))"
+	assert_no_leftovers "$id"
+}
+
+# How many of PID's threads are running or waiting for a CPU (state R): a busy loop is R
+# however loaded the machine is, a thread that waits is not.
+vm_running_threads() {
+	cat /proc/"$1"/task/*/stat 2>/dev/null | awk '{ sub(/.*\) /, ""); if ($1 == "R") n++ } END { print n + 0 }'
+}
+
+# A guest with no virtio driver never opens the console's ports: the VMM must still wait, not
+# poll, while its stdin (/dev/null) is always readable and an exec client waits to be taken.
+test_vm_container_vmm_of_a_sleeping_guest_without_ports_stays_idle() {
+	vm_need_container
+	vm_test_kernel_dir "$T/k" "$VM_CODE_HALT"
+	mkbundle -- true
+	local id pid exec_pid busy=0 i
+	id=$(newid)
+	w run -d --isolation vm --bundle "$B" "$id" </dev/null >"$T/out" 2>&1 || fail "run -d: $(cat "$T/out")"
+	pid=$(state_field "$id" .pid)
+	"$WARD" --root "$ROOT" exec "$id" true </dev/null >"$T/exec.out" 2>&1 &
+	exec_pid=$! # ward itself (w, a function, would run in a subshell)
+	defer "kill -KILL $exec_pid 2>/dev/null || true"
+	wait_for 60 sh -c "ls -l /proc/$exec_pid/fd | grep -q socket:"
+	sleep 0.5
+	for i in $(seq 20); do
+		[ "$(vm_running_threads "$pid")" = 0 ] || busy=$((busy + 1))
+		sleep 0.1
+	done
+	vm_pid_gone "$pid" && fail "the VMM is gone: $(cat "$T/out")"
+	[ "$busy" -lt 10 ] ||
+		fail "a VMM thread ran in $busy of 20 samples: $(grep -H . /proc/"$pid"/task/*/wchan | tr '\n' ' ')"
+	kill -KILL "$exec_pid" 2>/dev/null || true
+	w kill "$id" KILL
+	wait_for 10 vm_pid_gone "$pid"
+	w delete "$id"
 	assert_no_leftovers "$id"
 }
 
@@ -450,6 +486,61 @@ test_vm_container_exec_runs_a_process_in_the_guest() {
 	rc=0
 	w exec "$id" /no/such/program </dev/null >"$T/out2" 2>&1 || rc=$?
 	assert_eq 127 "$rc" "exec of a missing program (output: $(cat "$T/out2"))"
+	w kill "$id" KILL
+	wait_for 30 vm_state_is "$id" stopped
+	w delete "$id"
+	assert_no_leftovers "$id"
+}
+
+test_vm_container_stdout_and_stderr_are_separate_streams() {
+	vm_need_linux_container
+	mkbundle -- sh -c 'echo out; echo err >&2'
+	local id rc=0
+	id=$(newid)
+	w run --isolation vm --bundle "$B" "$id" </dev/null >"$T/out" 2>"$T/err" || rc=$?
+	assert_eq 0 "$rc" "exit status (stdout: $(cat "$T/out"), stderr: $(cat "$T/err"))"
+	assert_eq out "$(cat "$T/out")" "the container's stdout"
+	assert_eq err "$(cat "$T/err")" "the container's stderr"
+	assert_no_leftovers "$id"
+}
+
+test_vm_container_stdin_from_a_file_ends_at_eof() {
+	vm_need_linux_container
+	mkbundle -- cat
+	printf 'line one\nline two\n' >"$T/in"
+	local id rc=0
+	id=$(newid)
+	timeout 170 "$WARD" --root "$ROOT" run --isolation vm --bundle "$B" "$id" <"$T/in" >"$T/out" 2>"$T/err" || rc=$?
+	assert_eq 0 "$rc" "cat's exit status (stderr: $(cat "$T/err"))"
+	assert_eq $'line one\nline two' "$(cat "$T/out")" "what cat echoed"
+	assert_no_leftovers "$id"
+}
+
+# ps in the guest worked and shows no `sleep 4321`
+vm_guest_has_no_sleep_4321() {
+	local ps
+	ps=$(w exec "$1" ps </dev/null 2>/dev/null) || return 1
+	case $ps in *PID*) ;; *) return 1 ;; esac
+	case $ps in *"sleep 4321"*) return 1 ;; esac
+}
+
+test_vm_container_killed_exec_client_leaves_no_orphan() {
+	vm_need_linux_container
+	mkbundle -- sh -c 'echo READY; while :; do sleep 1; done'
+	local id epid rc=0
+	id=$(newid)
+	w run -d --isolation vm --bundle "$B" "$id" </dev/null >"$T/out" 2>&1 || fail "run -d: $(cat "$T/out")"
+	wait_for 150 grep -q READY "$T/out"
+	"$WARD" --root "$ROOT" exec "$id" sh -c 'echo STARTED; exec sleep 4321' </dev/null >"$T/e1" 2>&1 &
+	epid=$!
+	wait_for 60 grep -q STARTED "$T/e1"
+	kill -KILL "$epid"
+	wait "$epid" 2>/dev/null || true
+	# the exec'd process goes with its client; a new exec is not refused as "another exec is still running"
+	wait_for 60 vm_guest_has_no_sleep_4321 "$id"
+	OUT=$(w exec "$id" sh -c 'echo AFTER' </dev/null 2>&1) || rc=$?
+	assert_eq 0 "$rc" "the next exec's status (output: $OUT)"
+	assert_eq AFTER "$OUT" "the next exec's output (nothing of the killed one's)"
 	w kill "$id" KILL
 	wait_for 30 vm_state_is "$id" stopped
 	w delete "$id"

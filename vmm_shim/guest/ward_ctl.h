@@ -1,5 +1,5 @@
 /* The micro-VM's control channel protocol, between `ward exec` (host, through the VMM's
- * virtio-console relay) and ward-init (guest, /dev/hvc0 in raw mode). Header-only: the static
+ * virtio-console relay) and ward-init (guest, the port ward.ctl). Header-only: the static
  * guest binary and ward share it. A frame is a type byte, a 4-byte little-endian payload length
  * (at most WCTL_MAX_PAYLOAD), and the payload.
  *
@@ -10,7 +10,12 @@
  *   guest -> host   O  stdout bytes            R  stderr bytes
  *                   F  an error message (the exec could not start; X follows)
  *                   X  the exit status, as decimal text (128 + signal when killed)
- * One exec runs at a time (the VMM relays one client at a time). */
+ * One exec runs at a time (the VMM relays one client at a time). The port's open/close
+ * messages are the connection boundary: when a client goes, the guest reads end-of-file (after
+ * the client's last bytes) and POLLHUP; ward-init then kills the exec'd process group, forgets
+ * any half frame, and closes and reopens the port; the VMM connects no other client until it
+ * has seen that close (when the client had sent anything), so no frame or output of one client
+ * reaches the next. */
 #ifndef WARD_CTL_H
 #define WARD_CTL_H
 
@@ -18,6 +23,12 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* The virtio-console ports (their names in /sys/class/virtio-ports/NAME/name), in port order */
+#define WCTL_PORT_CTL "ward.ctl"
+#define WCTL_PORT_STDIN "ward.stdin"
+#define WCTL_PORT_STDOUT "ward.stdout"
+#define WCTL_PORT_STDERR "ward.stderr"
 
 #define WCTL_HDR 5
 #define WCTL_MAX_PAYLOAD 65536

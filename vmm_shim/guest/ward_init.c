@@ -10,9 +10,13 @@
  * polled every POLL_MS); reaps every orphan; and reports the workload's exit status (128 + signal
  * when killed) through the VMM's status port 0xff0.
  *
- * `ward exec`: requests arrive on the virtio-console /dev/hvc0 (the VMM relays a host socket to
- * it; the protocol is ward_ctl.h); ward-init runs each process as its child with pipes for its
- * stdio and sends its output and exit status back.
+ * `ward exec`: requests arrive on the virtio-console port ward.ctl (the VMM relays a host socket
+ * to it; the protocol and its connection boundary are in ward_ctl.h); ward-init runs each
+ * process as its child with pipes for its stdio and sends its output and exit status back.
+ *
+ * With ward.stdio=ports the workload's stdin, stdout and stderr are the virtio-console ports
+ * ward.stdin, ward.stdout, ward.stderr themselves (end-of-file on stdin is the port's host end
+ * closing); the serial console then carries only the kernel's and ward-init's own messages.
  *
  * The console is made a plain byte pipe (no echo, no "\n" -> "\r\n"): the workload's output
  * reaches the container's stdout as written. If the port does nothing, it reboots (reboot=k: the
@@ -20,6 +24,7 @@
  *
  * Module order file: /lib/modules/ward/order, one module name per line (without .ko), each
  * loaded from /lib/modules/ward/NAME.ko with finit_module; "already loaded" is fine. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -47,7 +52,8 @@
 #define MODULE_DIR "/lib/modules/ward"
 #define ROOT_WAIT_MS 10000
 #define POLL_MS 50
-#define CTL_DEV "/dev/hvc0"
+#define CTL_CHUNK 16384 /* the most output one frame carries */
+#define PORT_DIR "/sys/class/virtio-ports"
 
 static volatile sig_atomic_t workload_pid;
 
@@ -206,6 +212,64 @@ static void console_plain(void)
 	tcsetattr(STDIN_FILENO, TCSANOW, &t);
 }
 
+/* The virtio-console port called name (the VMM names them, see ward_ctl.h), opened with
+ * flags: -1 while it is not there (yet). */
+static int open_port(const char *name, int flags)
+{
+	DIR *d = opendir(PORT_DIR);
+	struct dirent *e;
+	int fd = -1;
+
+	if (!d)
+		return -1;
+	while (fd < 0 && (e = readdir(d))) {
+		char path[300], got[64] = "";
+		FILE *f;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), PORT_DIR "/%s/name", e->d_name);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		if (fgets(got, sizeof(got), f))
+			got[strcspn(got, "\n")] = '\0';
+		fclose(f);
+		if (strcmp(got, name) != 0)
+			continue;
+		snprintf(path, sizeof(path), "/dev/%s", e->d_name);
+		fd = open(path, flags | O_NOCTTY | O_CLOEXEC);
+	}
+	closedir(d);
+	return fd;
+}
+
+/* The workload's stdin, stdout, stderr: the ports, as they come up (the driver adds them after
+ * a few messages with the VMM). */
+static void open_stdio_ports(int fds[3])
+{
+	static const char *const names[3] = {WCTL_PORT_STDIN, WCTL_PORT_STDOUT, WCTL_PORT_STDERR};
+	struct timespec ts = {0, 10 * 1000 * 1000};
+
+	for (int ms = 0;; ms += 10) {
+		bool all = true;
+
+		for (int i = 0; i < 3; i++) {
+			if (fds[i] < 0)
+				fds[i] = open_port(names[i], i == 0 ? O_RDONLY : O_WRONLY);
+			all &= fds[i] >= 0;
+		}
+		if (all)
+			return;
+		if (ms >= ROOT_WAIT_MS)
+			fail("no virtio-console port %s after %d s", fds[0] < 0   ? names[0]
+								: fds[1] < 0 ? names[1]
+									     : names[2],
+			     ROOT_WAIT_MS / 1000);
+		nanosleep(&ts, NULL);
+	}
+}
+
 /* A signal the host wants the workload to get (0: none; an unclaimed port reads 0xff). */
 static int host_signal(bool have_port)
 {
@@ -230,8 +294,10 @@ static void noop(int sig)
 /* ---- the control channel: processes for `ward exec` ------------------------------------ */
 
 struct ctl {
-	int fd; /* /dev/hvc0, or -1 */
+	int fd; /* the ward.ctl port (non-blocking), or -1 */
 	int tries;
+	bool got;   /* bytes came from the current client: its end must reset us */
+	bool quiet; /* no client: leave the port out of the next wait (it polls as hung up) */
 	uint8_t in[WCTL_HDR + WCTL_MAX_PAYLOAD + 1];
 	size_t have;
 	pid_t pid; /* the exec'd process, 0 when none */
@@ -258,36 +324,35 @@ static void write_full(int fd, const void *buf, size_t len)
 	}
 }
 
+/* One frame, in one write (a port write is one buffer, all or nothing): waits while the
+ * client does not read; dropped once it has gone (the port hangs up). */
 static void ctl_send(char type, const void *p, uint32_t len)
 {
-	uint8_t hdr[WCTL_HDR];
+	static uint8_t buf[WCTL_HDR + CTL_CHUNK];
+	size_t n = WCTL_HDR + (len < CTL_CHUNK ? len : CTL_CHUNK);
 
-	wctl_header(hdr, type, len);
-	write_full(ctl.fd, hdr, sizeof(hdr));
-	write_full(ctl.fd, p, len);
-}
-
-/* The device shows up once virtio_console has probed: try for a while, quietly. */
-static void ctl_open(void)
-{
-	struct termios t;
-
-	if (ctl.fd >= 0 || ctl.tries > 100)
-		return;
-	ctl.tries++;
-	ctl.fd = open(CTL_DEV, O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (ctl.fd < 0)
 		return;
-	if (tcgetattr(ctl.fd, &t) == 0) {
-		cfmakeraw(&t);
-		tcsetattr(ctl.fd, TCSANOW, &t);
+	wctl_header(buf, type, (uint32_t)(n - WCTL_HDR));
+	memcpy(buf + WCTL_HDR, p, n - WCTL_HDR);
+	for (;;) {
+		struct pollfd pf = {.fd = ctl.fd, .events = POLLOUT};
+		ssize_t w = write(ctl.fd, buf, n);
+
+		if (w >= 0 || (errno != EAGAIN && errno != EINTR))
+			return;
+		if (poll(&pf, 1, POLL_MS) > 0 && (pf.revents & (POLLHUP | POLLERR)))
+			return;
 	}
 }
 
-static void ctl_fail(const char *msg)
+/* The port shows up once virtio_console has probed: try for a while, quietly. */
+static void ctl_open(void)
 {
-	ctl_send('F', msg, (uint32_t)strlen(msg));
-	ctl_send('X', "125", 3);
+	if (ctl.fd >= 0 || ctl.tries > 200)
+		return;
+	ctl.tries++;
+	ctl.fd = open_port(WCTL_PORT_CTL, O_RDWR | O_NONBLOCK);
 }
 
 static void close_fd(int *fd)
@@ -295,6 +360,33 @@ static void close_fd(int *fd)
 	if (*fd >= 0)
 		close(*fd);
 	*fd = -1;
+}
+
+/* The client went: its process (group) is killed and reaped, its half frame forgotten, and
+ * the port closed and reopened, which tells the VMM that the next client may come. */
+static void ctl_reset(void)
+{
+	if (ctl.pid && !ctl.exited) {
+		kill(-ctl.pid, SIGKILL);
+		kill(ctl.pid, SIGKILL);
+		while (waitpid(ctl.pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	ctl.pid = 0;
+	close_fd(&ctl.to_stdin);
+	close_fd(&ctl.from_out);
+	close_fd(&ctl.from_err);
+	ctl.have = 0;
+	ctl.got = false;
+	close_fd(&ctl.fd);
+	ctl.tries = 0;
+	ctl_open();
+}
+
+static void ctl_fail(const char *msg)
+{
+	ctl_send('F', msg, (uint32_t)strlen(msg));
+	ctl_send('X', "125", 3);
 }
 
 static void exec_child(const char *cwd, unsigned uid, unsigned gid, char **argv, char **envp,
@@ -389,8 +481,17 @@ static void ctl_read(const sigset_t *old)
 	char type;
 	long f;
 
-	if (n <= 0)
+	if (n == 0) {
+		/* end-of-file: no client (any more) */
+		if (ctl.got)
+			ctl_reset();
+		else
+			ctl.quiet = true;
 		return;
+	}
+	if (n < 0)
+		return;
+	ctl.got = true;
 	ctl.have += (size_t)n;
 	while ((f = wctl_frame(ctl.in, ctl.have, &type, &len)) > 0) {
 		ctl_frame(type, ctl.in + WCTL_HDR, len, old);
@@ -403,7 +504,7 @@ static void ctl_read(const sigset_t *old)
 
 static void ctl_pump(int *fd, char type)
 {
-	static uint8_t buf[16384];
+	static uint8_t buf[CTL_CHUNK];
 	ssize_t n = read(*fd, buf, sizeof(buf));
 
 	if (n > 0)
@@ -433,10 +534,11 @@ static void wait_events(const sigset_t *unblocked)
 	int n = 0, i_ctl = -1, i_out = -1, i_err = -1;
 
 	ctl_open();
-	if (ctl.fd >= 0) {
+	if (ctl.fd >= 0 && !ctl.quiet) {
 		i_ctl = n;
 		p[n++] = (struct pollfd){.fd = ctl.fd, .events = POLLIN};
 	}
+	ctl.quiet = false;
 	if (ctl.from_out >= 0) {
 		i_out = n;
 		p[n++] = (struct pollfd){.fd = ctl.from_out, .events = POLLIN};
@@ -455,10 +557,13 @@ static void wait_events(const sigset_t *unblocked)
 		ctl_pump(&ctl.from_err, 'R');
 }
 
-static void run_child(const struct winit_job *job, const sigset_t *old)
+static void run_child(const struct winit_job *job, const sigset_t *old, const int stdio[3])
 {
 	extern char **environ;
 
+	for (int i = 0; i < 3; i++)
+		if (stdio[i] >= 0 && dup2(stdio[i], i) < 0)
+			_exit(EXIT_SETUP);
 	setsid();
 	if (setgid(job->gid) < 0 || setgroups(0, NULL) < 0 || setuid(job->uid) < 0) {
 		say("credentials %u:%u: %m", job->uid, job->gid);
@@ -495,6 +600,7 @@ int main(void)
 	struct sigaction chld_sa = {0};
 	sigset_t all, old, wait_mask;
 	bool have_port;
+	int stdio[3] = {-1, -1, -1};
 	pid_t pid;
 	int wstatus;
 
@@ -517,7 +623,10 @@ int main(void)
 	if (job.hostname && sethostname(job.hostname, strlen(job.hostname)) < 0)
 		fail("sethostname %s: %m", job.hostname);
 
-	console_plain();
+	if (job.stdio_ports)
+		open_stdio_ports(stdio);
+	else
+		console_plain();
 	have_port = iopl(3) == 0;
 	sigemptyset(&sa.sa_mask);
 	for (size_t i = 0; i < sizeof(fwd) / sizeof(fwd[0]); i++)
@@ -528,7 +637,7 @@ int main(void)
 	if (pid < 0)
 		fail("fork: %m");
 	if (pid == 0)
-		run_child(&job, &old);
+		run_child(&job, &old, stdio);
 	workload_pid = pid;
 	/* SIGCHLD stays blocked but for the wait in ppoll, which it interrupts (a no-op handler:
 	 * an ignored signal would not); every POLL_MS the status port is asked for a signal */

@@ -10,6 +10,8 @@
  *   ward.root=DEV             the rootfs block device (default /dev/vda)
  *   ward.rootfstype=TYPE      its filesystem (default ext4)
  *   ward.overlay=0|1          1 (default): a tmpfs overlay makes the read-only root writable
+ *   ward.stdio=console|ports  the workload's stdin/stdout/stderr: the serial console (default),
+ *                             or the virtio-console ports ward.stdin, ward.stdout, ward.stderr
  *   ward.rlimits=R:S:H,...    the workload's rlimits: resource number R (RLIMIT_*), soft and
  *                             hard limit in decimal, "inf" for RLIM_INFINITY
  *
@@ -40,6 +42,7 @@ struct winit_job {
 	int n_env;
 	const char *cwd, *hostname, *root, *rootfstype;
 	bool overlay;
+	bool stdio_ports;
 	uid_t uid;
 	gid_t gid;
 	struct winit_rlimit rlimits[WINIT_MAX_RLIMITS];
@@ -194,6 +197,10 @@ static inline int winit_parse_cmdline(char *cmdline, struct winit_job *job, cons
 		} else if (strcmp(key, "ward.rlimits") == 0) {
 			if (winit_parse_rlimits(val, job) < 0)
 				return -1;
+		} else if (strcmp(key, "ward.stdio") == 0) {
+			if (strcmp(val, "console") != 0 && strcmp(val, "ports") != 0)
+				return -1;
+			job->stdio_ports = val[0] == 'p';
 		} else if (strcmp(key, "ward.overlay") == 0) {
 			if (strcmp(val, "0") != 0 && strcmp(val, "1") != 0)
 				return -1;
