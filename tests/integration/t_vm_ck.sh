@@ -89,8 +89,15 @@ test_vm_container_checkpoint_refusals_leave_it_running() {
 	pid=$(state_field "$id" .pid)
 	assert_fail "pre-copy of a micro-VM container is not supported yet" \
 		w checkpoint --pre-dump --image-path "$T/img" "$id"
+	# a listener that takes the connection (ward connects before it looks at the container)
+	python3 -c 'import socket, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(4)
+print(s.getsockname()[1], flush=True); time.sleep(30)' >"$T/port" &
+	local lpid=$!
+	wait_for 10 test -s "$T/port"
 	assert_fail "--page-server: not supported for a micro-VM container" \
-		w checkpoint --page-server 127.0.0.1:1 --image-path "$T/img2" "$id"
+		w checkpoint --page-server "127.0.0.1:$(cat "$T/port")" --image-path "$T/img2" "$id"
+	kill "$lpid" 2>/dev/null || true
 	assert_eq running "$(state_field "$id" .status)" "state after the refusals"
 	kill -0 "$pid" || fail "the VMM died after a refused checkpoint"
 	[ ! -e "$T/img/inventory.json" ] || fail "an image was written"
