@@ -127,3 +127,36 @@ test_vm_container_restore_refuses_a_damaged_or_mismatched_image() {
 		w restore -d --image-path "$T/img" --bundle "$T/b2" "$id"
 	assert_no_leftovers "$id"
 }
+
+# ---- a Linux guest (the VM lane) ---------------------------------------------------------------
+
+vm_n_lines_at_least() { [ "$(grep -c '^N ' "$1")" -ge "$2" ]; }
+
+test_vm_container_checkpoint_restores_a_linux_guest_its_counter_and_exec() {
+	vm_need_linux_container
+	mkbundle -- sh -c 'i=0; while :; do i=$((i + 1)); echo "N $i"; sleep 0.2; done'
+	local id last first t0 t1 t2 rc=0
+	id=$(newid)
+	w run -d --isolation vm --bundle "$B" "$id" </dev/null >"$T/out1" 2>&1 || fail "run -d: $(cat "$T/out1")"
+	wait_for 150 vm_n_lines_at_least "$T/out1" 3
+	t0=$(date +%s%N)
+	w --debug checkpoint --image-path "$T/img" "$id" 2>"$T/ck.log" || fail "checkpoint: $(cat "$T/ck.log")"
+	t1=$(date +%s%N)
+	assert_no_leftovers "$id"
+	last=$(grep '^N ' "$T/out1" | tail -1 | cut -d' ' -f2)
+	w restore -d --image-path "$T/img" --bundle "$B" "$id" </dev/null >"$T/out2" 2>&1 || fail "restore -d: $(cat "$T/out2")"
+	wait_for 120 vm_n_lines_at_least "$T/out2" 2
+	t2=$(date +%s%N)
+	first=$(grep '^N ' "$T/out2" | head -1 | cut -d' ' -f2)
+	# the shell's variable is in guest memory: the count goes on where it was, not from 1
+	assert_eq "$((last + 1))" "$first" "first count after restore (last before: $last; out2: $(head -5 "$T/out2"))"
+	echo "# Linux micro-VM: checkpoint $(((t1 - t0) / 1000000)) ms, restore to the second count $(((t2 - t1) / 1000000)) ms, image $(du -k --apparent-size -s "$T/img" | cut -f1) KiB apparent, $(du -k -s "$T/img" | cut -f1) KiB on disk; $(grep -o 'micro-VM,.*' "$T/ck.log")" >&2
+	# a normal ward container: exec reaches the restored guest, kill and delete work
+	OUT=$(w exec "$id" sh -c 'echo "EXEC $(cat /proc/1/cmdline | tr "\0" " " | head -c 20)"' </dev/null 2>"$T/err") || rc=$?
+	assert_eq 0 "$rc" "exec after restore (stderr: $(cat "$T/err"))"
+	assert_contains "$OUT" "EXEC " "exec's output after restore"
+	w kill "$id" KILL
+	wait_for 30 vm_state_is "$id" stopped
+	w delete "$id"
+	assert_no_leftovers "$id"
+}
