@@ -424,10 +424,27 @@ static int read_state(int fd, char **text, size_t *len, struct werr **err)
 	return 0;
 }
 
+/* Read [off, off + len) of the memory file into host memory at dst. */
+static int read_range(int fd, uint8_t *dst, uint64_t off, uint64_t len, struct werr **err)
+{
+	for (uint64_t done = 0; done < len;) {
+		ssize_t n = pread(fd, dst + done, len - done, (off_t)(off + done));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return werr_sys(err, n < 0 ? errno : EIO, "read the guest memory file");
+		done += (uint64_t)n;
+	}
+	return 0;
+}
+
+/* Only the file's data ranges (SEEK_DATA/SEEK_HOLE): its holes are the guest's zero pages,
+ * which the fresh anonymous mapping already is, untouched (no page faulted in for them). */
 static int load_memory(struct vm *vm, int fd, struct werr **err)
 {
 	struct stat st;
-	uint64_t off = 0;
+	uint64_t base = 0;
 
 	if (fstat(fd, &st) < 0)
 		return werr_sys(err, errno, "the guest memory file");
@@ -437,18 +454,26 @@ static int load_memory(struct vm *vm, int fd, struct werr **err)
 				(long long)st.st_size, (unsigned long long)mem_total(vm));
 	for (unsigned i = 0; i < vm->gm.n; i++) {
 		const struct gm_region *g = &vm->gm.r[i];
+		uint64_t end = base + g->size, pos = base;
 
-		for (uint64_t done = 0; done < g->size;) {
-			ssize_t n = pread(fd, g->host + done, g->size - done, (off_t)(off + done));
+		while (pos < end) {
+			off_t data = lseek(fd, (off_t)pos, SEEK_DATA), hole;
 
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0)
-				return werr_sys(err, n < 0 ? errno : EIO,
-						"read the guest memory file");
-			done += (uint64_t)n;
+			if (data < 0 && errno == ENXIO)
+				break; /* no data after pos */
+			if (data < 0)
+				return read_range(fd, g->host + (pos - base), pos, end - pos, err);
+			if ((uint64_t)data >= end)
+				break;
+			hole = lseek(fd, data, SEEK_HOLE);
+			if (hole < 0 || (uint64_t)hole > end)
+				hole = (off_t)end;
+			if (read_range(fd, g->host + ((uint64_t)data - base), (uint64_t)data,
+				       (uint64_t)(hole - data), err) < 0)
+				return -EIO;
+			pos = (uint64_t)hole;
 		}
-		off += g->size;
+		base = end;
 	}
 	return 0;
 }
