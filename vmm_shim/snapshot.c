@@ -189,10 +189,22 @@ static bool page_is_zero(const uint8_t *p)
 	return true;
 }
 
-/* Guest RAM, the regions one after the other; zero pages are left as holes. */
-static int save_memory(struct vm *vm, int fd, uint64_t *written, struct werr **err)
+static void add_range(struct vmm_snap *s, uint64_t off, uint64_t len)
 {
-	uint64_t off = 0;
+	if (s->n_ranges && s->ranges[s->n_ranges - 1].off + s->ranges[s->n_ranges - 1].len == off) {
+		s->ranges[s->n_ranges - 1].len += len;
+		return;
+	}
+	s->ranges = xrealloc(s->ranges, (s->n_ranges + 1) * sizeof(*s->ranges));
+	s->ranges[s->n_ranges++] = (struct vmm_snap_range){.off = off, .len = len};
+}
+
+/* The non-zero pages of guest RAM (the regions one after the other), back to back in the file;
+ * s->ranges says where each run belongs. */
+static int save_memory(struct vm *vm, struct vmm_snap *s, int fd, uint64_t *written,
+		       struct werr **err)
+{
+	uint64_t base = 0;
 
 	*written = 0;
 	for (unsigned i = 0; i < vm->gm.n; i++) {
@@ -201,13 +213,13 @@ static int save_memory(struct vm *vm, int fd, uint64_t *written, struct werr **e
 		for (uint64_t p = 0; p < g->size; p += PAGE) {
 			uint64_t run = 0;
 
-			if (page_is_zero(g->host + p))
-				continue;
 			while (p + run < g->size && !page_is_zero(g->host + p + run) && run < (1u << 24))
 				run += PAGE;
+			if (!run)
+				continue;
 			for (uint64_t done = 0; done < run;) {
 				ssize_t n = pwrite(fd, g->host + p + done, run - done,
-						   (off_t)(off + p + done));
+						   (off_t)(*written + done));
 
 				if (n < 0 && errno == EINTR)
 					continue;
@@ -216,13 +228,12 @@ static int save_memory(struct vm *vm, int fd, uint64_t *written, struct werr **e
 							"write the guest memory file");
 				done += (uint64_t)n;
 			}
+			add_range(s, base + p, run);
 			*written += run;
 			p += run - PAGE;
 		}
-		off += g->size;
+		base += g->size;
 	}
-	if (ftruncate(fd, (off_t)off) < 0)
-		return werr_sys(err, errno, "size the guest memory file");
 	return 0;
 }
 
@@ -259,14 +270,14 @@ static int snapshot(struct vm *vm, struct vmm_snap *s, int mem_fd, uint64_t *wri
 		pthread_mutex_unlock(&vm->disks[i]->t.lock);
 	}
 	if (!vm->console)
-		return save_memory(vm, mem_fd, written, err);
+		return save_memory(vm, s, mem_fd, written, err);
 	/* the relay may put input into guest memory: the console's lock keeps it out while
 	 * memory and the console's queues are saved together */
 	s->has_console = true;
 	r = virtio_console_save(vm->console, s, err);
 	if (r == 0) {
 		pthread_mutex_lock(&vm->console->t.lock);
-		r = save_memory(vm, mem_fd, written, err);
+		r = save_memory(vm, s, mem_fd, written, err);
 		pthread_mutex_unlock(&vm->console->t.lock);
 	}
 	return r;
@@ -424,74 +435,92 @@ static int read_state(int fd, char **text, size_t *len, struct werr **err)
 	return 0;
 }
 
-/* Read [off, off + len) of the memory file into host memory at dst. */
-static int read_range(int fd, uint8_t *dst, uint64_t off, uint64_t len, struct werr **err)
+/* Host address of RAM offset off (the regions one after the other) for len bytes, or NULL
+ * when the range is not inside one region. */
+static uint8_t *ram_at(struct vm *vm, uint64_t off, uint64_t len)
 {
-	for (uint64_t done = 0; done < len;) {
-		ssize_t n = pread(fd, dst + done, len - done, (off_t)(off + done));
+	for (unsigned i = 0; i < vm->gm.n; i++) {
+		const struct gm_region *g = &vm->gm.r[i];
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return werr_sys(err, n < 0 ? errno : EIO, "read the guest memory file");
-		done += (uint64_t)n;
+		if (off < g->size)
+			return len <= g->size - off ? g->host + off : NULL;
+		off -= g->size;
 	}
-	return 0;
+	return NULL;
 }
 
-/* Only the file's data ranges (SEEK_DATA/SEEK_HOLE): its holes are the guest's zero pages,
- * which the fresh anonymous mapping already is, untouched (no page faulted in for them). */
-static int load_memory(struct vm *vm, int fd, struct werr **err)
+/* Each saved range into its place; the rest stays the fresh mapping's untouched zero pages. */
+static int load_memory(struct vm *vm, const struct vmm_snap *s, int fd, struct werr **err)
 {
 	struct stat st;
-	uint64_t base = 0;
+	uint64_t pos = 0;
 
 	if (fstat(fd, &st) < 0)
 		return werr_sys(err, errno, "the guest memory file");
-	if ((uint64_t)st.st_size != mem_total(vm))
+	for (size_t i = 0; i < s->n_ranges; i++)
+		pos += s->ranges[i].len;
+	if ((uint64_t)st.st_size != pos)
 		return werr_set(err, EINVAL,
-				"the guest memory file has %lld bytes, the VM's RAM is %llu",
-				(long long)st.st_size, (unsigned long long)mem_total(vm));
-	for (unsigned i = 0; i < vm->gm.n; i++) {
-		const struct gm_region *g = &vm->gm.r[i];
-		uint64_t end = base + g->size, pos = base;
+				"the guest memory file has %lld bytes, vm.json's ranges %llu",
+				(long long)st.st_size, (unsigned long long)pos);
+	pos = 0;
+	for (size_t i = 0; i < s->n_ranges; i++) {
+		const struct vmm_snap_range *m = &s->ranges[i];
+		uint8_t *dst = ram_at(vm, m->off, m->len);
+		uint64_t done = 0;
 
-		while (pos < end) {
-			off_t data = lseek(fd, (off_t)pos, SEEK_DATA), hole;
+		if (!dst) /* a run never crosses a region: the writer starts one per region */
+			return werr_set(err, EINVAL, "vm.json: memory[%zu] crosses a RAM region", i);
+		while (done < m->len) {
+			ssize_t n = pread(fd, dst + done, m->len - done, (off_t)(pos + done));
 
-			if (data < 0 && errno == ENXIO)
-				break; /* no data after pos */
-			if (data < 0)
-				return read_range(fd, g->host + (pos - base), pos, end - pos, err);
-			if ((uint64_t)data >= end)
-				break;
-			hole = lseek(fd, data, SEEK_HOLE);
-			if (hole < 0 || (uint64_t)hole > end)
-				hole = (off_t)end;
-			if (read_range(fd, g->host + ((uint64_t)data - base), (uint64_t)data,
-				       (uint64_t)(hole - data), err) < 0)
-				return -EIO;
-			pos = (uint64_t)hole;
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				return werr_sys(err, n < 0 ? errno : EIO,
+						"read the guest memory file");
+			done += (uint64_t)n;
 		}
-		base = end;
+		pos += m->len;
 	}
 	return 0;
 }
 
+/* KVM_SET_MSRS stops at the first MSR it refuses. One the host does not let userspace write
+ * (listed by KVM_GET_MSR_INDEX_LIST, readable, but e.g. fixed by the host's CPU model) is
+ * skipped when the fresh vCPU already has the saved value; any other refusal is an error
+ * naming the MSR. */
 static int set_msrs(struct vcpu *c, const struct vmm_snap_vcpu *s, struct werr **err)
 {
 	_cleanup_free_ struct kvm_msrs *m =
 		xcalloc(1, sizeof(*m) + (s->n_msrs ? s->n_msrs : 1) * sizeof(struct kvm_msr_entry));
-	int n;
+	unsigned done = 0;
 
-	m->nmsrs = s->n_msrs;
-	memcpy(m->entries, s->msrs, s->n_msrs * sizeof(s->msrs[0]));
-	n = ioctl(c->fd, KVM_SET_MSRS, m);
-	if (n < 0)
-		return werr_sys(err, errno, "KVM_SET_MSRS (vCPU %u)", c->id);
-	if ((unsigned)n < s->n_msrs)
-		return werr_set(err, EINVAL, "KVM_SET_MSRS (vCPU %u): MSR 0x%x refused", c->id,
-				s->msrs[n].index);
+	while (done < s->n_msrs) {
+		struct {
+			struct kvm_msrs h;
+			struct kvm_msr_entry e;
+		} one = {.h.nmsrs = 1};
+		int n;
+
+		m->nmsrs = s->n_msrs - done;
+		memcpy(m->entries, s->msrs + done, m->nmsrs * sizeof(s->msrs[0]));
+		n = ioctl(c->fd, KVM_SET_MSRS, m);
+		if (n < 0)
+			return werr_sys(err, errno, "KVM_SET_MSRS (vCPU %u)", c->id);
+		done += (unsigned)n;
+		if (done == s->n_msrs)
+			break;
+		one.e.index = s->msrs[done].index;
+		if (ioctl(c->fd, KVM_GET_MSRS, &one) != 1 || one.e.data != s->msrs[done].data)
+			return werr_set(err, EINVAL,
+					"KVM_SET_MSRS (vCPU %u): MSR 0x%x = 0x%llx refused (this "
+					"host's value: 0x%llx)",
+					c->id, s->msrs[done].index,
+					(unsigned long long)s->msrs[done].data,
+					(unsigned long long)one.e.data);
+		done++;
+	}
 	return 0;
 }
 
@@ -575,7 +604,7 @@ int vm_restore_image(struct vm *vm, int state_fd, int mem_fd, struct werr **err)
 		return r;
 	r = check_layout(vm, &s, err);
 	if (r == 0)
-		r = load_memory(vm, mem_fd, err);
+		r = load_memory(vm, &s, mem_fd, err);
 	if (r == 0)
 		r = load_vm_state(vm, &s, err);
 	for (unsigned i = 0; i < vm->n_vcpus && r == 0; i++)

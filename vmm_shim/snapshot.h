@@ -57,9 +57,17 @@ struct vmm_snap_ctrl {
 	uint16_t event, value;
 };
 
+/* A run of non-zero guest memory: bytes at RAM offset off (the RAM regions one after the
+ * other), stored in the memory file right after the previous range's. */
+struct vmm_snap_range {
+	uint64_t off, len;
+};
+
 struct vmm_snap {
 	int version;
 	uint64_t mem_bytes;
+	size_t n_ranges; /* sorted, page aligned, not overlapping, inside mem_bytes */
+	struct vmm_snap_range *ranges;
 	unsigned n_vcpus;
 	struct vmm_snap_vcpu *vcpus; /* n_vcpus */
 	struct kvm_irqchip pic_master, pic_slave, ioapic;

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,6 +122,15 @@ char *vmm_snap_to_json(const struct vmm_snap *s)
 	yajl_gen_map_open(g);
 	kint(g, "version", s->version);
 	khex(g, "mem_bytes", s->mem_bytes);
+	gstr(g, "memory");
+	yajl_gen_array_open(g);
+	for (size_t i = 0; i < s->n_ranges; i++) {
+		yajl_gen_map_open(g);
+		khex(g, "offset", s->ranges[i].off);
+		khex(g, "bytes", s->ranges[i].len);
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
 	gstr(g, "vcpus");
 	yajl_gen_array_open(g);
 	for (unsigned i = 0; i < s->n_vcpus; i++)
@@ -468,6 +478,27 @@ static int read_all_fields(struct rd *r, yajl_val root, struct vmm_snap *s)
 				VMM_SNAP_VERSION);
 	if (rhex(r, root, "mem_bytes", &s->mem_bytes) < 0)
 		return -EINVAL;
+	a = rarray(r, root, "memory", SIZE_MAX, &n);
+	if (!a)
+		return -EINVAL;
+	s->n_ranges = n;
+	s->ranges = xcalloc(n ? n : 1, sizeof(*s->ranges));
+	for (size_t i = 0; i < n; i++) {
+		struct vmm_snap_range *m = &s->ranges[i];
+		uint64_t prev_end = i ? s->ranges[i - 1].off + s->ranges[i - 1].len : 0;
+
+		at(r, "memory[%zu]", i);
+		if (rhex(r, a->u.array.values[i], "offset", &m->off) < 0 ||
+		    rhex(r, a->u.array.values[i], "bytes", &m->len) < 0)
+			return -EINVAL;
+		if ((m->off | m->len) & 4095 || m->len == 0 || m->off < prev_end ||
+		    m->off > s->mem_bytes || m->len > s->mem_bytes - m->off)
+			return werr_set(r->err, EINVAL,
+					"vm.json: %s: not page aligned, empty, out of order or "
+					"outside the %llu bytes of RAM",
+					r->where, (unsigned long long)s->mem_bytes);
+	}
+	at(r, "(top)");
 	a = rarray(r, root, "vcpus", VMM_MAX_VCPUS, &n);
 	if (!a)
 		return -EINVAL;
@@ -557,6 +588,9 @@ int vmm_snap_from_json(const char *text, size_t len, struct vmm_snap *s, struct 
 
 void vmm_snap_free(struct vmm_snap *s)
 {
+	free(s->ranges);
+	s->ranges = NULL;
+	s->n_ranges = 0;
 	free(s->vcpus);
 	s->vcpus = NULL;
 	s->n_vcpus = 0;

@@ -66,9 +66,8 @@ static const uint32_t allowed[] = {
 	 * block the relay or a vCPU, and setting O_NONBLOCK would change a file description
 	 * the container's stdout may share with other processes */
 	SYS_sendto,
-	/* a checkpoint request's state and memory files arrive as SCM_RIGHTS; the memory file
-	 * is sized to the guest's RAM (its zero pages are holes) */
-	SYS_recvmsg, SYS_ftruncate,
+	/* a checkpoint request's state and memory files arrive as SCM_RIGHTS */
+	SYS_recvmsg,
 };
 
 /* ioctls on KVM fds once the vCPUs run: the run loop and the devices' interrupt lines. */

@@ -9,6 +9,14 @@
 VM_CODE_COUNT=bf0000300048ff07488b1f66baf803b11c4889d848d3e8240f04303c3976020407ee80e90479eab00aeeb9e0930400ffc975fc66baf00fec84c074c9eef4ebfd
 
 vm_lines_at_least() { [ "$(grep -cE '^[0-9A-F]{8}$' "$1")" -ge "$2" ]; }
+# wait_for with the output file in the failure message
+vm_wait_counts() { # SECONDS FILE N
+	local end=$(($(date +%s) + $1))
+	while ! vm_lines_at_least "$2" "$3"; do
+		[ "$(date +%s)" -lt "$end" ] || fail "no $3 counts in $2 after $1 s: $(tail -c 600 "$2")"
+		sleep 0.05
+	done
+}
 vm_counts() { grep -E '^[0-9A-F]{8}$' "$1" || true; }
 
 # Start the counting guest detached with its serial output (its stderr) in OUT.
@@ -40,7 +48,7 @@ test_vm_container_checkpoint_and_restore_continue_the_guest_count() {
 		w restore --image-path "$T/img" --bundle "$B" "$id" </dev/null >"$T/out2" 2>&1
 		echo $? >"$T/rc"
 	) &
-	wait_for 60 vm_lines_at_least "$T/out2" 2
+	vm_wait_counts 60 "$T/out2" 2
 	t2=$(date +%s%N)
 	assert_eq running "$(state_field "$id" .status)" "state after restore"
 	first=$(vm_counts "$T/out2" | head -1)
@@ -74,7 +82,7 @@ test_vm_container_checkpoint_leave_running_keeps_counting_and_restores_twice() {
 	# one image, restored under another id while nothing else runs
 	id2=$(newid)
 	w restore -d --image-path "$T/img" --bundle "$B" "$id2" </dev/null >"$T/out2" 2>&1 || fail "restore -d: $(cat "$T/out2")"
-	wait_for 60 vm_lines_at_least "$T/out2" 2
+	vm_wait_counts 60 "$T/out2" 2
 	assert_eq running "$(state_field "$id2" .status)" "state of the restored copy"
 	w kill "$id2" KILL
 	wait_for 10 vm_state_is "$id2" stopped
@@ -145,7 +153,11 @@ test_vm_container_checkpoint_restores_a_linux_guest_its_counter_and_exec() {
 	assert_no_leftovers "$id"
 	last=$(grep '^N ' "$T/out1" | tail -1 | cut -d' ' -f2)
 	w restore -d --image-path "$T/img" --bundle "$B" "$id" </dev/null >"$T/out2" 2>&1 || fail "restore -d: $(cat "$T/out2")"
-	wait_for 120 vm_n_lines_at_least "$T/out2" 2
+	local end=$(($(date +%s) + 120))
+	while ! vm_n_lines_at_least "$T/out2" 2; do
+		[ "$(date +%s)" -lt "$end" ] || fail "no counts after restore in 120 s: $(tail -c 800 "$T/out2")"
+		sleep 0.1
+	done
 	t2=$(date +%s%N)
 	first=$(grep '^N ' "$T/out2" | head -1 | cut -d' ' -f2)
 	# the shell's variable is in guest memory: the count goes on where it was, not from 1

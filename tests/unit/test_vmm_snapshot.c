@@ -33,6 +33,10 @@ static void sample(struct vmm_snap *s)
 	memset(s, 0, sizeof(*s));
 	s->version = VMM_SNAP_VERSION;
 	s->mem_bytes = 0x10000000ull;
+	s->n_ranges = 2;
+	s->ranges = xcalloc(2, sizeof(*s->ranges));
+	s->ranges[0] = (struct vmm_snap_range){.off = 0, .len = 0x1000};
+	s->ranges[1] = (struct vmm_snap_range){.off = 0x200000, .len = 0xfe00000};
 	s->n_vcpus = 2;
 	s->vcpus = xcalloc(2, sizeof(*s->vcpus));
 	for (unsigned i = 0; i < 2; i++) {
@@ -106,6 +110,8 @@ static void assert_same(const struct vmm_snap *a, const struct vmm_snap *b)
 {
 	assert_int_equal(a->version, b->version);
 	assert_int_equal(a->mem_bytes, b->mem_bytes);
+	assert_int_equal(a->n_ranges, b->n_ranges);
+	assert_memory_equal(a->ranges, b->ranges, a->n_ranges * sizeof(*a->ranges));
 	assert_int_equal(a->n_vcpus, b->n_vcpus);
 	assert_memory_equal(a->vcpus, b->vcpus, a->n_vcpus * sizeof(*a->vcpus));
 	/* everything after the vCPU pointer, padding included (both were zeroed) */
@@ -171,7 +177,8 @@ static void expect_refused(const char *json, const char *msg)
 static void another_version_or_bad_fields_are_refused(void **state)
 {
 	struct vmm_snap a;
-	_cleanup_free_ char *json, *v2, *short_regs, *bad_rx, *no_uart, *bad_hex;
+	_cleanup_free_ char *json, *v2, *short_regs, *bad_rx, *no_uart, *bad_hex, *past_ram,
+		*unaligned;
 
 	sample(&a);
 	json = vmm_snap_to_json(&a);
@@ -186,6 +193,11 @@ static void another_version_or_bad_fields_are_refused(void **state)
 	bad_hex = edit(json, "\"mem_bytes\": \"0x", "\"mem_bytes\": \"0xg");
 	expect_refused(bad_hex, "vm.json: (top).mem_bytes");
 	expect_refused("[1]", "not a JSON object");
+	/* memory ranges: inside RAM, page aligned */
+	past_ram = edit(json, "\"bytes\": \"0xfe00000\"", "\"bytes\": \"0xfe01000\"");
+	expect_refused(past_ram, "vm.json: memory[1]: not page aligned, empty, out of order or outside");
+	unaligned = edit(json, "\"offset\": \"0x200000\"", "\"offset\": \"0x200800\"");
+	expect_refused(unaligned, "vm.json: memory[1]:");
 	vmm_snap_free(&a);
 }
 
