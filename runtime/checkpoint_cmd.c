@@ -226,6 +226,7 @@ static int checkpoint_vm(const char *root, const struct cstate *st, struct ck_du
 		_cleanup_free_ char *cj = xasprintf("%s/container.json", o->dir);
 
 		unlink(cj);
+		rmdir(o->dir); /* only when empty: a directory the caller had keeps its files */
 		return r;
 	}
 	stats->nprocs = 1;

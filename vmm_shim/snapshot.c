@@ -6,6 +6,7 @@
  * state, registers, special registers before the LAPIC, MSRs, and the pending events last). */
 #include "vmm_shim/snapshot.h"
 
+#include <cpuid.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -524,17 +525,35 @@ static int set_msrs(struct vcpu *c, const struct vmm_snap_vcpu *s, struct werr *
 	return 0;
 }
 
+/* AMD's VMSAVE stores the task register with the type it was loaded with, a 64-bit TSS
+ * "available" (9); KVM_GET_SREGS on SVM reports it busy (11), as VMX needs it. Written back
+ * busy, an SVM implementation that checks the cached type (QEMU's, which the VM lane's nested
+ * KVM runs on) fails every I/O permission check of the guest's user mode with #GP (ward-init's
+ * status port: SIGSEGV in PID 1, a panic). On AMD hosts the type goes back as VMSAVE had it. */
+static bool host_is_amd(void)
+{
+	unsigned a, b, c, d;
+
+	__cpuid(0, a, b, c, d);
+	(void)a;
+	/* "AuthenticAMD", "HygonGenuine": ebx holds the first four characters */
+	return b == 0x68747541u || b == 0x6f677948u;
+}
+
 #define SET(fd, req, p, what, id)                                                                  \
 	(ioctl(fd, req, p) < 0 ? werr_sys(err, errno, what " (vCPU %u)", id) : 0)
 
 static int load_vcpu(struct vcpu *c, const struct vmm_snap_vcpu *s, struct werr **err)
 {
+	struct kvm_sregs sregs = s->sregs;
 	int r = SET(c->fd, KVM_SET_MP_STATE, &s->mp_state, "KVM_SET_MP_STATE", c->id);
 
+	if (host_is_amd() && sregs.tr.type == 11)
+		sregs.tr.type = 9;
 	if (r == 0)
 		r = SET(c->fd, KVM_SET_REGS, &s->regs, "KVM_SET_REGS", c->id);
 	if (r == 0)
-		r = SET(c->fd, KVM_SET_SREGS, &s->sregs, "KVM_SET_SREGS", c->id);
+		r = SET(c->fd, KVM_SET_SREGS, &sregs, "KVM_SET_SREGS", c->id);
 	if (r == 0)
 		r = SET(c->fd, KVM_SET_XSAVE, &s->xsave, "KVM_SET_XSAVE", c->id);
 	if (r == 0)

@@ -108,8 +108,7 @@ print(s.getsockname()[1], flush=True); time.sleep(30)' >"$T/port" &
 	kill "$lpid" 2>/dev/null || true
 	assert_eq running "$(state_field "$id" .status)" "state after the refusals"
 	kill -0 "$pid" || fail "the VMM died after a refused checkpoint"
-	[ ! -e "$T/img/inventory.json" ] || fail "an image was written"
-	[ ! -e "$T/img/vm.json" ] || fail "vm.json left behind"
+	[ ! -e "$T/img" ] || fail "image files left behind: $(ls -A "$T/img")"
 	w kill "$id" KILL
 	wait_for 10 vm_pid_gone "$pid"
 	w delete "$id"
@@ -172,6 +171,30 @@ test_vm_container_checkpoint_restores_a_linux_guest_its_counter_and_exec() {
 	OUT=$(timeout 120 "$WARD" --root "$ROOT" exec "$id" sh -c 'echo "EXEC $(cat /proc/1/cmdline | tr "\0" " " | head -c 20)"' </dev/null 2>"$T/err") || rc=$?
 	assert_eq 0 "$rc" "exec after restore (stderr: $(cat "$T/err"))"
 	assert_contains "$OUT" "EXEC " "exec's output after restore"
+	w kill "$id" KILL
+	wait_for 30 vm_state_is "$id" stopped
+	w delete "$id"
+	assert_no_leftovers "$id"
+}
+
+test_vm_container_checkpoint_is_refused_while_an_exec_session_is_open() {
+	vm_need_linux_container
+	mkbundle -- sh -c 'echo READY; while :; do sleep 1; done'
+	local id pid epid
+	id=$(newid)
+	w run -d --isolation vm --bundle "$B" "$id" </dev/null >"$T/out" 2>&1 || fail "run -d: $(cat "$T/out")"
+	wait_for 150 grep -q READY "$T/out"
+	pid=$(state_field "$id" .pid)
+	w exec "$id" sh -c 'echo IN; sleep 100' </dev/null >"$T/exec.out" 2>&1 &
+	epid=$!
+	wait_for 60 grep -q IN "$T/exec.out"
+	assert_fail 'a `ward exec` session is open in the guest' \
+		w checkpoint --image-path "$T/img" "$id"
+	assert_eq running "$(state_field "$id" .status)" "state after the refused checkpoint"
+	kill -0 "$pid" || fail "the VMM died after the refused checkpoint"
+	[ ! -e "$T/img" ] || fail "image files left behind: $(ls -A "$T/img")"
+	kill -KILL "$epid" 2>/dev/null || true
+	wait "$epid" 2>/dev/null || true
 	w kill "$id" KILL
 	wait_for 30 vm_state_is "$id" stopped
 	w delete "$id"
