@@ -68,22 +68,25 @@ static int connect_ck(const char *root, const char *id, struct werr **err)
 		int e = errno;
 
 		close(fd);
-		return werr_sys(err, e, "connect to the micro-VM's checkpoint socket %s/" VM_CK_SOCKET,
+		return werr_sys(err, e,
+				"connect to the micro-VM's checkpoint socket %s/" VM_CK_SOCKET,
 				dir);
 	}
 	return fd;
 }
 
 /* Send the request with the two files, wait for the VMM's answer. */
-static int ask_vmm(int sock, int state_fd, int mem_fd, bool leave_running,
-		   struct vmm_ck_reply *rep, struct werr **err)
+static int ask_vmm(int sock, int state_fd, int mem_fd, bool leave_running, struct vmm_ck_reply *rep,
+		   struct werr **err)
 {
 	struct vmm_ck_request req = {.magic = VMM_CK_MAGIC,
 				     .flags = leave_running ? VMM_CK_LEAVE_RUNNING : 0};
 	char cbuf[CMSG_SPACE(2 * sizeof(int))] = {0};
 	struct iovec iov = {.iov_base = &req, .iov_len = sizeof(req)};
-	struct msghdr mh = {
-		.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = cbuf,
+			    .msg_controllen = sizeof(cbuf)};
 	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
 	int fds[2] = {state_fd, mem_fd};
 	ssize_t n;
@@ -205,10 +208,11 @@ int vm_restore_plan(struct vm_plan *vm, const char *image, struct werr **err)
 	int r;
 
 	if (!vm)
-		return werr_set(err, EINVAL,
-				"restore: %s is a micro-VM image, but the bundle's container is not "
-				"VM-isolated (annotation " VM_ANNOTATION "=vm or --isolation vm)",
-				image);
+		return werr_set(
+			err, EINVAL,
+			"restore: %s is a micro-VM image, but the bundle's container is not "
+			"VM-isolated (annotation " VM_ANNOTATION "=vm or --isolation vm)",
+			image);
 	if (read_file(path, &text, &len, err) < 0)
 		return werr_wrap(err, "restore");
 	r = vmm_snap_from_json(text, len, &s, err);

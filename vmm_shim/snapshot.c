@@ -114,8 +114,8 @@ static int get_msrs(struct vm *vm, struct vcpu *c, struct vmm_snap_vcpu *s, stru
 
 		m->nmsrs = n - done;
 		for (unsigned i = 0; i < m->nmsrs; i++)
-			m->entries[i] = (struct kvm_msr_entry){.index =
-								       vm->msr_list->indices[done + i]};
+			m->entries[i] =
+				(struct kvm_msr_entry){.index = vm->msr_list->indices[done + i]};
 		got = ioctl(c->fd, KVM_GET_MSRS, m);
 		if (got < 0)
 			return werr_sys(err, errno, "KVM_GET_MSRS (vCPU %u)", c->id);
@@ -214,7 +214,8 @@ static int save_memory(struct vm *vm, struct vmm_snap *s, int fd, uint64_t *writ
 		for (uint64_t p = 0; p < g->size; p += PAGE) {
 			uint64_t run = 0;
 
-			while (p + run < g->size && !page_is_zero(g->host + p + run) && run < (1u << 24))
+			while (p + run < g->size && !page_is_zero(g->host + p + run) &&
+			       run < (1u << 24))
 				run += PAGE;
 			if (!run)
 				continue;
@@ -294,9 +295,10 @@ static int check_can_save(struct vm *vm, struct werr **err)
 		open = vm->console->port[RELAY_PORT_CTL].host_open;
 		pthread_mutex_unlock(&vm->console->t.lock);
 		if (open)
-			return werr_set(err, EBUSY,
-					"a `ward exec` session is open in the guest (its connection "
-					"cannot be saved): checkpoint once it has ended");
+			return werr_set(
+				err, EBUSY,
+				"a `ward exec` session is open in the guest (its connection "
+				"cannot be saved): checkpoint once it has ended");
 	}
 	return 0;
 }
@@ -352,8 +354,10 @@ static void serve(struct vm *vm, int conn)
 	struct vmm_ck_reply rep = {.magic = VMM_CK_MAGIC};
 	char cbuf[CMSG_SPACE(2 * sizeof(int))];
 	struct iovec iov = {.iov_base = &req, .iov_len = sizeof(req)};
-	struct msghdr mh = {
-		.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = cbuf,
+			    .msg_controllen = sizeof(cbuf)};
 	struct werr *err = NULL;
 	int fds[2] = {-1, -1};
 	ssize_t n;
@@ -417,7 +421,8 @@ static int read_state(int fd, char **text, size_t *len, struct werr **err)
 	if (fstat(fd, &st) < 0)
 		return werr_sys(err, errno, "the VM state file");
 	if (!S_ISREG(st.st_mode) || st.st_size <= 0 || st.st_size > (64 << 20))
-		return werr_set(err, EINVAL, "the VM state file is not a regular file of 1 B..64 MiB");
+		return werr_set(err, EINVAL,
+				"the VM state file is not a regular file of 1 B..64 MiB");
 	buf = xmalloc((size_t)st.st_size + 1);
 	while (done < (size_t)st.st_size) {
 		ssize_t n = pread(fd, buf + done, (size_t)st.st_size - done, (off_t)done);
@@ -471,7 +476,8 @@ static int load_memory(struct vm *vm, const struct vmm_snap *s, int fd, struct w
 		uint64_t done = 0;
 
 		if (!dst) /* a run never crosses a region: the writer starts one per region */
-			return werr_set(err, EINVAL, "vm.json: memory[%zu] crosses a RAM region", i);
+			return werr_set(err, EINVAL, "vm.json: memory[%zu] crosses a RAM region",
+					i);
 		while (done < m->len) {
 			ssize_t n = pread(fd, dst + done, m->len - done, (off_t)(pos + done));
 
@@ -592,7 +598,8 @@ static int check_layout(struct vm *vm, const struct vmm_snap *s, struct werr **e
 		return werr_set(err, EINVAL, "the image has %u vCPUs, this VM %u", s->n_vcpus,
 				vm->n_vcpus);
 	if (s->mem_bytes != mem_total(vm))
-		return werr_set(err, EINVAL, "the image has %llu MiB of guest RAM, this VM %llu MiB",
+		return werr_set(err, EINVAL,
+				"the image has %llu MiB of guest RAM, this VM %llu MiB",
 				(unsigned long long)(s->mem_bytes >> 20),
 				(unsigned long long)(mem_total(vm) >> 20));
 	if (s->n_disks != vm->n_disks)
@@ -600,11 +607,14 @@ static int check_layout(struct vm *vm, const struct vmm_snap *s, struct werr **e
 				vm->n_disks);
 	if (s->has_console != (vm->console != NULL))
 		return werr_set(err, EINVAL, "the image %s a virtio-console, this VM %s",
-				s->has_console ? "has" : "has no", vm->console ? "has" : "has none");
+				s->has_console ? "has" : "has no",
+				vm->console ? "has" : "has none");
 	if (s->pic_master.chip_id != KVM_IRQCHIP_PIC_MASTER ||
-	    s->pic_slave.chip_id != KVM_IRQCHIP_PIC_SLAVE || s->ioapic.chip_id != KVM_IRQCHIP_IOAPIC)
-		return werr_set(err, EINVAL, "vm.json: the irqchip states are not PIC master, PIC "
-					     "slave and IOAPIC");
+	    s->pic_slave.chip_id != KVM_IRQCHIP_PIC_SLAVE ||
+	    s->ioapic.chip_id != KVM_IRQCHIP_IOAPIC)
+		return werr_set(err, EINVAL,
+				"vm.json: the irqchip states are not PIC master, PIC "
+				"slave and IOAPIC");
 	return 0;
 }
 

@@ -237,12 +237,13 @@ static yajl_val field(yajl_val o, const char *k)
 }
 
 static int rdint(struct rd *r, yajl_val o, const char *k, long long lo, long long hi,
-		long long *out)
+		 long long *out)
 {
 	yajl_val v = field(o, k);
 
 	if (!v || !YAJL_IS_INTEGER(v) || YAJL_GET_INTEGER(v) < lo || YAJL_GET_INTEGER(v) > hi)
-		return werr_set(r->err, EINVAL, "vm.json: %s.%s: missing or not an integer in [%lld, %lld]",
+		return werr_set(r->err, EINVAL,
+				"vm.json: %s.%s: missing or not an integer in [%lld, %lld]",
 				r->where, k, lo, hi);
 	*out = YAJL_GET_INTEGER(v);
 	return 0;
@@ -252,12 +253,13 @@ static int rdint(struct rd *r, yajl_val o, const char *k, long long lo, long lon
 #define RINT(r, o, k, dst)                                                                         \
 	({                                                                                         \
 		long long v_ = 0;                                                                  \
-		int rc_ = rdint(r, o, k, 0, 0xffffffffll, &v_);                                     \
+		int rc_ = rdint(r, o, k, 0, 0xffffffffll, &v_);                                    \
 		if (rc_ == 0) {                                                                    \
 			dst = (__typeof__(dst))v_;                                                 \
 			if ((long long)dst != v_)                                                  \
-				rc_ = werr_set(r->err, EINVAL, "vm.json: %s.%s: %lld is out of range", \
-					       r->where, k, v_);                                   \
+				rc_ = werr_set(r->err, EINVAL,                                     \
+					       "vm.json: %s.%s: %lld is out of range", r->where,   \
+					       k, v_);                                             \
 		}                                                                                  \
 		rc_;                                                                               \
 	})
@@ -415,7 +417,8 @@ static int read_vcpu(struct rd *r, yajl_val o, unsigned i, struct vmm_snap_vcpu 
 		    rhex(r, msrs->u.array.values[j], "value", (uint64_t *)&c->msrs[j].data) < 0)
 			return -EINVAL;
 		if (idx > 0xffffffffu)
-			return werr_set(r->err, EINVAL, "vm.json: %s.index: above 32 bits", r->where);
+			return werr_set(r->err, EINVAL, "vm.json: %s.index: above 32 bits",
+					r->where);
 		c->msrs[j].index = (uint32_t)idx;
 	}
 	return 0;
@@ -473,9 +476,8 @@ static int read_all_fields(struct rd *r, yajl_val root, struct vmm_snap *s)
 	if (RINT(r, root, "version", s->version) < 0)
 		return -EINVAL;
 	if (s->version != VMM_SNAP_VERSION)
-		return werr_set(r->err, EINVAL,
-				"vm.json: version %d, this ward reads version %d", s->version,
-				VMM_SNAP_VERSION);
+		return werr_set(r->err, EINVAL, "vm.json: version %d, this ward reads version %d",
+				s->version, VMM_SNAP_VERSION);
 	if (rhex(r, root, "mem_bytes", &s->mem_bytes) < 0)
 		return -EINVAL;
 	a = rarray(r, root, "memory", SIZE_MAX, &n);

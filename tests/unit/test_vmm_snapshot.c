@@ -52,7 +52,8 @@ static void sample(struct vmm_snap *s)
 		fill(&c->debugregs, sizeof(c->debugregs), 8 + i);
 		c->n_msrs = 3;
 		c->msrs[0] = (struct kvm_msr_entry){.index = 0x10, .data = 0xffffffffffffffffull};
-		c->msrs[1] = (struct kvm_msr_entry){.index = 0xc0000082, .data = 0xffffffff81000000ull};
+		c->msrs[1] =
+			(struct kvm_msr_entry){.index = 0xc0000082, .data = 0xffffffff81000000ull};
 		c->msrs[2] = (struct kvm_msr_entry){.index = 0x4b564d01, .data = 1};
 	}
 	fill(&s->pic_master, sizeof(s->pic_master), 9);
@@ -88,18 +89,26 @@ static void sample(struct vmm_snap *s)
 	s->disks[0].config_gen = 2;
 	s->disks[0].dev_features_sel = 1;
 	s->disks[0].drv_features_sel = 1;
-	s->disks[0].vq[0] = (struct vmm_snap_virtq){.num = 256, .ready = true, .desc = 0x1000,
-						    .avail = 0x2000, .used = 0x3000,
-						    .last_avail = 65535, .used_idx = 65534};
+	s->disks[0].vq[0] = (struct vmm_snap_virtq){.num = 256,
+						    .ready = true,
+						    .desc = 0x1000,
+						    .avail = 0x2000,
+						    .used = 0x3000,
+						    .last_avail = 65535,
+						    .used_idx = 65534};
 	s->disks[0].vq[9].broken = true;
 	s->has_console = true;
 	s->console.t.status = 0x0f;
-	s->console.t.vq[3] = (struct vmm_snap_virtq){.num = 64, .ready = true, .desc = 0xabc000,
-						     .avail = 0xabd000, .used = 0xabe000,
-						     .last_avail = 7, .used_idx = 6};
+	s->console.t.vq[3] = (struct vmm_snap_virtq){.num = 64,
+						     .ready = true,
+						     .desc = 0xabc000,
+						     .avail = 0xabd000,
+						     .used = 0xabe000,
+						     .last_avail = 7,
+						     .used_idx = 6};
 	s->console.n_ports = 4;
-	s->console.port[0] = (struct vmm_snap_port){.host_open = false, .ready = true,
-						    .guest_open = true, .guest_closes = 3};
+	s->console.port[0] = (struct vmm_snap_port){
+		.host_open = false, .ready = true, .guest_open = true, .guest_closes = 3};
 	s->console.port[2] = (struct vmm_snap_port){.host_open = true, .ready = true};
 	s->console.n_ctrl = 2;
 	s->console.ctrl[0] = (struct vmm_snap_ctrl){.id = 1, .event = 6, .value = 1};
@@ -195,7 +204,8 @@ static void another_version_or_bad_fields_are_refused(void **state)
 	expect_refused("[1]", "not a JSON object");
 	/* memory ranges: inside RAM, page aligned */
 	past_ram = edit(json, "\"bytes\": \"0xfe00000\"", "\"bytes\": \"0xfe01000\"");
-	expect_refused(past_ram, "vm.json: memory[1]: not page aligned, empty, out of order or outside");
+	expect_refused(past_ram,
+		       "vm.json: memory[1]: not page aligned, empty, out of order or outside");
 	unaligned = edit(json, "\"offset\": \"0x200000\"", "\"offset\": \"0x200800\"");
 	expect_refused(unaligned, "vm.json: memory[1]:");
 	vmm_snap_free(&a);
