@@ -108,12 +108,12 @@ test_vm_container_checkpoint_refusals_leave_it_running() {
 	pid=$(state_field "$id" .pid)
 	assert_fail "pre-copy of a micro-VM container is not supported yet" \
 		w checkpoint --pre-dump --image-path "$T/img" "$id"
-	# a listener that takes the connection (ward connects before it looks at the container)
-	python3 -c 'import socket, time
-s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(4)
-print(s.getsockname()[1], flush=True); time.sleep(30)' >"$T/port" &
+	# a page server that takes the connection (ward connects before it looks at the container)
+	"$WARD" page-server --image-path "$T/recv" --address 127.0.0.1:0 --port-file "$T/port" \
+		>"$T/ps.out" 2>&1 &
 	local lpid=$!
-	wait_for 10 test -s "$T/port"
+	defer "kill -9 $lpid"
+	wait_for 60 test -s "$T/port"
 	assert_fail "--page-server: not supported for a micro-VM container" \
 		w checkpoint --page-server "127.0.0.1:$(cat "$T/port")" --image-path "$T/img2" "$id"
 	kill "$lpid" 2>/dev/null || true
