@@ -50,7 +50,7 @@ $(BUILD)/ward: $(BUILD)/runtime/main.o $(BUILD)/libward.a
 
 # The micro-VM's developer front end (the runtime reaches vmm_shim through libward.a).
 $(BUILD)/ward-vmm: $(BUILD)/vmm_shim/main_vmm.o $(BUILD)/libward.a
-	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $^ -lpthread
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) -lpthread
 
 # The micro-VM guest's PID 1: static, no libward (it runs inside the guest, not on the host).
 $(BUILD)/ward-init: vmm_shim/guest/ward_init.c vmm_shim/guest/ward_init_cmdline.h \

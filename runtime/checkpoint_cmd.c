@@ -200,6 +200,47 @@ static int check_file_locks(pid_t pid, struct werr **err)
 	return 0;
 }
 
+/* A VM-isolated container: its VMM saves the guest (runtime/vm_ck.c). */
+static int checkpoint_vm(const char *root, const struct cstate *st, struct ck_dump_opts *o,
+			 struct ck_stats *stats, struct werr **err)
+{
+	struct vm_ck_stats vs = {0};
+	double t0 = ck_now_ms();
+	int r;
+
+	if (o->track || o->parent)
+		return werr_set(err, ENOTSUP,
+				"checkpoint: --%s: pre-copy of a micro-VM container is not supported "
+				"yet (container %s keeps running; checkpoint it without pre-dump "
+				"rounds)",
+				o->track ? "pre-dump" : "parent-path", st->id);
+	if (o->page_server)
+		return werr_set(err, ENOTSUP,
+				"checkpoint: --page-server: not supported for a micro-VM container "
+				"yet (container %s keeps running; copy the image directory instead)",
+				st->id);
+	r = write_container_json(o->dir, st, err);
+	if (r == 0)
+		r = vm_checkpoint(root, st->id, o->dir, o->leave_running, &vs, err);
+	if (r < 0) {
+		_cleanup_free_ char *cj = xasprintf("%s/container.json", o->dir);
+
+		unlink(cj);
+		rmdir(o->dir); /* only when empty: a directory the caller had keeps its files */
+		return r;
+	}
+	stats->nprocs = 1;
+	stats->pages_bytes = vs.mem_bytes;
+	stats->frozen_ms = vs.paused_ms;
+	stats->total_ms = ck_now_ms() - t0;
+	log_debug("checkpoint %s: micro-VM, %.1f MiB of guest memory written, vCPUs paused %u ms, "
+		  "%.0f ms in all",
+		  st->id, (double)vs.mem_bytes / 1048576, vs.paused_ms, stats->total_ms);
+	if (!o->leave_running)
+		r = container_delete(root, st->id, true, err);
+	return r;
+}
+
 int checkpoint_container(const char *root, const char *id, struct ck_dump_opts *o,
 			 struct ck_stats *stats, struct werr **err)
 {
@@ -216,11 +257,11 @@ int checkpoint_container(const char *root, const char *id, struct ck_dump_opts *
 	if (st.status != ST_RUNNING)
 		r = werr_set(err, EINVAL, "checkpoint: container %s is %s, not running", id,
 			     cstatus_name(st.status));
-	if (r == 0 && vm_state_is_vm(&st))
-		r = werr_set(err, ENOTSUP,
-			     "checkpoint of a micro-VM container is not supported yet (container "
-			     "%s has %s=vm); it keeps running",
-			     id, VM_ANNOTATION);
+	if (r == 0 && vm_state_is_vm(&st)) {
+		r = checkpoint_vm(root, &st, o, stats, err);
+		cstate_free(&st);
+		return r;
+	}
 	if (r == 0)
 		r = check_file_locks(st.pid, err);
 	if (r == 0)
@@ -417,12 +458,42 @@ static int mark_running(const char *root, const char *id, struct werr **err)
 	return 0;
 }
 
+/* A micro-VM image: create the container with the image's disk; its VMM loads the rest. */
+static pid_t restore_vm(struct create_opts *o, const char *image, struct ck_stats *stats,
+			struct werr **err)
+{
+	double t0 = ck_now_ms();
+	pid_t pid;
+
+	o->vm_restore_image = image;
+	o->isolation_vm = true; /* the image is a micro-VM's, whatever the bundle's annotation */
+	pid = container_create(o, err);
+	o->vm_restore_image = NULL;
+	if (pid > 0 && mark_running(o->root, o->id, err) < 0) {
+		_cleanup_werr_ struct werr *e2 = NULL;
+
+		container_delete(o->root, o->id, true, &e2);
+		pid = -1;
+	}
+	stats->nprocs = 1;
+	stats->total_ms = ck_now_ms() - t0;
+	if (pid > 0)
+		log_debug("restore %s: micro-VM container created in %.0f ms; its VMM loads the image",
+			  o->id, stats->total_ms);
+	return pid < 0 ? -EIO : pid;
+}
+
 int restore_container(struct create_opts *o, const char *image, struct ck_stats *stats,
 		      struct werr **err)
 {
 	struct ck_restore *r = NULL;
+	bool is_vm;
 	pid_t pid;
 
+	if (vm_image_check(image, &is_vm, err) < 0)
+		return -EINVAL;
+	if (is_vm)
+		return restore_vm(o, image, stats, err);
 	if (check_bundle(o->bundle, err) < 0 || ck_restore_open(image, &r, err) < 0)
 		return -EINVAL;
 	o->restore = r;

@@ -27,6 +27,9 @@ struct create_opts {
 	/* ward restore: the init becomes this image's root process instead of waiting for start
 	 * (runtime/checkpoint_cmd.c); NULL for create/run. */
 	struct ck_restore *restore;
+	/* ward restore of a micro-VM image (runtime/vm_ck.c): its directory; the VMM starts from
+	 * it instead of booting. NULL otherwise. */
+	const char *vm_restore_image;
 };
 
 struct vm_plan;

@@ -467,6 +467,13 @@ pid_t container_create(struct create_opts *o, struct werr **err)
 	r = vm_plan_create(spec, &vm, err);
 	if (r < 0)
 		return r;
+	if (o->vm_restore_image) {
+		r = vm_restore_plan(vm, o->vm_restore_image, err);
+		if (r < 0) {
+			vm_plan_free(vm);
+			return r;
+		}
+	}
 	/* a VM container's VMM gets its own filter; the profile is the guest's business */
 	r = vm ? 0 : build_seccomp(spec, &filter, err);
 	if (r < 0)
@@ -495,7 +502,8 @@ pid_t container_create(struct create_opts *o, struct werr **err)
 	if (r < 0)
 		goto fail;
 	if (vm) {
-		r = vm_make_root_disk(vm, rootfs, dir, err);
+		r = vm->restore_image ? vm_restore_root_disk(vm, dir, err)
+				      : vm_make_root_disk(vm, rootfs, dir, err);
 		if (r < 0)
 			goto fail;
 	}

@@ -344,6 +344,11 @@ void container_init(struct init_ctx *c)
 	close(c->sync_fd);
 	if (c->opts->restore)
 		container_restore_init(c);
+	/* a restored micro-VM runs at once, as a restored jail does: no `start` */
+	if (c->vm && c->vm->restore_image) {
+		close(fifo_path_fd);
+		vm_run(c->vm);
+	}
 
 	snprintf(fd_path, sizeof(fd_path), "/proc/self/fd/%d", fifo_path_fd);
 	fifo = open(fd_path, O_WRONLY | O_CLOEXEC);

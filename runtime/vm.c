@@ -318,6 +318,7 @@ void vm_plan_free(struct vm_plan *p)
 	free(p->initrd);
 	free(p->disk);
 	free(p->cmdline);
+	free(p->restore_image);
 	free(p);
 }
 
@@ -332,7 +333,8 @@ int vm_plan_create(struct spec *s, struct vm_plan **out, struct werr **err)
 	if (r < 0 || !vm)
 		return r;
 	p = xcalloc(1, sizeof(*p));
-	p->kernel_fd = p->initrd_fd = p->disk_fd = p->control_fd = -1;
+	p->kernel_fd = p->initrd_fd = p->disk_fd = p->control_fd = p->ck_fd = -1;
+	p->restore_state_fd = p->restore_mem_fd = -1;
 	r = vm_guest_mem_mib(s->linux_.has_resources ? &s->linux_.resources : NULL, &p->mem_mib,
 			     err);
 	if (r == 0)
@@ -461,6 +463,20 @@ int vm_open_files(struct vm_plan *p, int state_dirfd, struct werr **err)
 	p->control_fd = vm_control_listen(state_dirfd, err);
 	if (p->control_fd < 0)
 		return p->control_fd;
+	p->ck_fd = vm_socket_listen(state_dirfd, VM_CK_SOCKET, err);
+	if (p->ck_fd < 0)
+		return p->ck_fd;
+	if (p->restore_image) {
+		_cleanup_free_ char *st = xasprintf("%s/" VM_IMAGE_STATE, p->restore_image);
+		_cleanup_free_ char *mem = xasprintf("%s/" VM_IMAGE_MEM, p->restore_image);
+
+		p->restore_state_fd = open(st, O_RDONLY | O_CLOEXEC);
+		if (p->restore_state_fd < 0)
+			return werr_sys(err, errno, "restore: open %s", st);
+		p->restore_mem_fd = open(mem, O_RDONLY | O_CLOEXEC);
+		if (p->restore_mem_fd < 0)
+			return werr_sys(err, errno, "restore: open %s", mem);
+	}
 	p->kernel_fd = open(p->kernel, O_RDONLY | O_CLOEXEC);
 	if (p->kernel_fd < 0)
 		return werr_sys(err, errno, "micro-VM: open %s", p->kernel);
@@ -515,6 +531,9 @@ void vm_run(struct vm_plan *p)
 		.n_disks = 1,
 		.pending_signals = &pending_signals,
 		.control_fd = p->control_fd,
+		.ck_fd = p->ck_fd,
+		.restore_state_fd = p->restore_state_fd,
+		.restore_mem_fd = p->restore_mem_fd,
 		.seccomp = true,
 	};
 	struct vmm_result res;
@@ -526,6 +545,8 @@ void vm_run(struct vm_plan *p)
 	}
 	if (res.reason == VMM_STOP_STATUS)
 		_exit(res.status);
+	if (res.reason == VMM_STOP_CHECKPOINT)
+		_exit(0); /* `ward checkpoint` deletes the container */
 	fprintf(stderr,
 		"ward: micro-VM: the guest stopped (%s) without reporting the workload's exit "
 		"status%s\n",

@@ -9,6 +9,7 @@
 #define WARD_RUNTIME_VM_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "lib/err.h"
 #include "runtime/spec.h"
@@ -24,6 +25,11 @@
 #define VM_OVERHEAD_MIB 16
 #define VM_ROOT_IMAGE "rootfs.img"
 #define VM_CONTROL_SOCKET "vm.sock" /* in the state directory: `ward exec` connects here */
+#define VM_CK_SOCKET "vmck.sock"     /* in the state directory: `ward checkpoint` connects here */
+/* A micro-VM checkpoint image's own files (checkpoint/FORMAT.md) */
+#define VM_IMAGE_STATE "vm.json"
+#define VM_IMAGE_MEM "vm-mem.img"
+#define VM_IMAGE_DISK "rootfs.img"
 
 struct vm_plan {
 	char *kernel, *initrd, *disk; /* host paths */
@@ -31,6 +37,16 @@ struct vm_plan {
 	unsigned mem_mib, n_vcpus;
 	int kernel_fd, initrd_fd, disk_fd; /* opened by the init before pivot_root */
 	int control_fd;			   /* the listening control socket, likewise */
+	int ck_fd;			   /* the listening checkpoint socket, likewise */
+	/* ward restore: the image directory whose vm.json / vm-mem.img the VMM starts from
+	 * (opened with the other files), or NULL */
+	char *restore_image;
+	int restore_state_fd, restore_mem_fd;
+};
+
+struct vm_ck_stats {
+	uint32_t paused_ms; /* the guest's vCPUs stopped while its state was written */
+	uint64_t mem_bytes; /* non-zero guest memory written */
 };
 
 /* org.ward.isolation: false for absent or "jail", true for "vm", an error for anything else. */
@@ -65,6 +81,8 @@ int vm_make_root_disk(struct vm_plan *p, const char *rootfs, const char *state_d
 int vm_open_files(struct vm_plan *p, int state_dirfd, struct werr **err);
 /* Bind and listen on <state dir>/vm.sock: the fd, or < 0 with err. */
 int vm_control_listen(int state_dirfd, struct werr **err);
+/* Bind and listen on <state dir>/name, mode 0600. */
+int vm_socket_listen(int state_dirfd, const char *name, struct werr **err);
 /* ward exec: run process p in the guest of container id (runtime/vm_exec.c), relaying stdin,
  * stdout, stderr and the usual stop signals; its exit status, or < 0 with err. */
 int vm_exec(const char *root, const char *id, const struct spec_process *p, struct werr **err);
@@ -72,5 +90,22 @@ int vm_exec(const char *root, const char *id, const struct spec_process *p, stru
  * status (1 with a message when the VM fails or the guest stops without a status). */
 __attribute__((noreturn)) void vm_run(struct vm_plan *p);
 void vm_plan_free(struct vm_plan *p);
+
+/* ward checkpoint of a running VM container (runtime/vm_ck.c): its VMM writes vm.json and
+ * vm-mem.img into dir (which exists), then the root disk is copied and the inventory written.
+ * The VMM stops unless leave_running. On failure the container runs on and the VM's files are
+ * removed again. */
+int vm_checkpoint(const char *root, const char *id, const char *dir, bool leave_running,
+		  struct vm_ck_stats *stats, struct werr **err);
+/* Whether image dir is a micro-VM image (its inventory lists vm.json); one is verified against
+ * its sums. */
+int vm_image_check(const char *dir, bool *is_vm, struct werr **err);
+/* ward restore, in create: the bundle must be VM-isolated with the image's vCPUs and guest
+ * memory (an error naming both otherwise); sets vm->restore_image. */
+int vm_restore_plan(struct vm_plan *vm, const char *image, struct werr **err);
+/* ward restore, in create: the image's root disk as <state_dir>/rootfs.img. */
+int vm_restore_root_disk(struct vm_plan *vm, const char *state_dir, struct werr **err);
+/* Copy a file (copy_file_range), mode 0600; on failure nothing is left at to. */
+int vm_copy_file(const char *from, const char *to, struct werr **err);
 
 #endif

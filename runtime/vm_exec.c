@@ -20,27 +20,31 @@
 #include "lib/util.h"
 #include "vmm_shim/guest/ward_ctl.h"
 
-int vm_control_listen(int state_dirfd, struct werr **err)
+int vm_socket_listen(int state_dirfd, const char *name, struct werr **err)
 {
 	struct sockaddr_un a = {.sun_family = AF_UNIX};
 	int fd;
 
-	snprintf(a.sun_path, sizeof(a.sun_path), "/proc/self/fd/%d/" VM_CONTROL_SOCKET,
-		 state_dirfd);
+	snprintf(a.sun_path, sizeof(a.sun_path), "/proc/self/fd/%d/%s", state_dirfd, name);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return werr_sys(err, errno, "micro-VM: control socket");
-	/* whoever can connect runs processes as any user in the guest: root only, whatever the
-	 * caller's umask (the state directory is 0711), and mode set before listen so that no
-	 * connection gets in first */
+		return werr_sys(err, errno, "micro-VM: socket %s", name);
+	/* whoever can connect runs processes as any user in the guest (or takes its memory):
+	 * root only, whatever the caller's umask (the state directory is 0711), and mode set
+	 * before listen so that no connection gets in first */
 	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
-	    fchmodat(state_dirfd, VM_CONTROL_SOCKET, 0600, 0) < 0 || listen(fd, 8) < 0) {
+	    fchmodat(state_dirfd, name, 0600, 0) < 0 || listen(fd, 8) < 0) {
 		int e = errno;
 
 		close(fd);
-		return werr_sys(err, e, "micro-VM: bind the control socket in the state directory");
+		return werr_sys(err, e, "micro-VM: bind the socket %s in the state directory", name);
 	}
 	return fd;
+}
+
+int vm_control_listen(int state_dirfd, struct werr **err)
+{
+	return vm_socket_listen(state_dirfd, VM_CONTROL_SOCKET, err);
 }
 
 static int connect_control(const char *root, const char *id, struct werr **err)

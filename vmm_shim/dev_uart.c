@@ -226,3 +226,40 @@ const struct dev_ops uart_ops = {
 	.read = uart_read,
 	.write = uart_write,
 };
+
+void uart_save(struct uart *u, struct vmm_snap *s)
+{
+	pthread_mutex_lock(&u->lock);
+	s->uart.ier = u->ier;
+	s->uart.lcr = u->lcr;
+	s->uart.mcr = u->mcr;
+	s->uart.scr = u->scr;
+	s->uart.dll = u->dll;
+	s->uart.dlm = u->dlm;
+	s->uart.fcr = u->fcr;
+	s->uart.thri_pending = u->thri_pending;
+	s->uart.irq_level = u->irq_level;
+	memcpy(s->uart.rx, u->rx, sizeof(s->uart.rx));
+	s->uart.rx_head = u->rx_head;
+	s->uart.rx_count = u->rx_count;
+	pthread_mutex_unlock(&u->lock);
+}
+
+void uart_load(struct uart *u, const struct vmm_snap *s)
+{
+	pthread_mutex_lock(&u->lock);
+	u->ier = s->uart.ier;
+	u->lcr = s->uart.lcr;
+	u->mcr = s->uart.mcr;
+	u->scr = s->uart.scr;
+	u->dll = s->uart.dll;
+	u->dlm = s->uart.dlm;
+	u->fcr = s->uart.fcr;
+	u->thri_pending = s->uart.thri_pending;
+	u->irq_level = s->uart.irq_level;
+	memcpy(u->rx, s->uart.rx, sizeof(u->rx));
+	u->rx_head = s->uart.rx_head % UART_RX_FIFO;
+	u->rx_count = s->uart.rx_count > UART_RX_FIFO ? UART_RX_FIFO : s->uart.rx_count;
+	pthread_mutex_unlock(&u->lock);
+}
+_Static_assert(VMM_SNAP_UART_FIFO == UART_RX_FIFO, "the snapshot holds the whole RX FIFO");

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "vmm_shim/dev.h"
+#include "vmm_shim/snapshot.h"
 
 #define UART_COM1_PORT 0x3f8
 #define UART_COM1_IRQ 4
@@ -78,5 +79,9 @@ size_t uart_receive(struct uart *u, const uint8_t *buf, size_t n);
 /* Block until the RX FIFO has room (returns the room) or uart_wake was called (returns 0). */
 size_t uart_wait_rx_space(struct uart *u);
 void uart_wake(struct uart *u);
+/* Checkpoint: the registers and the RX FIFO (the IRQ line's level is re-asserted by KVM's
+ * saved irqchip state). */
+void uart_save(struct uart *u, struct vmm_snap *s);
+void uart_load(struct uart *u, const struct vmm_snap *s);
 
 #endif

@@ -370,3 +370,74 @@ void virtio_console_flush(struct virtio_console *c, unsigned p)
 			return;
 	}
 }
+
+/* ---- checkpoint ---------------------------------------------------------------------------- */
+
+int virtio_console_save(struct virtio_console *c, struct vmm_snap *s, struct werr **err)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&c->t.lock);
+	virtio_mmio_save(&c->t, &s->console.t);
+	s->console.n_ports = c->n_ports;
+	for (unsigned p = 0; p < c->n_ports; p++) {
+		const struct vcon_port *vp = &c->port[p];
+
+		/* a chain half written to its fd holds host pointers into guest memory: the
+		 * caller flushes output first, so this is only a port whose fd went away */
+		if (vp->tx_held && r == 0)
+			r = werr_set(err, EBUSY,
+				     "virtio-console port %s has output the host has not taken "
+				     "yet",
+				     vp->name);
+		s->console.port[p] = (struct vmm_snap_port){
+			.host_open = vp->host_open,
+			.ready = vp->ready,
+			.guest_open = vp->guest_open,
+			.guest_closes = vp->guest_closes,
+		};
+	}
+	s->console.n_ctrl = c->ctrl_n;
+	for (unsigned i = 0; i < c->ctrl_n; i++) {
+		const struct vcon_ctrl *m =
+			&c->ctrl[(c->ctrl_head + i) % VIRTIO_CONSOLE_CTRL_PENDING];
+
+		s->console.ctrl[i] = (struct vmm_snap_ctrl){
+			.id = m->id, .event = m->event, .value = m->value};
+	}
+	pthread_mutex_unlock(&c->t.lock);
+	return r;
+}
+
+int virtio_console_load(struct virtio_console *c, const struct vmm_snap *s, struct werr **err)
+{
+	int r;
+
+	if (s->console.n_ports != c->n_ports)
+		return werr_set(err, EINVAL, "vm.json: console.ports: %u ports, this VM has %u",
+				s->console.n_ports, c->n_ports);
+	pthread_mutex_lock(&c->t.lock);
+	r = virtio_mmio_load(&c->t, &s->console.t, "console.virtio", err);
+	if (r < 0) {
+		pthread_mutex_unlock(&c->t.lock);
+		return r;
+	}
+	for (unsigned p = 0; p < c->n_ports; p++) {
+		struct vcon_port *vp = &c->port[p];
+
+		vp->host_open = s->console.port[p].host_open;
+		vp->ready = s->console.port[p].ready;
+		vp->guest_open = s->console.port[p].guest_open;
+		vp->guest_closes = s->console.port[p].guest_closes;
+		vp->tx_held = false;
+		vp->tx_off = 0;
+	}
+	c->ctrl_head = 0;
+	c->ctrl_n = s->console.n_ctrl;
+	for (unsigned i = 0; i < s->console.n_ctrl; i++)
+		c->ctrl[i] = (struct vcon_ctrl){.id = s->console.ctrl[i].id,
+						.event = s->console.ctrl[i].event,
+						.value = s->console.ctrl[i].value};
+	pthread_mutex_unlock(&c->t.lock);
+	return 0;
+}

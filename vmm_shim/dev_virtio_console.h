@@ -97,5 +97,10 @@ long virtio_console_input(struct virtio_console *c, unsigned p, const uint8_t *d
 bool virtio_console_transmit(struct virtio_console *c, unsigned p);
 /* At the end (the vCPUs stopped): write all of port p's queued output, waiting for room. */
 void virtio_console_flush(struct virtio_console *c, unsigned p);
+/* Checkpoint: the transport, the ports' open/ready state and the control messages waiting for
+ * the guest. save fails (EBUSY) while a port has output the host has not taken; load expects
+ * the same ports. */
+int virtio_console_save(struct virtio_console *c, struct vmm_snap *s, struct werr **err);
+int virtio_console_load(struct virtio_console *c, const struct vmm_snap *s, struct werr **err);
 
 #endif

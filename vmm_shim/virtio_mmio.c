@@ -3,6 +3,7 @@
  * wrote QueueNotify, under the transport's lock. */
 #include "vmm_shim/virtio_mmio.h"
 
+#include <errno.h>
 #include <string.h>
 
 void virtio_mmio_init(struct virtio_mmio *t, const struct virtio_dev_ops *ops, void *dev,
@@ -240,3 +241,62 @@ const struct dev_ops virtio_mmio_ops = {
 	.read = mmio_read,
 	.write = mmio_write,
 };
+
+void virtio_mmio_save(struct virtio_mmio *t, struct vmm_snap_virtio *s)
+{
+	s->dev_features_sel = t->dev_features_sel;
+	s->drv_features_sel = t->drv_features_sel;
+	s->drv_features = t->drv_features;
+	s->queue_sel = t->queue_sel;
+	s->status = t->status;
+	s->isr = t->isr;
+	s->config_gen = t->config_gen;
+	for (unsigned i = 0; i < VIRTIO_MMIO_MAX_QUEUES; i++) {
+		const struct virtq *q = &t->vq[i];
+
+		s->vq[i] = (struct vmm_snap_virtq){
+			.num = q->num,
+			.ready = q->ready,
+			.broken = q->broken,
+			.desc = q->desc,
+			.avail = q->avail,
+			.used = q->used,
+			.last_avail = q->last_avail,
+			.used_idx = q->used_idx,
+		};
+	}
+}
+
+int virtio_mmio_load(struct virtio_mmio *t, const struct vmm_snap_virtio *s, const char *name,
+		     struct werr **err)
+{
+	t->dev_features_sel = s->dev_features_sel;
+	t->drv_features_sel = s->drv_features_sel;
+	t->drv_features = s->drv_features;
+	t->queue_sel = s->queue_sel;
+	t->status = s->status;
+	t->isr = s->isr;
+	t->config_gen = s->config_gen;
+	for (unsigned i = 0; i < VIRTIO_MMIO_MAX_QUEUES; i++) {
+		struct virtq *q = &t->vq[i];
+		const struct vmm_snap_virtq *v = &s->vq[i];
+
+		q->num = v->num;
+		q->ready = v->ready;
+		q->broken = v->broken;
+		q->desc = v->desc;
+		q->avail = v->avail;
+		q->used = v->used;
+		q->last_avail = v->last_avail;
+		q->used_idx = v->used_idx;
+		/* the same checks a driver's QUEUE_READY goes through */
+		if (q->ready && (q->num == 0 || q->num > VIRTQ_MAX_SIZE || (q->num & (q->num - 1)) ||
+				 !virtq_valid(q, t->gm))) {
+					return werr_set(err, EINVAL,
+					"vm.json: %s: queue %u (size %u) lies outside guest RAM or "
+					"has a bad size",
+					name, i, q->num);
+		}
+	}
+	return 0;
+}

@@ -12,6 +12,7 @@
 
 #include "vmm_shim/dev.h"
 #include "vmm_shim/guest_mem.h"
+#include "vmm_shim/snapshot.h"
 #include "vmm_shim/virtqueue.h"
 
 #define VIRTIO_MMIO_BASE 0xd0000000ull /* device i at base + i * VIRTIO_MMIO_SIZE */
@@ -103,5 +104,10 @@ void virtio_mmio_destroy(struct virtio_mmio *t);
 void virtio_mmio_push(struct virtio_mmio *t, unsigned q, uint16_t head, uint32_t len);
 void virtio_mmio_signal_used(struct virtio_mmio *t);
 void virtio_mmio_needs_reset(struct virtio_mmio *t);
+/* Checkpoint: the transport's registers and queues; the caller holds t->lock. load checks each ready
+ * queue against guest memory as QUEUE_READY does; name is the device, for messages. */
+void virtio_mmio_save(struct virtio_mmio *t, struct vmm_snap_virtio *s);
+int virtio_mmio_load(struct virtio_mmio *t, const struct vmm_snap_virtio *s, const char *name,
+		     struct werr **err);
 
 #endif

@@ -29,56 +29,8 @@
 #include "vmm_shim/guest_mem.h"
 #include "vmm_shim/guest/ward_ctl.h"
 #include "vmm_shim/mptable.h"
-
-#define KVM_TSS_ADDR 0xfffbd000ull
-#define KVM_IDENTITY_MAP_ADDR 0xfffbc000ull
-
-struct vm;
-
-struct vcpu {
-	struct vm *vm;
-	unsigned id;
-	int fd;
-	struct kvm_run *run;
-	size_t run_size;
-	pthread_t thread;
-	bool started;
-};
-
-struct vm {
-	int kvm_fd, vm_fd;
-	struct guest_mem gm;
-	struct bus io;
-	struct vmm_hooks hooks;
-	struct uart uart;
-	struct i8042 kbd;
-	struct status_port status;
-	struct cmos cmos;
-	struct acpi_pm acpi_pm;
-	struct bus mmio;
-	struct virtio_blk *disks[VMM_MAX_DISKS];
-	int disk_fds[VMM_MAX_DISKS];
-	unsigned n_disks;
-	struct virtio_console *console; /* the control channel and stdio ports, or NULL */
-	struct console_relay relay;	/* their host side */
-	int kick_fd;			/* the console's kick eventfd */
-	pthread_t control;
-	bool control_started;
-	unsigned n_vcpus;
-	struct vcpu *vcpus;
-	struct kvm_cpuid2 *cpuid;
-
-	pthread_mutex_t lock;
-	pthread_cond_t stop_cond;
-	atomic_bool stopping;
-	struct vmm_result result;
-	struct werr *err; /* the first error a vCPU thread hit */
-
-	int console_in;
-	int wake_fd; /* eventfd: tells the console reader to quit */
-	pthread_t reader;
-	bool reader_started;
-};
+#include "vmm_shim/snapshot.h"
+#include "vmm_shim/vm_internal.h"
 
 const char *vmm_stop_reason_name(enum vmm_stop_reason r)
 {
@@ -95,11 +47,13 @@ const char *vmm_stop_reason_name(enum vmm_stop_reason r)
 		return "halted (KVM_EXIT_HLT)";
 	case VMM_STOP_CRASH:
 		return "crash (KVM_SYSTEM_EVENT_CRASH)";
+	case VMM_STOP_CHECKPOINT:
+		return "checkpointed";
 	}
 	return "unknown";
 }
 
-static void vm_stop(struct vm *vm, enum vmm_stop_reason reason, int status)
+void vm_stop(struct vm *vm, enum vmm_stop_reason reason, int status)
 {
 	pthread_mutex_lock(&vm->lock);
 	if (!vm->stopping) {
@@ -107,6 +61,7 @@ static void vm_stop(struct vm *vm, enum vmm_stop_reason reason, int status)
 		vm->result.status = status;
 		vm->stopping = true;
 		pthread_cond_broadcast(&vm->stop_cond);
+		pthread_cond_broadcast(&vm->pause_cond);
 	}
 	pthread_mutex_unlock(&vm->lock);
 }
@@ -120,6 +75,7 @@ static void vm_fail(struct vm *vm, struct werr **err)
 	werr_free(err);
 	vm->stopping = true;
 	pthread_cond_broadcast(&vm->stop_cond);
+	pthread_cond_broadcast(&vm->pause_cond);
 	pthread_mutex_unlock(&vm->lock);
 }
 
@@ -258,8 +214,11 @@ static void *vcpu_thread(void *arg)
 		int r = ioctl(c->fd, KVM_RUN, 0);
 
 		if (r < 0) {
-			if (errno == EINTR || errno == EAGAIN)
+			if (errno == EINTR || errno == EAGAIN) {
+				if (vm->pause)
+					vm_vcpu_park(c);
 				continue;
+			}
 			werr_sys(&err, errno, "KVM_RUN (vCPU %u)", c->id);
 			vm_fail(vm, &err);
 			break;
@@ -621,6 +580,10 @@ static int start_threads(struct vm *vm, struct werr **err)
 		r = -pthread_create(&vm->reader, NULL, console_thread, vm);
 		vm->reader_started = r == 0;
 	}
+	if (r == 0 && vm->ck_fd >= 0) {
+		r = -pthread_create(&vm->ck_thread, NULL, vm_ck_thread, vm);
+		vm->ck_started = r == 0;
+	}
 	if (r == 0 && vm->console) {
 		vm->relay.wake_fd = vm->wake_fd;
 		r = -pthread_create(&vm->control, NULL, console_relay_run, &vm->relay);
@@ -638,6 +601,7 @@ static void stop_threads(struct vm *vm)
 
 	pthread_mutex_lock(&vm->lock);
 	vm->stopping = true;
+	pthread_cond_broadcast(&vm->pause_cond);
 	pthread_mutex_unlock(&vm->lock);
 	if (vm->wake_fd >= 0)
 		(void)!write(vm->wake_fd, &one, sizeof(one));
@@ -658,6 +622,8 @@ static void stop_threads(struct vm *vm)
 	}
 	if (vm->control_started)
 		pthread_join(vm->control, NULL);
+	if (vm->ck_started)
+		pthread_join(vm->ck_thread, NULL);
 	/* what the workload wrote before it ended goes out in full (the vCPUs are stopped) */
 	if (vm->console && vm->relay.stdio) {
 		virtio_console_flush(vm->console, RELAY_PORT_STDOUT);
@@ -675,6 +641,7 @@ static void vm_destroy(struct vm *vm)
 	}
 	free(vm->vcpus);
 	free(vm->cpuid);
+	free(vm->msr_list);
 	for (unsigned i = 0; i < vm->n_disks; i++) {
 		virtio_blk_destroy(vm->disks[i]);
 		free(vm->disks[i]);
@@ -698,6 +665,7 @@ static void vm_destroy(struct vm *vm)
 	uart_destroy(&vm->uart);
 	werr_free(&vm->err);
 	pthread_cond_destroy(&vm->stop_cond);
+	pthread_cond_destroy(&vm->pause_cond);
 	pthread_mutex_destroy(&vm->lock);
 }
 
@@ -722,7 +690,8 @@ static int check_config(const struct vmm_config *cfg, struct werr **err)
 
 int vmm_run_result(const struct vmm_config *cfg, struct vmm_result *res, struct werr **err)
 {
-	struct vm vm = {.kvm_fd = -1, .vm_fd = -1, .wake_fd = -1, .kick_fd = -1};
+	struct vm vm = {.kvm_fd = -1, .vm_fd = -1, .wake_fd = -1, .kick_fd = -1, .ck_fd = -1};
+	bool restore = cfg->restore_state_fd > 0 && cfg->restore_mem_fd > 0;
 	struct sigaction sa = {.sa_handler = kick_handler}, old_sa;
 	struct boot_info bi;
 	int r;
@@ -736,6 +705,8 @@ int vmm_run_result(const struct vmm_config *cfg, struct vmm_result *res, struct 
 		vm.disk_fds[i] = -1;
 	pthread_mutex_init(&vm.lock, NULL);
 	pthread_cond_init(&vm.stop_cond, NULL);
+	pthread_cond_init(&vm.pause_cond, NULL);
+	vm.ck_fd = cfg->ck_fd > 0 ? cfg->ck_fd : -1;
 	r = add_devices(&vm, cfg, err);
 	if (r == 0)
 		r = kvm_open(&vm, err);
@@ -745,10 +716,14 @@ int vmm_run_result(const struct vmm_config *cfg, struct vmm_result *res, struct 
 		r = add_disks(&vm, cfg, err);
 	if (r == 0)
 		r = add_console(&vm, cfg, err);
-	if (r == 0)
+	if (r == 0 && !restore)
 		r = load_guest(&vm, cfg, &bi, err);
 	if (r == 0)
-		r = create_vcpus(&vm, &bi, err);
+		r = create_vcpus(&vm, restore ? NULL : &bi, err);
+	if (r == 0 && vm.ck_fd >= 0)
+		r = vm_get_msr_list(&vm, err);
+	if (r == 0 && restore)
+		r = vm_restore_image(&vm, cfg->restore_state_fd, cfg->restore_mem_fd, err);
 	if (r == 0) {
 		vm.wake_fd = eventfd(0, EFD_CLOEXEC);
 		if (vm.wake_fd < 0)

@@ -18,7 +18,7 @@
 
 #include "lib/util.h"
 
-#define MAX_INSNS 160
+#define MAX_INSNS 200
 
 struct prog {
 	struct sock_filter f[MAX_INSNS];
@@ -66,10 +66,18 @@ static const uint32_t allowed[] = {
 	 * block the relay or a vCPU, and setting O_NONBLOCK would change a file description
 	 * the container's stdout may share with other processes */
 	SYS_sendto,
+	/* a checkpoint request's state and memory files arrive as SCM_RIGHTS */
+	SYS_recvmsg,
 };
 
 /* ioctls on KVM fds once the vCPUs run: the run loop and the devices' interrupt lines. */
-static const uint32_t allowed_ioctls[] = {KVM_RUN, KVM_IRQ_LINE, KVM_IRQ_LINE_STATUS};
+static const uint32_t allowed_ioctls[] = {
+	KVM_RUN, KVM_IRQ_LINE, KVM_IRQ_LINE_STATUS,
+	/* a checkpoint reads the vCPUs' and the VM's state (restore sets it before the filter) */
+	KVM_GET_REGS, KVM_GET_SREGS, KVM_GET_XSAVE, KVM_GET_XCRS, KVM_GET_LAPIC, KVM_GET_MSRS,
+	KVM_GET_VCPU_EVENTS, KVM_GET_MP_STATE, KVM_GET_DEBUGREGS, KVM_GET_IRQCHIP, KVM_GET_PIT2,
+	KVM_GET_CLOCK,
+};
 
 #define CLONE_NS_FLAGS                                                                             \
 	(CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER |             \

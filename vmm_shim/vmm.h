@@ -58,6 +58,31 @@ struct vmm_config {
 	int stdio_fd[3];
 	/* Install the VMM's seccomp allow-list (vmm_seccomp_install) once the VM is set up. */
 	bool seccomp;
+	/* > 0: a listening stream socket for checkpoint requests (struct vmm_ck_request with the
+	 * image's state and memory files attached; the VM pauses, saves, answers, then stops with
+	 * VMM_STOP_CHECKPOINT or runs on). */
+	int ck_fd;
+	/* > 0 (both): restore mode: load guest memory and the VM's state from these files (as
+	 * a checkpoint wrote them) instead of loading the kernel; the layout (memory, vCPUs,
+	 * devices) must be the one the image was taken with. */
+	int restore_state_fd, restore_mem_fd;
+};
+
+/* The checkpoint request on vmm_config.ck_fd: this header, with two fds attached
+ * (SCM_RIGHTS): the state file (JSON, snapshot.h) and the guest memory file, both empty and
+ * writable. The answer: struct vmm_ck_reply. */
+#define VMM_CK_MAGIC 0x314b4357u /* "WCK1" */
+#define VMM_CK_LEAVE_RUNNING 1u
+struct vmm_ck_request {
+	uint32_t magic;
+	uint32_t flags;
+};
+struct vmm_ck_reply {
+	uint32_t magic;
+	int32_t status;	     /* 0, or an errno value with msg */
+	uint64_t mem_bytes;  /* bytes of guest memory written (zero pages are holes) */
+	uint32_t paused_ms;  /* how long the vCPUs were paused */
+	char msg[512];
 };
 
 enum vmm_stop_reason {
@@ -67,6 +92,7 @@ enum vmm_stop_reason {
 	VMM_STOP_TRIPLE_FAULT, /* KVM_EXIT_SHUTDOWN */
 	VMM_STOP_HALT,	       /* the boot vCPU halted with nothing to wake it */
 	VMM_STOP_CRASH,	       /* KVM system event crash */
+	VMM_STOP_CHECKPOINT,   /* checkpointed, not asked to run on */
 };
 
 struct vmm_result {

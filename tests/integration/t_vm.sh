@@ -325,25 +325,6 @@ test_vm_container_vmm_of_a_sleeping_guest_without_ports_stays_idle() {
 	assert_no_leftovers "$id"
 }
 
-test_vm_container_checkpoint_is_refused_and_it_keeps_running() {
-	vm_need_container
-	vm_test_kernel_dir "$T/k" "$VM_CODE_SPIN"
-	mkbundle -- true
-	local id pid
-	id=$(newid)
-	w run -d --isolation vm --bundle "$B" "$id" </dev/null >"$T/out" 2>&1 || fail "run -d: $(cat "$T/out")"
-	pid=$(state_field "$id" .pid)
-	assert_fail "checkpoint of a micro-VM container is not supported yet" \
-		w checkpoint --image-path "$T/img" "$id"
-	assert_eq running "$(state_field "$id" .status)" "state after the refused checkpoint"
-	kill -0 "$pid" || fail "the VMM died after the refused checkpoint"
-	[ ! -e "$T/img/inventory.json" ] || fail "an image was written"
-	w kill "$id" KILL
-	wait_for 10 vm_pid_gone "$pid"
-	w delete "$id"
-	assert_no_leftovers "$id"
-}
-
 test_vm_container_without_a_kernel_is_a_clear_error() {
 	vm_need_container
 	export WARD_VM_KERNEL_DIR=$T/nokernel

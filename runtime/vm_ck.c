@@ -1,0 +1,243 @@
+/* ward checkpoint / restore of a VM-isolated container (runtime/vm.h). checkpoint asks the
+ * container's VMM over <state dir>/vmck.sock to pause the guest and write its state (vm.json)
+ * and memory (vm-mem.img) into files ward opened in the image directory, then copies the
+ * guest's read-only root disk (the guest's page cache holds its blocks) and writes the
+ * inventory. restore creates the container through the create code with the image's disk, and
+ * its VMM starts in restore mode from those files. Format: checkpoint/FORMAT.md. */
+#include "runtime/vm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "checkpoint/inventory.h"
+#include "lib/util.h"
+#include "vmm_shim/snapshot.h"
+#include "vmm_shim/vmm.h"
+
+static const char *const vm_image_files[] = {VM_IMAGE_STATE, VM_IMAGE_MEM, VM_IMAGE_DISK};
+
+int vm_copy_file(const char *from, const char *to, struct werr **err)
+{
+	_cleanup_close_ int in = open(from, O_RDONLY | O_CLOEXEC);
+	_cleanup_close_ int out = -1;
+	struct stat st;
+	off_t left;
+
+	if (in < 0 || fstat(in, &st) < 0)
+		return werr_sys(err, errno, "open %s", from);
+	out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (out < 0)
+		return werr_sys(err, errno, "create %s", to);
+	for (left = st.st_size; left > 0;) {
+		ssize_t n = copy_file_range(in, NULL, out, NULL, (size_t)left, 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			int e = n < 0 ? errno : EIO;
+
+			unlink(to);
+			return werr_sys(err, e, "copy %s to %s", from, to);
+		}
+		left -= n;
+	}
+	return 0;
+}
+
+static int connect_ck(const char *root, const char *id, struct werr **err)
+{
+	_cleanup_free_ char *dir = state_dir(root, id);
+	_cleanup_close_ int dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	int fd;
+
+	if (dirfd < 0)
+		return werr_sys(err, errno, "open %s", dir);
+	snprintf(a.sun_path, sizeof(a.sun_path), "/proc/self/fd/%d/" VM_CK_SOCKET, dirfd);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return werr_sys(err, errno, "socket");
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		int e = errno;
+
+		close(fd);
+		return werr_sys(err, e,
+				"connect to the micro-VM's checkpoint socket %s/" VM_CK_SOCKET,
+				dir);
+	}
+	return fd;
+}
+
+/* Send the request with the two files, wait for the VMM's answer. */
+static int ask_vmm(int sock, int state_fd, int mem_fd, bool leave_running, struct vmm_ck_reply *rep,
+		   struct werr **err)
+{
+	struct vmm_ck_request req = {.magic = VMM_CK_MAGIC,
+				     .flags = leave_running ? VMM_CK_LEAVE_RUNNING : 0};
+	char cbuf[CMSG_SPACE(2 * sizeof(int))] = {0};
+	struct iovec iov = {.iov_base = &req, .iov_len = sizeof(req)};
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = cbuf,
+			    .msg_controllen = sizeof(cbuf)};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+	int fds[2] = {state_fd, mem_fd};
+	ssize_t n;
+
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(fds));
+	memcpy(CMSG_DATA(cm), fds, sizeof(fds));
+	if (sendmsg(sock, &mh, MSG_NOSIGNAL) != (ssize_t)sizeof(req))
+		return werr_sys(err, errno, "send the checkpoint request to the VMM");
+	n = read_all(sock, rep, sizeof(*rep));
+	if (n != (ssize_t)sizeof(*rep) || rep->magic != VMM_CK_MAGIC)
+		return werr_set(err, EIO, "the VMM did not answer the checkpoint request (%s)",
+				n < 0 ? strerror(errno) : "connection closed");
+	if (rep->status) {
+		rep->msg[sizeof(rep->msg) - 1] = '\0';
+		return werr_set(err, rep->status, "%s", rep->msg);
+	}
+	return 0;
+}
+
+static void remove_image_files(int dirfd)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(vm_image_files); i++)
+		unlinkat(dirfd, vm_image_files[i], 0);
+	unlinkat(dirfd, "inventory.json", 0);
+}
+
+int vm_checkpoint(const char *root, const char *id, const char *dir, bool leave_running,
+		  struct vm_ck_stats *stats, struct werr **err)
+{
+	_cleanup_close_ int dirfd = -1, state_fd = -1, mem_fd = -1, sock = -1;
+	_cleanup_free_ char *sdir = state_dir(root, id);
+	_cleanup_free_ char *disk_from = xasprintf("%s/" VM_ROOT_IMAGE, sdir);
+	_cleanup_free_ char *disk_to = xasprintf("%s/" VM_IMAGE_DISK, dir);
+	struct ck_inventory inv = {0};
+	struct vmm_ck_reply rep = {0};
+	int r;
+
+	dirfd = open(dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+	if (dirfd < 0)
+		return werr_sys(err, errno, "checkpoint: image directory %s", dir);
+	state_fd = openat(dirfd, VM_IMAGE_STATE, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	mem_fd = openat(dirfd, VM_IMAGE_MEM, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (state_fd < 0 || mem_fd < 0) {
+		r = werr_sys(err, errno, "checkpoint: create the VM's files in %s", dir);
+		goto fail;
+	}
+	sock = connect_ck(root, id, err);
+	if (sock < 0) {
+		r = sock;
+		goto fail;
+	}
+	r = ask_vmm(sock, state_fd, mem_fd, leave_running, &rep, err);
+	if (r < 0) {
+		werr_wrap(err, "checkpoint of micro-VM container %s (it keeps running)", id);
+		goto fail;
+	}
+	stats->paused_ms = rep.paused_ms;
+	stats->mem_bytes = rep.mem_bytes;
+	/* the guest's page cache holds blocks of this disk: restore needs this very image */
+	r = vm_copy_file(disk_from, disk_to, err);
+	if (r < 0)
+		goto fail;
+	inv.root_pid = 1; /* the VMM: the container's init */
+	inv.pids = xcalloc(1, sizeof(pid_t));
+	inv.pids[inv.npids++] = 1;
+	ck_inventory_add(&inv, xstrdup("container.json"), NULL);
+	for (size_t i = 0; i < ARRAY_SIZE(vm_image_files); i++)
+		ck_inventory_add(&inv, xstrdup(vm_image_files[i]), NULL);
+	r = ck_inventory_write(dirfd, &inv, err);
+	ck_inventory_free(&inv);
+	if (r < 0)
+		goto fail;
+	return 0;
+fail:
+	if (dirfd >= 0)
+		remove_image_files(dirfd);
+	return r;
+}
+
+int vm_image_check(const char *dir, bool *is_vm, struct werr **err)
+{
+	_cleanup_close_ int dirfd = open(dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+	_cleanup_free_ char *text = NULL;
+	struct ck_inventory inv = {0};
+
+	*is_vm = false;
+	if (dirfd < 0)
+		return werr_sys(err, errno, "restore: image %s", dir);
+	if (read_file_at(dirfd, "inventory.json", &text, NULL, err) < 0)
+		return werr_wrap(err, "restore: image %s", dir);
+	if (ck_inventory_parse(text, &inv, err) < 0)
+		return werr_wrap(err, "restore: image %s", dir);
+	*is_vm = ck_inventory_has(&inv, VM_IMAGE_STATE);
+	ck_inventory_free(&inv);
+	if (!*is_vm)
+		return 0;
+	/* every file against its sum, and each of ours there */
+	if (ck_inventory_load(dirfd, &inv, err) < 0)
+		return werr_wrap(err, "restore: image %s", dir);
+	for (size_t i = 0; i < ARRAY_SIZE(vm_image_files); i++) {
+		if (!ck_inventory_has(&inv, vm_image_files[i])) {
+			ck_inventory_free(&inv);
+			return werr_set(err, EINVAL, "restore: image %s: the inventory lists no %s",
+					dir, vm_image_files[i]);
+		}
+	}
+	ck_inventory_free(&inv);
+	return 0;
+}
+
+int vm_restore_plan(struct vm_plan *vm, const char *image, struct werr **err)
+{
+	_cleanup_free_ char *path = xasprintf("%s/" VM_IMAGE_STATE, image);
+	_cleanup_free_ char *text = NULL;
+	struct vmm_snap s;
+	size_t len;
+	int r;
+
+	if (!vm)
+		return werr_set(
+			err, EINVAL,
+			"restore: %s is a micro-VM image, but the bundle's container is not "
+			"VM-isolated (annotation " VM_ANNOTATION "=vm or --isolation vm)",
+			image);
+	if (read_file(path, &text, &len, err) < 0)
+		return werr_wrap(err, "restore");
+	r = vmm_snap_from_json(text, len, &s, err);
+	if (r < 0)
+		return werr_wrap(err, "restore: %s", path);
+	if (s.n_vcpus != vm->n_vcpus || s.mem_bytes != (uint64_t)vm->mem_mib << 20)
+		r = werr_set(err, EINVAL,
+			     "restore: the image's VM has %u vCPUs and %llu MiB of RAM, the bundle "
+			     "asks for %u vCPUs and %u MiB (linux.resources cpu quota and memory "
+			     "limit must be those of the checkpointed container)",
+			     s.n_vcpus, (unsigned long long)(s.mem_bytes >> 20), vm->n_vcpus,
+			     vm->mem_mib);
+	vmm_snap_free(&s);
+	if (r == 0)
+		vm->restore_image = realpath(image, NULL);
+	if (r == 0 && !vm->restore_image)
+		r = werr_sys(err, errno, "restore: image %s", image);
+	return r;
+}
+
+int vm_restore_root_disk(struct vm_plan *vm, const char *state_dir, struct werr **err)
+{
+	_cleanup_free_ char *from = xasprintf("%s/" VM_IMAGE_DISK, vm->restore_image);
+
+	free(vm->disk);
+	vm->disk = xasprintf("%s/" VM_ROOT_IMAGE, state_dir);
+	return vm_copy_file(from, vm->disk, err);
+}

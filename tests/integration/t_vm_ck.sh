@@ -1,0 +1,213 @@
+# Checkpoint and restore of VM-isolated containers (runtime/vm_ck.c, vmm_shim/snapshot.c). The
+# bare-metal counting guest runs on any /dev/kvm, PVM included; the Linux-guest test needs the
+# VM lane. Helpers (vm_need_container, vm_test_kernel_dir, ...) are t_vm.sh's.
+. "$(dirname "${BASH_SOURCE[0]}")/t_vm.sh"
+
+# Counts in guest memory (a u64 at 0x300000), prints each count as 8 hex digits and a newline
+# to COM1, spins a while, and polls the status port: a posted signal ends it with the signal's
+# number as the status. Source: tests/integration/guests/count.S.
+VM_CODE_COUNT=bf0000300048ff07488b1f66baf803b11c4889d848d3e8240f04303c3976020407ee80e90479eab00aeeb9e0930400ffc975fc66baf00fec84c074c9eef4ebfd
+
+vm_lines_at_least() { [ "$(grep -cE '^[0-9A-F]{8}$' "$1")" -ge "$2" ]; }
+# wait_for with the output file in the failure message
+vm_wait_counts() { # SECONDS FILE N
+	local end=$(($(date +%s) + $1))
+	while ! vm_lines_at_least "$2" "$3"; do
+		[ "$(date +%s)" -lt "$end" ] || fail "no $3 counts in $2 after $1 s: $(tail -c 600 "$2")"
+		sleep 0.05
+	done
+}
+vm_counts() { grep -E '^[0-9A-F]{8}$' "$1" || true; }
+
+# Start the counting guest detached with its serial output (its stderr) in OUT.
+vm_start_counter() { # ID OUT
+	vm_need_container
+	vm_test_kernel_dir "$T/k" "$VM_CODE_COUNT"
+	mkbundle -- true
+	w run -d --isolation vm --bundle "$B" "$1" </dev/null >"$2" 2>&1 || fail "run -d: $(cat "$2")"
+	wait_for 60 vm_lines_at_least "$2" 3
+}
+
+test_vm_container_checkpoint_and_restore_continue_the_guest_count() {
+	local id pid last first rc size t0 t1 t2
+	id=$(newid)
+	vm_start_counter "$id" "$T/out1"
+	pid=$(state_field "$id" .pid)
+	t0=$(date +%s%N)
+	w checkpoint --image-path "$T/img" "$id" || fail "checkpoint failed"
+	t1=$(date +%s%N)
+	wait_for 10 vm_pid_gone "$pid"
+	assert_no_leftovers "$id"
+	for f in inventory.json container.json vm.json vm-mem.img rootfs.img; do
+		[ -f "$T/img/$f" ] || fail "no $f in the image: $(ls "$T/img")"
+	done
+	assert_eq 600 "$(stat -c %a "$T/img/vm-mem.img")" "mode of the memory file"
+	last=$(vm_counts "$T/out1" | tail -1)
+	(
+		set +e
+		w restore --image-path "$T/img" --bundle "$B" "$id" </dev/null >"$T/out2" 2>&1
+		echo $? >"$T/rc"
+	) &
+	vm_wait_counts 60 "$T/out2" 2
+	t2=$(date +%s%N)
+	assert_eq running "$(state_field "$id" .status)" "state after restore"
+	first=$(vm_counts "$T/out2" | head -1)
+	# the count lives in guest memory and the loop in the vCPU's registers: it goes on from
+	# where it was, not from 1. The checkpoint may fall in the middle of a line (its start in
+	# out1, its end in out2), so the two outputs are read as one stream: every count there is
+	# the one before plus one.
+	cat "$T/out1" "$T/out2" | grep -E '^[0-9A-F]{8}$' >"$T/all"
+	local prev='' line n
+	while read -r line; do
+		n=$((16#$line))
+		[ -z "$prev" ] || [ "$n" -eq $((prev + 1)) ] ||
+			fail "counts not consecutive across the checkpoint: $line after $(printf '%08X' "$prev") (last before: $last, out2 starts: $(head -c 40 "$T/out2" | tr '\n' ' '))"
+		prev=$n
+	done <"$T/all"
+	[ "$((16#$first))" -gt 1 ] && [ "$((16#$first))" -le "$((16#$last + 2))" ] ||
+		fail "first whole count after restore $first, last before $last"
+	size=$(du -k --apparent-size -s "$T/img" | cut -f1)
+	echo "# micro-VM checkpoint $(((t1 - t0) / 1000000)) ms, restore to the second count $(((t2 - t1) / 1000000)) ms, image $size KiB apparent, $(du -k -s "$T/img" | cut -f1) KiB on disk" >&2
+	# the restored container is a normal ward container: signals reach the guest, its status
+	# is restore's exit status, delete leaves nothing
+	w kill "$id" USR1
+	wait_for 30 test -s "$T/rc"
+	assert_eq 10 "$(cat "$T/rc")" "restore's exit status (output: $(tail -3 "$T/out2"))"
+	w delete "$id" 2>/dev/null || true
+	assert_no_leftovers "$id"
+}
+
+test_vm_container_checkpoint_leave_running_keeps_counting_and_restores_twice() {
+	local id id2 pid before
+	id=$(newid)
+	vm_start_counter "$id" "$T/out1"
+	pid=$(state_field "$id" .pid)
+	w checkpoint --leave-running --image-path "$T/img" "$id" || fail "checkpoint --leave-running"
+	assert_eq running "$(state_field "$id" .status)" "state after --leave-running"
+	before=$(vm_counts "$T/out1" | wc -l)
+	wait_for 30 vm_lines_at_least "$T/out1" $((before + 2))
+	kill -0 "$pid" || fail "the VMM is gone"
+	w kill "$id" KILL
+	wait_for 10 vm_pid_gone "$pid"
+	w delete "$id"
+	# one image, restored under another id while nothing else runs
+	id2=$(newid)
+	w restore -d --image-path "$T/img" --bundle "$B" "$id2" </dev/null >"$T/out2" 2>&1 || fail "restore -d: $(cat "$T/out2")"
+	vm_wait_counts 60 "$T/out2" 2
+	assert_eq running "$(state_field "$id2" .status)" "state of the restored copy"
+	w kill "$id2" KILL
+	wait_for 10 vm_state_is "$id2" stopped
+	w delete "$id2"
+	assert_no_leftovers "$id2"
+}
+
+test_vm_container_checkpoint_refusals_leave_it_running() {
+	local id pid
+	id=$(newid)
+	vm_start_counter "$id" "$T/out1"
+	pid=$(state_field "$id" .pid)
+	assert_fail "pre-copy of a micro-VM container is not supported yet" \
+		w checkpoint --pre-dump --image-path "$T/img" "$id"
+	# a page server that takes the connection (ward connects before it looks at the container)
+	"$WARD" page-server --image-path "$T/recv" --address 127.0.0.1:0 --port-file "$T/port" \
+		>"$T/ps.out" 2>&1 &
+	local lpid=$!
+	defer "kill -9 $lpid"
+	wait_for 60 test -s "$T/port"
+	assert_fail "--page-server: not supported for a micro-VM container" \
+		w checkpoint --page-server "127.0.0.1:$(cat "$T/port")" --image-path "$T/img2" "$id"
+	kill "$lpid" 2>/dev/null || true
+	assert_eq running "$(state_field "$id" .status)" "state after the refusals"
+	kill -0 "$pid" || fail "the VMM died after a refused checkpoint"
+	[ ! -e "$T/img" ] || fail "image files left behind: $(ls -A "$T/img")"
+	w kill "$id" KILL
+	wait_for 10 vm_pid_gone "$pid"
+	w delete "$id"
+	assert_no_leftovers "$id"
+}
+
+test_vm_container_restore_refuses_a_damaged_or_mismatched_image() {
+	local id pid
+	id=$(newid)
+	vm_start_counter "$id" "$T/out1"
+	w checkpoint --image-path "$T/img" "$id" || fail "checkpoint failed"
+	assert_no_leftovers "$id"
+	cp -a "$T/img" "$T/bad"
+	printf 'x' | dd of="$T/bad/vm-mem.img" bs=1 seek=4096 conv=notrunc status=none
+	assert_fail "vm-mem.img: sha256" w restore -d --image-path "$T/bad" --bundle "$B" "$id"
+	assert_no_leftovers "$id"
+	# another vCPU count than the image's
+	jq '.linux.resources.cpu = {"quota": 200000, "period": 100000}' "$B/config.json" >"$T/c.json"
+	mkdir -p "$T/b2"
+	cp "$T/c.json" "$T/b2/config.json"
+	ln -s "$B/rootfs" "$T/b2/rootfs"
+	assert_fail "the image's VM has 1 vCPUs and" \
+		w restore -d --image-path "$T/img" --bundle "$T/b2" "$id"
+	assert_no_leftovers "$id"
+}
+
+# ---- a Linux guest (the VM lane) ---------------------------------------------------------------
+
+vm_n_lines_at_least() { [ "$(grep -c '^N ' "$1")" -ge "$2" ]; }
+
+test_vm_container_checkpoint_restores_a_linux_guest_its_counter_and_exec() {
+	vm_need_linux_container
+	mkbundle -- sh -c 'i=0; while :; do i=$((i + 1)); echo "N $i"; sleep 0.2; done'
+	local id last first t0 t1 t2 rc=0
+	id=$(newid)
+	w run -d --isolation vm --bundle "$B" "$id" </dev/null >"$T/out1" 2>&1 || fail "run -d: $(cat "$T/out1")"
+	wait_for 150 vm_n_lines_at_least "$T/out1" 3
+	echo "# running: $(grep -c '^N ' "$T/out1") counts" >&2
+	t0=$(date +%s%N)
+	w --debug checkpoint --image-path "$T/img" "$id" 2>"$T/ck.log" || fail "checkpoint: $(cat "$T/ck.log")"
+	t1=$(date +%s%N)
+	echo "# checkpointed in $(((t1 - t0) / 1000000)) ms: $(grep -o 'micro-VM,.*' "$T/ck.log")" >&2
+	assert_no_leftovers "$id"
+	last=$(grep '^N ' "$T/out1" | tail -1 | cut -d' ' -f2)
+	w restore -d --image-path "$T/img" --bundle "$B" "$id" </dev/null >"$T/out2" 2>&1 || fail "restore -d: $(cat "$T/out2")"
+	local end=$(($(date +%s) + 120))
+	while ! vm_n_lines_at_least "$T/out2" 2; do
+		if [ "$(date +%s)" -ge "$end" ] || grep -q 'the guest stopped' "$T/out2"; then
+			sed -n '/\] \(BUG\|Oops\|general protection\|Kernel panic\|invalid opcode\|WARNING\|kernel BUG\)/,+40p' "$T/out2" | head -80 >&2
+			fail "no counts after restore: $(tail -c 300 "$T/out2")"
+		fi
+		sleep 0.1
+	done
+	t2=$(date +%s%N)
+	first=$(grep '^N ' "$T/out2" | head -1 | cut -d' ' -f2)
+	# the shell's variable is in guest memory: the count goes on where it was, not from 1
+	assert_eq "$((last + 1))" "$first" "first count after restore (last before: $last; out2: $(head -5 "$T/out2"))"
+	echo "# Linux micro-VM: checkpoint $(((t1 - t0) / 1000000)) ms, restore to the second count $(((t2 - t1) / 1000000)) ms, image $(du -k --apparent-size -s "$T/img" | cut -f1) KiB apparent, $(du -k -s "$T/img" | cut -f1) KiB on disk; $(grep -o 'micro-VM,.*' "$T/ck.log")" >&2
+	# a normal ward container: exec reaches the restored guest, kill and delete work
+	OUT=$(timeout 120 "$WARD" --root "$ROOT" exec "$id" sh -c 'echo "EXEC $(cat /proc/1/cmdline | tr "\0" " " | head -c 20)"' </dev/null 2>"$T/err") || rc=$?
+	assert_eq 0 "$rc" "exec after restore (stderr: $(cat "$T/err"))"
+	assert_contains "$OUT" "EXEC " "exec's output after restore"
+	w kill "$id" KILL
+	wait_for 30 vm_state_is "$id" stopped
+	w delete "$id"
+	assert_no_leftovers "$id"
+}
+
+test_vm_container_checkpoint_is_refused_while_an_exec_session_is_open() {
+	vm_need_linux_container
+	mkbundle -- sh -c 'echo READY; while :; do sleep 1; done'
+	local id pid epid
+	id=$(newid)
+	w run -d --isolation vm --bundle "$B" "$id" </dev/null >"$T/out" 2>&1 || fail "run -d: $(cat "$T/out")"
+	wait_for 150 grep -q READY "$T/out"
+	pid=$(state_field "$id" .pid)
+	w exec "$id" sh -c 'echo IN; sleep 100' </dev/null >"$T/exec.out" 2>&1 &
+	epid=$!
+	wait_for 60 grep -q IN "$T/exec.out"
+	assert_fail 'a `ward exec` session is open in the guest' \
+		w checkpoint --image-path "$T/img" "$id"
+	assert_eq running "$(state_field "$id" .status)" "state after the refused checkpoint"
+	kill -0 "$pid" || fail "the VMM died after the refused checkpoint"
+	[ ! -e "$T/img" ] || fail "image files left behind: $(ls -A "$T/img")"
+	kill -KILL "$epid" 2>/dev/null || true
+	wait "$epid" 2>/dev/null || true
+	w kill "$id" KILL
+	wait_for 30 vm_state_is "$id" stopped
+	w delete "$id"
+	assert_no_leftovers "$id"
+}
