@@ -29,6 +29,7 @@
 #include "vmm_shim/guest_mem.h"
 #include "vmm_shim/guest/ward_ctl.h"
 #include "vmm_shim/mptable.h"
+#include "vmm_shim/vm_trace.h"
 
 #define KVM_TSS_ADDR 0xfffbd000ull
 #define KVM_IDENTITY_MAP_ADDR 0xfffbc000ull
@@ -78,6 +79,8 @@ struct vm {
 	int wake_fd; /* eventfd: tells the console reader to quit */
 	pthread_t reader;
 	bool reader_started;
+
+	struct vm_trace trace;
 };
 
 const char *vmm_stop_reason_name(enum vmm_stop_reason r)
@@ -125,7 +128,17 @@ static void vm_fail(struct vm *vm, struct werr **err)
 
 static void hook_stop(void *opaque, enum vmm_stop_reason reason, int status)
 {
-	vm_stop(opaque, reason, status);
+	struct vm *vm = opaque;
+
+	vm_trace_event(&vm->trace, "guest stop: %s %d", vmm_stop_reason_name(reason), status);
+	vm_stop(vm, reason, status);
+}
+
+static void hook_mark(void *opaque, unsigned mark)
+{
+	struct vm *vm = opaque;
+
+	vm_trace_event(&vm->trace, "guest mark %u", mark);
 }
 
 static void hook_irq_line(void *opaque, unsigned irq, int level)
@@ -165,6 +178,8 @@ static void handle_io(struct vm *vm, struct kvm_run *run)
 {
 	uint8_t *data = (uint8_t *)run + run->io.data_offset;
 
+	if (vm->trace.fd > 0)
+		vm_trace_exit(&vm->trace, bus_name(&vm->io, run->io.port) ?: "io-unclaimed");
 	for (uint32_t i = 0; i < run->io.count; i++, data += run->io.size) {
 		if (run->io.direction == KVM_EXIT_IO_OUT)
 			bus_write(&vm->io, run->io.port, data, run->io.size);
@@ -179,6 +194,8 @@ static void handle_mmio(struct vm *vm, struct kvm_run *run)
 {
 	unsigned len = run->mmio.len;
 
+	if (vm->trace.fd > 0)
+		vm_trace_exit(&vm->trace, bus_name(&vm->mmio, run->mmio.phys_addr) ?: "mmio-unclaimed");
 	if (len == 0 || len > sizeof(run->mmio.data))
 		return;
 	if (run->mmio.is_write)
@@ -201,6 +218,7 @@ static int handle_exit(struct vcpu *c, struct werr **err)
 		handle_mmio(vm, run);
 		return 0;
 	case KVM_EXIT_INTR:
+		vm_trace_exit(&vm->trace, "intr");
 		return 0;
 	case KVM_EXIT_HLT:
 		vm_stop(vm, VMM_STOP_HALT, 0);
@@ -524,7 +542,8 @@ static int add_devices(struct vm *vm, const struct vmm_config *cfg, struct werr 
 {
 	int r = 0;
 
-	vm->hooks = (struct vmm_hooks){.irq_line = hook_irq_line, .stop = hook_stop, .opaque = vm};
+	vm->hooks = (struct vmm_hooks){.irq_line = hook_irq_line, .stop = hook_stop, .mark = hook_mark,
+				     .opaque = vm};
 	uart_init(&vm->uart, &vm->hooks, UART_COM1_IRQ, cfg->console_out);
 	i8042_init(&vm->kbd, &vm->hooks);
 	vm->status.hooks = vm->hooks;
@@ -696,6 +715,7 @@ static void vm_destroy(struct vm *vm)
 		close(vm->kick_fd);
 	gm_free(&vm->gm);
 	uart_destroy(&vm->uart);
+	vm_trace_destroy(&vm->trace);
 	werr_free(&vm->err);
 	pthread_cond_destroy(&vm->stop_cond);
 	pthread_mutex_destroy(&vm->lock);
@@ -734,6 +754,8 @@ int vmm_run_result(const struct vmm_config *cfg, struct vmm_result *res, struct 
 	vm.console_in = cfg->console_in;
 	for (unsigned i = 0; i < VMM_MAX_DISKS; i++)
 		vm.disk_fds[i] = -1;
+	vm_trace_init(&vm.trace, cfg->trace_fd);
+	vm_trace_event(&vm.trace, "vmm start");
 	pthread_mutex_init(&vm.lock, NULL);
 	pthread_cond_init(&vm.stop_cond, NULL);
 	r = add_devices(&vm, cfg, err);
@@ -747,8 +769,11 @@ int vmm_run_result(const struct vmm_config *cfg, struct vmm_result *res, struct 
 		r = add_console(&vm, cfg, err);
 	if (r == 0)
 		r = load_guest(&vm, cfg, &bi, err);
-	if (r == 0)
+	if (r == 0) {
+		vm_trace_event(&vm.trace, "guest loaded, cmdline: %s",
+			       cfg->cmdline ? cfg->cmdline : VMM_DEFAULT_CMDLINE);
 		r = create_vcpus(&vm, &bi, err);
+	}
 	if (r == 0) {
 		vm.wake_fd = eventfd(0, EFD_CLOEXEC);
 		if (vm.wake_fd < 0)
@@ -763,6 +788,7 @@ int vmm_run_result(const struct vmm_config *cfg, struct vmm_result *res, struct 
 
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGRTMIN, &sa, &old_sa);
+	vm_trace_event(&vm.trace, "vcpus start");
 	r = start_threads(&vm, err);
 	if (r == 0) {
 		pthread_mutex_lock(&vm.lock);
@@ -772,6 +798,7 @@ int vmm_run_result(const struct vmm_config *cfg, struct vmm_result *res, struct 
 	}
 	stop_threads(&vm);
 	sigaction(SIGRTMIN, &old_sa, NULL);
+	vm_trace_summary(&vm.trace);
 
 	if (r == 0 && vm.err) {
 		r = -vm.err->code;
