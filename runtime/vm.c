@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/util.h"
@@ -351,6 +352,25 @@ int vm_plan_create(struct spec *s, struct vm_plan **out, struct werr **err)
 	return 0;
 }
 
+bool vm_tracing(void)
+{
+	const char *v = getenv(VM_TRACE_ENV);
+
+	return v && *v && strcmp(v, "0") != 0;
+}
+
+/* A line of the boot profile, in the VMM's format (vmm_shim/vm_trace.h), on stderr. */
+static void trace(const char *what)
+{
+	struct timespec ts;
+
+	if (!vm_tracing())
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	fprintf(stderr, "ward trace: %lld.%06ld %s\n", (long long)ts.tv_sec, ts.tv_nsec / 1000,
+		what);
+}
+
 /* ---- the root disk ---------------------------------------------------------------------- */
 
 /* nftw passes no context: the walk's totals (create is single-threaded). */
@@ -444,7 +464,11 @@ int vm_make_root_disk(struct vm_plan *p, const char *rootfs, const char *state_d
 				      "0",	    "-N", inodes_arg,	  "-L",
 				      "ward-root",  "-d", (char *)rootfs, p->disk,
 				      size_arg,	    NULL};
-		int r = run_tool(argv, err);
+		int r;
+
+		trace("mkfs start");
+		r = run_tool(argv, err);
+		trace("mkfs done");
 
 		if (r < 0) {
 			unlink(p->disk);
@@ -516,6 +540,7 @@ void vm_run(struct vm_plan *p)
 		.pending_signals = &pending_signals,
 		.control_fd = p->control_fd,
 		.seccomp = true,
+		.trace_fd = vm_tracing() ? STDERR_FILENO : 0,
 	};
 	struct vmm_result res;
 

@@ -16,6 +16,9 @@
 
 #define VM_ANNOTATION "org.ward.isolation"
 #define VM_KERNEL_DIR_ENV "WARD_VM_KERNEL_DIR"
+/* Set (not "0"): a boot profile on stderr, "ward trace: / ward-vmm trace: SECONDS.USEC WHAT"
+ * lines (the root disk's build, the VMM's milestones, ward-init's marks, exits per device). */
+#define VM_TRACE_ENV "WARD_VM_TRACE"
 #ifndef WARD_VM_DIR
 #define WARD_VM_DIR "/usr/local/lib/ward/vm"
 #endif
@@ -32,6 +35,8 @@ struct vm_plan {
 	int kernel_fd, initrd_fd, disk_fd; /* opened by the init before pivot_root */
 	int control_fd;			   /* the listening control socket, likewise */
 };
+
+bool vm_tracing(void);
 
 /* org.ward.isolation: false for absent or "jail", true for "vm", an error for anything else. */
 int vm_isolation_wanted(const struct spec *s, bool *vm, struct werr **err);
