@@ -483,7 +483,7 @@ pid_t container_create(struct create_opts *o, struct werr **err)
 	if (r < 0)
 		goto fail;
 	if (vm) {
-		r = vm_make_root_disk(vm, rootfs, dir, err);
+		r = vm_make_root_disk(vm, rootfs, o->root, dir, err);
 		if (r < 0)
 			goto fail;
 	}

@@ -26,6 +26,10 @@
 /* Charged to the container's memory cgroup besides guest RAM: the VMM's own pages. */
 #define VM_OVERHEAD_MIB 16
 #define VM_ROOT_IMAGE "rootfs.img"
+/* In the state root: root disk images by rootfs fingerprint ('@' is no container id's). */
+#define VM_DISK_CACHE_DIR "@vm-disks"
+/* Set: always build the root disk, never use or fill the cache. */
+#define VM_DISK_NOCACHE_ENV "WARD_VM_NO_DISK_CACHE"
 #define VM_CONTROL_SOCKET "vm.sock" /* in the state directory: `ward exec` connects here */
 
 struct vm_plan {
@@ -62,9 +66,18 @@ char *vm_encode(const char *s, bool list);
  * rules. *out stays NULL for a jail. */
 int vm_plan_create(struct spec *s, struct vm_plan **out, struct werr **err);
 /* ward create, once the state directory exists: the read-only ext4 root disk built from the
- * bundle's rootfs (mkfs.ext4 -d) as <state_dir>/rootfs.img. */
-int vm_make_root_disk(struct vm_plan *p, const char *rootfs, const char *state_dir,
-		      struct werr **err);
+ * bundle's rootfs (mkfs.ext4 -d) as <state_dir>/rootfs.img, or a hard link to the image of
+ * the same tree in <root>/VM_DISK_CACHE_DIR (runtime/vm_disk.c says when that is safe). */
+int vm_make_root_disk(struct vm_plan *p, const char *rootfs, const char *root,
+		      const char *state_dir, struct werr **err);
+
+/* What create learns from walking a rootfs: the sizes mkfs needs and the cache key. */
+struct vm_tree {
+	uint64_t bytes, inodes;
+	unsigned char digest[32]; /* SHA-256 over every entry's path and lstat */
+	bool cacheable;		  /* every ctime settled, one file system, everything readable */
+};
+int vm_tree_walk(const char *rootfs, struct vm_tree *t, struct werr **err);
 /* The container init, before pivot_root: open the kernel, initramfs and disk, and listen on
  * the control socket in the state directory. */
 int vm_open_files(struct vm_plan *p, int state_dirfd, struct werr **err);

@@ -308,6 +308,48 @@ test_vm_container_checkpoint_is_refused_and_it_keeps_running() {
 	assert_no_leftovers "$id"
 }
 
+# vm_disk_file ID PATH: the content of PATH in container ID's root disk image
+vm_disk_file() { debugfs -R "cat $2" "$ROOT/$1/rootfs.img" 2>/dev/null; }
+vm_disk_links() { stat -c %h "$ROOT/$1/rootfs.img"; }
+
+test_vm_container_root_disk_cache_never_serves_a_changed_rootfs() {
+	vm_need_container
+	command -v debugfs >/dev/null || PATH=$PATH:/usr/sbin:/sbin command -v debugfs >/dev/null ||
+		skip "debugfs needed to read the root disk"
+	vm_test_kernel_dir "$T/k" "$VM_CODE_SPIN"
+	mkbundle -- true
+	echo one >"$B/rootfs/etc/marker"
+	local a b c d e
+	a=$(newid) b=$(newid) c=$(newid) d=$(newid) e=$(newid)
+	# a tree written less than 2 s ago is built, not cached (its ctimes cannot tell changes
+	# within one clock tick apart)
+	w create --isolation vm --bundle "$B" "$a" >"$T/out" 2>&1 || fail "create: $(cat "$T/out")"
+	assert_eq one "$(vm_disk_file "$a" /etc/marker)" "marker in the first image"
+	assert_eq 1 "$(vm_disk_links "$a")" "links of an image that must not be cached"
+	[ ! -e "$ROOT/@vm-disks" ] || [ -z "$(ls -A "$ROOT/@vm-disks")" ] || fail "a fresh tree was cached"
+	w delete "$a"
+	sleep 2.5
+	# settled: built once and cached, then served from the cache (a hard link)
+	w create --isolation vm --bundle "$B" "$b" >"$T/out" 2>&1 || fail "create: $(cat "$T/out")"
+	assert_eq 2 "$(vm_disk_links "$b")" "links of the image built for the cache"
+	w create --isolation vm --bundle "$B" "$c" >"$T/out" 2>&1 || fail "create: $(cat "$T/out")"
+	assert_eq 3 "$(vm_disk_links "$c")" "links of the image served from the cache"
+	assert_eq one "$(vm_disk_file "$c" /etc/marker)" "marker in the cached image"
+	# the same size and the old mtime: only the ctime tells
+	touch -r "$B/rootfs/etc/marker" "$T/mtime"
+	echo two >"$B/rootfs/etc/marker"
+	touch -r "$T/mtime" "$B/rootfs/etc/marker"
+	w create --isolation vm --bundle "$B" "$d" >"$T/out" 2>&1 || fail "create: $(cat "$T/out")"
+	assert_eq two "$(vm_disk_file "$d" /etc/marker)" "marker right after the change"
+	sleep 2.5
+	w create --isolation vm --bundle "$B" "$e" >"$T/out" 2>&1 || fail "create: $(cat "$T/out")"
+	assert_eq two "$(vm_disk_file "$e" /etc/marker)" "marker once the change has settled"
+	# the containers' deletes leave the cache, which is the root's
+	for a in "$b" "$c" "$d" "$e"; do w delete "$a"; done
+	[ -n "$(ls -A "$ROOT/@vm-disks")" ] || fail "the cache is empty"
+	assert_no_leftovers
+}
+
 test_vm_container_without_a_kernel_is_a_clear_error() {
 	vm_need_container
 	export WARD_VM_KERNEL_DIR=$T/nokernel
