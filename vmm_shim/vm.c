@@ -138,7 +138,7 @@ static void hook_mark(void *opaque, unsigned mark)
 {
 	struct vm *vm = opaque;
 
-	vm_trace_event(&vm->trace, "guest mark %u", mark);
+	vm_trace_event(&vm->trace, "guest mark %u (%lu exits so far)", mark, vm->trace.total);
 }
 
 static void hook_irq_line(void *opaque, unsigned irq, int level)

@@ -59,6 +59,7 @@ void vm_trace_exit(struct vm_trace *t, const char *name)
 		t->dev[t->n++].name = name;
 	if (i < t->n)
 		t->dev[i].exits++;
+	t->total++;
 	pthread_mutex_unlock(&t->lock);
 }
 

@@ -13,6 +13,7 @@ struct vm_trace {
 	int fd; /* <= 0: off */
 	pthread_mutex_t lock;
 	unsigned n;
+	unsigned long total; /* exits so far */
 	struct {
 		const char *name; /* a device's ops name (compared by pointer), or a fixed label */
 		unsigned long exits;
