@@ -263,7 +263,12 @@ static int find_kernel(struct vm_plan *p, struct werr **err)
 
 	if (!dir || !*dir)
 		dir = WARD_VM_DIR;
-	p->kernel = xasprintf("%s/vmlinuz", dir);
+	/* the uncompressed kernel when there is one: the guest skips its decompressor */
+	p->kernel = xasprintf("%s/vmlinux", dir);
+	if (access(p->kernel, R_OK) < 0) {
+		free(p->kernel);
+		p->kernel = xasprintf("%s/vmlinuz", dir);
+	}
 	p->initrd = xasprintf("%s/initrd.img", dir);
 	if (access(p->kernel, R_OK) < 0 || access(p->initrd, R_OK) < 0)
 		return werr_sys(

@@ -756,6 +756,7 @@ int vmm_run_result(const struct vmm_config *cfg, struct vmm_result *res, struct 
 		vm.disk_fds[i] = -1;
 	vm_trace_init(&vm.trace, cfg->trace_fd);
 	vm_trace_event(&vm.trace, "vmm start");
+	vm_trace_event(&vm.trace, "kernel %s", cfg->kernel);
 	pthread_mutex_init(&vm.lock, NULL);
 	pthread_cond_init(&vm.stop_cond, NULL);
 	r = add_devices(&vm, cfg, err);

@@ -350,6 +350,20 @@ test_vm_container_root_disk_cache_never_serves_a_changed_rootfs() {
 	assert_no_leftovers
 }
 
+test_vm_container_prefers_vmlinux_to_vmlinuz() {
+	vm_need_container
+	vm_test_kernel_dir "$T/k" "$VM_CODE_SPIN"
+	vm_blob "$T/k/vmlinuz" 3
+	vm_blob "$T/k/vmlinux" 5
+	mkbundle -- true
+	run_ctr --isolation vm "$(newid)"
+	assert_eq 5 "$RC" "the status of the guest booted (vmlinux reports 5, vmlinuz 3; output: $OUT)"
+	rm "$T/k/vmlinux"
+	run_ctr --isolation vm "$(newid)"
+	assert_eq 3 "$RC" "the status without a vmlinux (output: $OUT)"
+	assert_no_leftovers
+}
+
 test_vm_container_without_a_kernel_is_a_clear_error() {
 	vm_need_container
 	export WARD_VM_KERNEL_DIR=$T/nokernel
@@ -406,6 +420,20 @@ test_vm_container_prints_the_guest_kernel_release() {
 	# the guest's own command line, not the host's
 	assert_contains "$OUT" "ward.args=sh,-c,"
 	assert_not_contains "$OUT" $'\r' "output (plain bytes, no CR LF)"
+	assert_no_leftovers
+}
+
+# scripts/vm-kernel.sh also writes the kernel uncompressed (vmlinux, from the bzImage's
+# payload), and ward boots that one: the guest skips its decompressor.
+test_vm_container_boots_the_uncompressed_kernel() {
+	vm_need_linux_container
+	[ "$(od -An -tx1 -N4 "$WARD_VM_KERNEL_DIR/vmlinux" 2>/dev/null | tr -d ' ')" = 7f454c46 ] ||
+		fail "no ELF vmlinux in $WARD_VM_KERNEL_DIR: $(ls "$WARD_VM_KERNEL_DIR" | tr '\n' ' ')"
+	mkbundle -- sh -c 'echo "RELEASE $(uname -r)"'
+	WARD_VM_TRACE=1 run_ctr --isolation vm "$(newid)"
+	assert_eq 0 "$RC" "exit status (output: $OUT)"
+	assert_contains "$OUT" "kernel $WARD_VM_KERNEL_DIR/vmlinux"
+	assert_contains "$OUT" "RELEASE $(vm_bzimage_release "$WARD_VM_KERNEL_DIR/vmlinuz")"
 	assert_no_leftovers
 }
 
