@@ -10,7 +10,8 @@
 #             caches it) create takes the disk from ward's cache (runtime/vm_disk.c); the
 #             warm-up's mkfs is reported on its own line.
 #   qemu      qemu-system-x86_64 -M microvm -enable-kvm -cpu host booting the same guest to the
-#             same exit: the same kernel, initramfs (ward-init) and root disk image (the one
+#             same exit: the same kernel file (vmlinux through qemu's PVH entry when ward boots
+#             vmlinux; if qemu cannot, vmlinuz, and the report says so), initramfs (ward-init) and root disk image (the one
 #             ward built in the warm-up run), the same kernel command line (taken from ward's
 #             trace, see below), 256 MiB and 1 vCPU as ward's default, a virtio-blk disk and a
 #             virtio-serial device with the four ports ward's VMM offers (ward.ctl, ward.stdin,
@@ -131,7 +132,7 @@ qemu_once() {
 	t0=$(now_us)
 	qemu-system-x86_64 -M microvm -enable-kvm -cpu host -m 256 -smp 1 -nodefaults \
 		-no-user-config -display none -serial stdio -no-reboot \
-		-kernel "$WARD_VM_KERNEL_DIR/vmlinuz" -initrd "$WARD_VM_KERNEL_DIR/initrd.img" \
+		-kernel "$QEMU_KERNEL" -initrd "$WARD_VM_KERNEL_DIR/initrd.img" \
 		-drive id=root,file="$tmp/root.img",format=raw,if=none,readonly=on \
 		-device virtio-blk-device,drive=root \
 		-device virtio-serial-device,max_ports=5 \
@@ -153,8 +154,10 @@ qemu_once() {
 	echo "$t0 $t1" >"$tmp/$id.t"
 	# a panic or a failed setup also ends in qemu's exit: only a run whose guest reported the
 	# workload's status 0 counts
-	[ "$(awk '{ print $2 }' "$tmp/$id.status")" = 0 ] ||
-		fail "qemu $id: the guest did not report status 0 (got '$(cat "$tmp/$id.status")'): $(tail -n 5 "$tmp/$id.out")"
+	[ "$(awk '{ print $2 }' "$tmp/$id.status")" = 0 ] || {
+		echo "bench: qemu $id: the guest did not report status 0 (got '$(cat "$tmp/$id.status")'): $(tail -n 5 "$tmp/$id.out")" >&2
+		return 1
+	}
 }
 QEMU_PHASES=(total "qemu setup, firmware, kernel boot to ward-init" "ward-init: modules"
 	"ward-init: root disk, overlay" "ward-init: hostname, stdio ports" "ward-init: fork"
@@ -185,7 +188,16 @@ delete_once warm
 have_qemu=0
 if command -v qemu-system-x86_64 >/dev/null; then
 	have_qemu=1
-	qemu_once qwarm
+	# the kernel file ward boots (vmlinux when the kernel dir has one: qemu boots it through
+	# its PVH entry), else, if qemu cannot boot that, the bzImage
+	QEMU_KERNEL=$WARD_VM_KERNEL_DIR/vmlinuz
+	[ ! -f "$WARD_VM_KERNEL_DIR/vmlinux" ] || QEMU_KERNEL=$WARD_VM_KERNEL_DIR/vmlinux
+	if ! qemu_once qwarm; then
+		[ "$QEMU_KERNEL" != "$WARD_VM_KERNEL_DIR/vmlinuz" ] || fail "qemu cannot boot the guest"
+		echo "bench: qemu could not boot vmlinux: it boots vmlinuz (and decompresses it)" >&2
+		QEMU_KERNEL=$WARD_VM_KERNEL_DIR/vmlinuz
+		qemu_once qwarm || fail "qemu cannot boot the guest"
+	fi
 else
 	echo "bench: qemu-system-x86_64 not in this guest: no qemu figure" >&2
 fi
@@ -196,9 +208,9 @@ jail_once jwarm
 for ((r = 1; r <= N; r++)); do
 	if ((r % 2)); then
 		ward_once "w$r"
-		((have_qemu)) && qemu_once "q$r"
+		((have_qemu)) && { qemu_once "q$r" || fail "qemu round $r"; }
 	else
-		((have_qemu)) && qemu_once "q$r"
+		((have_qemu)) && { qemu_once "q$r" || fail "qemu round $r"; }
 		ward_once "w$r"
 	fi
 	delete_once "w$r"
@@ -221,6 +233,20 @@ if (cd "$tmp/b" && W run -d --isolation vm rss </dev/null >"$tmp/rss.out" 2>&1);
 	W delete --force rss >/dev/null 2>&1
 fi
 
+# where the guest kernel's boot goes: one untimed boot with ward-vmm (same kernel, initramfs,
+# disk, command line, but printk on with timestamps and ward-init's stdio on the console), the
+# largest gaps between consecutive kernel messages
+dmesg_gaps=
+if [ "${BENCH_DMESG:-1}" = 1 ] && [ -x "$(dirname "$WARD")/ward-vmm" ]; then
+	dcmd=$(sed 's/ quiet / /; s/loglevel=1/loglevel=7 printk.time=1/; s/ward.stdio=ports/ward.stdio=console/' <<<" $QEMU_CMDLINE ")
+	dcmd=${dcmd/reboot=t/reboot=k}
+	"$(dirname "$WARD")/ward-vmm" --kernel "$WARD_VM_KERNEL_DIR/vmlinuz" --initrd "$WARD_VM_KERNEL_DIR/initrd.img" \
+		--disk "$tmp/root.img,ro" --mem 256 --cmdline "$dcmd" </dev/null >"$tmp/dmesg.out" 2>&1
+	dmesg_gaps=$(awk -F'[][]' '/^\[ *[0-9]+\.[0-9]+\]/ { t = $2 + 0; if (NR > 1 && prev != "") printf "%.3f %s -> %s\n", t - prev, prevmsg, $3; prev = t; prevmsg = $3 }' "$tmp/dmesg.out" | tr -d "\r" |
+		sort -rn | head -n 12)
+	dmesg_last=$(awk -F'[][]' '/^\[ *[0-9]+\.[0-9]+\]/ { t = $2 } END { print t }' "$tmp/dmesg.out")
+fi
+
 # ---- report -----------------------------------------------------------------------------------
 # column K of a phases file: "MIN MEDIAN"
 col() { awk -v k="$2" '$k != "-" { print $k }' "$1" | min_median; }
@@ -236,6 +262,7 @@ read -r j_min j_med <<<"$(awk '{ print $1 / 1000 }' "$tmp/jail.us" | min_median)
 read -r d_min d_med <<<"$(awk '{ print $1 / 1000 }' "$tmp/delete.us" | min_median)"
 
 echo "vm bench: $N rounds, ward and qemu interleaved; ms, min / median (TCG distorts absolute times: compare ratios)"
+echo "  kernel: ward $(sed -n 's/^ward-vmm trace: [0-9.]* kernel \(.*\)/\1/p' "$tmp/warm.err" | head -n 1), qemu ${QEMU_KERNEL:--}"
 printf '  %-44s %8s / %8s\n' "ward vm: run true (start->exit)" "$w_min" "$w_med"
 printf '  %-44s %8s / %8s\n' "qemu -M microvm: same guest, to exit" "$q_min" "$q_med"
 printf '  %-44s %8s   %8s\n' "qemu: to the guest's status write" "" "$qs_med"
@@ -264,4 +291,8 @@ fi
 echo "  VMM exits to user space by mark (last ward run): $(sed -n 's/^ward-vmm trace: [0-9.]* guest mark \([0-9]*\) (\([0-9]*\) exits so far)/\1:\2/p' "$tmp/w$N.err" | tr '\n' ' ')"
 echo "  VMM exits per device (last ward run): $(sed -n 's/^ward-vmm trace: [0-9.]* exits //p' "$tmp/w$N.err")"
 echo "  per round, ward / qemu (ms): $(paste -d/ <(cut -d' ' -f1 "$tmp/ward.phases") <(cut -d' ' -f1 "$tmp/qemu.phases" 2>/dev/null) | tr '\n' ' ')"
+if [ -n "$dmesg_gaps" ]; then
+	echo "  guest kernel boot with printk on (ward-vmm, untimed): last message at ${dmesg_last} s; largest gaps (s):"
+	sed 's/^/    /' <<<"$dmesg_gaps"
+fi
 [ "$w_med" != - ] && [ "$rss_kb" != - ]
