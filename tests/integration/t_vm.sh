@@ -437,6 +437,18 @@ test_vm_container_boots_the_uncompressed_kernel() {
 	assert_no_leftovers
 }
 
+# ward-init writes the status port with iopl(3); its workload must not inherit that: an `out` to
+# the status port faults (SIGSEGV, 128 + 11) instead of reporting the status 9 it writes.
+test_vm_container_workload_has_no_port_access() {
+	vm_need_linux_container
+	mkbundle -- /bin/portpoke
+	# mov dx, 0xff0; mov al, 9; out dx, al; exit(1)
+	vm_elf "$B/rootfs/bin/portpoke" 400000 "66baf00fb009eeb83c000000bf010000000f05"
+	run_ctr --isolation vm "$(newid)"
+	assert_eq 139 "$RC" "exit status of a workload writing the status port (output: $OUT)"
+	assert_no_leftovers
+}
+
 test_vm_container_exit_status_7_propagates() {
 	vm_need_linux_container
 	mkbundle -- sh -c 'exit 7'

@@ -303,6 +303,14 @@ static void noop(int sig)
 {
 }
 
+/* The I/O privilege level is inherited across fork and execve: a workload must not get ward-init's
+ * (it could write the status port, or program the guest's PIC and PIT, even as a user). */
+static void drop_ports(void)
+{
+	if (iopl(0) < 0)
+		_exit(EXIT_SETUP);
+}
+
 /* ---- the control channel: processes for `ward exec` ------------------------------------ */
 
 struct ctl {
@@ -406,6 +414,7 @@ static void exec_child(const char *cwd, unsigned uid, unsigned gid, char **argv,
 {
 	extern char **environ;
 
+	drop_ports();
 	dup2(in, 0);
 	dup2(out, 1);
 	dup2(err, 2);
@@ -573,6 +582,7 @@ static void run_child(const struct winit_job *job, const sigset_t *old, const in
 {
 	extern char **environ;
 
+	drop_ports();
 	for (int i = 0; i < 3; i++)
 		if (stdio[i] >= 0 && dup2(stdio[i], i) < 0)
 			_exit(EXIT_SETUP);
