@@ -188,6 +188,33 @@ static void handle_io(struct vm *vm, struct kvm_run *run)
 	}
 }
 
+/* The trace's label of a virtio-mmio exit: which device (disk 0-3, the console) and which kind
+ * of access (a queue notify, the interrupt status read or its ack, anything else: set-up and
+ * config space). NULL outside the virtio-mmio window. */
+static const char *virtio_exit_label(uint64_t addr)
+{
+	static const char *const labels[VMM_MAX_DISKS + 1][3] = {
+		{"vda:notify", "vda:irq", "vda:other"},
+		{"vdb:notify", "vdb:irq", "vdb:other"},
+		{"vdc:notify", "vdc:irq", "vdc:other"},
+		{"vdd:notify", "vdd:irq", "vdd:other"},
+		{"console:notify", "console:irq", "console:other"},
+	};
+	uint64_t slot, off;
+
+	if (addr < VIRTIO_MMIO_BASE)
+		return NULL;
+	slot = (addr - VIRTIO_MMIO_BASE) / VIRTIO_MMIO_SIZE;
+	off = (addr - VIRTIO_MMIO_BASE) % VIRTIO_MMIO_SIZE;
+	if (slot > VMM_MAX_DISKS)
+		return NULL;
+	if (off == VIRTIO_MMIO_QUEUE_NOTIFY)
+		return labels[slot][0];
+	if (off == VIRTIO_MMIO_INTERRUPT_STATUS || off == VIRTIO_MMIO_INTERRUPT_ACK)
+		return labels[slot][1];
+	return labels[slot][2];
+}
+
 /* MMIO outside guest RAM and the in-kernel LAPIC/IOAPIC: the virtio-mmio devices; anything
  * else reads as all-ones. */
 static void handle_mmio(struct vm *vm, struct kvm_run *run)
@@ -195,7 +222,9 @@ static void handle_mmio(struct vm *vm, struct kvm_run *run)
 	unsigned len = run->mmio.len;
 
 	if (vm->trace.fd > 0)
-		vm_trace_exit(&vm->trace, bus_name(&vm->mmio, run->mmio.phys_addr) ?: "mmio-unclaimed");
+		vm_trace_exit(&vm->trace, bus_name(&vm->mmio, run->mmio.phys_addr)
+						  ? virtio_exit_label(run->mmio.phys_addr) ?: "mmio"
+						  : "mmio-unclaimed");
 	if (len == 0 || len > sizeof(run->mmio.data))
 		return;
 	if (run->mmio.is_write)
