@@ -1,8 +1,9 @@
 #!/bin/bash
 # tests/bench/vm.sh [N]: ward's micro-VM containers, measured where KVM can boot Linux (the VM
 # lane: `tests/vm/run.sh bench:vm.sh`). N rounds (default 9, or BENCH_N), each one run of
-# ward vm, qemu and the jail, the order of ward and qemu alternating round by round (ABBA...)
-# so that drift and the other load on the machine hit both alike; min and median of each.
+# ward vm, of qemu with each kernel file, and of the jail, the order of ward and the qemus
+# rotating round by round so that drift and the other load on the machine hit all alike; min
+# and median of each.
 #
 #   ward vm   `ward run --keep --isolation vm` of `true`: create (incl. the root disk from the
 #             rootfs) + start + boot + workload exit + the VMM's exit; `ward delete` apart.
@@ -10,13 +11,15 @@
 #             caches it) create takes the disk from ward's cache (runtime/vm_disk.c); the
 #             warm-up's mkfs is reported on its own line.
 #   qemu      qemu-system-x86_64 -M microvm -enable-kvm -cpu host booting the same guest to the
-#             same exit: the same kernel file (vmlinux through qemu's PVH entry when ward boots
-#             vmlinux; if qemu cannot, vmlinuz, and the report says so), initramfs (ward-init) and root disk image (the one
+#             same exit, booting the kernel both ways it can: the bzImage (vmlinuz, which the
+#             guest decompresses) and, when the kernel dir has it, the vmlinux ward boots
+#             (through qemu's PVH entry); ward is compared with the faster of the two. The same
+#             initramfs (ward-init) and root disk image (the one
 #             ward built in the warm-up run), the same kernel command line (taken from ward's
 #             trace, see below), 256 MiB and 1 vCPU as ward's default, a virtio-blk disk and a
 #             virtio-serial device with the four ports ward's VMM offers (ward.ctl, ward.stdin,
 #             ward.stdout, ward.stderr), so ward-init does the same work on both.
-#   ratio     ward vm / qemu, medians (target <= 0.5)
+#   ratio     ward vm / qemu (its faster kernel file), min and median (target <= 0.5)
 #   jail      `ward run --keep` of `true` as a jail, and ward vm / jail
 #   VMM RSS   the VMM's resident memory beyond guest RAM (target <= 5 MiB), while the guest
 #             runs `sleep`
@@ -121,8 +124,9 @@ ward_phases() {
 # ---- qemu -------------------------------------------------------------------------------------
 # a reader of a debugcon's fifo: "TIME_US BYTE" per byte
 byte_reader() { while IFS= read -r -n1 -d '' c; do printf '%s %d\n' "${EPOCHREALTIME/./}" "'$c"; done; }
+# qemu_once ID KERNEL
 qemu_once() {
-	local id=$1 t0 t1 f
+	local id=$1 kernel=$2 t0 t1 f
 	for f in mark status; do
 		rm -f "$tmp/q-$f.in" "$tmp/q-$f.out"
 		mkfifo "$tmp/q-$f.in" "$tmp/q-$f.out"
@@ -132,7 +136,7 @@ qemu_once() {
 	t0=$(now_us)
 	qemu-system-x86_64 -M microvm -enable-kvm -cpu host -m 256 -smp 1 -nodefaults \
 		-no-user-config -display none -serial stdio -no-reboot \
-		-kernel "$QEMU_KERNEL" -initrd "$WARD_VM_KERNEL_DIR/initrd.img" \
+		-kernel "$kernel" -initrd "$WARD_VM_KERNEL_DIR/initrd.img" \
 		-drive id=root,file="$tmp/root.img",format=raw,if=none,readonly=on \
 		-device virtio-blk-device,drive=root \
 		-device virtio-serial-device,max_ports=5 \
@@ -185,40 +189,48 @@ QEMU_CMDLINE=${QEMU_CMDLINE/reboot=k/reboot=t}
 cp "$tmp/root/warm/rootfs.img" "$tmp/root.img" || fail "no root disk image in ward's state"
 delete_once warm
 : >"$tmp/delete.us"
-have_qemu=0
+# qemu boots the kernel both ways it can: the bzImage (decompressing it) and, when the kernel
+# dir has it, the vmlinux ward boots (through qemu's PVH entry); ward is compared with the
+# faster of the two
+QEMU_TAGS=()
 if command -v qemu-system-x86_64 >/dev/null; then
-	have_qemu=1
-	# the kernel file ward boots (vmlinux when the kernel dir has one: qemu boots it through
-	# its PVH entry), else, if qemu cannot boot that, the bzImage
-	QEMU_KERNEL=$WARD_VM_KERNEL_DIR/vmlinuz
-	[ ! -f "$WARD_VM_KERNEL_DIR/vmlinux" ] || QEMU_KERNEL=$WARD_VM_KERNEL_DIR/vmlinux
-	if ! qemu_once qwarm; then
-		[ "$QEMU_KERNEL" != "$WARD_VM_KERNEL_DIR/vmlinuz" ] || fail "qemu cannot boot the guest"
-		echo "bench: qemu could not boot vmlinux: it boots vmlinuz (and decompresses it)" >&2
-		QEMU_KERNEL=$WARD_VM_KERNEL_DIR/vmlinuz
-		qemu_once qwarm || fail "qemu cannot boot the guest"
+	qemu_once qwarm-bz "$WARD_VM_KERNEL_DIR/vmlinuz" || fail "qemu cannot boot the guest's vmlinuz"
+	QEMU_TAGS+=(bz)
+	if [ -f "$WARD_VM_KERNEL_DIR/vmlinux" ]; then
+		if qemu_once qwarm-elf "$WARD_VM_KERNEL_DIR/vmlinux"; then
+			QEMU_TAGS+=(elf)
+		else
+			echo "bench: qemu could not boot vmlinux (PVH): only its vmlinuz boot is measured" >&2
+		fi
 	fi
 else
 	echo "bench: qemu-system-x86_64 not in this guest: no qemu figure" >&2
 fi
+qemu_kernel() { [ "$1" = bz ] && echo "$WARD_VM_KERNEL_DIR/vmlinuz" || echo "$WARD_VM_KERNEL_DIR/vmlinux"; }
 jail_once jwarm
 : >"$tmp/jail.us"
 
 # ---- the rounds -------------------------------------------------------------------------------
+# each round runs ward and every qemu variant once, the order rotating round by round
 for ((r = 1; r <= N; r++)); do
-	if ((r % 2)); then
-		ward_once "w$r"
-		((have_qemu)) && { qemu_once "q$r" || fail "qemu round $r"; }
-	else
-		((have_qemu)) && { qemu_once "q$r" || fail "qemu round $r"; }
-		ward_once "w$r"
-	fi
+	runs=(ward "${QEMU_TAGS[@]}")
+	for ((k = 0; k < ${#runs[@]}; k++)); do
+		what=${runs[(k + r) % ${#runs[@]}]}
+		if [ "$what" = ward ]; then
+			ward_once "w$r"
+		else
+			qemu_once "q$what$r" "$(qemu_kernel "$what")" || fail "qemu ($what) round $r"
+		fi
+	done
 	delete_once "w$r"
 	jail_once "j$r"
 	ward_phases "w$r" >>"$tmp/ward.phases"
-	((have_qemu)) && qemu_phases "q$r" >>"$tmp/qemu.phases"
-	echo "bench: round $r: ward $(cut -d' ' -f1 <<<"$(tail -n 1 "$tmp/ward.phases")") ms," \
-		"qemu $( ((have_qemu)) && cut -d' ' -f1 <<<"$(tail -n 1 "$tmp/qemu.phases")") ms" >&2
+	line="ward $(cut -d' ' -f1 <<<"$(tail -n 1 "$tmp/ward.phases")") ms"
+	for what in "${QEMU_TAGS[@]}"; do
+		qemu_phases "q$what$r" >>"$tmp/qemu-$what.phases"
+		line+=", qemu ($what) $(cut -d' ' -f1 <<<"$(tail -n 1 "$tmp/qemu-$what.phases")") ms"
+	done
+	echo "bench: round $r: $line" >&2
 done
 
 # the VMM's RSS beyond guest RAM: every mapping but the guest RAM's (the only one >= 64 MiB)
@@ -237,10 +249,11 @@ fi
 # disk, command line, but printk on with timestamps and ward-init's stdio on the console), the
 # largest gaps between consecutive kernel messages
 dmesg_gaps=
+ward_kernel=$(sed -n 's/^ward-vmm trace: [0-9.]* kernel \(.*\)/\1/p' "$tmp/warm.err" | head -n 1)
 if [ "${BENCH_DMESG:-1}" = 1 ] && [ -x "$(dirname "$WARD")/ward-vmm" ]; then
 	dcmd=$(sed 's/ quiet / /; s/loglevel=1/loglevel=7 printk.time=1/; s/ward.stdio=ports/ward.stdio=console/' <<<" $QEMU_CMDLINE ")
 	dcmd=${dcmd/reboot=t/reboot=k}
-	"$(dirname "$WARD")/ward-vmm" --kernel "$WARD_VM_KERNEL_DIR/vmlinuz" --initrd "$WARD_VM_KERNEL_DIR/initrd.img" \
+	"$(dirname "$WARD")/ward-vmm" --kernel "$ward_kernel" --initrd "$WARD_VM_KERNEL_DIR/initrd.img" \
 		--disk "$tmp/root.img,ro" --mem 256 --cmdline "$dcmd" </dev/null >"$tmp/dmesg.out" 2>&1
 	dmesg_gaps=$(awk -F'[][]' '/^\[ *[0-9]+\.[0-9]+\]/ { t = $2 + 0; if (NR > 1 && prev != "") printf "%.3f %s -> %s\n", t - prev, prevmsg, $3; prev = t; prevmsg = $3 }' "$tmp/dmesg.out" | tr -d "\r" |
 		sort -rn | head -n 12)
@@ -252,19 +265,28 @@ fi
 col() { awk -v k="$2" '$k != "-" { print $k }' "$1" | min_median; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b <= 0) print "-"; else printf "%.2f", a / b }'; }
 read -r w_min w_med <<<"$(col "$tmp/ward.phases" 1)"
-q_min=- q_med=- qs_med=-
-if ((have_qemu)); then
-	read -r q_min q_med <<<"$(col "$tmp/qemu.phases" 1)"
+# qemu: the variant with the lower median
+q_min=- q_med=- qs_med=- q_tag=-
+for what in "${QEMU_TAGS[@]}"; do
+	read -r a b <<<"$(col "$tmp/qemu-$what.phases" 1)"
+	if [ "$q_med" = - ] || awk -v a="$b" -v b="$q_med" 'BEGIN { exit !(a < b) }'; then
+		q_min=$a q_med=$b q_tag=$what
+	fi
+done
+if [ "$q_tag" != - ]; then
 	# qemu to the guest's status write: its total less the reboot path
-	read -r _ qs_med <<<"$(awk '$1 != "-" && $8 != "-" { print $1 - $8 }' "$tmp/qemu.phases" | min_median)"
+	read -r _ qs_med <<<"$(awk '$1 != "-" && $8 != "-" { print $1 - $8 }' "$tmp/qemu-$q_tag.phases" | min_median)"
 fi
 read -r j_min j_med <<<"$(awk '{ print $1 / 1000 }' "$tmp/jail.us" | min_median)"
 read -r d_min d_med <<<"$(awk '{ print $1 / 1000 }' "$tmp/delete.us" | min_median)"
 
 echo "vm bench: $N rounds, ward and qemu interleaved; ms, min / median (TCG distorts absolute times: compare ratios)"
-echo "  kernel: ward $(sed -n 's/^ward-vmm trace: [0-9.]* kernel \(.*\)/\1/p' "$tmp/warm.err" | head -n 1), qemu ${QEMU_KERNEL:--}"
+echo "  kernel: ward ${ward_kernel:--}; qemu below: its faster way ($q_tag: bz = vmlinuz, elf = vmlinux via PVH)"
 printf '  %-44s %8s / %8s\n' "ward vm: run true (start->exit)" "$w_min" "$w_med"
-printf '  %-44s %8s / %8s\n' "qemu -M microvm: same guest, to exit" "$q_min" "$q_med"
+for what in "${QEMU_TAGS[@]}"; do
+	read -r a b <<<"$(col "$tmp/qemu-$what.phases" 1)"
+	printf '  %-44s %8s / %8s\n' "qemu -M microvm ($what): same guest, to exit" "$a" "$b"
+done
 printf '  %-44s %8s   %8s\n' "qemu: to the guest's status write" "" "$qs_med"
 printf '  %-44s %8s / %8s (target <= 0.5)\n' "ratio ward vm / qemu" "$(ratio "$w_min" "$q_min")" "$(ratio "$w_med" "$q_med")"
 printf '  %-44s %8s   %8s\n' "ratio ward vm / qemu to status write" "" "$(ratio "$w_med" "$qs_med")"
@@ -280,17 +302,17 @@ for k in "${!WARD_PHASES[@]}"; do
 	read -r a b <<<"$(col "$tmp/ward.phases" $((k + 1)))"
 	printf '    %-42s %8s / %8s\n' "${WARD_PHASES[k]}" "$a" "$b"
 done
-if ((have_qemu)); then
-	echo "  phases, qemu (min / median):"
+for what in "${QEMU_TAGS[@]}"; do
+	echo "  phases, qemu $what (min / median):"
 	for k in "${!QEMU_PHASES[@]}"; do
 		((k)) || continue
-		read -r a b <<<"$(col "$tmp/qemu.phases" $((k + 1)))"
+		read -r a b <<<"$(col "$tmp/qemu-$what.phases" $((k + 1)))"
 		printf '    %-42s %8s / %8s\n' "${QEMU_PHASES[k]}" "$a" "$b"
 	done
-fi
+done
 echo "  VMM exits to user space by mark (last ward run): $(sed -n 's/^ward-vmm trace: [0-9.]* guest mark \([0-9]*\) (\([0-9]*\) exits so far)/\1:\2/p' "$tmp/w$N.err" | tr '\n' ' ')"
 echo "  VMM exits per device (last ward run): $(sed -n 's/^ward-vmm trace: [0-9.]* exits //p' "$tmp/w$N.err")"
-echo "  per round, ward / qemu (ms): $(paste -d/ <(cut -d' ' -f1 "$tmp/ward.phases") <(cut -d' ' -f1 "$tmp/qemu.phases" 2>/dev/null) | tr '\n' ' ')"
+echo "  per round, ward / qemu ($q_tag) (ms): $(paste -d/ <(cut -d' ' -f1 "$tmp/ward.phases") <(cut -d' ' -f1 "$tmp/qemu-$q_tag.phases" 2>/dev/null) | tr '\n' ' ')"
 if [ -n "$dmesg_gaps" ]; then
 	echo "  guest kernel boot with printk on (ward-vmm, untimed): last message at ${dmesg_last} s; largest gaps (s):"
 	sed 's/^/    /' <<<"$dmesg_gaps"
