@@ -534,6 +534,8 @@ static int get_cpuid(struct vm *vm, struct werr **err)
 
 		c->nent = nent;
 		if (ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, c) == 0) {
+			if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) > 0)
+				cpuid_set_tsc_deadline(c->entries, c->nent);
 			vm->cpuid = c;
 			return 0;
 		}
