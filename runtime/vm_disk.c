@@ -323,8 +323,9 @@ int vm_make_root_disk(struct vm_plan *p, const char *rootfs, const char *root,
 	r = build_image(mkfs, rootfs, &t, p->disk, err);
 	if (r < 0)
 		return werr_wrap(err, "micro-VM: building the root disk from %s", rootfs);
-	if (t.cacheable && !getenv(VM_DISK_NOCACHE_ENV) && vm_tree_walk(rootfs, &after, NULL) == 0 &&
-	    after.cacheable && memcmp(t.digest, after.digest, sizeof(t.digest)) == 0)
+	if (t.cacheable && !getenv(VM_DISK_NOCACHE_ENV) &&
+	    vm_tree_walk(rootfs, &after, NULL) == 0 && after.cacheable &&
+	    memcmp(t.digest, after.digest, sizeof(t.digest)) == 0)
 		cache_put(root, &t, p->disk);
 	return 0;
 }

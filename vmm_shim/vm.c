@@ -584,8 +584,8 @@ static int add_devices(struct vm *vm, const struct vmm_config *cfg, struct werr 
 {
 	int r = 0;
 
-	vm->hooks = (struct vmm_hooks){.irq_line = hook_irq_line, .stop = hook_stop, .mark = hook_mark,
-				     .opaque = vm};
+	vm->hooks = (struct vmm_hooks){
+		.irq_line = hook_irq_line, .stop = hook_stop, .mark = hook_mark, .opaque = vm};
 	uart_init(&vm->uart, &vm->hooks, UART_COM1_IRQ, cfg->console_out);
 	i8042_init(&vm->kbd, &vm->hooks);
 	vm->status.hooks = vm->hooks;

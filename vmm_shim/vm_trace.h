@@ -23,8 +23,7 @@ struct vm_trace {
 void vm_trace_init(struct vm_trace *t, int fd);
 void vm_trace_destroy(struct vm_trace *t);
 /* "ward-vmm trace: SECONDS.MICROSECONDS WHAT" */
-void vm_trace_event(struct vm_trace *t, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+void vm_trace_event(struct vm_trace *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* One exit to the VMM, counted under name (a device's ops name or a fixed label). */
 void vm_trace_exit(struct vm_trace *t, const char *name);
 /* "ward-vmm trace: SECONDS exits NAME=N NAME=N ... total=N" */

@@ -130,7 +130,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(an_unchanged_tree_has_the_same_fingerprint, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(
-			a_settled_tree_is_cacheable_and_a_same_size_change_is_seen, setup, teardown),
+			a_settled_tree_is_cacheable_and_a_same_size_change_is_seen, setup,
+			teardown),
 		cmocka_unit_test_setup_teardown(a_mode_change_is_seen, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
