@@ -8,9 +8,9 @@ VM_KERNEL_DIR ?= $(PREFIX)/lib/ward/vm
 VERSION := 0.1.0
 COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 
-PKGS := yajl libseccomp libcap libmnl libarchive libxxhash
+PKGS := yajl libseccomp libcap libmnl libarchive libxxhash libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lyajl -lseccomp -lcap -lmnl -larchive -lxxhash) -lm
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lyajl -lseccomp -lcap -lmnl -larchive -lxxhash -lcrypto) -lm
 
 OPT ?= -O2 -g
 WARN := -Wall -Wextra -Werror -Wno-unused-parameter

@@ -503,7 +503,7 @@ pid_t container_create(struct create_opts *o, struct werr **err)
 		goto fail;
 	if (vm) {
 		r = vm->restore_image ? vm_restore_root_disk(vm, dir, err)
-				      : vm_make_root_disk(vm, rootfs, dir, err);
+				      : vm_make_root_disk(vm, rootfs, o->root, dir, err);
 		if (r < 0)
 			goto fail;
 	}

@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <linux/kvm.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -264,7 +263,12 @@ static int find_kernel(struct vm_plan *p, struct werr **err)
 
 	if (!dir || !*dir)
 		dir = WARD_VM_DIR;
-	p->kernel = xasprintf("%s/vmlinuz", dir);
+	/* the uncompressed kernel when there is one: the guest skips its decompressor */
+	p->kernel = xasprintf("%s/vmlinux", dir);
+	if (access(p->kernel, R_OK) < 0) {
+		free(p->kernel);
+		p->kernel = xasprintf("%s/vmlinuz", dir);
+	}
 	p->initrd = xasprintf("%s/initrd.img", dir);
 	if (access(p->kernel, R_OK) < 0 || access(p->initrd, R_OK) < 0)
 		return werr_sys(
@@ -353,107 +357,11 @@ int vm_plan_create(struct spec *s, struct vm_plan **out, struct werr **err)
 	return 0;
 }
 
-/* ---- the root disk ---------------------------------------------------------------------- */
-
-/* nftw passes no context: the walk's totals (create is single-threaded). */
-static uint64_t tree_bytes, tree_inodes;
-
-static int count_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+bool vm_tracing(void)
 {
-	tree_bytes += ((uint64_t)st->st_size + 4095) & ~4095ull;
-	tree_inodes++;
-	return 0;
-}
+	const char *v = getenv(VM_TRACE_ENV);
 
-static const char *find_mkfs(void)
-{
-	static const char *const paths[] = {"/usr/sbin/mkfs.ext4", "/sbin/mkfs.ext4",
-					    "/usr/bin/mkfs.ext4", "/bin/mkfs.ext4"};
-
-	for (size_t i = 0; i < ARRAY_SIZE(paths); i++)
-		if (access(paths[i], X_OK) == 0)
-			return paths[i];
-	return NULL;
-}
-
-/* Run argv with stdout to /dev/null; its stderr (the first 1 KiB) goes into the error. */
-static int run_tool(char *const argv[], struct werr **err)
-{
-	char msg[1024];
-	size_t used = 0;
-	int pipefd[2], status;
-	ssize_t n;
-	pid_t pid;
-
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		return werr_sys(err, errno, "pipe");
-	pid = fork();
-	if (pid < 0) {
-		close(pipefd[0]);
-		close(pipefd[1]);
-		return werr_sys(err, errno, "fork %s", argv[0]);
-	}
-	if (pid == 0) {
-		int null = open("/dev/null", O_RDWR);
-
-		dup2(null, 0);
-		dup2(null, 1);
-		dup2(pipefd[1], 2);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	close(pipefd[1]);
-	while ((n = read(pipefd[0], msg + used, sizeof(msg) - 1 - used)) > 0 ||
-	       (n < 0 && errno == EINTR))
-		if (n > 0)
-			used += (size_t)n;
-	msg[used] = '\0';
-	close(pipefd[0]);
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return werr_sys(err, errno, "waitpid %s", argv[0]);
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		msg[strcspn(msg, "\n")] = '\0';
-		return werr_set(err, EIO, "%s failed (status 0x%x): %s", argv[0], status,
-				used ? msg : "no message");
-	}
-	return 0;
-}
-
-int vm_make_root_disk(struct vm_plan *p, const char *rootfs, const char *state_dir,
-		      struct werr **err)
-{
-	const char *mkfs = find_mkfs();
-	char size_arg[32], inodes_arg[32];
-	uint64_t mib;
-
-	if (!mkfs)
-		return werr_set(err, ENOENT,
-				"micro-VM: mkfs.ext4 not found (apt-get install e2fsprogs): ward "
-				"builds the guest's root disk from the rootfs with it");
-	tree_bytes = tree_inodes = 0;
-	if (nftw(rootfs, count_entry, 32, FTW_PHYS | FTW_MOUNT) < 0)
-		return werr_sys(err, errno, "micro-VM: walk the rootfs %s", rootfs);
-	/* room for ext4's own metadata and the directories' blocks */
-	mib = (tree_bytes + tree_inodes * 512) / (1 << 20) * 5 / 4 + 16;
-	snprintf(size_arg, sizeof(size_arg), "%lluM", (unsigned long long)mib);
-	snprintf(inodes_arg, sizeof(inodes_arg), "%llu", (unsigned long long)tree_inodes + 1024);
-	free(p->disk);
-	p->disk = xasprintf("%s/" VM_ROOT_IMAGE, state_dir);
-	{
-		char *const argv[] = {(char *)mkfs, "-q", "-F",		  "-t",
-				      "ext4",	    "-O", "^has_journal", "-m",
-				      "0",	    "-N", inodes_arg,	  "-L",
-				      "ward-root",  "-d", (char *)rootfs, p->disk,
-				      size_arg,	    NULL};
-		int r = run_tool(argv, err);
-
-		if (r < 0) {
-			unlink(p->disk);
-			return werr_wrap(err, "micro-VM: building the root disk from %s", rootfs);
-		}
-	}
-	return 0;
+	return v && *v && strcmp(v, "0") != 0;
 }
 
 /* ---- in the container init ------------------------------------------------------------------ */
@@ -535,6 +443,7 @@ void vm_run(struct vm_plan *p)
 		.restore_state_fd = p->restore_state_fd,
 		.restore_mem_fd = p->restore_mem_fd,
 		.seccomp = true,
+		.trace_fd = vm_tracing() ? STDERR_FILENO : 0,
 	};
 	struct vmm_result res;
 

@@ -17,6 +17,9 @@
 
 #define VM_ANNOTATION "org.ward.isolation"
 #define VM_KERNEL_DIR_ENV "WARD_VM_KERNEL_DIR"
+/* Set (not "0"): a boot profile on stderr, "ward trace: / ward-vmm trace: SECONDS.USEC WHAT"
+ * lines (the root disk's build, the VMM's milestones, ward-init's marks, exits per device). */
+#define VM_TRACE_ENV "WARD_VM_TRACE"
 #ifndef WARD_VM_DIR
 #define WARD_VM_DIR "/usr/local/lib/ward/vm"
 #endif
@@ -24,6 +27,10 @@
 /* Charged to the container's memory cgroup besides guest RAM: the VMM's own pages. */
 #define VM_OVERHEAD_MIB 16
 #define VM_ROOT_IMAGE "rootfs.img"
+/* In the state root: root disk images by rootfs fingerprint ('@' is no container id's). */
+#define VM_DISK_CACHE_DIR "@vm-disks"
+/* Set: always build the root disk, never use or fill the cache. */
+#define VM_DISK_NOCACHE_ENV "WARD_VM_NO_DISK_CACHE"
 #define VM_CONTROL_SOCKET "vm.sock" /* in the state directory: `ward exec` connects here */
 #define VM_CK_SOCKET "vmck.sock"     /* in the state directory: `ward checkpoint` connects here */
 /* A micro-VM checkpoint image's own files (checkpoint/FORMAT.md) */
@@ -49,6 +56,8 @@ struct vm_ck_stats {
 	uint64_t mem_bytes; /* non-zero guest memory written */
 };
 
+bool vm_tracing(void);
+
 /* org.ward.isolation: false for absent or "jail", true for "vm", an error for anything else. */
 int vm_isolation_wanted(const struct spec *s, bool *vm, struct werr **err);
 /* A created container's state says VM isolation (its annotations). */
@@ -73,9 +82,18 @@ char *vm_encode(const char *s, bool list);
  * rules. *out stays NULL for a jail. */
 int vm_plan_create(struct spec *s, struct vm_plan **out, struct werr **err);
 /* ward create, once the state directory exists: the read-only ext4 root disk built from the
- * bundle's rootfs (mkfs.ext4 -d) as <state_dir>/rootfs.img. */
-int vm_make_root_disk(struct vm_plan *p, const char *rootfs, const char *state_dir,
-		      struct werr **err);
+ * bundle's rootfs (mkfs.ext4 -d) as <state_dir>/rootfs.img, or a hard link to the image of
+ * the same tree in <root>/VM_DISK_CACHE_DIR (runtime/vm_disk.c says when that is safe). */
+int vm_make_root_disk(struct vm_plan *p, const char *rootfs, const char *root,
+		      const char *state_dir, struct werr **err);
+
+/* What create learns from walking a rootfs: the sizes mkfs needs and the cache key. */
+struct vm_tree {
+	uint64_t bytes, inodes;
+	unsigned char digest[32]; /* SHA-256 over every entry's path and lstat */
+	bool cacheable;		  /* every ctime settled, one file system, everything readable */
+};
+int vm_tree_walk(const char *rootfs, struct vm_tree *t, struct werr **err);
 /* The container init, before pivot_root: open the kernel, initramfs and disk, and listen on
  * the control socket in the state directory. */
 int vm_open_files(struct vm_plan *p, int state_dirfd, struct werr **err);

@@ -8,7 +8,9 @@
 #       Uses a kernel and a directory holding its modules (*.ko, *.ko.xz, ...; any depth)
 #       instead: no download (the VM lane does this with the kernel it booted).
 #
-# Writes OUTDIR/vmlinuz, OUTDIR/initrd.img (newc cpio: WARD_INIT as /init, the modules the
+# Writes OUTDIR/vmlinuz, OUTDIR/vmlinux (the same kernel uncompressed, an ELF file, when the
+# bzImage's payload is in a format a host tool here decompresses: ward boots it directly and
+# the guest skips its decompressor), OUTDIR/initrd.img (newc cpio: WARD_INIT as /init, the modules the
 # guest needs as /lib/modules/ward/NAME.ko in dependency order, listed in
 # /lib/modules/ward/order, which ward-init reads) and OUTDIR/release. `make vm-kernel` runs
 # this into $(PREFIX)/lib/ward/vm, where ward looks unless WARD_VM_KERNEL_DIR says otherwise.
@@ -82,6 +84,35 @@ kernel_release() {
 	dd if="$1" bs=1 skip=$((off + 0x200)) count=80 2>/dev/null | tr '\0' '\n' | head -n 1 | cut -d' ' -f1
 }
 
+# extract_vmlinux BZIMAGE OUT: the bzImage's compressed payload (setup header fields
+# payload_offset 0x248 and payload_length 0x24c, from the end of the setup sectors: 0x1f1 + 1
+# of 512 bytes) decompressed into OUT, an ELF vmlinux; fails when the format's tool is missing
+# or the result is no ELF file.
+extract_vmlinux() {
+	local bz=$1 out=$2 sects off len magic tool
+	sects=$(od -An -tu1 -j $((0x1f1)) -N1 "$bz" | tr -d ' ')
+	[ "$sects" != 0 ] || sects=4
+	off=$(od -An -tu4 -j $((0x248)) -N4 "$bz" | tr -d ' ')
+	len=$(od -An -tu4 -j $((0x24c)) -N4 "$bz" | tr -d ' ')
+	[ -n "$off" ] && [ -n "$len" ] && [ "$len" -gt 0 ] || return 1
+	off=$(((sects + 1) * 512 + off))
+	magic=$(od -An -tx1 -j "$off" -N4 "$bz" | tr -d ' ')
+	case $magic in
+	1f8b*) tool="gzip -dc" ;;
+	fd377a58) tool="xz -dc" ;;
+	28b52ffd) tool="zstd -qdc" ;;
+	02214c18) tool="lz4 -dc" ;;
+	425a68*) tool="bzip2 -dc" ;;
+	5d00*) tool="xz -dc --format=lzma" ;;
+	*) say "vmlinux: unknown payload format (magic $magic)"; return 1 ;;
+	esac
+	command -v "${tool%% *}" >/dev/null || { say "vmlinux: ${tool%% *} not found"; return 1; }
+	# trailing bytes after the compressed stream (the size the decompressor appends) may make
+	# the tool complain: the ELF check decides
+	tail -c +$((off + 1)) "$bz" | head -c "$len" | $tool >"$out" 2>/dev/null
+	[ "$(od -An -tx1 -N4 "$out" | tr -d ' ')" = 7f454c46 ] || { rm -f "$out"; return 1; }
+}
+
 # vm_kernel_main [--kernel F --modules-from D] OUTDIR WARD_INIT
 vm_kernel_main() {
 	local work rc
@@ -128,6 +159,8 @@ vm_kernel_build() {
 	chmod 0755 "$m/init"
 	mkdir -p "$out.new"
 	cp "$kernel" "$out.new/vmlinuz"
+	extract_vmlinux "$kernel" "$out.new/vmlinux" ||
+		say "no uncompressed vmlinux (the guest decompresses vmlinuz at every boot)"
 	(cd "$m" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >"$out.new/initrd.img" || return 1
 	kernel_release "$kernel" >"$out.new/release"
 	rm -rf "$out"

@@ -9,6 +9,7 @@
 
 #define CPUID_HYPERVISOR (1u << 31)
 #define CPUID_HTT (1u << 28)
+#define CPUID_TSC_DEADLINE (1u << 24)
 #define MSR_IA32_MISC_ENABLE 0x1a0
 #define MISC_ENABLE_FAST_STRING 0x1
 #define APIC_LVT0 0x350
@@ -29,6 +30,13 @@ static unsigned order_base_2(unsigned n)
 	while ((1u << b) < n)
 		b++;
 	return b;
+}
+
+void cpuid_set_tsc_deadline(struct kvm_cpuid_entry2 *e, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (e[i].function == 1)
+			e[i].ecx |= CPUID_TSC_DEADLINE;
 }
 
 void cpuid_patch(struct kvm_cpuid_entry2 *e, unsigned n, unsigned cpu, unsigned n_cpus)

@@ -14,6 +14,12 @@
  * the hypervisor bit. */
 void cpuid_patch(struct kvm_cpuid_entry2 *e, unsigned n, unsigned cpu, unsigned n_cpus);
 
+/* Offer the TSC-deadline timer (leaf 1 ECX bit 24): KVM_GET_SUPPORTED_CPUID leaves it out and
+ * KVM_CAP_TSC_DEADLINE_TIMER says whether the in-kernel LAPIC has it. Without it Linux
+ * calibrates the LAPIC timer against the PIT at boot, which under nested virtualization can
+ * fail ("APIC timer disabled due to verification failure") and leave the PIT as the tick. */
+void cpuid_set_tsc_deadline(struct kvm_cpuid_entry2 *e, unsigned n);
+
 /* A kvm_segment from a GDT entry and its selector. */
 void seg_from_gdt(struct kvm_segment *s, uint64_t entry, uint16_t sel);
 

@@ -43,3 +43,10 @@ bool bus_write(const struct bus *bus, uint64_t addr, const uint8_t *data, unsign
 	r->ops->write(r->dev, addr - r->base, data, size);
 	return true;
 }
+
+const char *bus_name(const struct bus *bus, uint64_t addr)
+{
+	const struct bus_range *r = bus_find(bus, addr);
+
+	return r ? r->ops->name : NULL;
+}

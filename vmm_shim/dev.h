@@ -12,6 +12,7 @@
 struct vmm_hooks {
 	void (*irq_line)(void *opaque, unsigned irq, int level);
 	void (*stop)(void *opaque, enum vmm_stop_reason reason, int status);
+	void (*mark)(void *opaque, unsigned mark); /* a guest's progress mark; may be NULL */
 	void *opaque;
 };
 
@@ -40,6 +41,8 @@ int bus_add(struct bus *bus, uint64_t base, uint64_t len, const struct dev_ops *
 /* Dispatch; an access nobody claims reads as all-ones and writes are dropped (returns false). */
 bool bus_read(const struct bus *bus, uint64_t addr, uint8_t *data, unsigned size);
 bool bus_write(const struct bus *bus, uint64_t addr, const uint8_t *data, unsigned size);
+/* The ops name of the device at addr; NULL when nobody claims it. */
+const char *bus_name(const struct bus *bus, uint64_t addr);
 
 /* ---- i8042 (dev_i8042.c): port 0x60 data, 0x64 status/command; 0xfe to 0x64 resets ---- */
 #define I8042_DATA_PORT 0x60

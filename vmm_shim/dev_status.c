@@ -1,7 +1,8 @@
 /* The paravirtual status port: one write from the guest reports the workload's exit code (the
  * low byte, as a process exit status) and stops the VM. A read returns a signal the host wants
  * delivered to the workload and clears it (ward-init polls it), 0 when there is none, so
- * that a guest probing for the port can tell it is there (unclaimed ports read all-ones). */
+ * that a guest probing for the port can tell it is there (unclaimed ports read all-ones).
+ * A write to the next port (VMM_MARK_PORT) is a progress mark, only traced. */
 #include "vmm_shim/dev.h"
 
 #include <stdatomic.h>
@@ -36,6 +37,8 @@ static void status_write(void *dev, uint64_t off, const uint8_t *data, unsigned 
 
 	if (off == 0)
 		s->hooks.stop(s->hooks.opaque, VMM_STOP_STATUS, data[0]);
+	else if (off == VMM_MARK_PORT - VMM_STATUS_PORT && s->hooks.mark)
+		s->hooks.mark(s->hooks.opaque, data[0]);
 }
 
 const struct dev_ops status_port_ops = {

@@ -266,6 +266,7 @@ void virtio_console_init(struct virtio_console *c, const struct guest_mem *gm,
 	}
 	virtio_mmio_init(&c->t, &console_ops, c, 1ull << VIRTIO_CONSOLE_F_MULTIPORT, gm, hooks,
 			 irq);
+	c->t.queue_max = VIRTIO_CONSOLE_QUEUE_SIZE;
 }
 
 void virtio_console_destroy(struct virtio_console *c)

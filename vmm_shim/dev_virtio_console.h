@@ -20,6 +20,11 @@
 #define VIRTIO_ID_CONSOLE 3
 #define VIRTIO_CONSOLE_F_MULTIPORT 1
 #define VIRTIO_CONSOLE_MAX_PORTS 4
+/* Each queue's size (QueueNumMax). Linux's driver fills every receive queue to the brim at
+ * start-up with one kick per buffer (add_inbuf), and with no event index each kick is an exit:
+ * 256-entry queues cost 5 x 256 exits at every boot. 16 buffers of a page each are 64 KiB in
+ * flight per port, plenty for a control channel and stdio. */
+#define VIRTIO_CONSOLE_QUEUE_SIZE 16
 #define VIRTIO_CONSOLE_CTRL_RXQ 2 /* device -> driver control messages */
 #define VIRTIO_CONSOLE_CTRL_TXQ 3 /* driver -> device */
 

@@ -22,7 +22,8 @@ static void usage(FILE *f)
 		"on stdin/stdout; exits with the status the guest writes to port 0x%x.\n"
 		"Each --disk is a virtio-blk disk (vda, vdb, ...; at most %d), read-only with "
 		",ro.\n"
-		"Default command line: %s\n",
+		"Default command line: %s\n"
+		"WARD_VM_TRACE=1: a boot profile on stderr (milestones, exits per device).\n",
 		VMM_STATUS_PORT, VMM_MAX_DISKS, VMM_DEFAULT_CMDLINE);
 }
 
@@ -116,6 +117,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_VMM_ERROR;
 	}
+	if (getenv("WARD_VM_TRACE") && strcmp(getenv("WARD_VM_TRACE"), "0") != 0)
+		cfg.trace_fd = STDERR_FILENO;
 	if (vmm_run(&cfg, &status, &err) < 0) {
 		fprintf(stderr, "ward-vmm: %s\n", err ? err->msg : "failed");
 		return EXIT_VMM_ERROR;

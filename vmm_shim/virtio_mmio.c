@@ -18,6 +18,7 @@ void virtio_mmio_init(struct virtio_mmio *t, const struct virtio_dev_ops *ops, v
 	t->gm = gm;
 	t->hooks = *hooks;
 	t->irq = irq;
+	t->queue_max = VIRTQ_MAX_SIZE;
 }
 
 void virtio_mmio_destroy(struct virtio_mmio *t)
@@ -87,7 +88,7 @@ static uint32_t reg_read(struct virtio_mmio *t, uint64_t off)
 			       ? (uint32_t)(t->features >> (32 * t->dev_features_sel))
 			       : 0;
 	case VIRTIO_MMIO_QUEUE_NUM_MAX:
-		return q ? VIRTQ_MAX_SIZE : 0;
+		return q ? t->queue_max : 0;
 	case VIRTIO_MMIO_QUEUE_READY:
 		return q && q->ready;
 	case VIRTIO_MMIO_INTERRUPT_STATUS:
@@ -168,7 +169,7 @@ static void reg_write(struct virtio_mmio *t, uint64_t off, uint32_t v)
 		break;
 	case VIRTIO_MMIO_QUEUE_NUM:
 		if (q_setup)
-			q->num = v <= VIRTQ_MAX_SIZE ? (uint16_t)v : 0;
+			q->num = v <= t->queue_max ? (uint16_t)v : 0;
 		break;
 	case VIRTIO_MMIO_QUEUE_READY:
 		if (q)

@@ -82,6 +82,8 @@ struct virtio_mmio {
 	const struct guest_mem *gm;
 	struct vmm_hooks hooks;
 	unsigned irq;
+	/* QueueNumMax, a power of 2 <= VIRTQ_MAX_SIZE (virtio_mmio_init: VIRTQ_MAX_SIZE) */
+	uint16_t queue_max;
 
 	uint32_t dev_features_sel, drv_features_sel;
 	uint64_t drv_features;

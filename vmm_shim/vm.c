@@ -81,7 +81,17 @@ static void vm_fail(struct vm *vm, struct werr **err)
 
 static void hook_stop(void *opaque, enum vmm_stop_reason reason, int status)
 {
-	vm_stop(opaque, reason, status);
+	struct vm *vm = opaque;
+
+	vm_trace_event(&vm->trace, "guest stop: %s %d", vmm_stop_reason_name(reason), status);
+	vm_stop(vm, reason, status);
+}
+
+static void hook_mark(void *opaque, unsigned mark)
+{
+	struct vm *vm = opaque;
+
+	vm_trace_event(&vm->trace, "guest mark %u (%lu exits so far)", mark, vm->trace.total);
 }
 
 static void hook_irq_line(void *opaque, unsigned irq, int level)
@@ -121,6 +131,8 @@ static void handle_io(struct vm *vm, struct kvm_run *run)
 {
 	uint8_t *data = (uint8_t *)run + run->io.data_offset;
 
+	if (vm->trace.fd > 0)
+		vm_trace_exit(&vm->trace, bus_name(&vm->io, run->io.port) ?: "io-unclaimed");
 	for (uint32_t i = 0; i < run->io.count; i++, data += run->io.size) {
 		if (run->io.direction == KVM_EXIT_IO_OUT)
 			bus_write(&vm->io, run->io.port, data, run->io.size);
@@ -129,12 +141,43 @@ static void handle_io(struct vm *vm, struct kvm_run *run)
 	}
 }
 
+/* The trace's label of a virtio-mmio exit: which device (disk 0-3, the console) and which kind
+ * of access (a queue notify, the interrupt status read or its ack, anything else: set-up and
+ * config space). NULL outside the virtio-mmio window. */
+static const char *virtio_exit_label(uint64_t addr)
+{
+	static const char *const labels[VMM_MAX_DISKS + 1][3] = {
+		{"vda:notify", "vda:irq", "vda:other"},
+		{"vdb:notify", "vdb:irq", "vdb:other"},
+		{"vdc:notify", "vdc:irq", "vdc:other"},
+		{"vdd:notify", "vdd:irq", "vdd:other"},
+		{"console:notify", "console:irq", "console:other"},
+	};
+	uint64_t slot, off;
+
+	if (addr < VIRTIO_MMIO_BASE)
+		return NULL;
+	slot = (addr - VIRTIO_MMIO_BASE) / VIRTIO_MMIO_SIZE;
+	off = (addr - VIRTIO_MMIO_BASE) % VIRTIO_MMIO_SIZE;
+	if (slot > VMM_MAX_DISKS)
+		return NULL;
+	if (off == VIRTIO_MMIO_QUEUE_NOTIFY)
+		return labels[slot][0];
+	if (off == VIRTIO_MMIO_INTERRUPT_STATUS || off == VIRTIO_MMIO_INTERRUPT_ACK)
+		return labels[slot][1];
+	return labels[slot][2];
+}
+
 /* MMIO outside guest RAM and the in-kernel LAPIC/IOAPIC: the virtio-mmio devices; anything
  * else reads as all-ones. */
 static void handle_mmio(struct vm *vm, struct kvm_run *run)
 {
 	unsigned len = run->mmio.len;
 
+	if (vm->trace.fd > 0)
+		vm_trace_exit(&vm->trace, bus_name(&vm->mmio, run->mmio.phys_addr)
+						  ? virtio_exit_label(run->mmio.phys_addr) ?: "mmio"
+						  : "mmio-unclaimed");
 	if (len == 0 || len > sizeof(run->mmio.data))
 		return;
 	if (run->mmio.is_write)
@@ -157,6 +200,7 @@ static int handle_exit(struct vcpu *c, struct werr **err)
 		handle_mmio(vm, run);
 		return 0;
 	case KVM_EXIT_INTR:
+		vm_trace_exit(&vm->trace, "intr");
 		return 0;
 	case KVM_EXIT_HLT:
 		vm_stop(vm, VMM_STOP_HALT, 0);
@@ -333,31 +377,41 @@ static int read_initrd(struct vm *vm, const char *path, int fd, uint64_t addr, u
 	return 0;
 }
 
-/* The whole of an open file (the kernel handed over as an fd). */
-static int read_fd(int fd, const char *name, char **out, size_t *len, struct werr **err)
+/* The kernel image, mapped read-only from the page cache (MAP_POPULATE: one call instead of a
+ * fault per page): a vmlinux is ~50 MiB, which a read into a buffer would copy once more than
+ * the copy into guest RAM. */
+struct kernel_map {
+	void *p;
+	size_t len;
+};
+
+static void unmap_kernel(struct kernel_map *m)
 {
+	if (m->p)
+		munmap(m->p, m->len);
+}
+
+static int map_kernel(const struct vmm_config *cfg, struct kernel_map *m, struct werr **err)
+{
+	_cleanup_close_ int own = -1;
+	int fd = cfg->kernel_fd;
 	struct stat st;
-	char *buf;
-	size_t done = 0;
+	void *p;
 
-	if (fstat(fd, &st) < 0)
-		return werr_sys(err, errno, "%s", name);
-	if (!S_ISREG(st.st_mode) || st.st_size <= 0)
-		return werr_set(err, EINVAL, "%s is not a regular, non-empty file", name);
-	buf = xmalloc((size_t)st.st_size);
-	while (done < (size_t)st.st_size) {
-		ssize_t n = pread(fd, buf + done, (size_t)st.st_size - done, (off_t)done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			free(buf);
-			return werr_sys(err, n < 0 ? errno : EIO, "read %s", name);
-		}
-		done += (size_t)n;
+	if (fd <= 0) {
+		fd = own = open(cfg->kernel, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return werr_sys(err, errno, "open %s", cfg->kernel);
 	}
-	*out = buf;
-	*len = done;
+	if (fstat(fd, &st) < 0)
+		return werr_sys(err, errno, "%s", cfg->kernel);
+	if (!S_ISREG(st.st_mode) || st.st_size <= 0)
+		return werr_set(err, EINVAL, "%s is not a regular, non-empty file", cfg->kernel);
+	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+	if (p == MAP_FAILED)
+		return werr_sys(err, errno, "mmap %s", cfg->kernel);
+	m->p = p;
+	m->len = (size_t)st.st_size;
 	return 0;
 }
 
@@ -370,31 +424,32 @@ static const unsigned virtio_irqs[VMM_MAX_DISKS] = {5, 6, 7, 10};
 static int load_guest(struct vm *vm, const struct vmm_config *cfg, struct boot_info *bi,
 		      struct werr **err)
 {
-	_cleanup_free_ char *kernel = NULL;
+	struct kernel_map kernel = {0};
 	_cleanup_close_ int ifd = -1;
-	size_t klen = 0;
 	uint64_t isize = 0;
 	struct stat st;
 	int r;
 
-	if (cfg->kernel_fd > 0)
-		r = read_fd(cfg->kernel_fd, cfg->kernel, &kernel, &klen, err);
-	else
-		r = read_file(cfg->kernel, &kernel, &klen, err);
+	r = map_kernel(cfg, &kernel, err);
 	if (r < 0)
 		return werr_wrap(err, "kernel");
 	if (cfg->initrd) {
 		ifd = cfg->initrd_fd > 0 ? fcntl(cfg->initrd_fd, F_DUPFD_CLOEXEC, 3)
 					 : open(cfg->initrd, O_RDONLY | O_CLOEXEC);
-		if (ifd < 0 || fstat(ifd, &st) < 0)
+		if (ifd < 0 || fstat(ifd, &st) < 0) {
+			unmap_kernel(&kernel);
 			return werr_sys(err, errno, "initrd %s", cfg->initrd);
+		}
 		isize = (uint64_t)st.st_size;
-		if (isize == 0 || isize > 0xffffffffu)
+		if (isize == 0 || isize > 0xffffffffu) {
+			unmap_kernel(&kernel);
 			return werr_set(err, EINVAL, "initrd %s: size %llu is not usable",
 					cfg->initrd, (unsigned long long)isize);
+		}
 	}
-	r = boot_load(&vm->gm, (const uint8_t *)kernel, klen, isize,
+	r = boot_load(&vm->gm, kernel.p, kernel.len, isize,
 		      cfg->cmdline ? cfg->cmdline : VMM_DEFAULT_CMDLINE, bi, err);
+	unmap_kernel(&kernel);
 	if (r < 0)
 		return werr_wrap(err, "kernel %s", cfg->kernel);
 	if (isize) {
@@ -435,6 +490,8 @@ static int get_cpuid(struct vm *vm, struct werr **err)
 
 		c->nent = nent;
 		if (ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, c) == 0) {
+			if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) > 0)
+				cpuid_set_tsc_deadline(c->entries, c->nent);
 			vm->cpuid = c;
 			return 0;
 		}
@@ -483,7 +540,8 @@ static int add_devices(struct vm *vm, const struct vmm_config *cfg, struct werr 
 {
 	int r = 0;
 
-	vm->hooks = (struct vmm_hooks){.irq_line = hook_irq_line, .stop = hook_stop, .opaque = vm};
+	vm->hooks = (struct vmm_hooks){
+		.irq_line = hook_irq_line, .stop = hook_stop, .mark = hook_mark, .opaque = vm};
 	uart_init(&vm->uart, &vm->hooks, UART_COM1_IRQ, cfg->console_out);
 	i8042_init(&vm->kbd, &vm->hooks);
 	vm->status.hooks = vm->hooks;
@@ -663,6 +721,7 @@ static void vm_destroy(struct vm *vm)
 		close(vm->kick_fd);
 	gm_free(&vm->gm);
 	uart_destroy(&vm->uart);
+	vm_trace_destroy(&vm->trace);
 	werr_free(&vm->err);
 	pthread_cond_destroy(&vm->stop_cond);
 	pthread_cond_destroy(&vm->pause_cond);
@@ -703,6 +762,9 @@ int vmm_run_result(const struct vmm_config *cfg, struct vmm_result *res, struct 
 	vm.console_in = cfg->console_in;
 	for (unsigned i = 0; i < VMM_MAX_DISKS; i++)
 		vm.disk_fds[i] = -1;
+	vm_trace_init(&vm.trace, cfg->trace_fd);
+	vm_trace_event(&vm.trace, "vmm start");
+	vm_trace_event(&vm.trace, "kernel %s", cfg->kernel);
 	pthread_mutex_init(&vm.lock, NULL);
 	pthread_cond_init(&vm.stop_cond, NULL);
 	pthread_cond_init(&vm.pause_cond, NULL);
@@ -718,8 +780,12 @@ int vmm_run_result(const struct vmm_config *cfg, struct vmm_result *res, struct 
 		r = add_console(&vm, cfg, err);
 	if (r == 0 && !restore)
 		r = load_guest(&vm, cfg, &bi, err);
-	if (r == 0)
+	if (r == 0) {
+		if (!restore)
+			vm_trace_event(&vm.trace, "guest loaded, cmdline: %s",
+				       cfg->cmdline ? cfg->cmdline : VMM_DEFAULT_CMDLINE);
 		r = create_vcpus(&vm, restore ? NULL : &bi, err);
+	}
 	if (r == 0 && vm.ck_fd >= 0)
 		r = vm_get_msr_list(&vm, err);
 	if (r == 0 && restore)
@@ -738,6 +804,7 @@ int vmm_run_result(const struct vmm_config *cfg, struct vmm_result *res, struct 
 
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGRTMIN, &sa, &old_sa);
+	vm_trace_event(&vm.trace, "vcpus start");
 	r = start_threads(&vm, err);
 	if (r == 0) {
 		pthread_mutex_lock(&vm.lock);
@@ -747,6 +814,7 @@ int vmm_run_result(const struct vmm_config *cfg, struct vmm_result *res, struct 
 	}
 	stop_threads(&vm);
 	sigaction(SIGRTMIN, &old_sa, NULL);
+	vm_trace_summary(&vm.trace);
 
 	if (r == 0 && vm.err) {
 		r = -vm.err->code;

@@ -14,6 +14,7 @@
 #include "vmm_shim/dev_virtio_blk.h"
 #include "vmm_shim/dev_virtio_console.h"
 #include "vmm_shim/guest_mem.h"
+#include "vmm_shim/vm_trace.h"
 #include "vmm_shim/vmm.h"
 
 #define KVM_TSS_ADDR 0xfffbd000ull
@@ -73,6 +74,8 @@ struct vm {
 	int wake_fd; /* eventfd: tells the console reader to quit */
 	pthread_t reader;
 	bool reader_started;
+
+	struct vm_trace trace;
 };
 
 void vm_stop(struct vm *vm, enum vmm_stop_reason reason, int status);

@@ -13,6 +13,9 @@
 /* The paravirtual status port: the guest writes its workload's exit code (one byte, or the low
  * byte of a wider write) here and the VM stops. Unused by any PC device Linux probes. */
 #define VMM_STATUS_PORT 0x0ff0
+/* The guest's progress marks (one byte each: ward-init's are in guest/ward_init.c), shown with
+ * a timestamp when vmm_config.trace_fd is set and ignored otherwise. */
+#define VMM_MARK_PORT 0x0ff1
 
 #define VMM_MAX_VCPUS 64
 #define VMM_MIN_MEM_MIB 64
@@ -56,6 +59,9 @@ struct vmm_config {
 	 * guest's output goes to stdio_fd[1] and stdio_fd[2]. */
 	bool stdio_ports;
 	int stdio_fd[3];
+	/* > 0: a boot profile goes here (vm_trace.h): milestones with the wall clock, the guest's
+	 * progress marks, exit counts per device. */
+	int trace_fd;
 	/* Install the VMM's seccomp allow-list (vmm_seccomp_install) once the VM is set up. */
 	bool seccomp;
 	/* > 0: a listening stream socket for checkpoint requests (struct vmm_ck_request with the

@@ -325,6 +325,62 @@ test_vm_container_vmm_of_a_sleeping_guest_without_ports_stays_idle() {
 	assert_no_leftovers "$id"
 }
 
+# vm_disk_file ID PATH: the content of PATH in container ID's root disk image
+vm_disk_file() { debugfs -R "cat $2" "$ROOT/$1/rootfs.img" 2>/dev/null; }
+vm_disk_links() { stat -c %h "$ROOT/$1/rootfs.img"; }
+
+test_vm_container_root_disk_cache_never_serves_a_changed_rootfs() {
+	vm_need_container
+	command -v debugfs >/dev/null || PATH=$PATH:/usr/sbin:/sbin command -v debugfs >/dev/null ||
+		skip "debugfs needed to read the root disk"
+	vm_test_kernel_dir "$T/k" "$VM_CODE_SPIN"
+	mkbundle -- true
+	echo one >"$B/rootfs/etc/marker"
+	local a b c d e
+	a=$(newid) b=$(newid) c=$(newid) d=$(newid) e=$(newid)
+	# a tree written less than 2 s ago is built, not cached (its ctimes cannot tell changes
+	# within one clock tick apart)
+	w create --isolation vm --bundle "$B" "$a" >"$T/out" 2>&1 || fail "create: $(cat "$T/out")"
+	assert_eq one "$(vm_disk_file "$a" /etc/marker)" "marker in the first image"
+	assert_eq 1 "$(vm_disk_links "$a")" "links of an image that must not be cached"
+	[ ! -e "$ROOT/@vm-disks" ] || [ -z "$(ls -A "$ROOT/@vm-disks")" ] || fail "a fresh tree was cached"
+	w delete "$a"
+	sleep 2.5
+	# settled: built once and cached, then served from the cache (a hard link)
+	w create --isolation vm --bundle "$B" "$b" >"$T/out" 2>&1 || fail "create: $(cat "$T/out")"
+	assert_eq 2 "$(vm_disk_links "$b")" "links of the image built for the cache"
+	w create --isolation vm --bundle "$B" "$c" >"$T/out" 2>&1 || fail "create: $(cat "$T/out")"
+	assert_eq 3 "$(vm_disk_links "$c")" "links of the image served from the cache"
+	assert_eq one "$(vm_disk_file "$c" /etc/marker)" "marker in the cached image"
+	# the same size and the old mtime: only the ctime tells
+	touch -r "$B/rootfs/etc/marker" "$T/mtime"
+	echo two >"$B/rootfs/etc/marker"
+	touch -r "$T/mtime" "$B/rootfs/etc/marker"
+	w create --isolation vm --bundle "$B" "$d" >"$T/out" 2>&1 || fail "create: $(cat "$T/out")"
+	assert_eq two "$(vm_disk_file "$d" /etc/marker)" "marker right after the change"
+	sleep 2.5
+	w create --isolation vm --bundle "$B" "$e" >"$T/out" 2>&1 || fail "create: $(cat "$T/out")"
+	assert_eq two "$(vm_disk_file "$e" /etc/marker)" "marker once the change has settled"
+	# the containers' deletes leave the cache, which is the root's
+	for a in "$b" "$c" "$d" "$e"; do w delete "$a"; done
+	[ -n "$(ls -A "$ROOT/@vm-disks")" ] || fail "the cache is empty"
+	assert_no_leftovers
+}
+
+test_vm_container_prefers_vmlinux_to_vmlinuz() {
+	vm_need_container
+	vm_test_kernel_dir "$T/k" "$VM_CODE_SPIN"
+	vm_blob "$T/k/vmlinuz" 3
+	vm_blob "$T/k/vmlinux" 5
+	mkbundle -- true
+	run_ctr --isolation vm "$(newid)"
+	assert_eq 5 "$RC" "the status of the guest booted (vmlinux reports 5, vmlinuz 3; output: $OUT)"
+	rm "$T/k/vmlinux"
+	run_ctr --isolation vm "$(newid)"
+	assert_eq 3 "$RC" "the status without a vmlinux (output: $OUT)"
+	assert_no_leftovers
+}
+
 test_vm_container_without_a_kernel_is_a_clear_error() {
 	vm_need_container
 	export WARD_VM_KERNEL_DIR=$T/nokernel
@@ -381,6 +437,32 @@ test_vm_container_prints_the_guest_kernel_release() {
 	# the guest's own command line, not the host's
 	assert_contains "$OUT" "ward.args=sh,-c,"
 	assert_not_contains "$OUT" $'\r' "output (plain bytes, no CR LF)"
+	assert_no_leftovers
+}
+
+# scripts/vm-kernel.sh also writes the kernel uncompressed (vmlinux, from the bzImage's
+# payload), and ward boots that one: the guest skips its decompressor.
+test_vm_container_boots_the_uncompressed_kernel() {
+	vm_need_linux_container
+	[ "$(od -An -tx1 -N4 "$WARD_VM_KERNEL_DIR/vmlinux" 2>/dev/null | tr -d ' ')" = 7f454c46 ] ||
+		fail "no ELF vmlinux in $WARD_VM_KERNEL_DIR: $(ls "$WARD_VM_KERNEL_DIR" | tr '\n' ' ')"
+	mkbundle -- sh -c 'echo "RELEASE $(uname -r)"'
+	WARD_VM_TRACE=1 run_ctr --isolation vm "$(newid)"
+	assert_eq 0 "$RC" "exit status (output: $OUT)"
+	assert_contains "$OUT" "kernel $WARD_VM_KERNEL_DIR/vmlinux"
+	assert_contains "$OUT" "RELEASE $(vm_bzimage_release "$WARD_VM_KERNEL_DIR/vmlinuz")"
+	assert_no_leftovers
+}
+
+# ward-init writes the status port with iopl(3); its workload must not inherit that: an `out` to
+# the status port faults (SIGSEGV, 128 + 11) instead of reporting the status 9 it writes.
+test_vm_container_workload_has_no_port_access() {
+	vm_need_linux_container
+	mkbundle -- /bin/portpoke
+	# mov dx, 0xff0; mov al, 9; out dx, al; exit(1)
+	vm_elf "$B/rootfs/bin/portpoke" 400000 "66baf00fb009eeb83c000000bf010000000f05"
+	run_ctr --isolation vm "$(newid)"
+	assert_eq 139 "$RC" "exit status of a workload writing the status port (output: $OUT)"
 	assert_no_leftovers
 }
 

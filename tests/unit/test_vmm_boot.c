@@ -389,6 +389,20 @@ static void mptable_lists_every_cpu_and_checksums_to_zero(void **state)
 	free(gm);
 }
 
+static void tsc_deadline_is_offered_in_leaf_1_only(void **state)
+{
+	struct kvm_cpuid_entry2 e[3] = {
+		{.function = 0, .ecx = 0x11},
+		{.function = 1, .ecx = 0x80000001u},
+		{.function = 7, .ecx = 0},
+	};
+
+	cpuid_set_tsc_deadline(e, 3);
+	assert_int_equal(e[1].ecx, 0x80000001u | (1u << 24));
+	assert_int_equal(e[0].ecx, 0x11);
+	assert_int_equal(e[2].ecx, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -410,6 +424,7 @@ int main(void)
 		cmocka_unit_test(initrd_that_does_not_fit_above_the_kernel_fails_clearly),
 		cmocka_unit_test(overlong_command_line_is_refused),
 		cmocka_unit_test(mptable_lists_every_cpu_and_checksums_to_zero),
+		cmocka_unit_test(tsc_deadline_is_offered_in_leaf_1_only),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,6 +19,14 @@ static void fake_stop(void *opaque, enum vmm_stop_reason reason, int status)
 	stop_status = status;
 }
 
+static unsigned marks, last_mark;
+
+static void fake_mark(void *opaque, unsigned mark)
+{
+	marks++;
+	last_mark = mark;
+}
+
 static int guest_reads(struct status_port *s)
 {
 	uint8_t b = 0xaa;
@@ -59,12 +67,37 @@ static void a_write_reports_the_low_byte_and_stops(void **state)
 	assert_int_equal(stop_status, 7);
 }
 
+static void a_write_to_the_mark_port_is_a_mark_not_a_stop(void **state)
+{
+	struct status_port s = {.hooks = {.stop = fake_stop, .mark = fake_mark}};
+	uint8_t v = 3;
+
+	stops = 0;
+	marks = 0;
+	status_port_ops.write(&s, VMM_MARK_PORT - VMM_STATUS_PORT, &v, 1);
+	assert_int_equal(stops, 0);
+	assert_int_equal(marks, 1);
+	assert_int_equal(last_mark, 3);
+}
+
+static void a_mark_without_a_mark_hook_is_dropped(void **state)
+{
+	struct status_port s = {.hooks = {.stop = fake_stop}};
+	uint8_t v = 1;
+
+	stops = 0;
+	status_port_ops.write(&s, VMM_MARK_PORT - VMM_STATUS_PORT, &v, 1);
+	assert_int_equal(stops, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(two_signals_posted_before_the_guest_polls_both_arrive),
 		cmocka_unit_test(without_a_signal_source_reads_are_zero),
 		cmocka_unit_test(a_write_reports_the_low_byte_and_stops),
+		cmocka_unit_test(a_write_to_the_mark_port_is_a_mark_not_a_stop),
+		cmocka_unit_test(a_mark_without_a_mark_hook_is_dropped),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

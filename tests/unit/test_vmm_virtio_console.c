@@ -189,7 +189,7 @@ static void it_offers_multiport_with_four_ports_and_ten_queues(void **state)
 	assert_true(rd(VIRTIO_MMIO_DEVICE_FEATURES) & (1u << VIRTIO_CONSOLE_F_MULTIPORT));
 	assert_int_equal(rd(VIRTIO_MMIO_CONFIG + 4), VIRTIO_CONSOLE_MAX_PORTS); /* max_nr_ports */
 	wr(VIRTIO_MMIO_QUEUE_SEL, NQ - 1);
-	assert_int_equal(rd(VIRTIO_MMIO_QUEUE_NUM_MAX), VIRTQ_MAX_SIZE);
+	assert_int_equal(rd(VIRTIO_MMIO_QUEUE_NUM_MAX), VIRTIO_CONSOLE_QUEUE_SIZE);
 	wr(VIRTIO_MMIO_QUEUE_SEL, NQ);
 	assert_int_equal(rd(VIRTIO_MMIO_QUEUE_NUM_MAX), 0);
 	/* port 0 on queues 0/1, control on 2/3, port p on 2(p+1) */
@@ -449,9 +449,26 @@ static void an_exec_request_splits_into_cwd_ids_args_and_env(void **state)
 	assert_int_equal(wctl_parse_exec(req, sizeof(req) - 1, &cwd, &uid, &gid, argv, envp), -1);
 }
 
+/* The driver fills each receive queue at start-up with one exit per buffer: small queues. */
+static void its_queues_are_small_and_a_bigger_size_is_refused(void **state)
+{
+	wr(VIRTIO_MMIO_QUEUE_SEL, 2);
+	assert_int_equal(rd(VIRTIO_MMIO_QUEUE_NUM_MAX), VIRTIO_CONSOLE_QUEUE_SIZE);
+	assert_true(VIRTIO_CONSOLE_QUEUE_SIZE <= 16);
+	wr(VIRTIO_MMIO_QUEUE_SEL, 9);
+	assert_int_equal(rd(VIRTIO_MMIO_QUEUE_NUM_MAX), VIRTIO_CONSOLE_QUEUE_SIZE);
+	wr(VIRTIO_MMIO_QUEUE_READY, 0);
+	wr(VIRTIO_MMIO_QUEUE_NUM, 256);
+	assert_int_equal(con.t.vq[9].num, 0);
+	wr(VIRTIO_MMIO_QUEUE_NUM, VIRTIO_CONSOLE_QUEUE_SIZE);
+	assert_int_equal(con.t.vq[9].num, VIRTIO_CONSOLE_QUEUE_SIZE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(its_queues_are_small_and_a_bigger_size_is_refused,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(it_offers_multiport_with_four_ports_and_ten_queues,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(ready_driver_gets_every_port_then_open_before_name,

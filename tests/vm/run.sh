@@ -288,7 +288,7 @@ build_tree() {
 			cp -L "$q" "$root/usr/bin/"
 			put_libs "$root" "$q"
 			mkdir -p "$root/usr/share/qemu"
-			for f in qboot.rom bios-microvm.bin linuxboot_dma.bin; do
+			for f in qboot.rom bios-microvm.bin linuxboot_dma.bin pvh.bin; do
 				[ ! -e "/usr/share/qemu/$f" ] || cp -L "/usr/share/qemu/$f" "$root/usr/share/qemu/"
 			done
 		fi

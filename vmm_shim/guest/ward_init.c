@@ -48,6 +48,7 @@
 #include "ward_init_cmdline.h"
 
 #define STATUS_PORT 0x0ff0 /* VMM_STATUS_PORT in vmm_shim/vmm.h */
+#define MARK_PORT 0x0ff1   /* VMM_MARK_PORT: progress marks, for a boot profile */
 #define EXIT_SETUP 125
 #define MODULE_DIR "/lib/modules/ward"
 #define ROOT_WAIT_MS 10000
@@ -56,6 +57,17 @@
 #define PORT_DIR "/sys/class/virtio-ports"
 
 static volatile sig_atomic_t workload_pid;
+
+/* Progress marks (one port write each; the VMM timestamps them when tracing): where the time
+ * between the kernel's start and the workload's goes. */
+enum mark { MARK_INIT = 1, MARK_MODULES, MARK_ROOT, MARK_STDIO, MARK_WORKLOAD };
+static bool can_mark;
+
+static void mark(enum mark m)
+{
+	if (can_mark)
+		outb((unsigned char)m, MARK_PORT);
+}
 
 static void say(const char *fmt, ...)
 {
@@ -291,6 +303,14 @@ static void noop(int sig)
 {
 }
 
+/* The I/O privilege level is inherited across fork and execve: a workload must not get ward-init's
+ * (it could write the status port, or program the guest's PIC and PIT, even as a user). */
+static void drop_ports(void)
+{
+	if (iopl(0) < 0)
+		_exit(EXIT_SETUP);
+}
+
 /* ---- the control channel: processes for `ward exec` ------------------------------------ */
 
 struct ctl {
@@ -394,6 +414,7 @@ static void exec_child(const char *cwd, unsigned uid, unsigned gid, char **argv,
 {
 	extern char **environ;
 
+	drop_ports();
 	dup2(in, 0);
 	dup2(out, 1);
 	dup2(err, 2);
@@ -561,6 +582,7 @@ static void run_child(const struct winit_job *job, const sigset_t *old, const in
 {
 	extern char **environ;
 
+	drop_ports();
 	for (int i = 0; i < 3; i++)
 		if (stdio[i] >= 0 && dup2(stdio[i], i) < 0)
 			_exit(EXIT_SETUP);
@@ -608,6 +630,8 @@ int main(void)
 		fprintf(stderr, "ward-init: not PID 1; this is the micro-VM guest's init\n");
 		return EXIT_SETUP;
 	}
+	can_mark = iopl(3) == 0;
+	mark(MARK_INIT);
 	mkdir("/dev", 0755);
 	mount("dev", "/dev", "devtmpfs", MS_NOSUID, "mode=0755");
 	console_stdio();
@@ -616,10 +640,12 @@ int main(void)
 		fail("bad or missing %s on the kernel command line",
 		     bad ? bad : "ward.* parameter");
 	load_modules();
+	mark(MARK_MODULES);
 	mount_root(&job);
 	umount2("/proc", MNT_DETACH);
 	enter_root();
 	console_stdio();
+	mark(MARK_ROOT);
 	if (job.hostname && sethostname(job.hostname, strlen(job.hostname)) < 0)
 		fail("sethostname %s: %m", job.hostname);
 
@@ -627,6 +653,7 @@ int main(void)
 		open_stdio_ports(stdio);
 	else
 		console_plain();
+	mark(MARK_STDIO);
 	have_port = iopl(3) == 0;
 	sigemptyset(&sa.sa_mask);
 	for (size_t i = 0; i < sizeof(fwd) / sizeof(fwd[0]); i++)
@@ -639,6 +666,7 @@ int main(void)
 	if (pid == 0)
 		run_child(&job, &old, stdio);
 	workload_pid = pid;
+	mark(MARK_WORKLOAD);
 	/* SIGCHLD stays blocked but for the wait in ppoll, which it interrupts (a no-op handler:
 	 * an ignored signal would not); every POLL_MS the status port is asked for a signal */
 	chld_sa.sa_handler = noop;
