@@ -134,7 +134,7 @@ test_vm_container_restore_refuses_a_damaged_or_mismatched_image() {
 	assert_no_leftovers "$id"
 	cp -a "$T/img" "$T/bad"
 	printf 'x' | dd of="$T/bad/vm-mem.img" bs=1 seek=4096 conv=notrunc status=none
-	assert_fail "vm-mem.img: sha256" w restore -d --image-path "$T/bad" --bundle "$B" "$id"
+	assert_fail "vm-mem.img: xxh128" w restore -d --image-path "$T/bad" --bundle "$B" "$id"
 	assert_no_leftovers "$id"
 	# another vCPU count than the image's
 	jq '.linux.resources.cpu = {"quota": 200000, "period": 100000}' "$B/config.json" >"$T/c.json"
