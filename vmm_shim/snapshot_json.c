@@ -551,7 +551,7 @@ static int read_all_fields(struct rd *r, yajl_val root, struct vmm_snap *s)
 		return -EINVAL;
 	s->n_disks = (unsigned)n;
 	for (size_t i = 0; i < n; i++) {
-		char name[32];
+		char name[48]; /* "disks[" + any size_t + "].virtio" */
 
 		snprintf(name, sizeof(name), "disks[%zu].virtio", i);
 		if (read_virtio(r, field(a->u.array.values[i], "virtio"), name, &s->disks[i]) < 0)
