@@ -101,6 +101,9 @@ int vm_open_files(struct vm_plan *p, int state_dirfd, struct werr **err);
 int vm_control_listen(int state_dirfd, struct werr **err);
 /* Bind and listen on <state dir>/name, mode 0600. */
 int vm_socket_listen(int state_dirfd, const char *name, struct werr **err);
+/* Connect to <state dir of id>/name ("what" names it in errors): the fd, or < 0 with err. */
+int vm_socket_connect(const char *root, const char *id, const char *name, const char *what,
+		      struct werr **err);
 /* ward exec: run process p in the guest of container id (runtime/vm_exec.c), relaying stdin,
  * stdout, stderr and the usual stop signals; its exit status, or < 0 with err. */
 int vm_exec(const char *root, const char *id, const struct spec_process *p, struct werr **err);

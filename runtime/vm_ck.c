@@ -51,30 +51,6 @@ int vm_copy_file(const char *from, const char *to, struct werr **err)
 	return 0;
 }
 
-static int connect_ck(const char *root, const char *id, struct werr **err)
-{
-	_cleanup_free_ char *dir = state_dir(root, id);
-	_cleanup_close_ int dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	struct sockaddr_un a = {.sun_family = AF_UNIX};
-	int fd;
-
-	if (dirfd < 0)
-		return werr_sys(err, errno, "open %s", dir);
-	snprintf(a.sun_path, sizeof(a.sun_path), "/proc/self/fd/%d/" VM_CK_SOCKET, dirfd);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return werr_sys(err, errno, "socket");
-	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
-		int e = errno;
-
-		close(fd);
-		return werr_sys(err, e,
-				"connect to the micro-VM's checkpoint socket %s/" VM_CK_SOCKET,
-				dir);
-	}
-	return fd;
-}
-
 /* Send the request with the two files, wait for the VMM's answer. */
 static int ask_vmm(int sock, int state_fd, int mem_fd, bool leave_running, struct vmm_ck_reply *rep,
 		   struct werr **err)
@@ -135,7 +111,7 @@ int vm_checkpoint(const char *root, const char *id, const char *dir, bool leave_
 		r = werr_sys(err, errno, "checkpoint: create the VM's files in %s", dir);
 		goto fail;
 	}
-	sock = connect_ck(root, id, err);
+	sock = vm_socket_connect(root, id, VM_CK_SOCKET, "checkpoint", err);
 	if (sock < 0) {
 		r = sock;
 		goto fail;

@@ -47,16 +47,18 @@ int vm_control_listen(int state_dirfd, struct werr **err)
 	return vm_socket_listen(state_dirfd, VM_CONTROL_SOCKET, err);
 }
 
-static int connect_control(const char *root, const char *id, struct werr **err)
+int vm_socket_connect(const char *root, const char *id, const char *name, const char *what,
+		      struct werr **err)
 {
-	_cleanup_free_ char *dir = xasprintf("%s/%s", root, id);
+	_cleanup_free_ char *dir = state_dir(root, id);
 	_cleanup_close_ int dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	struct sockaddr_un a = {.sun_family = AF_UNIX};
 	int fd;
 
 	if (dirfd < 0)
 		return werr_sys(err, errno, "open %s", dir);
-	snprintf(a.sun_path, sizeof(a.sun_path), "/proc/self/fd/%d/" VM_CONTROL_SOCKET, dirfd);
+	/* through the directory's fd: a state dir path can be longer than sun_path */
+	snprintf(a.sun_path, sizeof(a.sun_path), "/proc/self/fd/%d/%s", dirfd, name);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return werr_sys(err, errno, "socket");
@@ -64,9 +66,8 @@ static int connect_control(const char *root, const char *id, struct werr **err)
 		int e = errno;
 
 		close(fd);
-		return werr_sys(err, e,
-				"connect to the micro-VM's control socket %s/" VM_CONTROL_SOCKET,
-				dir);
+		return werr_sys(err, e, "connect to the micro-VM's %s socket %s/%s", what, dir,
+				name);
 	}
 	return fd;
 }
@@ -164,7 +165,7 @@ int vm_exec(const char *root, const char *id, const struct spec_process *p, stru
 	size_t len;
 	int r;
 
-	sock = connect_control(root, id, err);
+	sock = vm_socket_connect(root, id, VM_CONTROL_SOCKET, "control", err);
 	if (sock < 0)
 		return sock;
 	payload = exec_payload(p, &len);
