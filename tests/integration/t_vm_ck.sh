@@ -106,8 +106,6 @@ test_vm_container_checkpoint_refusals_leave_it_running() {
 	id=$(newid)
 	vm_start_counter "$id" "$T/out1"
 	pid=$(state_field "$id" .pid)
-	assert_fail "pre-copy of a micro-VM container is not supported yet" \
-		w checkpoint --pre-dump --image-path "$T/img" "$id"
 	# a page server that takes the connection (ward connects before it looks at the container)
 	"$WARD" page-server --image-path "$T/recv" --address 127.0.0.1:0 --port-file "$T/port" \
 		>"$T/ps.out" 2>&1 &
@@ -144,6 +142,133 @@ test_vm_container_restore_refuses_a_damaged_or_mismatched_image() {
 	assert_fail "the image's VM has 1 vCPUs and" \
 		w restore -d --image-path "$T/img" --bundle "$T/b2" "$id"
 	assert_no_leftovers "$id"
+}
+
+# ---- pre-copy (KVM's dirty log) ------------------------------------------------------------
+
+# Every count in the files, read as one stream, is the one before plus one.
+vm_assert_consecutive() { # FILE...
+	local prev='' line n
+	cat "$@" | grep -E '^[0-9A-F]{8}$' >"$T/all" || true
+	while read -r line; do
+		n=$((16#$line))
+		[ -z "$prev" ] || [ "$n" -eq $((prev + 1)) ] ||
+			fail "counts not consecutive: $line after $(printf '%08X' "$prev")"
+		prev=$n
+	done <"$T/all"
+	[ -n "$prev" ] || fail "no counts in $*"
+}
+
+test_vm_container_pre_dump_rounds_then_parent_checkpoint_restore_the_count() {
+	local id pid before full pre2 final last first
+	id=$(newid)
+	vm_start_counter "$id" "$T/out1"
+	pid=$(state_field "$id" .pid)
+	w checkpoint --pre-dump --image-path "$T/pre1" "$id" || fail "pre-dump"
+	assert_eq running "$(state_field "$id" .status)" "state after --pre-dump"
+	[ ! -e "$T/pre1/rootfs.img" ] || fail "a pre-dump copied the root disk"
+	jq -e '.pre_dump == true and (.token | startswith("0x"))' "$T/pre1/vm.json" >/dev/null ||
+		fail "pre-dump vm.json: $(head -c 300 "$T/pre1/vm.json")"
+	before=$(vm_counts "$T/out1" | wc -l)
+	wait_for 30 vm_lines_at_least "$T/out1" $((before + 3))
+	w checkpoint --pre-dump --parent-path "$T/pre1" --image-path "$T/pre2" "$id" ||
+		fail "second pre-dump round"
+	assert_eq "$(jq -r .token "$T/pre1/vm.json")" "$(jq -r .parent_token "$T/pre2/vm.json")" "pre2's parent_token"
+	before=$(vm_counts "$T/out1" | wc -l)
+	wait_for 30 vm_lines_at_least "$T/out1" $((before + 3))
+	kill -0 "$pid" || fail "the VMM is gone after the pre-dumps"
+	w checkpoint --parent-path "$T/pre2" --image-path "$T/final" "$id" || fail "final checkpoint"
+	wait_for 10 vm_pid_gone "$pid"
+	assert_no_leftovers "$id"
+	assert_eq "$(realpath "$T/pre2")" "$(jq -r .parent "$T/final/inventory.json")" "the final image's parent"
+	full=$(stat -c %s "$T/pre1/vm-mem.img")
+	pre2=$(stat -c %s "$T/pre2/vm-mem.img")
+	final=$(stat -c %s "$T/final/vm-mem.img")
+	echo "# guest memory written: full (pre-dump 1) $full B, pre-dump 2 $pre2 B, final $final B" >&2
+	[ "$final" -gt 0 ] && [ $((final * 8)) -le "$full" ] ||
+		fail "the final image's memory ($final B) is not much smaller than the full one ($full B)"
+	last=$(vm_counts "$T/out1" | tail -1)
+	w restore -d --image-path "$T/final" --bundle "$B" "$id" </dev/null >"$T/out2" 2>&1 ||
+		fail "restore -d: $(cat "$T/out2")"
+	defer "'$WARD' --root '$ROOT' kill '$id' KILL 2>/dev/null; sleep 0.5; '$WARD' --root '$ROOT' delete -f '$id' 2>/dev/null || true"
+	vm_wait_counts 60 "$T/out2" 3
+	first=$(vm_counts "$T/out2" | head -1)
+	vm_assert_consecutive "$T/out1" "$T/out2"
+	[ "$((16#$first))" -gt 1 ] && [ "$((16#$first))" -le "$((16#$last + 2))" ] ||
+		fail "first whole count after restore $first, last before $last"
+	w kill "$id" KILL
+	wait_for 10 vm_state_is "$id" stopped
+	w delete "$id"
+	assert_no_leftovers "$id"
+}
+
+# jq EXPR on an image's vm.json, its sum in the inventory made right again
+vm_edit_state() { # IMAGE JQ-EXPR
+	jq "$2" "$1/vm.json" >"$1/vm.json.new" && mv "$1/vm.json.new" "$1/vm.json"
+	local sum
+	sum=$(xxhsum -H2 "$1/vm.json" | grep -oE '[0-9a-f]{32}')
+	jq --arg s "$sum" '.xxh128["vm.json"] = $s' "$1/inventory.json" >"$1/inv.new" &&
+		mv "$1/inv.new" "$1/inventory.json"
+}
+
+test_vm_container_pre_copy_refusals_leave_it_running() {
+	local id id2 pid pid2
+	id=$(newid)
+	vm_start_counter "$id" "$T/out1"
+	pid=$(state_field "$id" .pid)
+	defer "'$WARD' --root '$ROOT' kill '$id' KILL 2>/dev/null; sleep 0.5; '$WARD' --root '$ROOT' delete -f '$id' 2>/dev/null || true"
+	# a parent before any pre-dump: nothing is tracked yet
+	id2=$(newid)
+	mkdir -p "$T/b1"
+	cp "$B/config.json" "$T/b1/config.json"
+	ln -s "$B/rootfs" "$T/b1/rootfs"
+	w run -d --isolation vm --bundle "$T/b1" "$id2" </dev/null >"$T/out3" 2>&1 || fail "run -d: $(cat "$T/out3")"
+	defer "'$WARD' --root '$ROOT' kill '$id2' KILL 2>/dev/null; sleep 0.5; '$WARD' --root '$ROOT' delete -f '$id2' 2>/dev/null || true"
+	pid2=$(state_field "$id2" .pid)
+	wait_for 60 vm_lines_at_least "$T/out3" 2
+	w checkpoint --pre-dump --image-path "$T/other" "$id2" || fail "pre-dump of the other container"
+	w checkpoint --pre-dump --image-path "$T/pre" "$id" || fail "pre-dump"
+	# another container's image (same RAM): not this VM's latest pre-copy image
+	assert_fail "is not this VM's latest pre-copy image" \
+		w checkpoint --parent-path "$T/other" --image-path "$T/img" "$id"
+	# another RAM size
+	cp -a "$T/pre" "$T/bigger"
+	vm_edit_state "$T/bigger" '.mem_bytes = "0x40000000"'
+	assert_fail "the parent image has 1024 MiB of guest RAM, this VM" \
+		w checkpoint --parent-path "$T/bigger" --image-path "$T/img" "$id"
+	# not a VM image
+	cp -a "$T/pre" "$T/notvm"
+	jq 'del(.xxh128["vm.json"])' "$T/pre/inventory.json" >"$T/notvm/inventory.json"
+	assert_fail "lists no vm.json (not a micro-VM image)" \
+		w checkpoint --parent-path "$T/notvm" --image-path "$T/img" "$id"
+	# a damaged or missing file
+	cp -a "$T/pre" "$T/bad"
+	printf 'x' | dd of="$T/bad/vm-mem.img" bs=1 seek=100 conv=notrunc status=none
+	assert_fail "vm-mem.img: xxh128" \
+		w checkpoint --parent-path "$T/bad" --image-path "$T/img" "$id"
+	rm "$T/bad/vm-mem.img"
+	assert_fail "vm-mem.img" w checkpoint --parent-path "$T/bad" --image-path "$T/img" "$id"
+	assert_fail "$T/nothing" w checkpoint --parent-path "$T/nothing" --image-path "$T/img" "$id"
+	# a pre-dump alone is no image to restore
+	assert_fail "/pre: a pre-dump (its memory was read while the guest ran) is only a parent" w restore -d --image-path "$T/pre" --bundle "$B" "$(newid)"
+	assert_eq running "$(state_field "$id" .status)" "state after the refusals"
+	kill -0 "$pid" || fail "the VMM died after a refused checkpoint"
+	[ ! -e "$T/img" ] || fail "image files left behind: $(ls -A "$T/img")"
+	# the right parent still works after the refusals; then a chain with a damaged or missing
+	# parent is refused by restore
+	w checkpoint --parent-path "$T/pre" --image-path "$T/final" "$id" || fail "final checkpoint"
+	wait_for 10 vm_pid_gone "$pid"
+	mv "$T/pre/vm-mem.img" "$T/mem.saved"
+	assert_fail "vm-mem.img" w restore -d --image-path "$T/final" --bundle "$B" "$id"
+	assert_no_leftovers "$id"
+	mv "$T/mem.saved" "$T/pre/vm-mem.img"
+	printf 'x' | dd of="$T/pre/vm-mem.img" bs=1 seek=100 conv=notrunc status=none
+	assert_fail "vm-mem.img: xxh128" w restore -d --image-path "$T/final" --bundle "$B" "$id"
+	assert_no_leftovers "$id"
+	mv "$T/pre" "$T/pre.moved"
+	assert_fail "its parent image" w restore -d --image-path "$T/final" --bundle "$B" "$id"
+	assert_no_leftovers "$id"
+	kill -0 "$pid2" || fail "the other container's VMM is gone"
 }
 
 # ---- a Linux guest (the VM lane) ---------------------------------------------------------------
