@@ -261,9 +261,19 @@ static uint64_t mem_total(const struct vm *vm)
 	return t;
 }
 
-/* With the vCPUs parked: everything into s and, unless mem_fd < 0, the memory file (the pages
- * of only, or all non-zero ones). */
-static int snapshot(struct vm *vm, struct vmm_snap *s, int mem_fd, const uint64_t *only,
+/* The memory file: all non-zero pages, or (a child image, dirty != NULL) the pages written since
+ * the parent, collected here, where no device writes into guest memory any more. */
+static int save_memory_now(struct vm *vm, struct vmm_snap *s, int mem_fd, uint64_t *dirty,
+			   uint64_t *written, struct werr **err)
+{
+	int r = dirty ? vm_dirty_collect(vm, dirty, err) : 0;
+
+	return r < 0 ? r : save_memory(vm, s, mem_fd, dirty, written, err);
+}
+
+/* With the vCPUs parked: everything into s and, unless mem_fd < 0, the memory file (see
+ * save_memory_now). */
+static int snapshot(struct vm *vm, struct vmm_snap *s, int mem_fd, uint64_t *dirty,
 		    uint64_t *written, struct werr **err)
 {
 	int r = 0;
@@ -292,14 +302,14 @@ static int snapshot(struct vm *vm, struct vmm_snap *s, int mem_fd, const uint64_
 	if (mem_fd < 0)
 		return 0;
 	if (!vm->console)
-		return save_memory(vm, s, mem_fd, only, written, err);
+		return save_memory_now(vm, s, mem_fd, dirty, written, err);
 	/* the relay may put input into guest memory: the console's lock keeps it out while
 	 * memory and the console's queues are saved together */
 	s->has_console = true;
 	r = virtio_console_save(vm->console, s, err);
 	if (r == 0) {
 		pthread_mutex_lock(&vm->console->t.lock);
-		r = save_memory(vm, s, mem_fd, only, written, err);
+		r = save_memory_now(vm, s, mem_fd, dirty, written, err);
 		pthread_mutex_unlock(&vm->console->t.lock);
 	}
 	return r;
@@ -378,7 +388,6 @@ static int checkpoint(struct vm *vm, int state_fd, int mem_fd, const struct vmm_
 	bool track = req->flags & VMM_CK_TRACK, child = req->flags & VMM_CK_PARENT;
 	_cleanup_free_ uint64_t *dirty = NULL;
 	struct vmm_snap s = {0};
-	bool collected = false;
 	double t0;
 	int r;
 
@@ -397,20 +406,19 @@ static int checkpoint(struct vm *vm, int state_fd, int mem_fd, const struct vmm_
 		virtio_console_flush(vm->console, RELAY_PORT_STDOUT);
 		virtio_console_flush(vm->console, RELAY_PORT_STDERR);
 	}
-	if (track || child) {
+	if (track || child)
 		dirty = xcalloc(vm->gm.dirty_words + 1, sizeof(uint64_t));
-		if (child || vm->dirty_log) {
-			r = vm_dirty_collect(vm, dirty, err);
-			collected = r == 0;
-		} else {
-			r = vm_dirty_log_start(vm, err);
-		}
-	}
+	/* a pre-dump reads the log now and memory once the vCPUs run (writes from here on are in
+	 * the next round); a final child image collects as it saves memory (snapshot) */
+	if (track && (child || vm->dirty_log))
+		r = vm_dirty_collect(vm, dirty, err);
+	else if (track)
+		r = vm_dirty_log_start(vm, err);
 	if (r == 0) {
 		s.token = track || child ? new_token(vm->ck_token) : 0;
 		s.parent_token = child ? req->parent_token : 0;
 		s.pre_dump = track;
-		r = snapshot(vm, &s, track ? -1 : mem_fd, child ? dirty : NULL, &rep->mem_bytes,
+		r = snapshot(vm, &s, track ? -1 : mem_fd, track ? NULL : dirty, &rep->mem_bytes,
 			     err);
 	}
 	rep->paused_ms = (uint32_t)(now_ms() - t0);
@@ -425,7 +433,7 @@ static int checkpoint(struct vm *vm, int state_fd, int mem_fd, const struct vmm_
 	if (r == 0 && s.token) {
 		vm->ck_token = s.token;
 		rep->token = s.token;
-	} else if (r < 0 && collected) {
+	} else if (r < 0 && dirty) {
 		vm_dirty_put_back(vm, dirty); /* the parent asked for stays a valid parent */
 	}
 	vmm_snap_free(&s);

@@ -185,7 +185,8 @@ test_vm_container_pre_dump_rounds_then_parent_checkpoint_restore_the_count() {
 	pre2=$(stat -c %s "$T/pre2/vm-mem.img")
 	final=$(stat -c %s "$T/final/vm-mem.img")
 	echo "# guest memory written: full (pre-dump 1) $full B, pre-dump 2 $pre2 B, final $final B" >&2
-	[ "$final" -gt 0 ] && [ $((final * 8)) -le "$full" ] ||
+	[ "$final" -gt 0 ] || fail "the final image has no memory: the count's page, written all the time, was not in the dirty log"
+	[ $((final * 8)) -le "$full" ] ||
 		fail "the final image's memory ($final B) is not much smaller than the full one ($full B)"
 	last=$(vm_counts "$T/out1" | tail -1)
 	w restore -d --image-path "$T/final" --bundle "$B" "$id" </dev/null >"$T/out2" 2>&1 ||
@@ -307,6 +308,52 @@ test_vm_container_checkpoint_restores_a_linux_guest_its_counter_and_exec() {
 	OUT=$(timeout 120 "$WARD" --root "$ROOT" exec "$id" sh -c 'echo "EXEC $(cat /proc/1/cmdline | tr "\0" " " | head -c 20)"' </dev/null 2>"$T/err") || rc=$?
 	assert_eq 0 "$rc" "exec after restore (stderr: $(cat "$T/err"))"
 	assert_contains "$OUT" "EXEC " "exec's output after restore"
+	w kill "$id" KILL
+	wait_for 30 vm_state_is "$id" stopped
+	w delete "$id"
+	assert_no_leftovers "$id"
+}
+
+# Pre-copy of a Linux guest: between the pre-dump and the final checkpoint the VMM itself writes
+# into guest memory (an exec's request and stdin through the console's receive queue, used
+# rings): pages KVM's dirty log does not show. Restore must still give the guest consistent
+# memory: its shell counts on, and a second exec works.
+test_vm_container_checkpoint_with_pre_dump_restores_a_linux_guest() {
+	vm_need_linux_container
+	mkbundle -- sh -c 'i=0; while :; do i=$((i + 1)); echo "N $i"; sleep 0.2; done'
+	local id last first n rc=0
+	id=$(newid)
+	w run -d --isolation vm --bundle "$B" "$id" </dev/null >"$T/out1" 2>&1 || fail "run -d: $(cat "$T/out1")"
+	defer "'$WARD' --root '$ROOT' kill '$id' KILL 2>/dev/null; sleep 1; '$WARD' --root '$ROOT' delete -f '$id' 2>/dev/null || true"
+	wait_for 150 vm_n_lines_at_least "$T/out1" 3
+	w --debug checkpoint --pre-dump --image-path "$T/pre" "$id" 2>"$T/ck1.log" || fail "pre-dump: $(cat "$T/ck1.log")"
+	assert_eq running "$(state_field "$id" .status)" "state after --pre-dump"
+	OUT=$(echo piped | timeout 120 "$WARD" --root "$ROOT" exec "$id" sh -c 'read x; echo "EXEC1 $x"' 2>"$T/err") || rc=$?
+	assert_eq 0 "$rc" "exec between the rounds (stderr: $(cat "$T/err"))"
+	assert_contains "$OUT" "EXEC1 piped" "exec's output between the rounds"
+	n=$(grep -c '^N ' "$T/out1")
+	wait_for 60 vm_n_lines_at_least "$T/out1" $((n + 2))
+	w --debug checkpoint --parent-path "$T/pre" --image-path "$T/final" "$id" 2>"$T/ck2.log" || fail "final: $(cat "$T/ck2.log")"
+	echo "# Linux micro-VM pre-copy: pre-dump $(stat -c %s "$T/pre/vm-mem.img") B of memory ($(grep -o 'paused [0-9]* ms' "$T/ck1.log")), final $(stat -c %s "$T/final/vm-mem.img") B ($(grep -o 'paused [0-9]* ms' "$T/ck2.log"))" >&2
+	[ "$(stat -c %s "$T/final/vm-mem.img")" -lt "$(stat -c %s "$T/pre/vm-mem.img")" ] ||
+		fail "the final image's memory is not smaller than the pre-dump's"
+	assert_no_leftovers "$id"
+	last=$(grep '^N ' "$T/out1" | tail -1 | cut -d' ' -f2)
+	w restore -d --image-path "$T/final" --bundle "$B" "$id" </dev/null >"$T/out2" 2>&1 || fail "restore -d: $(cat "$T/out2")"
+	local end=$(($(date +%s) + 120))
+	while ! vm_n_lines_at_least "$T/out2" 2; do
+		if [ "$(date +%s)" -ge "$end" ] || grep -q 'the guest stopped' "$T/out2"; then
+			sed -n '/\] \(BUG\|Oops\|general protection\|Kernel panic\|invalid opcode\|WARNING\|kernel BUG\)/,+40p' "$T/out2" | head -80 >&2
+			fail "no counts after restore: $(tail -c 300 "$T/out2")"
+		fi
+		sleep 0.1
+	done
+	first=$(grep '^N ' "$T/out2" | head -1 | cut -d' ' -f2)
+	assert_eq "$((last + 1))" "$first" "first count after restore (last before: $last)"
+	rc=0
+	OUT=$(timeout 120 "$WARD" --root "$ROOT" exec "$id" sh -c 'echo EXEC2' </dev/null 2>"$T/err") || rc=$?
+	assert_eq 0 "$rc" "exec after restore (stderr: $(cat "$T/err"))"
+	assert_contains "$OUT" "EXEC2" "exec's output after restore"
 	w kill "$id" KILL
 	wait_for 30 vm_state_is "$id" stopped
 	w delete "$id"
