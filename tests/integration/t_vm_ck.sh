@@ -186,7 +186,9 @@ test_vm_container_pre_dump_rounds_then_parent_checkpoint_restore_the_count() {
 	final=$(stat -c %s "$T/final/vm-mem.img")
 	echo "# guest memory written: full (pre-dump 1) $full B, pre-dump 2 $pre2 B, final $final B" >&2
 	[ "$final" -gt 0 ] || fail "the final image has no memory: the count's page, written all the time, was not in the dirty log"
-	[ $((final * 8)) -le "$full" ] ||
+	# PVM logs the count's page alone (4 KiB of 60); real KVM logged 16 KiB in the VM lane
+	# (more pages: presumably the page tables whose accessed/dirty bits the CPU sets)
+	[ $((final * 3)) -le "$full" ] ||
 		fail "the final image's memory ($final B) is not much smaller than the full one ($full B)"
 	last=$(vm_counts "$T/out1" | tail -1)
 	w restore -d --image-path "$T/final" --bundle "$B" "$id" </dev/null >"$T/out2" 2>&1 ||
