@@ -204,16 +204,12 @@ static int check_file_locks(pid_t pid, struct werr **err)
 static int checkpoint_vm(const char *root, const struct cstate *st, struct ck_dump_opts *o,
 			 struct ck_stats *stats, struct werr **err)
 {
+	struct vm_ck_opts vo = {
+		.leave_running = o->leave_running, .track = o->track, .parent = o->parent};
 	struct vm_ck_stats vs = {0};
 	double t0 = ck_now_ms();
 	int r;
 
-	if (o->track || o->parent)
-		return werr_set(err, ENOTSUP,
-				"checkpoint: --%s: pre-copy of a micro-VM container is not supported "
-				"yet (container %s keeps running; checkpoint it without pre-dump "
-				"rounds)",
-				o->track ? "pre-dump" : "parent-path", st->id);
 	if (o->page_server)
 		return werr_set(err, ENOTSUP,
 				"checkpoint: --page-server: not supported for a micro-VM container "
@@ -221,7 +217,7 @@ static int checkpoint_vm(const char *root, const struct cstate *st, struct ck_du
 				st->id);
 	r = write_container_json(o->dir, st, err);
 	if (r == 0)
-		r = vm_checkpoint(root, st->id, o->dir, o->leave_running, &vs, err);
+		r = vm_checkpoint(root, st->id, o->dir, &vo, &vs, err);
 	if (r < 0) {
 		_cleanup_free_ char *cj = xasprintf("%s/container.json", o->dir);
 
@@ -233,10 +229,11 @@ static int checkpoint_vm(const char *root, const struct cstate *st, struct ck_du
 	stats->pages_bytes = vs.mem_bytes;
 	stats->frozen_ms = vs.paused_ms;
 	stats->total_ms = ck_now_ms() - t0;
-	log_debug("checkpoint %s: micro-VM, %.1f MiB of guest memory written, vCPUs paused %u ms, "
-		  "%.0f ms in all",
-		  st->id, (double)vs.mem_bytes / 1048576, vs.paused_ms, stats->total_ms);
-	if (!o->leave_running)
+	log_debug("checkpoint %s: micro-VM%s, %.1f MiB of guest memory written, vCPUs paused %u "
+		  "ms, %.0f ms in all",
+		  st->id, o->track ? " pre-dump" : o->parent ? " (pages since the parent)" : "",
+		  (double)vs.mem_bytes / 1048576, vs.paused_ms, stats->total_ms);
+	if (!o->leave_running && !o->track)
 		r = container_delete(root, st->id, true, err);
 	return r;
 }

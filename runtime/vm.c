@@ -25,8 +25,8 @@
 #define CMDLINE_MAX 2048
 /* Quiet, and no time spent on checks that a KVM guest does not need: the timer IRQ check,
  * the TSC watchdog, probing three absent UARTs, crypto self-tests. */
-#define GUEST_CMDLINE                                                                          \
-	VMM_DEFAULT_CMDLINE " quiet loglevel=1 no_timer_check tsc=reliable 8250.nr_uarts=1 "  \
+#define GUEST_CMDLINE                                                                              \
+	VMM_DEFAULT_CMDLINE " quiet loglevel=1 no_timer_check tsc=reliable 8250.nr_uarts=1 "       \
 			    "cryptomgr.notests random.trust_cpu=on"
 
 int vm_isolation_wanted(const struct spec *s, bool *vm, struct werr **err)
@@ -323,6 +323,8 @@ void vm_plan_free(struct vm_plan *p)
 	free(p->disk);
 	free(p->cmdline);
 	free(p->restore_image);
+	for (unsigned i = 0; i < p->n_restore_parents; i++)
+		free(p->restore_parents[i]);
 	free(p);
 }
 
@@ -383,6 +385,17 @@ int vm_open_files(struct vm_plan *p, int state_dirfd, struct werr **err)
 			return werr_sys(err, errno, "restore: open %s", st);
 		p->restore_mem_fd = open(mem, O_RDONLY | O_CLOEXEC);
 		if (p->restore_mem_fd < 0)
+			return werr_sys(err, errno, "restore: open %s", mem);
+	}
+	for (unsigned i = 0; i < p->n_restore_parents; i++) {
+		_cleanup_free_ char *st = xasprintf("%s/" VM_IMAGE_STATE, p->restore_parents[i]);
+		_cleanup_free_ char *mem = xasprintf("%s/" VM_IMAGE_MEM, p->restore_parents[i]);
+
+		p->restore_parent_state_fds[i] = open(st, O_RDONLY | O_CLOEXEC);
+		if (p->restore_parent_state_fds[i] < 0)
+			return werr_sys(err, errno, "restore: open %s", st);
+		p->restore_parent_mem_fds[i] = open(mem, O_RDONLY | O_CLOEXEC);
+		if (p->restore_parent_mem_fds[i] < 0)
 			return werr_sys(err, errno, "restore: open %s", mem);
 	}
 	p->kernel_fd = open(p->kernel, O_RDONLY | O_CLOEXEC);
@@ -447,6 +460,11 @@ void vm_run(struct vm_plan *p)
 	};
 	struct vmm_result res;
 
+	cfg.n_restore_parents = p->n_restore_parents;
+	for (unsigned i = 0; i < p->n_restore_parents; i++) {
+		cfg.restore_parent_state_fds[i] = p->restore_parent_state_fds[i];
+		cfg.restore_parent_mem_fds[i] = p->restore_parent_mem_fds[i];
+	}
 	forward_signals();
 	if (vmm_run_result(&cfg, &res, &err) < 0) {
 		fprintf(stderr, "ward: micro-VM: %s\n", err ? err->msg : "failed");

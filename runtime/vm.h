@@ -14,6 +14,7 @@
 #include "lib/err.h"
 #include "runtime/spec.h"
 #include "runtime/state.h"
+#include "vmm_shim/vmm.h"
 
 #define VM_ANNOTATION "org.ward.isolation"
 #define VM_KERNEL_DIR_ENV "WARD_VM_KERNEL_DIR"
@@ -32,7 +33,7 @@
 /* Set: always build the root disk, never use or fill the cache. */
 #define VM_DISK_NOCACHE_ENV "WARD_VM_NO_DISK_CACHE"
 #define VM_CONTROL_SOCKET "vm.sock" /* in the state directory: `ward exec` connects here */
-#define VM_CK_SOCKET "vmck.sock"     /* in the state directory: `ward checkpoint` connects here */
+#define VM_CK_SOCKET "vmck.sock"    /* in the state directory: `ward checkpoint` connects here */
 /* A micro-VM checkpoint image's own files (checkpoint/FORMAT.md) */
 #define VM_IMAGE_STATE "vm.json"
 #define VM_IMAGE_MEM "vm-mem.img"
@@ -49,6 +50,10 @@ struct vm_plan {
 	 * (opened with the other files), or NULL */
 	char *restore_image;
 	int restore_state_fd, restore_mem_fd;
+	/* a pre-copy chain: the parent images, the nearest first, the oldest last */
+	unsigned n_restore_parents;
+	char *restore_parents[VMM_MAX_CHAIN];
+	int restore_parent_state_fds[VMM_MAX_CHAIN], restore_parent_mem_fds[VMM_MAX_CHAIN];
 };
 
 struct vm_ck_stats {
@@ -112,17 +117,24 @@ int vm_exec(const char *root, const char *id, const struct spec_process *p, stru
 __attribute__((noreturn)) void vm_run(struct vm_plan *p);
 void vm_plan_free(struct vm_plan *p);
 
+struct vm_ck_opts {
+	bool leave_running;
+	bool track;	    /* --pre-dump: dirty logging on, memory saved while the guest runs */
+	const char *parent; /* --parent-path: only the pages written since this image */
+};
+
 /* ward checkpoint of a running VM container (runtime/vm_ck.c): its VMM writes vm.json and
- * vm-mem.img into dir (which exists), then the root disk is copied and the inventory written.
- * The VMM stops unless leave_running. On failure the container runs on and the VM's files are
- * removed again. */
-int vm_checkpoint(const char *root, const char *id, const char *dir, bool leave_running,
+ * vm-mem.img into dir (which exists), then the root disk is copied (not for a pre-dump) and the
+ * inventory written. The VMM stops unless leave_running or track. A parent must be this
+ * container's latest pre-copy image (its chain verified first). On failure the container runs
+ * on and the VM's files are removed again. */
+int vm_checkpoint(const char *root, const char *id, const char *dir, const struct vm_ck_opts *o,
 		  struct vm_ck_stats *stats, struct werr **err);
 /* Whether image dir is a micro-VM image (its inventory lists vm.json); one is verified against
- * its sums. */
+ * its sums, and so is each image of its pre-copy chain, every link checked. */
 int vm_image_check(const char *dir, bool *is_vm, struct werr **err);
 /* ward restore, in create: the bundle must be VM-isolated with the image's vCPUs and guest
- * memory (an error naming both otherwise); sets vm->restore_image. */
+ * memory (an error naming both otherwise); sets vm->restore_image and its parents. */
 int vm_restore_plan(struct vm_plan *vm, const char *image, struct werr **err);
 /* ward restore, in create: the image's root disk as <state_dir>/rootfs.img. */
 int vm_restore_root_disk(struct vm_plan *vm, const char *state_dir, struct werr **err);

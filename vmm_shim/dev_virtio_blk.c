@@ -109,8 +109,13 @@ static uint8_t blk_do(struct virtio_blk *b, const struct virtq_chain *c, const s
 		if (n < 0 || total % VIRTIO_BLK_SECTOR || h->sector > b->sectors ||
 		    total / VIRTIO_BLK_SECTOR > b->sectors - h->sector)
 			return VIRTIO_BLK_S_IOERR;
-		if (!transfer(b->fd, out, iov, n, h->sector * VIRTIO_BLK_SECTOR, total))
+		if (!transfer(b->fd, out, iov, n, h->sector * VIRTIO_BLK_SECTOR, total)) {
+			if (!out) /* a failed read may have written some: pre-copy's dirty set */
+				virtq_chain_mark_written(c);
 			return VIRTIO_BLK_S_IOERR;
+		}
+		if (!out)
+			virtq_chain_mark_written(c);
 		if (!out)
 			*written = (uint32_t)total;
 		return VIRTIO_BLK_S_OK;

@@ -1,6 +1,7 @@
 #include "vmm_shim/guest_mem.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -55,6 +56,13 @@ int gm_alloc(struct guest_mem *gm, uint64_t mem_bytes, struct werr **err)
 	(void)madvise(p, mem_bytes, MADV_HUGEPAGE);
 	gm->map = p;
 	gm->map_size = mem_bytes;
+	gm->dirty_words = (mem_bytes / 4096 + 63) / 64;
+	gm->dirty = calloc(gm->dirty_words, sizeof(uint64_t));
+	if (!gm->dirty) {
+		munmap(p, mem_bytes);
+		gm->map = NULL;
+		return werr_set(err, ENOMEM, "the dirty page set of guest memory");
+	}
 	gm->r[0].host = p;
 	if (gm->n == 2)
 		gm->r[1].host = (uint8_t *)p + gm->r[0].size;
@@ -65,6 +73,7 @@ void gm_free(struct guest_mem *gm)
 {
 	if (gm->map)
 		munmap(gm->map, gm->map_size);
+	free(gm->dirty);
 	memset(gm, 0, sizeof(*gm));
 }
 
@@ -81,5 +90,44 @@ int gm_write(const struct guest_mem *gm, uint64_t gpa, const void *src, size_t l
 		memcpy(dst, src, len);
 	else
 		memset(dst, 0, len);
+	gm_mark_dirty(gm, dst, len);
 	return 0;
+}
+
+void gm_mark_dirty(const struct guest_mem *gm, const void *host, size_t len)
+{
+	const uint8_t *base = gm ? gm->map : NULL;
+	uint64_t off, first, last;
+
+	if (!base || !gm->dirty || len == 0 || (const uint8_t *)host < base)
+		return;
+	off = (uint64_t)((const uint8_t *)host - base);
+	if (off >= gm->map_size || len > gm->map_size - off)
+		return;
+	first = off / 4096;
+	last = (off + len - 1) / 4096;
+	for (uint64_t p = first; p <= last; p++)
+		__atomic_fetch_or(&gm->dirty[p / 64], 1ull << (p % 64), __ATOMIC_RELEASE);
+}
+
+void gm_dirty_take(const struct guest_mem *gm, uint64_t *out)
+{
+	for (size_t i = 0; gm->dirty && i < gm->dirty_words; i++)
+		out[i] |= __atomic_exchange_n(&gm->dirty[i], 0, __ATOMIC_ACQ_REL);
+}
+
+void gm_bitmap_or(uint64_t *out, uint64_t first, const uint64_t *bits, uint64_t npages)
+{
+	for (uint64_t w = 0; w < (npages + 63) / 64; w++) {
+		uint64_t v = bits[w];
+
+		if (w == npages / 64) /* the last, partial word */
+			v &= (1ull << (npages % 64)) - 1;
+		while (v) {
+			uint64_t p = first + w * 64 + (uint64_t)__builtin_ctzll(v);
+
+			out[p / 64] |= 1ull << (p % 64);
+			v &= v - 1;
+		}
+	}
 }

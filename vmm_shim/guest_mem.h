@@ -24,6 +24,10 @@ struct guest_mem {
 	unsigned n;
 	void *map; /* the one host mapping behind both regions */
 	size_t map_size;
+	/* pre-copy: one bit per page of RAM (by RAM offset, the regions back to back) that the VMM
+	 * itself wrote; KVM's dirty log sees only the vCPUs' writes. NULL: not kept. */
+	uint64_t *dirty;
+	size_t dirty_words;
 };
 
 /* The host address of guest range [gpa, gpa + len), or NULL unless it lies entirely inside one
@@ -38,6 +42,15 @@ uint64_t gm_low_end(const struct guest_mem *gm);
 /* gm_layout plus an anonymous host mapping for the regions. */
 int gm_alloc(struct guest_mem *gm, uint64_t mem_bytes, struct werr **err);
 void gm_free(struct guest_mem *gm);
+
+/* Mark the pages of host range [host, host + len) of guest RAM as written by the VMM; called
+ * after the write (a concurrent gm_dirty_take then keeps the bit for the next round). Anything
+ * outside the mapping is ignored. */
+void gm_mark_dirty(const struct guest_mem *gm, const void *host, size_t len);
+/* OR the VMM's dirty set into out (dirty_words words) and clear it, word by word atomically. */
+void gm_dirty_take(const struct guest_mem *gm, uint64_t *out);
+/* OR a bitmap of npages pages (KVM_GET_DIRTY_LOG's, 64-bit words) into out from page first. */
+void gm_bitmap_or(uint64_t *out, uint64_t first, const uint64_t *bits, uint64_t npages);
 
 /* Copy into / zero guest memory, failing with a message naming what and where. */
 int gm_write(const struct guest_mem *gm, uint64_t gpa, const void *src, size_t len,

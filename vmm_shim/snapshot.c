@@ -200,10 +200,22 @@ static void add_range(struct vmm_snap *s, uint64_t off, uint64_t len)
 	s->ranges[s->n_ranges++] = (struct vmm_snap_range){.off = off, .len = len};
 }
 
-/* The non-zero pages of guest RAM (the regions one after the other), back to back in the file;
+static bool bit_set(const uint64_t *bm, uint64_t page)
+{
+	return bm[page / 64] >> (page % 64) & 1;
+}
+
+/* Whether the page at RAM offset off goes into the image: in a child image (only != NULL)
+ * each page written since the parent, zero or not; otherwise the non-zero ones. */
+static bool page_saved(const uint8_t *host, uint64_t off, const uint64_t *only)
+{
+	return only ? bit_set(only, off / PAGE) : !page_is_zero(host);
+}
+
+/* The selected pages of guest RAM (the regions one after the other), back to back in the file;
  * s->ranges says where each run belongs. */
-static int save_memory(struct vm *vm, struct vmm_snap *s, int fd, uint64_t *written,
-		       struct werr **err)
+static int save_memory(struct vm *vm, struct vmm_snap *s, int fd, const uint64_t *only,
+		       uint64_t *written, struct werr **err)
 {
 	uint64_t base = 0;
 
@@ -214,7 +226,8 @@ static int save_memory(struct vm *vm, struct vmm_snap *s, int fd, uint64_t *writ
 		for (uint64_t p = 0; p < g->size; p += PAGE) {
 			uint64_t run = 0;
 
-			while (p + run < g->size && !page_is_zero(g->host + p + run) &&
+			while (p + run < g->size &&
+			       page_saved(g->host + p + run, base + p + run, only) &&
 			       run < (1u << 24))
 				run += PAGE;
 			if (!run)
@@ -248,9 +261,20 @@ static uint64_t mem_total(const struct vm *vm)
 	return t;
 }
 
-/* With the vCPUs parked: everything into s and the memory file. */
-static int snapshot(struct vm *vm, struct vmm_snap *s, int mem_fd, uint64_t *written,
-		    struct werr **err)
+/* The memory file: all non-zero pages, or (a child image, dirty != NULL) the pages written since
+ * the parent, collected here, where no device writes into guest memory any more. */
+static int save_memory_now(struct vm *vm, struct vmm_snap *s, int mem_fd, uint64_t *dirty,
+			   uint64_t *written, struct werr **err)
+{
+	int r = dirty ? vm_dirty_collect(vm, dirty, err) : 0;
+
+	return r < 0 ? r : save_memory(vm, s, mem_fd, dirty, written, err);
+}
+
+/* With the vCPUs parked: everything into s and, unless mem_fd < 0, the memory file (see
+ * save_memory_now). */
+static int snapshot(struct vm *vm, struct vmm_snap *s, int mem_fd, uint64_t *dirty,
+		    uint64_t *written, struct werr **err)
 {
 	int r = 0;
 
@@ -271,15 +295,21 @@ static int snapshot(struct vm *vm, struct vmm_snap *s, int mem_fd, uint64_t *wri
 		virtio_mmio_save(&vm->disks[i]->t, &s->disks[i]);
 		pthread_mutex_unlock(&vm->disks[i]->t.lock);
 	}
+	if (mem_fd < 0 && vm->console) {
+		s->has_console = true;
+		return virtio_console_save(vm->console, s, err);
+	}
+	if (mem_fd < 0)
+		return 0;
 	if (!vm->console)
-		return save_memory(vm, s, mem_fd, written, err);
+		return save_memory_now(vm, s, mem_fd, dirty, written, err);
 	/* the relay may put input into guest memory: the console's lock keeps it out while
 	 * memory and the console's queues are saved together */
 	s->has_console = true;
 	r = virtio_console_save(vm->console, s, err);
 	if (r == 0) {
 		pthread_mutex_lock(&vm->console->t.lock);
-		r = save_memory(vm, s, mem_fd, written, err);
+		r = save_memory_now(vm, s, mem_fd, dirty, written, err);
 		pthread_mutex_unlock(&vm->console->t.lock);
 	}
 	return r;
@@ -311,14 +341,59 @@ static double now_ms(void)
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-static int checkpoint(struct vm *vm, int state_fd, int mem_fd, uint32_t flags,
+/* A child image's pages lie over its parent: the parent must be this VM's latest pre-copy
+ * image, every write since then tracked. */
+static int check_parent(struct vm *vm, const struct vmm_ck_request *req, struct werr **err)
+{
+	if (req->parent_mem_bytes != mem_total(vm))
+		return werr_set(err, EINVAL,
+				"the parent image has %llu MiB of guest RAM, this VM %llu MiB",
+				(unsigned long long)(req->parent_mem_bytes >> 20),
+				(unsigned long long)(mem_total(vm) >> 20));
+	if (!vm->dirty_log || !req->parent_token || req->parent_token != vm->ck_token)
+		return werr_set(err, EINVAL,
+				"the parent image (token 0x%llx) is not this VM's latest pre-copy "
+				"image: the writes since it are not tracked (take a --pre-dump "
+				"first, and give the latest image as the parent)",
+				(unsigned long long)req->parent_token);
+	return 0;
+}
+
+static uint64_t new_token(uint64_t prev)
+{
+	struct timespec ts;
+	uint64_t t;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	t = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return t > prev ? t : prev + 1;
+}
+
+static int write_state(int fd, const struct vmm_snap *s, struct werr **err)
+{
+	_cleanup_free_ char *json = vmm_snap_to_json(s);
+
+	if (write_all(fd, json, strlen(json)) < 0)
+		return werr_sys(err, errno, "write the VM state file");
+	return 0;
+}
+
+/* A full image, or (VMM_CK_PARENT) the pages written since the parent. With VMM_CK_TRACK
+ * (pre-dump) the vCPUs are paused only to turn on or read the dirty log and take the vCPU and
+ * device state; the memory is read while they run on: a page written meanwhile is in the next
+ * round's log, and the image is only ever a parent (pre_dump). Otherwise all is taken paused. */
+static int checkpoint(struct vm *vm, int state_fd, int mem_fd, const struct vmm_ck_request *req,
 		      struct vmm_ck_reply *rep, struct werr **err)
 {
+	bool track = req->flags & VMM_CK_TRACK, child = req->flags & VMM_CK_PARENT;
+	_cleanup_free_ uint64_t *dirty = NULL;
 	struct vmm_snap s = {0};
 	double t0;
 	int r;
 
 	r = check_can_save(vm, err);
+	if (r == 0 && child)
+		r = check_parent(vm, req, err);
 	if (r < 0)
 		return r;
 	t0 = now_ms();
@@ -331,19 +406,37 @@ static int checkpoint(struct vm *vm, int state_fd, int mem_fd, uint32_t flags,
 		virtio_console_flush(vm->console, RELAY_PORT_STDOUT);
 		virtio_console_flush(vm->console, RELAY_PORT_STDERR);
 	}
-	r = snapshot(vm, &s, mem_fd, &rep->mem_bytes, err);
+	if (track || child)
+		dirty = xcalloc(vm->gm.dirty_words + 1, sizeof(uint64_t));
+	/* a pre-dump reads the log now and memory once the vCPUs run (writes from here on are in
+	 * the next round); a final child image collects as it saves memory (snapshot) */
+	if (track && (child || vm->dirty_log))
+		r = vm_dirty_collect(vm, dirty, err);
+	else if (track)
+		r = vm_dirty_log_start(vm, err);
 	if (r == 0) {
-		_cleanup_free_ char *json = vmm_snap_to_json(&s);
-
-		if (write_all(state_fd, json, strlen(json)) < 0)
-			r = werr_sys(err, errno, "write the VM state file");
+		s.token = track || child ? new_token(vm->ck_token) : 0;
+		s.parent_token = child ? req->parent_token : 0;
+		s.pre_dump = track;
+		r = snapshot(vm, &s, track ? -1 : mem_fd, track ? NULL : dirty, &rep->mem_bytes,
+			     err);
 	}
-	vmm_snap_free(&s);
 	rep->paused_ms = (uint32_t)(now_ms() - t0);
 	/* stopped before the vCPUs run again: the guest does nothing the image does not have */
-	if (r == 0 && !(flags & VMM_CK_LEAVE_RUNNING))
+	if (r == 0 && !track && !(req->flags & VMM_CK_LEAVE_RUNNING))
 		vm_stop(vm, VMM_STOP_CHECKPOINT, 0);
 	vm_resume(vm);
+	if (r == 0 && track)
+		r = save_memory(vm, &s, mem_fd, child ? dirty : NULL, &rep->mem_bytes, err);
+	if (r == 0)
+		r = write_state(state_fd, &s, err);
+	if (r == 0 && s.token) {
+		vm->ck_token = s.token;
+		rep->token = s.token;
+	} else if (r < 0 && dirty) {
+		vm_dirty_put_back(vm, dirty); /* the parent asked for stays a valid parent */
+	}
+	vmm_snap_free(&s);
 	return r;
 }
 
@@ -370,7 +463,7 @@ static void serve(struct vm *vm, int conn)
 	if (n != (ssize_t)sizeof(req) || req.magic != VMM_CK_MAGIC || fds[0] < 0 || fds[1] < 0)
 		werr_set(&err, EPROTO, "bad checkpoint request");
 	else
-		checkpoint(vm, fds[0], fds[1], req.flags, &rep, &err);
+		checkpoint(vm, fds[0], fds[1], &req, &rep, &err);
 	if (err) {
 		rep.status = err->code > 0 ? err->code : EIO;
 		snprintf(rep.msg, sizeof(rep.msg), "%s", err->msg);
@@ -618,22 +711,65 @@ static int check_layout(struct vm *vm, const struct vmm_snap *s, struct werr **e
 	return 0;
 }
 
-int vm_restore_image(struct vm *vm, int state_fd, int mem_fd, struct werr **err)
+static int read_snap(int fd, struct vmm_snap *s, struct werr **err)
 {
 	_cleanup_free_ char *text = NULL;
-	struct vmm_snap s;
 	size_t len = 0;
+	int r = read_state(fd, &text, &len, err);
+
+	return r < 0 ? r : vmm_snap_from_json(text, len, s, err);
+}
+
+/* A pre-copy chain's memory, oldest image first, each newer one's pages over it; every link
+ * checked (vmm_snap_check_parent). */
+static int load_parents(struct vm *vm, const struct vmm_config *cfg, const struct vmm_snap *top,
+			struct werr **err)
+{
+	unsigned n = cfg->n_restore_parents;
+	_cleanup_free_ struct vmm_snap *ps = xcalloc(n + 1, sizeof(*ps));
+	int r = 0;
+
+	if (n > VMM_MAX_CHAIN)
+		return werr_set(err, EINVAL, "more than %d parent images", VMM_MAX_CHAIN);
+	for (unsigned i = 0; i < n && r == 0; i++) {
+		char child[32], parent[32];
+
+		snprintf(child, sizeof(child), i ? "parent image %u" : "the image", i);
+		snprintf(parent, sizeof(parent), "parent image %u", i + 1);
+		r = read_snap(cfg->restore_parent_state_fds[i], &ps[i], err);
+		if (r == 0)
+			r = vmm_snap_check_parent(i ? &ps[i - 1] : top, child, &ps[i], parent, err);
+	}
+	if (r == 0 && (n ? ps[n - 1].parent_token : top->parent_token))
+		r = werr_set(err, EINVAL,
+			     "the oldest image of the chain names a parent of its own");
+	for (unsigned i = n; i-- > 0 && r == 0;)
+		r = load_memory(vm, &ps[i], cfg->restore_parent_mem_fds[i], err);
+	for (unsigned i = 0; i < n; i++)
+		vmm_snap_free(&ps[i]);
+	return r;
+}
+
+int vm_restore_image(struct vm *vm, const struct vmm_config *cfg, struct werr **err)
+{
+	struct vmm_snap s;
 	int r;
 
-	r = read_state(state_fd, &text, &len, err);
+	r = read_snap(cfg->restore_state_fd, &s, err);
 	if (r < 0)
-		return r;
-	r = vmm_snap_from_json(text, len, &s, err);
-	if (r < 0)
-		return r;
+		return werr_wrap(err, "restoring the VM");
+	if (s.pre_dump) {
+		vmm_snap_free(&s);
+		return werr_set(err, EINVAL,
+				"restoring the VM: the image is a pre-dump (its memory was read "
+				"while the guest ran): restore the checkpoint taken after it with "
+				"--parent-path");
+	}
 	r = check_layout(vm, &s, err);
 	if (r == 0)
-		r = load_memory(vm, &s, mem_fd, err);
+		r = load_parents(vm, cfg, &s, err);
+	if (r == 0)
+		r = load_memory(vm, &s, cfg->restore_mem_fd, err);
 	if (r == 0)
 		r = load_vm_state(vm, &s, err);
 	for (unsigned i = 0; i < vm->n_vcpus && r == 0; i++)

@@ -66,6 +66,12 @@ struct vmm_snap_range {
 struct vmm_snap {
 	int version;
 	uint64_t mem_bytes;
+	/* pre-copy (FORMAT.md): token names this image to a child (0: taken without dirty
+	 * logging, it cannot be a parent); parent_token is its parent's (0: none), and then the
+	 * ranges are every page written since the parent, zero or not, laid over the parent's
+	 * memory; pre_dump: memory was saved while the vCPUs ran, the image is only a parent */
+	uint64_t token, parent_token;
+	bool pre_dump;
 	size_t n_ranges; /* sorted, page aligned, not overlapping, inside mem_bytes */
 	struct vmm_snap_range *ranges;
 	unsigned n_vcpus;
@@ -107,5 +113,11 @@ char *vmm_snap_to_json(const struct vmm_snap *s);
  * "version". */
 int vmm_snap_from_json(const char *text, size_t len, struct vmm_snap *s, struct werr **err);
 void vmm_snap_free(struct vmm_snap *s);
+
+/* A pre-copy chain's link: child's parent is parent (its "token", the same RAM size), an error
+ * naming both paths otherwise. */
+int vmm_snap_check_parent(const struct vmm_snap *child, const char *child_path,
+			  const struct vmm_snap *parent, const char *parent_path,
+			  struct werr **err);
 
 #endif

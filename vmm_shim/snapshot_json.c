@@ -122,6 +122,12 @@ char *vmm_snap_to_json(const struct vmm_snap *s)
 	yajl_gen_map_open(g);
 	kint(g, "version", s->version);
 	khex(g, "mem_bytes", s->mem_bytes);
+	if (s->token)
+		khex(g, "token", s->token);
+	if (s->parent_token)
+		khex(g, "parent_token", s->parent_token);
+	if (s->pre_dump)
+		kbool(g, "pre_dump", true);
 	gstr(g, "memory");
 	yajl_gen_array_open(g);
 	for (size_t i = 0; i < s->n_ranges; i++) {
@@ -291,6 +297,17 @@ static int rhex(struct rd *r, yajl_val o, const char *k, uint64_t *out)
 bad:
 	return werr_set(r->err, EINVAL, "vm.json: %s.%s: missing or not a \"0x...\" hex string",
 			r->where, k);
+}
+
+/* optional fields: absent leaves *out as it is */
+static int opt_hex(struct rd *r, yajl_val o, const char *k, uint64_t *out)
+{
+	return field(o, k) ? rhex(r, o, k, out) : 0;
+}
+
+static int opt_bool(struct rd *r, yajl_val o, const char *k, bool *out)
+{
+	return field(o, k) ? rbool(r, o, k, out) : 0;
 }
 
 static int unhex_digit(char c)
@@ -480,6 +497,10 @@ static int read_all_fields(struct rd *r, yajl_val root, struct vmm_snap *s)
 				s->version, VMM_SNAP_VERSION);
 	if (rhex(r, root, "mem_bytes", &s->mem_bytes) < 0)
 		return -EINVAL;
+	if (opt_hex(r, root, "token", &s->token) < 0 ||
+	    opt_hex(r, root, "parent_token", &s->parent_token) < 0 ||
+	    opt_bool(r, root, "pre_dump", &s->pre_dump) < 0)
+		return -EINVAL;
 	a = rarray(r, root, "memory", SIZE_MAX, &n);
 	if (!a)
 		return -EINVAL;
@@ -596,4 +617,26 @@ void vmm_snap_free(struct vmm_snap *s)
 	free(s->vcpus);
 	s->vcpus = NULL;
 	s->n_vcpus = 0;
+}
+
+int vmm_snap_check_parent(const struct vmm_snap *child, const char *child_path,
+			  const struct vmm_snap *parent, const char *parent_path, struct werr **err)
+{
+	if (!child->parent_token)
+		return werr_set(err, EINVAL,
+				"%s has a parent image (%s), but its vm.json no "
+				"\"parent_token\"",
+				child_path, parent_path);
+	if (!parent->token || parent->token != child->parent_token)
+		return werr_set(err, EINVAL,
+				"%s is not the parent of %s (vm.json \"token\" 0x%llx, the child's "
+				"\"parent_token\" 0x%llx): an image of another container or "
+				"another pre-dump round",
+				parent_path, child_path, (unsigned long long)parent->token,
+				(unsigned long long)child->parent_token);
+	if (parent->mem_bytes != child->mem_bytes)
+		return werr_set(err, EINVAL, "%s has %llu MiB of guest RAM, its child %s %llu MiB",
+				parent_path, (unsigned long long)(parent->mem_bytes >> 20),
+				child_path, (unsigned long long)(child->mem_bytes >> 20));
+	return 0;
 }

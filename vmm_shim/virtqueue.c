@@ -106,6 +106,7 @@ int virtq_pop(struct virtq *q, const struct guest_mem *gm, struct virtq_chain *c
 	c->head = load16(avail + 4 + 2u * (q->last_avail % q->num));
 	c->n = 0;
 	c->out_len = c->in_len = 0;
+	c->gm = gm;
 	q->last_avail++;
 	return walk(q, gm, desc, q->num, c->head, false, c);
 }
@@ -123,6 +124,7 @@ int virtq_push(struct virtq *q, const struct guest_mem *gm, uint16_t head, uint3
 	q->used_idx++;
 	/* the element is visible before the index that publishes it */
 	__atomic_store_n((uint16_t *)(used + 2), q->used_idx, __ATOMIC_RELEASE);
+	gm_mark_dirty(gm, used, USED_SIZE(q->num));
 	return 0;
 }
 
@@ -144,14 +146,22 @@ static size_t chain_copy(const struct virtq_chain *c, bool write, uint64_t off, 
 		n = s->len - off;
 		if (n > len - done)
 			n = len - done;
-		if (to_guest)
+		if (to_guest) {
 			memcpy(s->host + off, buf + done, n);
-		else
+			gm_mark_dirty(c->gm, s->host + off, n);
+		} else
 			memcpy(buf + done, s->host + off, n);
 		done += n;
 		off = 0;
 	}
 	return done;
+}
+
+void virtq_chain_mark_written(const struct virtq_chain *c)
+{
+	for (unsigned i = 0; i < c->n; i++)
+		if (c->seg[i].write)
+			gm_mark_dirty(c->gm, c->seg[i].host, c->seg[i].len);
 }
 
 size_t virtq_chain_read(const struct virtq_chain *c, uint64_t off, void *dst, size_t len)

@@ -38,8 +38,13 @@ struct virtq_chain {
 	uint16_t head; /* the descriptor index given back in the used ring */
 	unsigned n;
 	struct virtq_seg seg[VIRTQ_MAX_SEGS];
-	uint64_t out_len, in_len; /* total readable / writable bytes */
+	uint64_t out_len, in_len;   /* total readable / writable bytes */
+	const struct guest_mem *gm; /* where the segments are: writes mark pages dirty there */
 };
+
+/* Mark the chain's device-writable segments dirty (guest_mem.h) after the device wrote them
+ * other than through virtq_chain_write (a preadv into them). */
+void virtq_chain_mark_written(const struct virtq_chain *c);
 
 /* Forget the queue's configuration and position (device reset). */
 void virtq_reset(struct virtq *q);

@@ -1,6 +1,7 @@
 /* The VM: KVM setup, guest memory, devices, one thread per vCPU running KVM_RUN, a console
- * reader thread, the virtio-console relay thread (console_relay.c), and the stop protocol (first stop reason or error wins; the main thread then
- * kicks every vCPU out of KVM_RUN with SIGRTMIN + immediate_exit and joins them). */
+ * reader thread, the virtio-console relay thread (console_relay.c), and the stop protocol (first
+ * stop reason or error wins; the main thread then kicks every vCPU out of KVM_RUN with SIGRTMIN +
+ * immediate_exit and joins them). */
 #include "vmm_shim/vmm.h"
 
 #include <errno.h>
@@ -789,7 +790,7 @@ int vmm_run_result(const struct vmm_config *cfg, struct vmm_result *res, struct 
 	if (r == 0 && vm.ck_fd >= 0)
 		r = vm_get_msr_list(&vm, err);
 	if (r == 0 && restore)
-		r = vm_restore_image(&vm, cfg->restore_state_fd, cfg->restore_mem_fd, err);
+		r = vm_restore_image(&vm, cfg, err);
 	if (r == 0) {
 		vm.wake_fd = eventfd(0, EFD_CLOEXEC);
 		if (vm.wake_fd < 0)

@@ -67,6 +67,10 @@ struct vm {
 	atomic_bool pause;
 	pthread_cond_t pause_cond; /* a vCPU parked, or pause was cleared */
 	int ck_fd;		   /* the listening checkpoint socket, or -1 */
+	/* pre-copy (dirty_log.c), the checkpoint thread's alone: dirty logging is on, and the
+	 * token of the last image whose pages since are tracked (0: none) */
+	bool dirty_log;
+	uint64_t ck_token;
 	pthread_t ck_thread;
 	bool ck_started;
 
@@ -87,7 +91,16 @@ void *vm_ck_thread(void *arg);
 void vm_vcpu_park(struct vcpu *c);
 /* snapshot.c: restore mode: guest memory and every state from the image, instead of booting
  * (after the devices and vCPUs are created). */
-int vm_restore_image(struct vm *vm, int state_fd, int mem_fd, struct werr **err);
+int vm_restore_image(struct vm *vm, const struct vmm_config *cfg, struct werr **err);
+/* dirty_log.c, with the vCPUs parked: turn on KVM's dirty log on every RAM slot (it starts
+ * clean) and clear the VMM's own dirty set. */
+int vm_dirty_log_start(struct vm *vm, struct werr **err);
+/* dirty_log.c: OR the pages written since the last call (KVM's log of each slot and the
+ * VMM's set) into out (vm->gm.dirty_words words) and clear both. */
+int vm_dirty_collect(struct vm *vm, uint64_t *out, struct werr **err);
+/* dirty_log.c: collected bits back into the VMM's set (a checkpoint that failed after
+ * vm_dirty_collect: the parent stays valid). */
+void vm_dirty_put_back(struct vm *vm, const uint64_t *bits);
 /* snapshot.c: read KVM_GET_MSR_INDEX_LIST into vm->msr_list. */
 int vm_get_msr_list(struct vm *vm, struct werr **err);
 

@@ -77,6 +77,8 @@ static const uint32_t allowed_ioctls[] = {
 	KVM_GET_REGS, KVM_GET_SREGS, KVM_GET_XSAVE, KVM_GET_XCRS, KVM_GET_LAPIC, KVM_GET_MSRS,
 	KVM_GET_VCPU_EVENTS, KVM_GET_MP_STATE, KVM_GET_DEBUGREGS, KVM_GET_IRQCHIP, KVM_GET_PIT2,
 	KVM_GET_CLOCK,
+	/* pre-copy: dirty logging on the RAM slots, and its log */
+	KVM_SET_USER_MEMORY_REGION, KVM_GET_DIRTY_LOG,
 };
 
 #define CLONE_NS_FLAGS                                                                             \

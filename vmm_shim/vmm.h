@@ -25,6 +25,7 @@
 #define VMM_DEFAULT_CMDLINE "console=ttyS0 reboot=k panic=-1 pci=off i8042.noaux i8042.nopnp"
 
 #define VMM_MAX_DISKS 4
+#define VMM_MAX_CHAIN 64 /* pre-copy images under the one restored, at most */
 
 /* A virtio-blk disk: /dev/vda, vdb, ... in the order given. */
 struct vmm_disk {
@@ -72,6 +73,10 @@ struct vmm_config {
 	 * a checkpoint wrote them) instead of loading the kernel; the layout (memory, vCPUs,
 	 * devices) must be the one the image was taken with. */
 	int restore_state_fd, restore_mem_fd;
+	/* restore of a pre-copy chain: the older images' files, the parent first, the oldest
+	 * last; their memory goes in oldest first, the newer pages over it */
+	unsigned n_restore_parents;
+	int restore_parent_state_fds[VMM_MAX_CHAIN], restore_parent_mem_fds[VMM_MAX_CHAIN];
 };
 
 /* The checkpoint request on vmm_config.ck_fd: this header, with two fds attached
@@ -79,15 +84,23 @@ struct vmm_config {
  * writable. The answer: struct vmm_ck_reply. */
 #define VMM_CK_MAGIC 0x314b4357u /* "WCK1" */
 #define VMM_CK_LEAVE_RUNNING 1u
+/* pre-copy (pre-dump): turn on dirty logging, save memory while the vCPUs run on (after a pause
+ * that takes the vCPU and device state), and run on */
+#define VMM_CK_TRACK 2u
+/* save only the pages written since the image whose token is parent_token */
+#define VMM_CK_PARENT 4u
 struct vmm_ck_request {
 	uint32_t magic;
 	uint32_t flags;
+	uint64_t parent_token;	   /* VMM_CK_PARENT: the parent's vm.json "token" */
+	uint64_t parent_mem_bytes; /* VMM_CK_PARENT: the parent's vm.json "mem_bytes" */
 };
 struct vmm_ck_reply {
 	uint32_t magic;
-	int32_t status;	     /* 0, or an errno value with msg */
-	uint64_t mem_bytes;  /* bytes of guest memory written (zero pages are holes) */
-	uint32_t paused_ms;  /* how long the vCPUs were paused */
+	int32_t status;	    /* 0, or an errno value with msg */
+	uint64_t mem_bytes; /* bytes of guest memory written (zero pages are holes) */
+	uint32_t paused_ms; /* how long the vCPUs were paused */
+	uint64_t token;	    /* the image's vm.json "token" (0: taken without dirty logging) */
 	char msg[512];
 };
 

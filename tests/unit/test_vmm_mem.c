@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -116,6 +117,67 @@ static void allocated_memory_is_reachable_in_both_regions(void **state)
 	gm_free(&gm);
 }
 
+/* ---- pre-copy: the pages the VMM itself writes (KVM's dirty log does not see them) ---- */
+
+static void writes_through_gm_write_mark_exactly_their_pages(void **state)
+{
+	struct guest_mem gm;
+	uint64_t out[4] = {0};
+
+	assert_int_equal(gm_alloc(&gm, 1 << 20, NULL), 0);
+	assert_non_null(gm.dirty);
+	assert_int_equal(gm.dirty_words, 4); /* 256 pages */
+	/* 8 bytes across the end of page 1 into page 2 */
+	assert_int_equal(gm_write(&gm, 0x1ffc, "abcdefgh", 8, "test", NULL), 0);
+	assert_int_equal(gm_write(&gm, 0xff000, NULL, 4096, "zeroes", NULL), 0);
+	gm_dirty_take(&gm, out);
+	assert_int_equal(out[0], (1ull << 1) | (1ull << 2));
+	assert_int_equal(out[1], 0);
+	assert_int_equal(out[2], 0);
+	assert_int_equal(out[3], 1ull << 63); /* page 255 */
+	/* taking clears: the next round starts empty */
+	memset(out, 0, sizeof(out));
+	gm_dirty_take(&gm, out);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(out[i], 0);
+	gm_free(&gm);
+}
+
+static void pointers_outside_guest_ram_mark_nothing(void **state)
+{
+	struct guest_mem gm;
+	uint64_t out[4] = {0};
+	uint8_t other[16];
+
+	assert_int_equal(gm_alloc(&gm, 1 << 20, NULL), 0);
+	gm_mark_dirty(&gm, other, sizeof(other));
+	gm_mark_dirty(&gm, (uint8_t *)gm.map + (1 << 20) - 8, 16); /* runs past the end */
+	gm_mark_dirty(&gm, gm.map, 0);
+	/* a refused gm_write marks nothing either */
+	assert_int_not_equal(gm_write(&gm, 1 << 20, "x", 1, "test", NULL), 0);
+	gm_dirty_take(&gm, out);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(out[i], 0);
+	gm_free(&gm);
+}
+
+static void a_slots_dirty_log_merges_at_its_first_page(void **state)
+{
+	uint64_t out[6] = {1ull << 5, 0, 0, 0, 0, 0};
+	/* a 70-page slot: pages 0, 2, 63, 64 and 69 written; bit 70 and above are past the
+	 * slot and ignored */
+	uint64_t kvm[2] = {(1ull << 0) | (1ull << 2) | (1ull << 63), 1ull | (1ull << 5) | (1ull << 6)};
+
+	gm_bitmap_or(out, 130, kvm, 70);
+	/* ORed in, what was set stays */
+	assert_int_equal(out[0], 1ull << 5);
+	assert_int_equal(out[1], 0);
+	assert_int_equal(out[2], (1ull << 2) | (1ull << 4)); /* pages 130, 132 */
+	assert_int_equal(out[3], (1ull << 1) | (1ull << 2) | (1ull << 7)); /* 193, 194, 199 */
+	assert_int_equal(out[4], 0);
+	assert_int_equal(out[5], 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -127,6 +189,9 @@ int main(void)
 		cmocka_unit_test(small_ram_is_one_region_from_zero),
 		cmocka_unit_test(ram_above_3g_moves_above_4g),
 		cmocka_unit_test(allocated_memory_is_reachable_in_both_regions),
+		cmocka_unit_test(writes_through_gm_write_mark_exactly_their_pages),
+		cmocka_unit_test(pointers_outside_guest_ram_mark_nothing),
+		cmocka_unit_test(a_slots_dirty_log_merges_at_its_first_page),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

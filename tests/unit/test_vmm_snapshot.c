@@ -120,6 +120,9 @@ static void assert_same(const struct vmm_snap *a, const struct vmm_snap *b)
 {
 	assert_int_equal(a->version, b->version);
 	assert_int_equal(a->mem_bytes, b->mem_bytes);
+	assert_int_equal(a->token, b->token);
+	assert_int_equal(a->parent_token, b->parent_token);
+	assert_int_equal(a->pre_dump, b->pre_dump);
 	assert_int_equal(a->n_ranges, b->n_ranges);
 	assert_memory_equal(a->ranges, b->ranges, a->n_ranges * sizeof(*a->ranges));
 	assert_int_equal(a->n_vcpus, b->n_vcpus);
@@ -260,6 +263,59 @@ static void a_vm_image_with_a_changed_file_is_refused(void **state)
 	vmm_snap_free(&a);
 }
 
+/* A pre-copy child: its token, its parent's and the pre-dump mark survive; a full image has
+ * none of them (and reads back as such). */
+static void a_child_images_parent_survives_a_round_trip(void **state)
+{
+	struct vmm_snap a, b;
+	_cleanup_werr_ struct werr *err = NULL;
+	_cleanup_free_ char *json = NULL, *full = NULL;
+
+	sample(&a);
+	a.token = 0xfedcba9876543210ull;
+	a.parent_token = 0x8000000000000001ull; /* above 2^63: hex, not a JSON number */
+	a.pre_dump = true;
+	json = vmm_snap_to_json(&a);
+	assert_non_null(strstr(json, "\"parent_token\": \"0x8000000000000001\""));
+	memset(&b, 0, sizeof(b));
+	assert_int_equal(vmm_snap_from_json(json, strlen(json), &b, &err), 0);
+	assert_same(&a, &b);
+	vmm_snap_free(&b);
+	a.token = a.parent_token = 0;
+	a.pre_dump = false;
+	full = vmm_snap_to_json(&a);
+	assert_null(strstr(full, "token"));
+	assert_null(strstr(full, "pre_dump"));
+	assert_int_equal(vmm_snap_from_json(full, strlen(full), &b, &err), 0);
+	assert_same(&a, &b);
+	vmm_snap_free(&a);
+	vmm_snap_free(&b);
+}
+
+static void a_chain_link_needs_the_parents_token_and_ram_size(void **state)
+{
+	struct vmm_snap parent = {.mem_bytes = 256 << 20, .token = 7};
+	struct vmm_snap child = {.mem_bytes = 256 << 20, .token = 9, .parent_token = 7};
+	struct werr *err = NULL;
+
+	assert_int_equal(vmm_snap_check_parent(&child, "C", &parent, "P", &err), 0);
+	assert_null(err);
+	parent.token = 8; /* another container's, or an older round's */
+	assert_int_equal(vmm_snap_check_parent(&child, "C", &parent, "P", &err), -EINVAL);
+	assert_non_null(strstr(err->msg, "P is not the parent of C"));
+	werr_free(&err);
+	parent.token = 7;
+	parent.mem_bytes = 512 << 20;
+	assert_int_equal(vmm_snap_check_parent(&child, "C", &parent, "P", &err), -EINVAL);
+	assert_non_null(strstr(err->msg, "P has 512 MiB of guest RAM, its child C 256 MiB"));
+	werr_free(&err);
+	parent.mem_bytes = 256 << 20;
+	child.parent_token = 0; /* a full image under an inventory's parent */
+	assert_int_equal(vmm_snap_check_parent(&child, "C", &parent, "P", &err), -EINVAL);
+	assert_non_null(strstr(err->msg, "no \"parent_token\""));
+	werr_free(&err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -267,6 +323,8 @@ int main(void)
 		cmocka_unit_test(without_a_console_it_is_null),
 		cmocka_unit_test(another_version_or_bad_fields_are_refused),
 		cmocka_unit_test(a_vm_image_with_a_changed_file_is_refused),
+		cmocka_unit_test(a_child_images_parent_survives_a_round_trip),
+		cmocka_unit_test(a_chain_link_needs_the_parents_token_and_ram_size),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -245,6 +245,35 @@ static void a_reset_queue_pops_nothing(void **state)
 	assert_int_equal(virtq_pop(&q, &gm, &c), 0);
 }
 
+/* The device's writes into the guest (a writable buffer, the used ring) are the VMM's own: in
+ * its dirty set for pre-copy, the pages the driver only wrote (descriptors, available ring)
+ * not. */
+static void device_writes_and_the_used_ring_are_marked_dirty(void **state)
+{
+	uint64_t dirty[1] = {0}, out[1] = {0};
+	struct virtq_chain c;
+
+	gm.map = ram;
+	gm.map_size = RAM_SIZE;
+	gm.dirty = dirty;
+	gm.dirty_words = 1;
+	set_desc(DESC, 0, DATA + 0x10, 4, VIRTQ_DESC_F_NEXT, 1);
+	set_desc(DESC, 1, DATA + 0x2000, 8, VIRTQ_DESC_F_WRITE, 0);
+	offer(0);
+	assert_int_equal(virtq_pop(&q, &gm, &c), 1);
+	assert_int_equal(dirty[0], 0); /* popping writes nothing */
+	assert_int_equal(virtq_chain_write(&c, 0, "reply", 5), 5);
+	assert_int_equal(virtq_push(&q, &gm, c.head, 5), 0);
+	gm_dirty_take(&gm, out);
+	assert_int_equal(out[0], (1ull << (USED / 4096)) | (1ull << ((DATA + 0x2000) / 4096)));
+	/* a buffer filled by other means (a disk read) is marked by the chain */
+	out[0] = 0;
+	virtq_chain_mark_written(&c);
+	gm_dirty_take(&gm, out);
+	assert_int_equal(out[0], 1ull << ((DATA + 0x2000) / 4096));
+	gm.dirty = NULL;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -257,6 +286,7 @@ int main(void)
 		cmocka_unit_test_setup(rings_outside_guest_ram_are_invalid, setup),
 		cmocka_unit_test_setup(descriptor_loops_are_rejected, setup),
 		cmocka_unit_test_setup(malformed_chains_are_rejected, setup),
+		cmocka_unit_test_setup(device_writes_and_the_used_ring_are_marked_dirty, setup),
 		cmocka_unit_test_setup(a_reset_queue_pops_nothing, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
