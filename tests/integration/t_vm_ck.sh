@@ -275,6 +275,19 @@ test_vm_container_pre_copy_refusals_leave_it_running() {
 
 vm_n_lines_at_least() { [ "$(grep -c '^N ' "$1")" -ge "$2" ]; }
 
+# vm_wait_restored_counts OUT: wait (120 s at most) until the restored Linux guest has printed two count
+# lines to OUT; on a timeout or a stopped guest, show its oops and fail.
+vm_wait_restored_counts() {
+	local end=$(($(date +%s) + 120))
+	while ! vm_n_lines_at_least "$1" 2; do
+		if [ "$(date +%s)" -ge "$end" ] || grep -q 'the guest stopped' "$1"; then
+			sed -n '/\] \(BUG\|Oops\|general protection\|Kernel panic\|invalid opcode\|WARNING\|kernel BUG\)/,+40p' "$1" | head -80 >&2
+			fail "no counts after restore: $(tail -c 300 "$1")"
+		fi
+		sleep 0.1
+	done
+}
+
 test_vm_container_checkpoint_restores_a_linux_guest_its_counter_and_exec() {
 	vm_need_linux_container
 	mkbundle -- sh -c 'i=0; while :; do i=$((i + 1)); echo "N $i"; sleep 0.2; done'
@@ -290,14 +303,7 @@ test_vm_container_checkpoint_restores_a_linux_guest_its_counter_and_exec() {
 	assert_no_leftovers "$id"
 	last=$(grep '^N ' "$T/out1" | tail -1 | cut -d' ' -f2)
 	w restore -d --image-path "$T/img" --bundle "$B" "$id" </dev/null >"$T/out2" 2>&1 || fail "restore -d: $(cat "$T/out2")"
-	local end=$(($(date +%s) + 120))
-	while ! vm_n_lines_at_least "$T/out2" 2; do
-		if [ "$(date +%s)" -ge "$end" ] || grep -q 'the guest stopped' "$T/out2"; then
-			sed -n '/\] \(BUG\|Oops\|general protection\|Kernel panic\|invalid opcode\|WARNING\|kernel BUG\)/,+40p' "$T/out2" | head -80 >&2
-			fail "no counts after restore: $(tail -c 300 "$T/out2")"
-		fi
-		sleep 0.1
-	done
+	vm_wait_restored_counts "$T/out2"
 	t2=$(date +%s%N)
 	first=$(grep '^N ' "$T/out2" | head -1 | cut -d' ' -f2)
 	# the shell's variable is in guest memory: the count goes on where it was, not from 1
@@ -339,14 +345,7 @@ test_vm_container_checkpoint_with_pre_dump_restores_a_linux_guest() {
 	assert_no_leftovers "$id"
 	last=$(grep '^N ' "$T/out1" | tail -1 | cut -d' ' -f2)
 	w restore -d --image-path "$T/final" --bundle "$B" "$id" </dev/null >"$T/out2" 2>&1 || fail "restore -d: $(cat "$T/out2")"
-	local end=$(($(date +%s) + 120))
-	while ! vm_n_lines_at_least "$T/out2" 2; do
-		if [ "$(date +%s)" -ge "$end" ] || grep -q 'the guest stopped' "$T/out2"; then
-			sed -n '/\] \(BUG\|Oops\|general protection\|Kernel panic\|invalid opcode\|WARNING\|kernel BUG\)/,+40p' "$T/out2" | head -80 >&2
-			fail "no counts after restore: $(tail -c 300 "$T/out2")"
-		fi
-		sleep 0.1
-	done
+	vm_wait_restored_counts "$T/out2"
 	first=$(grep '^N ' "$T/out2" | head -1 | cut -d' ' -f2)
 	assert_eq "$((last + 1))" "$first" "first count after restore (last before: $last)"
 	rc=0
