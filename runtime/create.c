@@ -431,7 +431,7 @@ pid_t container_create(struct create_opts *o, struct werr **err)
 	struct create_run cr = { .o = o };
 	struct init_ctx ctx = { .opts = o, .console_sock = -1 };
 	struct cgroup *cg = NULL;
-	struct vm_plan *vm = NULL;
+	_cleanup_vm_plan_ struct vm_plan *vm = NULL;
 	unsigned long clone_flags;
 	bool need_fork;
 	int sv[2] = { -1, -1 };
@@ -469,20 +469,16 @@ pid_t container_create(struct create_opts *o, struct werr **err)
 		return r;
 	if (o->vm_restore_image) {
 		r = vm_restore_plan(vm, o->vm_restore_image, err);
-		if (r < 0) {
-			vm_plan_free(vm);
+		if (r < 0)
 			return r;
-		}
 	}
 	/* a VM container's VMM gets its own filter; the profile is the guest's business */
 	r = vm ? 0 : build_seccomp(spec, &filter, err);
 	if (r < 0)
 		return r;
 	rootfs = resolve_rootfs(bundle, spec->root_path, err);
-	if (!rootfs) {
-		vm_plan_free(vm);
+	if (!rootfs)
 		return -EINVAL;
-	}
 	r = mkdir_p(o->root, 0700, err);
 	if (r < 0)
 		return r;
@@ -609,7 +605,6 @@ pid_t container_create(struct create_opts *o, struct werr **err)
 	close(sv[0]);
 	free(cr.st.owner);
 	cgroup_free(cg);
-	vm_plan_free(vm);
 	log_debug("create %s: init pid %d is waiting for start", o->id, cr.init);
 	return cr.init;
 
@@ -626,7 +621,6 @@ fail:
 	if (sv[1] >= 0)
 		close(sv[1]);
 	free(cr.st.owner);
-	vm_plan_free(vm);
 	state_remove(o->root, o->id, NULL);
 	return r;
 }

@@ -116,6 +116,11 @@ int vm_exec(const char *root, const char *id, const struct spec_process *p, stru
  * status (1 with a message when the VM fails or the guest stops without a status). */
 __attribute__((noreturn)) void vm_run(struct vm_plan *p);
 void vm_plan_free(struct vm_plan *p);
+static inline void vm_plan_freep(struct vm_plan **p)
+{
+	vm_plan_free(*p);
+}
+#define _cleanup_vm_plan_ __attribute__((cleanup(vm_plan_freep)))
 
 struct vm_ck_opts {
 	bool leave_running;
