@@ -345,3 +345,58 @@ test_migrate_precopy_rounds_shrink_for_a_small_working_set() {
 	after=$(count_is_sequence) || fail "passes restarted, skipped or the memory differs"
 	assert_eq running "$("$WARD" --root "$root2" state "$ID" | jq -r .status)" "status under --to-root"
 }
+
+# ---- memory shared between processes (issue 7 item 1) -------------------------------------
+
+# the inodes of a process's "/dev/zero (deleted)" VMAs, one a line
+shmem_inodes() { awk '/\/dev\/zero \(deleted\)$/ { print $5 }' "/proc/$1/maps"; }
+
+# the last "round N" of the shmem workload's /out
+last_round() { awk '/^round / { n = $2 } END { print n + 0 }' "$B/rootfs/out"; }
+
+test_checkpoint_memory_shared_between_processes_stays_shared() {
+	ward_only
+	local prog=$REPO/build/tests/checkpoint/progs/shmem parent child before inodes
+	[ -x "$prog" ] || skip "no $prog (make)"
+	mkbundle -- sh -c '/shmem pair >/out; echo "exit $?" >>/out; while :; do sleep 1; done'
+	cp "$prog" "$B/rootfs/shmem"
+	cfg_set '.root.readonly = false'
+	ID=$(newid)
+	w run --detach --bundle "$B" "$ID" </dev/null >/dev/null
+	wait_for 10 sh -c "[ \$(awk '/^round /{n=\$2} END{print n+0}' '$B/rootfs/out') -ge 100 ]"
+	w checkpoint --image-path "$T/img" "$ID"
+	[ "$(ls "$T/img" | grep -c '^shmem-.*\.img$')" = 1 ] || fail "not one shmem-*.img in the image"
+	before=$(last_round)
+	w restore --detach --image-path "$T/img" --bundle "$B" "$ID"
+	PID=$(state_field "$ID" .pid)
+	parent=$(pgrep -P "$PID" shmem)
+	child=$(pgrep -P "$parent" shmem)
+	[ -n "$parent" ] && [ -n "$child" ] || fail "no restored shmem parent and child under $PID"
+	# one object: the same inode in every shared VMA of both processes
+	inodes=$( (shmem_inodes "$parent"; shmem_inodes "$child") | sort -u)
+	assert_eq 9 "$( (shmem_inodes "$parent"; shmem_inodes "$child") | wc -l)" "shared VMAs"
+	assert_eq 1 "$(printf '%s\n' "$inodes" | wc -l)" "distinct objects [$inodes]"
+	# the child answers the restored parent's pings: the game goes on
+	wait_for 10 sh -c "[ \$(awk '/^round /{n=\$2} END{print n+0}' '$B/rootfs/out') -ge $((before + 150)) ]"
+	kill -USR1 "$parent"
+	wait_for 10 grep -q '^exit ' "$B/rootfs/out"
+	grep -q '^ok after' "$B/rootfs/out" || fail "shmem workload: $(tail -3 "$B/rootfs/out")"
+	assert_eq "exit 0" "$(grep '^exit ' "$B/rootfs/out")" "the workload's status"
+}
+
+test_checkpoint_refuses_sysv_shm_in_use_naming_the_process() {
+	ward_only
+	local prog=$REPO/build/tests/checkpoint/progs/shmem n
+	[ -x "$prog" ] || skip "no $prog (make)"
+	mkbundle -- sh -c '/shmem sysv >/out'
+	cp "$prog" "$B/rootfs/shmem"
+	cfg_set '.root.readonly = false'
+	ID=$(newid)
+	w run --detach --bundle "$B" "$ID" </dev/null >/dev/null
+	wait_for 5 sh -c "[ \$(wc -l <'$B/rootfs/out') -ge 5 ]"
+	assert_fail "SysV shared memory in use" w checkpoint --image-path "$T/img" "$ID"
+	assert_contains "$OUT" "(shmem)" "message names the process"
+	assert_eq running "$(state_field "$ID" .status)" "status after a refused checkpoint"
+	n=$(wc -l <"$B/rootfs/out")
+	wait_for 5 sh -c "[ \$(wc -l <'$B/rootfs/out') -ge $((n + 5)) ]"
+}
