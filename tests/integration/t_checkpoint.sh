@@ -354,9 +354,10 @@ shmem_inodes() { awk '/\/dev\/zero \(deleted\)$/ { print $5 }' "/proc/$1/maps"; 
 # the last "round N" of the shmem workload's /out
 last_round() { awk '/^round / { n = $2 } END { print n + 0 }' "$B/rootfs/out"; }
 
-test_checkpoint_memory_shared_between_processes_stays_shared() {
-	ward_only
-	local prog=$REPO/build/tests/checkpoint/progs/shmem parent child before inodes
+# a container whose sh runs progs/shmem pair (a parent and child sharing memory) >/out, until
+# 100 rounds of their ping-pong are done; sets ID
+start_shmem_pair() {
+	local prog=$REPO/build/tests/checkpoint/progs/shmem
 	[ -x "$prog" ] || skip "no $prog (make)"
 	mkbundle -- sh -c '/shmem pair >/out; echo "exit $?" >>/out; while :; do sleep 1; done'
 	cp "$prog" "$B/rootfs/shmem"
@@ -364,24 +365,50 @@ test_checkpoint_memory_shared_between_processes_stays_shared() {
 	ID=$(newid)
 	w run --detach --bundle "$B" "$ID" </dev/null >/dev/null
 	wait_for 10 sh -c "[ \$(awk '/^round /{n=\$2} END{print n+0}' '$B/rootfs/out') -ge 100 ]"
-	w checkpoint --image-path "$T/img" "$ID"
-	[ "$(ls "$T/img" | grep -c '^shmem-.*\.img$')" = 1 ] || fail "not one shmem-*.img in the image"
-	before=$(last_round)
-	w restore --detach --image-path "$T/img" --bundle "$B" "$ID"
-	PID=$(state_field "$ID" .pid)
-	parent=$(pgrep -P "$PID" shmem)
+}
+
+# after restore (the last round before it: $1): the parent and child map one object in all
+# their 9 shared VMAs, the game goes on, and both find the memory right (exit 0)
+check_shmem_pair_restored() {
+	local before=$1 pid parent child inodes
+	pid=$(state_field "$ID" .pid)
+	parent=$(pgrep -P "$pid" shmem)
 	child=$(pgrep -P "$parent" shmem)
-	[ -n "$parent" ] && [ -n "$child" ] || fail "no restored shmem parent and child under $PID"
-	# one object: the same inode in every shared VMA of both processes
+	[ -n "$parent" ] && [ -n "$child" ] || fail "no restored shmem parent and child under $pid"
 	inodes=$( (shmem_inodes "$parent"; shmem_inodes "$child") | sort -u)
 	assert_eq 9 "$( (shmem_inodes "$parent"; shmem_inodes "$child") | wc -l)" "shared VMAs"
 	assert_eq 1 "$(printf '%s\n' "$inodes" | wc -l)" "distinct objects [$inodes]"
-	# the child answers the restored parent's pings: the game goes on
+	# the child answers the restored parent's pings
 	wait_for 10 sh -c "[ \$(awk '/^round /{n=\$2} END{print n+0}' '$B/rootfs/out') -ge $((before + 150)) ]"
 	kill -USR1 "$parent"
 	wait_for 10 grep -q '^exit ' "$B/rootfs/out"
 	grep -q '^ok after' "$B/rootfs/out" || fail "shmem workload: $(tail -3 "$B/rootfs/out")"
 	assert_eq "exit 0" "$(grep '^exit ' "$B/rootfs/out")" "the workload's status"
+}
+
+test_checkpoint_memory_shared_between_processes_stays_shared() {
+	ward_only
+	start_shmem_pair
+	w checkpoint --image-path "$T/img" "$ID"
+	[ "$(ls "$T/img" | grep -c '^shmem-.*\.img$')" = 1 ] || fail "not one shmem-*.img in the image"
+	local before
+	before=$(last_round)
+	w restore --detach --image-path "$T/img" --bundle "$B" "$ID"
+	check_shmem_pair_restored "$before"
+}
+
+# pre-copy does not track shared memory: each round saves it whole, and the chain restores
+test_checkpoint_pre_dump_of_shared_memory_restores_shared() {
+	ward_only
+	start_shmem_pair
+	w checkpoint --pre-dump --image-path "$T/pre" "$ID"
+	sleep 0.3
+	w checkpoint --parent-path "$T/pre" --image-path "$T/img" "$ID"
+	[ "$(ls "$T/img" | grep -c '^shmem-.*\.img$')" = 1 ] || fail "no shmem-*.img in the final image"
+	local before
+	before=$(last_round)
+	w restore --detach --image-path "$T/img" --bundle "$B" "$ID"
+	check_shmem_pair_restored "$before"
 }
 
 test_checkpoint_refuses_sysv_shm_in_use_naming_the_process() {
