@@ -479,13 +479,35 @@ static int t_precopy_saves_only_what_changed(struct t *t)
 	return 0;
 }
 
+/* After a refused checkpoint the counting workload pid is alive and still counting; then it is
+ * killed. */
+static int runs_on_after_refusal(struct t *t, pid_t pid)
+{
+	int st;
+
+	nap_ms(100);
+	if (gone(pid))
+		return fail(t, "the workload died after a refused checkpoint");
+	{
+		_cleanup_free_ char *s1 = slurp(t->out), *s2 = NULL;
+
+		nap_ms(200);
+		s2 = slurp(t->out);
+		if (strlen(s2) <= strlen(s1))
+			return fail(t, "the workload stopped counting after a refused checkpoint");
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	return 0;
+}
+
 static int t_socket_refused_left_running(struct t *t)
 {
 	_cleanup_free_ char *bin = prog("counter");
 	char *argv[] = {bin, NULL};
 	struct ck_dump_opts o = {.root = 0, .dir = t->img};
 	_cleanup_werr_ struct werr *err = NULL;
-	int sv[2], st;
+	int sv[2];
 	pid_t pid;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
@@ -501,19 +523,8 @@ static int t_socket_refused_left_running(struct t *t)
 	if (!strstr(err->msg, "fd 5") || !strstr(err->msg, "socket:") ||
 	    !strstr(err->msg, "counter"))
 		return fail(t, "message does not name the process and fd: %s", err->msg);
-	nap_ms(100);
-	if (gone(pid))
-		return fail(t, "the workload died after a refused checkpoint");
-	{
-		_cleanup_free_ char *s1 = slurp(t->out), *s2 = NULL;
-
-		nap_ms(100);
-		s2 = slurp(t->out);
-		if (strlen(s2) <= strlen(s1))
-			return fail(t, "the workload stopped counting after a refused checkpoint");
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, &st, 0);
+	if (runs_on_after_refusal(t, pid) < 0)
+		return -1;
 	snprintf(t->msg, sizeof(t->msg), "%s", err->msg);
 	return 0;
 }
@@ -820,7 +831,6 @@ static int t_sysv_shm_refused(struct t *t)
 	struct ck_dump_opts o = {.root = 0, .dir = t->img};
 	_cleanup_werr_ struct werr *err = NULL;
 	pid_t pid = spawn(t, argv);
-	int st;
 
 	if (wait_output(t, 5, NULL, 5000) < 0)
 		return -1;
@@ -829,19 +839,8 @@ static int t_sysv_shm_refused(struct t *t)
 		return fail(t, "a process with SysV shared memory was checkpointed");
 	if (!strstr(err->msg, "SysV shared memory in use") || !strstr(err->msg, "(shmem)"))
 		return fail(t, "message does not name the process and SysV shm: %s", err->msg);
-	nap_ms(100);
-	if (gone(pid))
-		return fail(t, "the workload died after a refused checkpoint");
-	{
-		_cleanup_free_ char *s1 = slurp(t->out), *s2 = NULL;
-
-		nap_ms(200);
-		s2 = slurp(t->out);
-		if (strlen(s2) <= strlen(s1))
-			return fail(t, "the workload stopped counting after a refused checkpoint");
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, &st, 0);
+	if (runs_on_after_refusal(t, pid) < 0)
+		return -1;
 	snprintf(t->msg, sizeof(t->msg), "%s", err->msg);
 	return 0;
 }

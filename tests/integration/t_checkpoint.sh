@@ -354,16 +354,21 @@ shmem_inodes() { awk '/\/dev\/zero \(deleted\)$/ { print $5 }' "/proc/$1/maps"; 
 # the last "round N" of the shmem workload's /out
 last_round() { awk '/^round / { n = $2 } END { print n + 0 }' "$B/rootfs/out"; }
 
-# a container whose sh runs progs/shmem pair (a parent and child sharing memory) >/out, until
-# 100 rounds of their ping-pong are done; sets ID
-start_shmem_pair() {
+# a running container whose sh runs the script $1, with progs/shmem at /shmem; sets ID
+run_shmem_container() {
 	local prog=$REPO/build/tests/checkpoint/progs/shmem
 	[ -x "$prog" ] || skip "no $prog (make)"
-	mkbundle -- sh -c '/shmem pair >/out; echo "exit $?" >>/out; while :; do sleep 1; done'
+	mkbundle -- sh -c "$1"
 	cp "$prog" "$B/rootfs/shmem"
 	cfg_set '.root.readonly = false'
 	ID=$(newid)
 	w run --detach --bundle "$B" "$ID" </dev/null >/dev/null
+}
+
+# a container whose sh runs progs/shmem pair (a parent and child sharing memory) >/out, until
+# 100 rounds of their ping-pong are done; sets ID
+start_shmem_pair() {
+	run_shmem_container '/shmem pair >/out; echo "exit $?" >>/out; while :; do sleep 1; done'
 	wait_for 10 sh -c "[ \$(awk '/^round /{n=\$2} END{print n+0}' '$B/rootfs/out') -ge 100 ]"
 }
 
@@ -386,15 +391,20 @@ check_shmem_pair_restored() {
 	assert_eq "exit 0" "$(grep '^exit ' "$B/rootfs/out")" "the workload's status"
 }
 
+# restore the shmem pair's container from image $1 (holding one shmem-*.img) and check it
+restore_shmem_pair_from() {
+	local before
+	[ "$(ls "$1" | grep -c '^shmem-.*\.img$')" = 1 ] || fail "not one shmem-*.img in $1"
+	before=$(last_round)
+	w restore --detach --image-path "$1" --bundle "$B" "$ID"
+	check_shmem_pair_restored "$before"
+}
+
 test_checkpoint_memory_shared_between_processes_stays_shared() {
 	ward_only
 	start_shmem_pair
 	w checkpoint --image-path "$T/img" "$ID"
-	[ "$(ls "$T/img" | grep -c '^shmem-.*\.img$')" = 1 ] || fail "not one shmem-*.img in the image"
-	local before
-	before=$(last_round)
-	w restore --detach --image-path "$T/img" --bundle "$B" "$ID"
-	check_shmem_pair_restored "$before"
+	restore_shmem_pair_from "$T/img"
 }
 
 # pre-copy does not track shared memory: each round saves it whole, and the chain restores
@@ -404,22 +414,13 @@ test_checkpoint_pre_dump_of_shared_memory_restores_shared() {
 	w checkpoint --pre-dump --image-path "$T/pre" "$ID"
 	sleep 0.3
 	w checkpoint --parent-path "$T/pre" --image-path "$T/img" "$ID"
-	[ "$(ls "$T/img" | grep -c '^shmem-.*\.img$')" = 1 ] || fail "no shmem-*.img in the final image"
-	local before
-	before=$(last_round)
-	w restore --detach --image-path "$T/img" --bundle "$B" "$ID"
-	check_shmem_pair_restored "$before"
+	restore_shmem_pair_from "$T/img"
 }
 
 test_checkpoint_refuses_sysv_shm_in_use_naming_the_process() {
 	ward_only
-	local prog=$REPO/build/tests/checkpoint/progs/shmem n
-	[ -x "$prog" ] || skip "no $prog (make)"
-	mkbundle -- sh -c '/shmem sysv >/out'
-	cp "$prog" "$B/rootfs/shmem"
-	cfg_set '.root.readonly = false'
-	ID=$(newid)
-	w run --detach --bundle "$B" "$ID" </dev/null >/dev/null
+	local n
+	run_shmem_container '/shmem sysv >/out'
 	wait_for 5 sh -c "[ \$(wc -l <'$B/rootfs/out') -ge 5 ]"
 	assert_fail "SysV shared memory in use" w checkpoint --image-path "$T/img" "$ID"
 	assert_contains "$OUT" "(shmem)" "message names the process"
