@@ -417,6 +417,18 @@ test_checkpoint_pre_dump_of_shared_memory_restores_shared() {
 	restore_shmem_pair_from "$T/img"
 }
 
+# through a page server (pre-copy rounds, then the final one held in memory): still one object
+test_migrate_moves_memory_shared_between_processes() {
+	ward_only
+	local root2=$T/root2 before
+	start_shmem_pair
+	defer "\"$WARD\" --root '$root2' delete --force '$ID'"
+	w migrate --to-root "$root2" --work-path "$T/work" "$ID" >&2
+	before=$(last_round) # rounds went on during the pre-copy rounds: progress counts from here
+	ROOT=$root2 # the container lives there now (w, state_field)
+	check_shmem_pair_restored "$before"
+}
+
 test_checkpoint_refuses_sysv_shm_in_use_naming_the_process() {
 	ward_only
 	local n
