@@ -345,3 +345,98 @@ test_migrate_precopy_rounds_shrink_for_a_small_working_set() {
 	after=$(count_is_sequence) || fail "passes restarted, skipped or the memory differs"
 	assert_eq running "$("$WARD" --root "$root2" state "$ID" | jq -r .status)" "status under --to-root"
 }
+
+# ---- memory shared between processes (issue 7 item 1) -------------------------------------
+
+# the inodes of a process's "/dev/zero (deleted)" VMAs, one a line
+shmem_inodes() { awk '/\/dev\/zero \(deleted\)$/ { print $5 }' "/proc/$1/maps"; }
+
+# the last "round N" of the shmem workload's /out
+last_round() { awk '/^round / { n = $2 } END { print n + 0 }' "$B/rootfs/out"; }
+
+# a running container whose sh runs the script $1, with progs/shmem at /shmem; sets ID
+run_shmem_container() {
+	local prog=$REPO/build/tests/checkpoint/progs/shmem
+	[ -x "$prog" ] || skip "no $prog (make)"
+	mkbundle -- sh -c "$1"
+	cp "$prog" "$B/rootfs/shmem"
+	cfg_set '.root.readonly = false'
+	ID=$(newid)
+	w run --detach --bundle "$B" "$ID" </dev/null >/dev/null
+}
+
+# a container whose sh runs progs/shmem pair (a parent and child sharing memory) >/out, until
+# 100 rounds of their ping-pong are done; sets ID
+start_shmem_pair() {
+	run_shmem_container '/shmem pair >/out; echo "exit $?" >>/out; while :; do sleep 1; done'
+	wait_for 10 sh -c "[ \$(awk '/^round /{n=\$2} END{print n+0}' '$B/rootfs/out') -ge 100 ]"
+}
+
+# after restore (the last round before it: $1): the parent and child map one object in all
+# their 9 shared VMAs, the game goes on, and both find the memory right (exit 0)
+check_shmem_pair_restored() {
+	local before=$1 pid parent child inodes
+	pid=$(state_field "$ID" .pid)
+	parent=$(pgrep -P "$pid" shmem)
+	child=$(pgrep -P "$parent" shmem)
+	[ -n "$parent" ] && [ -n "$child" ] || fail "no restored shmem parent and child under $pid"
+	inodes=$( (shmem_inodes "$parent"; shmem_inodes "$child") | sort -u)
+	assert_eq 9 "$( (shmem_inodes "$parent"; shmem_inodes "$child") | wc -l)" "shared VMAs"
+	assert_eq 1 "$(printf '%s\n' "$inodes" | wc -l)" "distinct objects [$inodes]"
+	# the child answers the restored parent's pings
+	wait_for 10 sh -c "[ \$(awk '/^round /{n=\$2} END{print n+0}' '$B/rootfs/out') -ge $((before + 150)) ]"
+	kill -USR1 "$parent"
+	wait_for 10 grep -q '^exit ' "$B/rootfs/out"
+	grep -q '^ok after' "$B/rootfs/out" || fail "shmem workload: $(tail -3 "$B/rootfs/out")"
+	assert_eq "exit 0" "$(grep '^exit ' "$B/rootfs/out")" "the workload's status"
+}
+
+# restore the shmem pair's container from image $1 (holding one shmem-*.img) and check it
+restore_shmem_pair_from() {
+	local before
+	[ "$(ls "$1" | grep -c '^shmem-.*\.img$')" = 1 ] || fail "not one shmem-*.img in $1"
+	before=$(last_round)
+	w restore --detach --image-path "$1" --bundle "$B" "$ID"
+	check_shmem_pair_restored "$before"
+}
+
+test_checkpoint_memory_shared_between_processes_stays_shared() {
+	ward_only
+	start_shmem_pair
+	w checkpoint --image-path "$T/img" "$ID"
+	restore_shmem_pair_from "$T/img"
+}
+
+# pre-copy does not track shared memory: each round saves it whole, and the chain restores
+test_checkpoint_pre_dump_of_shared_memory_restores_shared() {
+	ward_only
+	start_shmem_pair
+	w checkpoint --pre-dump --image-path "$T/pre" "$ID"
+	sleep 0.3
+	w checkpoint --parent-path "$T/pre" --image-path "$T/img" "$ID"
+	restore_shmem_pair_from "$T/img"
+}
+
+# through a page server (pre-copy rounds, then the final one held in memory): still one object
+test_migrate_moves_memory_shared_between_processes() {
+	ward_only
+	local root2=$T/root2 before
+	start_shmem_pair
+	defer "\"$WARD\" --root '$root2' delete --force '$ID'"
+	w migrate --to-root "$root2" --work-path "$T/work" "$ID" >&2
+	before=$(last_round) # rounds went on during the pre-copy rounds: progress counts from here
+	ROOT=$root2 # the container lives there now (w, state_field)
+	check_shmem_pair_restored "$before"
+}
+
+test_checkpoint_refuses_sysv_shm_in_use_naming_the_process() {
+	ward_only
+	local n
+	run_shmem_container '/shmem sysv >/out'
+	wait_for 5 sh -c "[ \$(wc -l <'$B/rootfs/out') -ge 5 ]"
+	assert_fail "SysV shared memory in use" w checkpoint --image-path "$T/img" "$ID"
+	assert_contains "$OUT" "(shmem)" "message names the process"
+	assert_eq running "$(state_field "$ID" .status)" "status after a refused checkpoint"
+	n=$(wc -l <"$B/rootfs/out")
+	wait_for 5 sh -c "[ \$(wc -l <'$B/rootfs/out') -ge $((n + 5)) ]"
+}
