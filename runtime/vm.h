@@ -50,6 +50,9 @@ struct vm_plan {
 	 * (opened with the other files), or NULL */
 	char *restore_image;
 	int restore_state_fd, restore_mem_fd;
+	/* ward restore: the init's sync socket, kept open by the VMM to report the image loaded
+	 * and the vCPUs started (SYNC_READY) or why loading failed (SYNC_ERROR); -1 once done */
+	int restore_report_fd;
 	/* a pre-copy chain: the parent images, the nearest first, the oldest last */
 	unsigned n_restore_parents;
 	char *restore_parents[VMM_MAX_CHAIN];

@@ -144,6 +144,41 @@ test_vm_container_restore_refuses_a_damaged_or_mismatched_image() {
 	assert_no_leftovers "$id"
 }
 
+# Nothing of container ID on the host: no cgroup directory, no process in its cgroup.
+vm_assert_nothing_on_the_host() { # ID
+	local d procs
+	for d in /sys/fs/cgroup/*/ward/"$1" /sys/fs/cgroup/ward/"$1"; do
+		[ ! -e "$d" ] || fail "cgroup $d left behind"
+	done
+	procs=$(grep -l "/ward/$1\$" /proc/[0-9]*/cgroup 2>/dev/null || true)
+	[ -z "$procs" ] || fail "processes of $1 left: $procs"
+}
+
+# An image whose every check passes but whose state KVM refuses: restore (detached or not)
+# fails with the VMM's message once loading fails, and leaves nothing.
+test_vm_container_restore_fails_with_the_vmms_message_when_kvm_refuses_the_state() {
+	command -v xxh128sum >/dev/null || skip "xxh128sum (package xxhash) re-sums the edited vm.json"
+	local id sum flags
+	id=$(newid)
+	vm_start_counter "$id" "$T/out1"
+	w checkpoint --image-path "$T/img" "$id" || fail "checkpoint failed"
+	assert_no_leftovers "$id"
+	# vCPU 0's struct kvm_mp_state: 10 is no multiprocessing state (KVM_SET_MP_STATE says
+	# EINVAL); the sum redone as checkpoint/FORMAT.md documents it (XXH3-128, xxhsum -H2)
+	jq '.vcpus[0].mp_state = "0a000000"' "$T/img/vm.json" >"$T/vm.json"
+	mv "$T/vm.json" "$T/img/vm.json"
+	sum=$(xxh128sum "$T/img/vm.json" | cut -d' ' -f1)
+	jq --arg s "$sum" '.xxh128["vm.json"] = $s' "$T/img/inventory.json" >"$T/inv.json"
+	mv "$T/inv.json" "$T/img/inventory.json"
+	for flags in -d --no-subreaper; do
+		assert_fail "KVM_SET_MP_STATE (vCPU 0): Invalid argument" \
+			w restore $flags --image-path "$T/img" --bundle "$B" "$id"
+		assert_contains "$OUT" "restoring the VM" "restore $flags's message"
+		assert_no_leftovers "$id"
+		vm_assert_nothing_on_the_host "$id"
+	done
+}
+
 # ---- pre-copy (KVM's dirty log) ------------------------------------------------------------
 
 # Every count in the files, read as one stream, is the one before plus one.
