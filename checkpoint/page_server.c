@@ -381,7 +381,7 @@ static int serve_one(int fd, const char *dir, struct ck_ps_round *rd, char *buf,
 		}
 		rd->nfiles++;
 		rd->bytes += h.len;
-		if (strncmp(name, "pages-", 6) == 0)
+		if (strncmp(name, "pages-", 6) == 0 || strcmp(name, "vm-mem.img") == 0)
 			rd->pages_bytes += h.len;
 	}
 	rd->final = h.flags & PS_FINAL;

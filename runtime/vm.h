@@ -60,8 +60,9 @@ struct vm_plan {
 };
 
 struct vm_ck_stats {
-	uint32_t paused_ms; /* the guest's vCPUs stopped while its state was written */
-	uint64_t mem_bytes; /* non-zero guest memory written */
+	uint32_t paused_ms;  /* the guest's vCPUs stopped while its state was written */
+	uint64_t mem_bytes;  /* non-zero guest memory written */
+	bool image_written; /* the image is complete in its directory (sending may have failed) */
 };
 
 bool vm_tracing(void);
@@ -120,17 +121,22 @@ int vm_exec(const char *root, const char *id, const struct spec_process *p, stru
 __attribute__((noreturn)) void vm_run(struct vm_plan *p);
 void vm_plan_free(struct vm_plan *p);
 
+struct ck_ps_conn;
 struct vm_ck_opts {
 	bool leave_running;
 	bool track;	    /* --pre-dump: dirty logging on, memory saved while the guest runs */
 	const char *parent; /* --parent-path: only the pages written since this image */
+	/* --page-server: the image, once written in its directory, is sent there too (its
+	 * inventory names the parent "../NAME", checkpoint/page_server.h) */
+	struct ck_ps_conn *page_server;
 };
 
 /* ward checkpoint of a running VM container (runtime/vm_ck.c): its VMM writes vm.json and
  * vm-mem.img into dir (which exists), then the root disk is copied (not for a pre-dump) and the
  * inventory written. The VMM stops unless leave_running or track. A parent must be this
  * container's latest pre-copy image (its chain verified first). On failure the container runs
- * on and the VM's files are removed again. */
+ * on and the VM's files are removed again, unless stats->image_written: then only sending it to
+ * the page server failed, and the image (complete) stays. */
 int vm_checkpoint(const char *root, const char *id, const char *dir, const struct vm_ck_opts *o,
 		  struct vm_ck_stats *stats, struct werr **err);
 /* Whether image dir is a micro-VM image (its inventory lists vm.json); one is verified against

@@ -101,29 +101,6 @@ test_vm_container_checkpoint_leave_running_keeps_counting_and_restores_twice() {
 	assert_no_leftovers "$id2"
 }
 
-test_vm_container_checkpoint_refusals_leave_it_running() {
-	local id pid
-	id=$(newid)
-	vm_start_counter "$id" "$T/out1"
-	pid=$(state_field "$id" .pid)
-	# a page server that takes the connection (ward connects before it looks at the container)
-	"$WARD" page-server --image-path "$T/recv" --address 127.0.0.1:0 --port-file "$T/port" \
-		>"$T/ps.out" 2>&1 &
-	local lpid=$!
-	defer "kill -9 $lpid"
-	wait_for 60 test -s "$T/port"
-	assert_fail "--page-server: not supported for a micro-VM container" \
-		w checkpoint --page-server "127.0.0.1:$(cat "$T/port")" --image-path "$T/img2" "$id"
-	kill "$lpid" 2>/dev/null || true
-	assert_eq running "$(state_field "$id" .status)" "state after the refusals"
-	kill -0 "$pid" || fail "the VMM died after a refused checkpoint"
-	[ ! -e "$T/img" ] || fail "image files left behind: $(ls -A "$T/img")"
-	w kill "$id" KILL
-	wait_for 10 vm_pid_gone "$pid"
-	w delete "$id"
-	assert_no_leftovers "$id"
-}
-
 test_vm_container_restore_refuses_a_damaged_or_mismatched_image() {
 	local id pid
 	id=$(newid)
@@ -304,6 +281,106 @@ test_vm_container_pre_copy_refusals_leave_it_running() {
 	mv "$T/pre" "$T/pre.moved"
 	assert_fail "its parent image" w restore -d --image-path "$T/final" --bundle "$B" "$id"
 	assert_no_leftovers "$id"
+}
+
+# A `ward page-server` in the background on a free port of 127.0.0.1, receiving into DIR; its
+# output in DIR.out, its port in PS_PORT, its pid in PS_PID.
+vm_start_page_server() { # DIR
+	"$WARD" page-server --image-path "$1" --address 127.0.0.1:0 --port-file "$1.port" \
+		>"$1.out" 2>&1 &
+	PS_PID=$!
+	defer "kill -9 $PS_PID 2>/dev/null || true"
+	wait_for 60 test -s "$1.port"
+	PS_PORT=$(cat "$1.port")
+}
+
+test_vm_container_checkpoint_to_a_page_server_restores_from_what_it_received() {
+	local id pid before last first rc=0
+	id=$(newid)
+	vm_start_counter "$id" "$T/out1"
+	pid=$(state_field "$id" .pid)
+	vm_start_page_server "$T/recv"
+	# a pre-dump round and the final checkpoint after it, both sent
+	w checkpoint --pre-dump --page-server "127.0.0.1:$PS_PORT" --image-path "$T/pre" "$id" ||
+		fail "pre-dump to the page server"
+	assert_eq running "$(state_field "$id" .status)" "state after the pre-dump"
+	before=$(vm_counts "$T/out1" | wc -l)
+	wait_for 30 vm_lines_at_least "$T/out1" $((before + 3))
+	w checkpoint --page-server "127.0.0.1:$PS_PORT" --parent-path "$T/pre" \
+		--image-path "$T/final" "$id" || fail "final checkpoint to the page server"
+	wait_for 10 vm_pid_gone "$pid"
+	assert_no_leftovers "$id"
+	wait "$PS_PID" || rc=$?
+	assert_eq 0 "$rc" "the page server's exit status after the final image ($(cat "$T/recv.out"))"
+	assert_match "$(cat "$T/recv.out")" "image pre: 4 files, [0-9]+ bytes \\([1-9][0-9]* of pages\\)" "the pre-dump received"
+	assert_match "$(cat "$T/recv.out")" "image final: 5 files, [0-9]+ bytes \\([1-9][0-9]* of pages\\), final" "the final image received"
+	for f in vm.json vm-mem.img rootfs.img; do
+		cmp -s "$T/final/$f" "$T/recv/final/$f" || fail "the received $f differs from the sender's"
+	done
+	assert_eq ../pre "$(jq -r .parent "$T/recv/final/inventory.json")" "the received image's parent"
+	# restore from the receiver's copy alone
+	last=$(vm_counts "$T/out1" | tail -1)
+	rm -rf "$T/pre" "$T/final"
+	w restore -d --image-path "$T/recv/final" --bundle "$B" "$id" </dev/null >"$T/out2" 2>&1 ||
+		fail "restore -d of the received image: $(cat "$T/out2")"
+	defer "'$WARD' --root '$ROOT' kill '$id' KILL 2>/dev/null; sleep 0.5; '$WARD' --root '$ROOT' delete -f '$id' 2>/dev/null || true"
+	vm_wait_counts 60 "$T/out2" 3
+	first=$(vm_counts "$T/out2" | head -1)
+	vm_assert_consecutive "$T/out1" "$T/out2"
+	[ "$((16#$first))" -gt 1 ] && [ "$((16#$first))" -le "$((16#$last + 2))" ] ||
+		fail "first whole count after restore $first, last before $last"
+	w kill "$id" KILL
+	wait_for 10 vm_state_is "$id" stopped
+	w delete "$id"
+	assert_no_leftovers "$id"
+}
+
+test_vm_container_migrate_moves_the_counting_guest_to_another_root() {
+	local id pid root2 rc=0 rounds round1 round2 final first last
+	id=$(newid)
+	root2=$T/root2
+	vm_start_counter "$id" "$T/out1"
+	pid=$(state_field "$id" .pid)
+	defer "'$WARD' --root '$root2' kill '$id' KILL 2>/dev/null; sleep 0.5; '$WARD' --root '$root2' delete -f '$id' 2>/dev/null || true"
+	# the restored VMM's serial output (the counts) goes to migrate's stderr
+	w migrate --to-root "$root2" --rounds 3 --bundle "$B" "$id" </dev/null >"$T/mig.out" 2>"$T/out2" || rc=$?
+	cat "$T/mig.out" >&2
+	assert_eq 0 "$rc" "migrate's exit status ($(grep -v '^[0-9A-F]\{8\}$' "$T/out2" | tail -5))"
+	# the source is gone
+	wait_for 10 vm_pid_gone "$pid"
+	assert_no_leftovers "$id"
+	assert_eq running "$("$WARD" --root "$root2" state "$id" | jq -r .status)" "state under --to-root"
+	# each pre-copy round's bytes, the final round, the downtime, as for a jail
+	rounds=$(grep -cE "^migrate $id: round [0-9]+: [0-9]+ bytes" "$T/mig.out")
+	[ "$rounds" -ge 1 ] || fail "no pre-copy round printed: $(cat "$T/mig.out")"
+	assert_match "$(cat "$T/mig.out")" "migrate $id: final round: [0-9]+ bytes .* frozen [0-9]+ ms" "the final round's line"
+	assert_match "$(cat "$T/mig.out")" "restored under $root2 in [0-9]+ ms; downtime [0-9]+ ms \\(frozen [0-9]+ ms\\)" "the downtime line"
+	round1=$(sed -nE "s/^migrate $id: round 1: ([0-9]+) bytes.*/\\1/p" "$T/mig.out")
+	final=$(sed -nE "s/^migrate $id: final round: ([0-9]+) bytes.*/\\1/p" "$T/mig.out")
+	[ "$round1" -gt 0 ] || fail "round 1 sent no guest memory"
+	# rounds stop once the dirty set is small (64 pages) or stops shrinking; the final round
+	# carries only what the guest wrote since (its count's page)
+	if [ "$rounds" -eq 1 ]; then
+		[ "$round1" -le $((64 * 4096)) ] ||
+			fail "one pre-copy round of $round1 bytes: not a small dirty set, yet no second round"
+	else
+		round2=$(sed -nE "s/^migrate $id: round 2: ([0-9]+) bytes.*/\\1/p" "$T/mig.out")
+		[ "$round2" -lt "$round1" ] || fail "round 2 ($round2 B) did not shrink from round 1 ($round1 B)"
+	fi
+	[ $((final * 3)) -le "$round1" ] ||
+		fail "the final round ($final B) is not much smaller than the first ($round1 B)"
+	# the count goes on from where it was
+	last=$(vm_counts "$T/out1" | tail -1)
+	vm_wait_counts 60 "$T/out2" 3
+	first=$(vm_counts "$T/out2" | head -1)
+	vm_assert_consecutive "$T/out1" "$T/out2"
+	[ "$((16#$first))" -gt 1 ] && [ "$((16#$first))" -le "$((16#$last + 2))" ] ||
+		fail "first whole count after migrate $first, last before $last"
+	"$WARD" --root "$root2" kill "$id" KILL
+	wait_for 10 sh -c "[ \"\$('$WARD' --root '$root2' state '$id' | jq -r .status)\" = stopped ]"
+	"$WARD" --root "$root2" delete "$id"
+	[ ! -e "$root2/$id" ] || fail "state left under $root2"
+	vm_assert_nothing_on_the_host "$id"
 }
 
 # ---- a Linux guest (the VM lane) ---------------------------------------------------------------
