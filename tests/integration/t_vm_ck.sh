@@ -493,3 +493,38 @@ test_vm_container_checkpoint_is_refused_while_an_exec_session_is_open() {
 	w delete "$id"
 	assert_no_leftovers "$id"
 }
+
+# ward migrate of a Linux guest (the VM lane): pre-copy rounds over KVM's dirty log while its
+# shell counts, the final round, restore under another --root; the count goes on and exec works.
+test_vm_container_migrate_moves_a_linux_guest_to_another_root() {
+	vm_need_linux_container
+	mkbundle -- sh -c 'i=0; while :; do i=$((i + 1)); echo "N $i"; sleep 0.2; done'
+	local id pid root2 last first rc=0
+	id=$(newid)
+	root2=$T/root2
+	w run -d --isolation vm --bundle "$B" "$id" </dev/null >"$T/out1" 2>&1 || fail "run -d: $(cat "$T/out1")"
+	defer "'$WARD' --root '$ROOT' kill '$id' KILL 2>/dev/null; sleep 1; '$WARD' --root '$ROOT' delete -f '$id' 2>/dev/null || true"
+	defer "'$WARD' --root '$root2' kill '$id' KILL 2>/dev/null; sleep 1; '$WARD' --root '$root2' delete -f '$id' 2>/dev/null || true"
+	pid=$(state_field "$id" .pid)
+	wait_for 150 vm_n_lines_at_least "$T/out1" 3
+	# the restored guest's stdout is migrate's (its lines among migrate's own)
+	w migrate --to-root "$root2" --bundle "$B" "$id" </dev/null >"$T/out2" 2>"$T/mig.err" || rc=$?
+	grep '^migrate ' "$T/out2" >&2 || true
+	assert_eq 0 "$rc" "migrate's exit status ($(tail -5 "$T/mig.err"))"
+	wait_for 30 vm_pid_gone "$pid"
+	assert_no_leftovers "$id"
+	grep -qE "^migrate $id: round 1: [1-9][0-9]* bytes" "$T/out2" || fail "no pre-copy round: $(grep '^migrate' "$T/out2")"
+	grep -qE "^migrate $id: restored under $root2 in [0-9]+ ms; downtime [0-9]+ ms" "$T/out2" ||
+		fail "no downtime line: $(grep '^migrate' "$T/out2")"
+	last=$(grep '^N ' "$T/out1" | tail -1 | cut -d' ' -f2)
+	vm_wait_restored_counts "$T/out2"
+	first=$(grep '^N ' "$T/out2" | head -1 | cut -d' ' -f2)
+	assert_eq "$((last + 1))" "$first" "first count after migrate (last before: $last)"
+	OUT=$(timeout 120 "$WARD" --root "$root2" exec "$id" sh -c 'echo EXEC2' </dev/null 2>"$T/err") || rc=$?
+	assert_eq 0 "$rc" "exec after migrate (stderr: $(cat "$T/err"))"
+	assert_contains "$OUT" "EXEC2" "exec's output after migrate"
+	"$WARD" --root "$root2" kill "$id" KILL
+	wait_for 30 sh -c "[ \"\$('$WARD' --root '$root2' state '$id' | jq -r .status)\" = stopped ]"
+	"$WARD" --root "$root2" delete "$id"
+	[ ! -e "$root2/$id" ] || fail "state left under $root2"
+}
