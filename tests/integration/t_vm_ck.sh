@@ -171,8 +171,34 @@ vm_assert_consecutive() { # FILE...
 	[ -n "$prev" ] || fail "no counts in $*"
 }
 
+# The guest whose serial output is OUT2 counts on from the last count in OUT1: the first whole
+# count there is at most two past it (the checkpoint may cut a line) and the two read as one
+# stream are consecutive.
+vm_assert_counts_on() { # OUT1 OUT2
+	local last first
+	last=$(vm_counts "$1" | tail -1)
+	vm_wait_counts 60 "$2" 3
+	first=$(vm_counts "$2" | head -1)
+	vm_assert_consecutive "$1" "$2"
+	[ "$((16#$first))" -gt 1 ] && [ "$((16#$first))" -le "$((16#$last + 2))" ] ||
+		fail "first whole count after the move $first, last before $last"
+}
+
+# Restore IMAGE detached as ID (serial output in OUT2), check that it counts on from OUT1, then
+# kill and delete it.
+vm_restore_counts_on() { # ID IMAGE OUT1 OUT2
+	w restore -d --image-path "$2" --bundle "$B" "$1" </dev/null >"$4" 2>&1 ||
+		fail "restore -d of $2: $(cat "$4")"
+	defer "'$WARD' --root '$ROOT' kill '$1' KILL 2>/dev/null; sleep 0.5; '$WARD' --root '$ROOT' delete -f '$1' 2>/dev/null || true"
+	vm_assert_counts_on "$3" "$4"
+	w kill "$1" KILL
+	wait_for 10 vm_state_is "$1" stopped
+	w delete "$1"
+	assert_no_leftovers "$1"
+}
+
 test_vm_container_pre_dump_rounds_then_parent_checkpoint_restore_the_count() {
-	local id pid before full pre2 final last first
+	local id pid before full pre2 final
 	id=$(newid)
 	vm_start_counter "$id" "$T/out1"
 	pid=$(state_field "$id" .pid)
@@ -202,19 +228,7 @@ test_vm_container_pre_dump_rounds_then_parent_checkpoint_restore_the_count() {
 	# (more pages: presumably the page tables whose accessed/dirty bits the CPU sets)
 	[ $((final * 3)) -le "$full" ] ||
 		fail "the final image's memory ($final B) is not much smaller than the full one ($full B)"
-	last=$(vm_counts "$T/out1" | tail -1)
-	w restore -d --image-path "$T/final" --bundle "$B" "$id" </dev/null >"$T/out2" 2>&1 ||
-		fail "restore -d: $(cat "$T/out2")"
-	defer "'$WARD' --root '$ROOT' kill '$id' KILL 2>/dev/null; sleep 0.5; '$WARD' --root '$ROOT' delete -f '$id' 2>/dev/null || true"
-	vm_wait_counts 60 "$T/out2" 3
-	first=$(vm_counts "$T/out2" | head -1)
-	vm_assert_consecutive "$T/out1" "$T/out2"
-	[ "$((16#$first))" -gt 1 ] && [ "$((16#$first))" -le "$((16#$last + 2))" ] ||
-		fail "first whole count after restore $first, last before $last"
-	w kill "$id" KILL
-	wait_for 10 vm_state_is "$id" stopped
-	w delete "$id"
-	assert_no_leftovers "$id"
+	vm_restore_counts_on "$id" "$T/final" "$T/out1" "$T/out2"
 }
 
 # Pre-dump another counting container (bundle B's config with jq EXPR applied) into IMAGE,
@@ -283,23 +297,12 @@ test_vm_container_pre_copy_refusals_leave_it_running() {
 	assert_no_leftovers "$id"
 }
 
-# A `ward page-server` in the background on a free port of 127.0.0.1, receiving into DIR; its
-# output in DIR.out, its port in PS_PORT, its pid in PS_PID.
-vm_start_page_server() { # DIR
-	"$WARD" page-server --image-path "$1" --address 127.0.0.1:0 --port-file "$1.port" \
-		>"$1.out" 2>&1 &
-	PS_PID=$!
-	defer "kill -9 $PS_PID 2>/dev/null || true"
-	wait_for 60 test -s "$1.port"
-	PS_PORT=$(cat "$1.port")
-}
-
 test_vm_container_checkpoint_to_a_page_server_restores_from_what_it_received() {
-	local id pid before last first rc=0
+	local id pid before rc=0
 	id=$(newid)
 	vm_start_counter "$id" "$T/out1"
 	pid=$(state_field "$id" .pid)
-	vm_start_page_server "$T/recv"
+	start_page_server "$T/recv"
 	# a pre-dump round and the final checkpoint after it, both sent
 	w checkpoint --pre-dump --page-server "127.0.0.1:$PS_PORT" --image-path "$T/pre" "$id" ||
 		fail "pre-dump to the page server"
@@ -311,32 +314,20 @@ test_vm_container_checkpoint_to_a_page_server_restores_from_what_it_received() {
 	wait_for 10 vm_pid_gone "$pid"
 	assert_no_leftovers "$id"
 	wait "$PS_PID" || rc=$?
-	assert_eq 0 "$rc" "the page server's exit status after the final image ($(cat "$T/recv.out"))"
-	assert_match "$(cat "$T/recv.out")" "image pre: 4 files, [0-9]+ bytes \\([1-9][0-9]* of pages\\)" "the pre-dump received"
-	assert_match "$(cat "$T/recv.out")" "image final: 5 files, [0-9]+ bytes \\([1-9][0-9]* of pages\\), final" "the final image received"
+	assert_eq 0 "$rc" "the page server's exit status after the final image ($(cat "$T/ps.out"))"
+	assert_match "$(cat "$T/ps.out")" "image pre: 4 files, [0-9]+ bytes \\([1-9][0-9]* of pages\\)" "the pre-dump received"
+	assert_match "$(cat "$T/ps.out")" "image final: 5 files, [0-9]+ bytes \\([1-9][0-9]* of pages\\), final" "the final image received"
 	for f in vm.json vm-mem.img rootfs.img; do
 		cmp -s "$T/final/$f" "$T/recv/final/$f" || fail "the received $f differs from the sender's"
 	done
 	assert_eq ../pre "$(jq -r .parent "$T/recv/final/inventory.json")" "the received image's parent"
 	# restore from the receiver's copy alone
-	last=$(vm_counts "$T/out1" | tail -1)
 	rm -rf "$T/pre" "$T/final"
-	w restore -d --image-path "$T/recv/final" --bundle "$B" "$id" </dev/null >"$T/out2" 2>&1 ||
-		fail "restore -d of the received image: $(cat "$T/out2")"
-	defer "'$WARD' --root '$ROOT' kill '$id' KILL 2>/dev/null; sleep 0.5; '$WARD' --root '$ROOT' delete -f '$id' 2>/dev/null || true"
-	vm_wait_counts 60 "$T/out2" 3
-	first=$(vm_counts "$T/out2" | head -1)
-	vm_assert_consecutive "$T/out1" "$T/out2"
-	[ "$((16#$first))" -gt 1 ] && [ "$((16#$first))" -le "$((16#$last + 2))" ] ||
-		fail "first whole count after restore $first, last before $last"
-	w kill "$id" KILL
-	wait_for 10 vm_state_is "$id" stopped
-	w delete "$id"
-	assert_no_leftovers "$id"
+	vm_restore_counts_on "$id" "$T/recv/final" "$T/out1" "$T/out2"
 }
 
 test_vm_container_migrate_moves_the_counting_guest_to_another_root() {
-	local id pid root2 rc=0 rounds round1 round2 final first last
+	local id pid root2 rc=0 rounds round1 round2 final
 	id=$(newid)
 	root2=$T/root2
 	vm_start_counter "$id" "$T/out1"
@@ -369,13 +360,7 @@ test_vm_container_migrate_moves_the_counting_guest_to_another_root() {
 	fi
 	[ $((final * 3)) -le "$round1" ] ||
 		fail "the final round ($final B) is not much smaller than the first ($round1 B)"
-	# the count goes on from where it was
-	last=$(vm_counts "$T/out1" | tail -1)
-	vm_wait_counts 60 "$T/out2" 3
-	first=$(vm_counts "$T/out2" | head -1)
-	vm_assert_consecutive "$T/out1" "$T/out2"
-	[ "$((16#$first))" -gt 1 ] && [ "$((16#$first))" -le "$((16#$last + 2))" ] ||
-		fail "first whole count after migrate $first, last before $last"
+	vm_assert_counts_on "$T/out1" "$T/out2"
 	"$WARD" --root "$root2" kill "$id" KILL
 	wait_for 10 sh -c "[ \"\$('$WARD' --root '$root2' state '$id' | jq -r .status)\" = stopped ]"
 	"$WARD" --root "$root2" delete "$id"
