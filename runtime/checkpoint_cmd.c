@@ -476,7 +476,8 @@ static pid_t restore_vm(struct create_opts *o, const char *image, struct ck_stat
 	stats->nprocs = 1;
 	stats->total_ms = ck_now_ms() - t0;
 	if (pid > 0)
-		log_debug("restore %s: micro-VM container running in %.0f ms (its VMM loaded the image)",
+		log_debug("restore %s: micro-VM container running in %.0f ms (its VMM loaded the "
+			  "image)",
 			  o->id, stats->total_ms);
 	return pid < 0 ? -EIO : pid;
 }

@@ -236,8 +236,9 @@ static int migrate(struct migration *m, struct create_opts *co, struct werr **er
 		/* a micro-VM's VMM stops once its image is written, before it is sent */
 		m->source_gone = !container_exists(m->root, m->id);
 		if (m->source_gone)
-			return werr_wrap(err, "final round (the container has stopped; its image stays "
-					      "in %s/final)",
+			return werr_wrap(err,
+					 "final round (the container has stopped; its image stays "
+					 "in %s/final)",
 					 m->src);
 		return werr_wrap(err, "final round");
 	}

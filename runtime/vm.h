@@ -60,8 +60,8 @@ struct vm_plan {
 };
 
 struct vm_ck_stats {
-	uint32_t paused_ms;  /* the guest's vCPUs stopped while its state was written */
-	uint64_t mem_bytes;  /* non-zero guest memory written */
+	uint32_t paused_ms; /* the guest's vCPUs stopped while its state was written */
+	uint64_t mem_bytes; /* non-zero guest memory written */
 	bool image_written; /* the image is complete in its directory (sending may have failed) */
 };
 

@@ -291,8 +291,12 @@ int vm_checkpoint(const char *root, const char *id, const char *dir, const struc
 	/* The VMM writes files, not a stream: they are sent once written (the vCPUs no longer
 	 * paused; the guest stopped for good unless leave_running or track). */
 	if (r == 0 && o->page_server && ck_ps_send_image(o->page_server, dirfd, &inv, err) < 0)
-		r = werr_wrap(err, "checkpoint of micro-VM container %s: the image is complete in %s%s",
-			      id, dir, o->leave_running || o->track ? " (it keeps running)" : "");
+		r = werr_wrap(err,
+			      "checkpoint of micro-VM container %s: the image is complete in %s%s",
+			      id, dir,
+			      o->leave_running || o->track
+				      ? " (it keeps running)"
+				      : " (the container has stopped: restore from it)");
 	ck_inventory_free(&inv);
 	if (r < 0 && !stats->image_written)
 		goto fail;

@@ -326,6 +326,29 @@ test_vm_container_checkpoint_to_a_page_server_restores_from_what_it_received() {
 	vm_restore_counts_on "$id" "$T/recv/final" "$T/out1" "$T/out2"
 }
 
+# A receiver that hangs up after the image's name: the final checkpoint has stopped the VMM by
+# then, so it fails saying where the complete local image is, and that image restores.
+test_vm_container_failed_send_of_a_final_checkpoint_keeps_the_local_image() {
+	local id pid port
+	id=$(newid)
+	vm_start_counter "$id" "$T/out1"
+	pid=$(state_field "$id" .pid)
+	python3 -c '
+import socket, sys
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)
+open(sys.argv[1] + ".tmp", "w").write(str(s.getsockname()[1])); __import__("os").rename(sys.argv[1] + ".tmp", sys.argv[1])
+c, _ = s.accept(); c.recv(64); c.close()
+' "$T/port" &
+	defer "kill -9 $! 2>/dev/null || true"
+	wait_for 10 test -s "$T/port"
+	port=$(cat "$T/port")
+	assert_fail "the image is complete in $T/img" \
+		w checkpoint --page-server "127.0.0.1:$port" --image-path "$T/img" "$id"
+	wait_for 10 vm_pid_gone "$pid"
+	assert_no_leftovers "$id"
+	vm_restore_counts_on "$id" "$T/img" "$T/out1" "$T/out2"
+}
+
 test_vm_container_migrate_moves_the_counting_guest_to_another_root() {
 	local id pid root2 rc=0 rounds round1 round2 final
 	id=$(newid)
