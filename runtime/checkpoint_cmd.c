@@ -204,21 +204,18 @@ static int check_file_locks(pid_t pid, struct werr **err)
 static int checkpoint_vm(const char *root, const struct cstate *st, struct ck_dump_opts *o,
 			 struct ck_stats *stats, struct werr **err)
 {
-	struct vm_ck_opts vo = {
-		.leave_running = o->leave_running, .track = o->track, .parent = o->parent};
+	struct vm_ck_opts vo = {.leave_running = o->leave_running,
+				.track = o->track,
+				.parent = o->parent,
+				.page_server = o->page_server};
 	struct vm_ck_stats vs = {0};
 	double t0 = ck_now_ms();
 	int r;
 
-	if (o->page_server)
-		return werr_set(err, ENOTSUP,
-				"checkpoint: --page-server: not supported for a micro-VM container "
-				"yet (container %s keeps running; copy the image directory instead)",
-				st->id);
 	r = write_container_json(o->dir, st, err);
 	if (r == 0)
 		r = vm_checkpoint(root, st->id, o->dir, &vo, &vs, err);
-	if (r < 0) {
+	if (r < 0 && !vs.image_written) {
 		_cleanup_free_ char *cj = xasprintf("%s/container.json", o->dir);
 
 		unlink(cj);
@@ -233,8 +230,12 @@ static int checkpoint_vm(const char *root, const struct cstate *st, struct ck_du
 		  "ms, %.0f ms in all",
 		  st->id, o->track ? " pre-dump" : o->parent ? " (pages since the parent)" : "",
 		  (double)vs.mem_bytes / 1048576, vs.paused_ms, stats->total_ms);
-	if (!o->leave_running && !o->track)
-		r = container_delete(root, st->id, true, err);
+	if (!o->leave_running && !o->track) { /* the VMM has stopped, even if sending failed */
+		_cleanup_werr_ struct werr *e2 = NULL;
+		int r2 = container_delete(root, st->id, true, r < 0 ? &e2 : err);
+
+		r = r < 0 ? r : r2;
+	}
 	return r;
 }
 
@@ -475,7 +476,8 @@ static pid_t restore_vm(struct create_opts *o, const char *image, struct ck_stat
 	stats->nprocs = 1;
 	stats->total_ms = ck_now_ms() - t0;
 	if (pid > 0)
-		log_debug("restore %s: micro-VM container created in %.0f ms; its VMM loads the image",
+		log_debug("restore %s: micro-VM container running in %.0f ms (its VMM loaded the "
+			  "image)",
 			  o->id, stats->total_ms);
 	return pid < 0 ? -EIO : pid;
 }

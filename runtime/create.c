@@ -384,6 +384,22 @@ static int answer_child(struct create_run *cr, int sync_fd, struct werr **err)
 	}
 }
 
+/* A restored micro-VM's init became its VMM after SYNC_READY: it reports again once the image
+ * is loaded and the vCPUs started (SYNC_READY), or why loading failed (SYNC_ERROR). */
+static int wait_vm_restored(int sync_fd, struct werr **err)
+{
+	struct sync_msg m;
+
+	if (sync_recv(sync_fd, &m) < 0)
+		return werr_set(err, ECHILD,
+				"restore: the micro-VM's VMM exited before it loaded the image");
+	if (m.type == SYNC_ERROR)
+		return werr_set(err, EINVAL, "restore: %s", m.text);
+	if (m.type != SYNC_READY)
+		return werr_set(err, EPROTO, "unexpected sync message %u from the VMM", m.type);
+	return 0;
+}
+
 static void kill_init(struct create_run *cr)
 {
 	if (cr->init > 0 && cr->init != cr->child)
@@ -584,6 +600,8 @@ pid_t container_create(struct create_opts *o, struct werr **err)
 		sync_ack(sv[0], 0);
 	}
 	r = answer_child(&cr, sv[0], err);
+	if (r == 0 && vm && vm->restore_image)
+		r = wait_vm_restored(sv[0], err);
 	if (r < 0)
 		goto fail_kill;
 	cr.st.start_time = process_start_time(cr.init);

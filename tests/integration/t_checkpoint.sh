@@ -226,16 +226,6 @@ test_checkpoint_refuses_a_container_holding_a_file_lock() {
 
 # ---- page server and migration (issue 7 item 5) ------------------------------------------
 
-# start_page_server DIR: `ward page-server` on a free loopback port; sets PS_PID, PS_PORT
-start_page_server() {
-	"$WARD" page-server --image-path "$1" --address 127.0.0.1:0 --port-file "$T/ps.port" \
-		>"$T/ps.out" 2>&1 &
-	PS_PID=$!
-	defer "kill -9 $PS_PID"
-	wait_for 5 test -s "$T/ps.port"
-	PS_PORT=$(cat "$T/ps.port")
-}
-
 test_checkpoint_page_server_rounds_then_restore_from_the_receiver() {
 	ward_only
 	start_counter
