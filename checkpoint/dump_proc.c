@@ -21,6 +21,7 @@
 #include "checkpoint/page_server.h"
 #include "checkpoint/procfs.h"
 #include "checkpoint/ptrace.h"
+#include "checkpoint/seccomp_ck.h"
 #include "checkpoint/track.h"
 #include "lib/util.h"
 
@@ -228,10 +229,6 @@ static int collect_ids(pid_t pid, struct ck_proc *p, struct werr **err)
 	p->cap_bnd = st.cap_bnd;
 	p->cap_amb = st.cap_amb;
 	p->no_new_privs = st.no_new_privs != 0;
-	if (st.seccomp)
-		return werr_set(err, ENOTSUP,
-				"process %d: a seccomp filter (mode %d) cannot be checkpointed yet",
-				st.ns_pid, st.seccomp);
 	p->pid = st.ns_pid;
 	p->pgid = st.ns_pgid;
 	p->sid = st.ns_sid;
@@ -560,6 +557,9 @@ int ck_collect_proc(pid_t host_pid, const pid_t *tids, size_t ntids,
 			return werr_set(err, ESRCH, "cannot read %s", path);
 		p->threads[i].tid = s.ns_pid;
 		free(s.groups);
+		/* Before anything is injected: a strict-mode thread would be killed by it. */
+		if (ck_seccomp_collect(p, &p->threads[i], tids[i], s.seccomp, err) < 0)
+			return -ENOTSUP;
 	}
 	if (ck_task_collect_signals(p, err) < 0)
 		return werr_wrap(err, "process %d (%s)", p->pid, p->comm);

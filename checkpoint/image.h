@@ -12,6 +12,9 @@
 #include "lib/err.h"
 
 #define CK_FORMAT_VERSION 2
+/* An image holding seccomp filters (seccomp.json) says format 3, so that a ward reading format 2
+ * only refuses it instead of restoring the processes unfiltered; other images stay format 2. */
+#define CK_FORMAT_SECCOMP 3
 #define CK_NSIG 64
 #define CK_NRLIMIT 16
 #define CK_AUXV_MAX 128 /* u64 words; the kernel keeps at most 2 * (2 + 20 + 32) */
@@ -77,6 +80,13 @@ struct ck_sigaction {
 	uint64_t handler, flags, restorer, mask;
 };
 
+/* One seccomp filter of a thread's chain (seccomp_ck.c): classic BPF as installed. */
+struct ck_bpf {
+	uint32_t flags;	/* seccomp(2) flags to install it with (SECCOMP_FILTER_FLAG_LOG) */
+	uint32_t len;	/* instructions */
+	uint8_t *insns; /* len * 8 bytes: struct sock_filter, host byte order */
+};
+
 struct ck_thread {
 	pid_t tid;	/* in the pid namespace of the image */
 	pid_t host_tid; /* at dump time, in the dumper's namespace (not in the image) */
@@ -90,6 +100,9 @@ struct ck_thread {
 	uint64_t clear_tid; /* set_tid_address */
 	uint64_t altstack_sp, altstack_size;
 	int altstack_flags;
+	struct ck_bpf *filters; /* the seccomp filter chain, newest first */
+	size_t nfilters;
+	uint32_t seccomp_id; /* core JSON: the newest filter's id in seccomp.json, 0 none */
 };
 
 enum ck_fd_kind {

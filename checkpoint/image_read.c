@@ -164,6 +164,12 @@ static int thread_from(yajl_val o, struct ck_thread *t, struct werr **err)
 	    get_int(o, "altstack_flags", &v, err) < 0)
 		return werr_wrap(err, "thread %d", t->tid);
 	t->altstack_flags = (int)v;
+	/* Optional: the thread's seccomp chain (seccomp.json, format 3). */
+	if (get(o, "seccomp_filter")) {
+		if (get_int(o, "seccomp_filter", &v, err) < 0 || v <= 0 || v > UINT32_MAX)
+			return werr_set(err, EINVAL, "thread %d: bad \"seccomp_filter\"", t->tid);
+		t->seccomp_id = (uint32_t)v;
+	}
 	return 0;
 }
 

@@ -147,6 +147,8 @@ static void gen_thread(yajl_gen g, const struct ck_thread *t)
 	khex(g, "altstack_sp", t->altstack_sp);
 	khex(g, "altstack_size", t->altstack_size);
 	kint(g, "altstack_flags", t->altstack_flags);
+	if (t->seccomp_id)
+		kint(g, "seccomp_filter", t->seccomp_id);
 	yajl_gen_map_close(g);
 }
 
@@ -360,8 +362,12 @@ void ck_proc_free(struct ck_proc *p)
 	free(p->cwd);
 	free(p->root);
 	free(p->groups);
-	for (size_t i = 0; i < p->nthreads; i++)
+	for (size_t i = 0; i < p->nthreads; i++) {
 		free(p->threads[i].xstate);
+		for (size_t j = 0; j < p->threads[i].nfilters; j++)
+			free(p->threads[i].filters[j].insns);
+		free(p->threads[i].filters);
+	}
 	free(p->threads);
 	free(p->sigq);
 	for (size_t i = 0; i < p->mm.nvmas; i++)

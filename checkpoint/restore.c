@@ -24,6 +24,7 @@
 #include "checkpoint/mounts.h"
 #include "checkpoint/procfs.h"
 #include "checkpoint/inventory.h"
+#include "checkpoint/seccomp_ck.h"
 #include "checkpoint/ptrace.h"
 #include "checkpoint/shmem.h"
 #include "lib/util.h"
@@ -451,7 +452,10 @@ static int rebuild_all(struct rctx *c, pid_t root_host, struct ck_stats *st, str
 	int r = map_pids(c, root_host, host, err);
 
 	for (size_t i = 0; i < c->n && r == 0; i++) {
-		r = ck_seize(host[i], PTRACE_O_EXITKILL | PTRACE_O_TRACECLONE, err);
+		r = ck_seize(host[i],
+			     PTRACE_O_EXITKILL | PTRACE_O_TRACECLONE |
+				     ck_seccomp_ptrace_opts(&c->procs[i]),
+			     err);
 		if (r == 0 && (r = ck_interrupt(host[i], err)) == 0)
 			r = ck_wait_stop(host[i], err);
 	}
@@ -510,6 +514,8 @@ static int load_image(const char *dir, struct rctx *c, int depth, struct werr **
 	}
 	if (r == 0)
 		r = check_tree(c, err);
+	if (r == 0)
+		r = ck_seccomp_load(c->dirfd, &inv, c->procs, c->n, err);
 	/* Shared memory is saved whole in every image of a chain: the top one's is used. */
 	if (r == 0 && depth == 0)
 		r = ck_shmem_load(c->dirfd, &inv, c->procs, c->n, &c->shm, &c->nshm, err);

@@ -30,6 +30,7 @@
 #include "checkpoint/pages_in.h"
 #include "checkpoint/procfs.h"
 #include "checkpoint/ptrace.h"
+#include "checkpoint/seccomp_ck.h"
 #include "checkpoint/shmem.h"
 #include "checkpoint/sum.h"
 #include "lib/util.h"
@@ -601,7 +602,8 @@ static int last_cap(void)
 	return atoi(s);
 }
 
-/* Credentials last but one (seccomp would be last): bounding set, groups, gids, uids (keeping
+/* Credentials last but one (seccomp filters are installed just before them: see
+ * ck_seccomp_restore): bounding set, groups, gids, uids (keeping
  * capabilities across the uid change), then the capability sets and no_new_privs. */
 static int restore_creds(struct rb *b, struct werr **err)
 {
@@ -750,7 +752,9 @@ int ck_rebuild_proc(pid_t host_pid, const struct ck_proc *p, const struct ck_pag
 	for (size_t i = 1; i < p->nthreads; i++)
 		if (create_thread(&b, &p->threads[i], &host_tids[i], err) < 0)
 			return werr_wrap(err, "process %d", p->pid);
-	if (restore_creds(&b, err) < 0 ||
+	/* Seccomp before credentials (ck_seccomp_restore says why). */
+	if (ck_seccomp_restore(p, host_tids, b.insn, b.memfd, err) < 0 ||
+	    restore_creds(&b, err) < 0 ||
 	    ck_task_restore(p, host_tids, b.insn, b.memfd, b.data, err) < 0)
 		return werr_wrap(err, "process %d", p->pid);
 	/* The trampoline's last call unmaps the trampoline itself: the single step reports at
