@@ -100,7 +100,7 @@ struct ck_thread {
 	uint64_t clear_tid; /* set_tid_address */
 	uint64_t altstack_sp, altstack_size;
 	int altstack_flags;
-	struct ck_bpf *filters; /* the seccomp filter chain, newest first */
+	struct ck_bpf *filters; /* the seccomp filter chain, oldest (first installed) first */
 	size_t nfilters;
 	uint32_t seccomp_id; /* core JSON: the newest filter's id in seccomp.json, 0 none */
 };

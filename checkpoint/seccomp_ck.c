@@ -1,5 +1,5 @@
-/* Seccomp filters (issue 7). A thread's filters form a chain, newest first, each filter pointing
- * at the one installed before it; threads and forked children share the older part (the kernel
+/* Seccomp filters (issue 7). A thread's filters form a chain, each filter pointing at the one
+ * installed before it; threads and forked children share the older part (the kernel
  * shares the very objects). Dump reads each thread's chain with PTRACE_SECCOMP_GET_FILTER (the
  * classic BPF as installed; needs CAP_SYS_ADMIN in the initial user namespace and CONFIG_
  * CHECKPOINT_RESTORE) and PTRACE_SECCOMP_GET_METADATA (its flags: the kernel keeps only
@@ -47,7 +47,8 @@ static bool notifies(const struct ck_bpf *f)
 	return false;
 }
 
-/* Filter idx of tid's chain (0 the newest): -ENOENT past the oldest. */
+/* Filter idx of tid's chain as PTRACE_SECCOMP_GET_FILTER counts them: 0 is the oldest (the
+ * first installed), -ENOENT past the newest. */
 static int read_filter(pid_t tid, unsigned long idx, struct ck_bpf *f, struct werr **err)
 {
 	struct __ptrace_seccomp_metadata md = {.filter_off = idx};
@@ -93,9 +94,9 @@ int ck_seccomp_collect(const struct ck_proc *p, struct ck_thread *t, pid_t host_
 			break;
 		if (r == 0 && notifies(&f))
 			r = werr_set(err, ENOTSUP,
-				     "process %d (%s): thread %d has a seccomp filter returning "
+				     "thread %d has a seccomp filter returning "
 				     "SECCOMP_RET_USER_NOTIF, whose listener cannot be restored",
-				     p->pid, p->comm, t->tid);
+				     t->tid);
 		if (r < 0) {
 			free(f.insns);
 			return werr_wrap(err, "process %d (%s)", p->pid, p->comm);
@@ -206,7 +207,7 @@ int ck_seccomp_dump(int dirfd, struct ck_proc *procs, size_t n, struct ck_invent
 			struct ck_thread *t = &procs[i].threads[j];
 			uint32_t id = 0;
 
-			for (size_t k = t->nfilters; k-- > 0;)
+			for (size_t k = 0; k < t->nfilters; k++)
 				id = intern(&tab, &t->filters[k], id);
 			t->seccomp_id = id;
 		}
@@ -317,15 +318,19 @@ static int parse_file(int dirfd, struct loaded *l, struct werr **err)
 	return r;
 }
 
-/* t's chain from the table, newest first (prev < id: the walk ends). */
+/* t's chain from the table, oldest first: walked from the newest (prev < id: the walk ends). */
 static void give_chain(const struct loaded *l, struct ck_thread *t)
 {
+	size_t n = 0;
+
+	for (uint32_t id = t->seccomp_id; id; id = l->prev[id - 1])
+		n++;
+	t->filters = xcalloc(n + 1, sizeof(*t->filters));
+	t->nfilters = n;
 	for (uint32_t id = t->seccomp_id; id; id = l->prev[id - 1]) {
 		const struct ck_bpf *f = &l->f[id - 1];
-		struct ck_bpf *c;
+		struct ck_bpf *c = &t->filters[--n];
 
-		t->filters = xrealloc(t->filters, (t->nfilters + 1) * sizeof(*t->filters));
-		c = &t->filters[t->nfilters++];
 		*c = *f;
 		c->insns = xmalloc((size_t)f->len * BPF_INSN_BYTES);
 		memcpy(c->insns, f->insns, (size_t)f->len * BPF_INSN_BYTES);
@@ -411,7 +416,7 @@ int ck_seccomp_restore(const struct ck_proc *p, const pid_t *host_tids, uint64_t
 		return -EIO;
 	scratch = (uint64_t)ret;
 	for (size_t i = 0; i < p->nthreads && r == 0; i++)
-		for (size_t k = p->threads[i].nfilters; k-- > 0 && r == 0;) {
+		for (size_t k = 0; k < p->threads[i].nfilters && r == 0; k++) {
 			const struct ck_bpf *f = &p->threads[i].filters[k];
 			struct sock_fprog prog = {
 				.len = (unsigned short)f->len,

@@ -845,6 +845,165 @@ static int t_sysv_shm_refused(struct t *t)
 	return 0;
 }
 
+/* Seccomp mode and filter count of each task: the main thread, the other thread of pid, and its
+ * only child (/proc/.../status "Seccomp:" and "Seccomp_filters:"), as "m2/2 t2/1 c2/4". */
+static void seccomp_state(pid_t pid, char *buf, size_t size)
+{
+	_cleanup_free_ char *task = xasprintf("/proc/%d/task", pid);
+	_cleanup_closedir_ DIR *d = opendir(task);
+	pid_t tids[3] = {pid, 0, only_child(pid)};
+	const char *who = "mtc";
+	struct dirent *e;
+	size_t len = 0;
+
+	while (d && (e = readdir(d)))
+		if (atoi(e->d_name) > 0 && atoi(e->d_name) != pid)
+			tids[1] = atoi(e->d_name);
+	buf[0] = '\0';
+	for (int i = 0; i < 3 && len < size; i++) {
+		_cleanup_free_ char *path = xasprintf("/proc/%d/task/%d/status", i == 2 ? tids[2] : pid,
+						      tids[i]);
+		_cleanup_free_ char *st = slurp(path);
+		char *m = strstr(st, "\nSeccomp:"), *f = strstr(st, "\nSeccomp_filters:");
+
+		len += (size_t)snprintf(buf + len, size - len, "%s%c%d/%d", i ? " " : "", who[i],
+					m ? atoi(m + 9) : -1, f ? atoi(f + 17) : -1);
+	}
+}
+
+/* The number on the last line of s that starts with prefix, or -1. */
+static long last_count(const char *s, const char *prefix)
+{
+	long n = -1;
+
+	for (const char *p = s; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (strncmp(p, prefix, strlen(prefix)) == 0 && strchr(p, '\n'))
+			n = atol(p + strlen(prefix));
+	return n;
+}
+
+/* Files of the image that hold str, counted by occurrences in one file. */
+static int occurrences(const char *path, const char *str)
+{
+	_cleanup_free_ char *s = slurp(path);
+	int n = 0;
+
+	for (char *p = s; (p = strstr(p, str)); p += strlen(str))
+		n++;
+	return n;
+}
+
+/* progs/seccomp chains: two threads and a child with chains of 2, 1 and 4 filters sharing their
+ * older part. After restore each task has the same mode and number of filters, every filter
+ * still denies its call with its errno (the workload checks on every round) and all count on;
+ * the image holds the 4 distinct filters once. */
+static int t_seccomp_filters(struct t *t)
+{
+	_cleanup_free_ char *bin = prog("seccomp");
+	_cleanup_free_ char *inv = xasprintf("%s/inventory.json", t->img);
+	_cleanup_free_ char *sj = xasprintf("%s/seccomp.json", t->img);
+	char *argv[] = {bin, "chains", NULL};
+	pid_t pid = spawn(t, argv), root, child;
+	char before[64], after[64];
+	long m0, t0, c0;
+	int nfilters;
+
+	if (wait_output(t, 0, "c 20\n", 10000) < 0)
+		return -1;
+	seccomp_state(pid, before, sizeof(before));
+	if (strcmp(before, "m2/2 t2/1 c2/4") != 0)
+		return fail(t, "the workload's seccomp state is %s, want m2/2 t2/1 c2/4", before);
+	if (dump(t, pid, false) < 0)
+		return -1;
+	while (waitpid(-1, NULL, WNOHANG) > 0) /* the killed child, reparented to us */
+		;
+	nfilters = occurrences(sj, "\"insns\"");
+	if (nfilters != 4 || occurrences(inv, "\"format\": 3") != 1)
+		return fail(t, "%d filters in seccomp.json (want 4, each once), format 3: %d",
+			    nfilters, occurrences(inv, "\"format\": 3"));
+	{
+		_cleanup_free_ char *s = slurp(t->out);
+
+		m0 = last_count(s, "m ");
+		t0 = last_count(s, "t ");
+		c0 = last_count(s, "c ");
+	}
+	if (restore(t, &root) < 0)
+		return -1;
+	child = only_child(root);
+	seccomp_state(root, after, sizeof(after));
+	if (strcmp(before, after) != 0) {
+		kill(root, SIGKILL);
+		kill(child, SIGKILL);
+		return fail(t, "seccomp state %s before, %s after restore", before, after);
+	}
+	for (int waited = 0; waited < 10000; waited += 50) {
+		_cleanup_free_ char *s = slurp(t->out);
+
+		if (strstr(s, "BAD") || (last_count(s, "m ") > m0 + 20 &&
+					 last_count(s, "t ") > t0 + 20 && last_count(s, "c ") > c0 + 20))
+			break;
+		nap_ms(50);
+	}
+	kill(root, SIGKILL);
+	if (child > 0)
+		kill(child, SIGKILL);
+	{
+		_cleanup_free_ char *s = slurp(t->out);
+		char *bad = strstr(s, "BAD");
+
+		if (bad)
+			return fail(t, "after restore: %.150s", bad);
+		if (last_count(s, "m ") <= m0 + 20 || last_count(s, "t ") <= t0 + 20 ||
+		    last_count(s, "c ") <= c0 + 20)
+			return fail(t, "counts %ld/%ld/%ld before, %ld/%ld/%ld after restore", m0, t0,
+				    c0, last_count(s, "m "), last_count(s, "t "),
+				    last_count(s, "c "));
+		snprintf(t->msg, sizeof(t->msg),
+			 "seccomp %s kept, 4 filters saved once, errnos 42/43/44/45 still returned, "
+			 "counts %ld/%ld/%ld -> %ld/%ld/%ld",
+			 after, m0, t0, c0, last_count(s, "m "), last_count(s, "t "),
+			 last_count(s, "c "));
+	}
+	return 0;
+}
+
+/* A strict-mode process and one whose filter has a user-space listener are refused naming
+ * the process and why; they run on. */
+static int seccomp_refused(struct t *t, const char *mode, const char *why)
+{
+	_cleanup_free_ char *bin = prog("seccomp");
+	char *argv[] = {bin, (char *)mode, NULL};
+	struct ck_dump_opts o = {.root = 0, .dir = t->img};
+	_cleanup_werr_ struct werr *err = NULL;
+	pid_t pid = spawn(t, argv);
+	char name[32];
+
+	if (wait_output(t, 3, NULL, 10000) < 0)
+		return -1;
+	o.root = pid;
+	if (ck_dump(&o, NULL, &err) == 0)
+		return fail(t, "a process in seccomp %s mode was checkpointed", mode);
+	snprintf(name, sizeof(name), "process %d (seccomp)", pid);
+	if (!strstr(err->msg, why) || !strstr(err->msg, name))
+		return fail(t, "message does not name the process (%s) and %s: %s", name, why,
+			    err->msg);
+	if (runs_on_after_refusal(t, pid) < 0)
+		return -1;
+	snprintf(t->msg, sizeof(t->msg), "%s", err->msg);
+	return 0;
+}
+
+static int t_seccomp_strict_refused(struct t *t)
+{
+	return seccomp_refused(t, "strict", "seccomp strict mode");
+}
+
+static int t_seccomp_listener_refused(struct t *t)
+{
+	return seccomp_refused(t, "notify", "SECCOMP_RET_USER_NOTIF");
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(struct t *);
@@ -872,6 +1031,9 @@ static const struct {
 	{"umask_and_sigaltstack_kept", t_umask_altstack, false},
 	{"shared_memory_stays_shared_between_processes", t_shared_memory_between_processes, true},
 	{"sysv_shm_refused_naming_the_process", t_sysv_shm_refused, false},
+	{"seccomp_filters_kept_per_thread_and_child", t_seccomp_filters, true},
+	{"seccomp_strict_mode_refused_naming_the_process", t_seccomp_strict_refused, false},
+	{"seccomp_listener_refused_naming_the_process", t_seccomp_listener_refused, false},
 };
 
 /* The namespace's init: run one test, print its line, exit 0 on success. */
