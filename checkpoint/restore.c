@@ -477,6 +477,12 @@ static int rebuild_all(struct rctx *c, pid_t root_host, struct ck_stats *st, str
 		for (size_t j = 0; j < c->procs[i].nthreads; j++)
 			if (ptrace(PTRACE_DETACH, tids[i][j], 0, 0) < 0 && r == 0)
 				r = werr_sys(err, errno, "ptrace detach %d", tids[i][j]);
+	/* On failure the threads made by an injected clone are ours to reap (we trace them): a
+	 * thread-group leader stays unreapable until they are. */
+	for (size_t i = 0; i < c->n && r < 0; i++)
+		for (size_t j = 1; tids[i] && j < c->procs[i].nthreads; j++)
+			if (tids[i][j] > 0 && kill(tids[i][j], SIGKILL) == 0)
+				waitpid(tids[i][j], NULL, __WALL);
 	for (size_t i = 0; i < c->n; i++)
 		free(tids[i]);
 	free(tids);

@@ -846,7 +846,8 @@ static int t_sysv_shm_refused(struct t *t)
 }
 
 /* Seccomp mode and filter count of each task: the main thread, the other thread of pid, and its
- * only child (/proc/.../status "Seccomp:" and "Seccomp_filters:"), as "m2/2 t2/1 c2/4". */
+ * only child (/proc/.../status "Seccomp:" and "Seccomp_filters:"), as "m2/2 t2/1 c2/4", and the
+ * number of VMAs of both processes. */
 static void seccomp_state(pid_t pid, char *buf, size_t size)
 {
 	_cleanup_free_ char *task = xasprintf("/proc/%d/task", pid);
@@ -860,7 +861,20 @@ static void seccomp_state(pid_t pid, char *buf, size_t size)
 		if (atoi(e->d_name) > 0 && atoi(e->d_name) != pid)
 			tids[1] = atoi(e->d_name);
 	buf[0] = '\0';
-	for (int i = 0; i < 3 && len < size; i++) {
+	for (int i = 0; i < 4 && len < size; i++) {
+		if (i == 3) { /* the VMAs: a call the dump injects denied would leave one */
+			_cleanup_free_ char *pm = xasprintf("/proc/%d/maps", pid);
+			_cleanup_free_ char *cm = xasprintf("/proc/%d/maps", tids[2]);
+			_cleanup_free_ char *a = slurp(pm), *b = slurp(cm);
+			int n[2] = {0, 0};
+
+			for (char *q = a; (q = strchr(q, '\n')); q++)
+				n[0]++;
+			for (char *q = b; (q = strchr(q, '\n')); q++)
+				n[1]++;
+			len += (size_t)snprintf(buf + len, size - len, " vmas %d/%d", n[0], n[1]);
+			break;
+		}
 		_cleanup_free_ char *path = xasprintf("/proc/%d/task/%d/status", i == 2 ? tids[2] : pid,
 						      tids[i]);
 		_cleanup_free_ char *st = slurp(path);
@@ -904,14 +918,14 @@ static int t_seccomp_filters(struct t *t)
 	_cleanup_free_ char *sj = xasprintf("%s/seccomp.json", t->img);
 	char *argv[] = {bin, "chains", NULL};
 	pid_t pid = spawn(t, argv), root, child;
-	char before[64], after[64];
+	char before[96], after[96];
 	long m0, t0, c0;
 	int nfilters;
 
 	if (wait_output(t, 0, "c 20\n", 10000) < 0)
 		return -1;
 	seccomp_state(pid, before, sizeof(before));
-	if (strcmp(before, "m2/2 t2/1 c2/4") != 0)
+	if (strncmp(before, "m2/2 t2/1 c2/4 vmas", 19) != 0)
 		return fail(t, "the workload's seccomp state is %s, want m2/2 t2/1 c2/4", before);
 	if (dump(t, pid, false) < 0)
 		return -1;
