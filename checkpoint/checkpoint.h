@@ -92,6 +92,8 @@ int ck_restore(const struct ck_restore_opts *o, pid_t *root, struct ck_stats *st
 struct ck_restore;
 int ck_restore_open(const char *dir, struct ck_restore **out, struct werr **err);
 pid_t ck_restore_root_pid(const struct ck_restore *r);
+/* Whether a thread of the image gets seccomp filters back (its own, saved at dump time). */
+bool ck_restore_has_seccomp(const struct ck_restore *r);
 int ck_restore_become_root(struct ck_restore *r, struct werr **err);
 int ck_restore_finish(struct ck_restore *r, pid_t root_host, struct ck_stats *st,
 		      struct werr **err);

@@ -595,6 +595,16 @@ pid_t ck_restore_root_pid(const struct ck_restore *r)
 	return ((const struct rctx *)r)->procs[0].pid;
 }
 
+bool ck_restore_has_seccomp(const struct ck_restore *r)
+{
+	const struct rctx *c = (const struct rctx *)r;
+
+	for (size_t i = 0; i < c->n; i++)
+		if (ck_seccomp_ptrace_opts(&c->procs[i]))
+			return true;
+	return false;
+}
+
 int ck_restore_become_root(struct ck_restore *r, struct werr **err)
 {
 	struct rctx *c = (struct rctx *)r;

@@ -422,10 +422,11 @@ void container_restore_init(struct init_ctx *c)
 	_exit(127);
 }
 
-/* The restored processes get the image's credentials and capabilities, but the bundle's
- * seccomp filter would not be loaded (the init becomes the image's root before that point):
- * refuse rather than run them unfiltered. */
-static int check_bundle(const char *bundle, struct werr **err)
+/* The restored processes get the image's credentials, capabilities and seccomp filters (the
+ * ones they had at dump time), not the bundle's: the init becomes the image's root before it
+ * would load linux.seccomp. A bundle with linux.seccomp whose image holds no filter (an image
+ * of an unfiltered container) is refused rather than run unfiltered. */
+static int check_bundle(const char *bundle, const struct ck_restore *r, struct werr **err)
 {
 	_cleanup_free_ char *path = xasprintf("%s/config.json", bundle ? bundle : ".");
 	_cleanup_free_ char *text = NULL;
@@ -434,12 +435,11 @@ static int check_bundle(const char *bundle, struct werr **err)
 
 	if (read_file(path, &text, &len, err) < 0 || spec_parse(text, len, path, &spec, err) < 0)
 		return -EINVAL;
-	if (spec->linux_.has_seccomp)
-		return werr_set(
-			err, ENOTSUP,
-			"restore: %s has linux.seccomp, which ward does not apply to restored "
-			"processes yet",
-			path);
+	if (spec->linux_.has_seccomp && !ck_restore_has_seccomp(r))
+		return werr_set(err, ENOTSUP,
+				"restore: %s has linux.seccomp, but the image's processes have no "
+				"seccomp filter to restore",
+				path);
 	if (spec->process.terminal)
 		return werr_set(err, ENOTSUP, "restore: %s has process.terminal: not supported",
 				path);
@@ -493,8 +493,12 @@ int restore_container(struct create_opts *o, const char *image, struct ck_stats 
 		return -EINVAL;
 	if (is_vm)
 		return restore_vm(o, image, stats, err);
-	if (check_bundle(o->bundle, err) < 0 || ck_restore_open(image, &r, err) < 0)
+	if (ck_restore_open(image, &r, err) < 0)
 		return -EINVAL;
+	if (check_bundle(o->bundle, r, err) < 0) {
+		ck_restore_free(r);
+		return -EINVAL;
+	}
 	o->restore = r;
 	pid = container_create(o, err);
 	if (pid > 0 && (ck_restore_finish(r, pid, stats, err) < 0 ||
