@@ -95,6 +95,14 @@ static void core_round_trips(void **state)
 	assert_int_equal(b.threads[0].rseq_sig, 0x53053053);
 	assert_true(b.threads[0].robust_head == a.threads[0].robust_head);
 	assert_int_equal(b.threads[0].altstack_flags, 2);
+	assert_int_equal(b.threads[0].seccomp_id, 0); /* no filter: no field */
+	ck_proc_free(&b);
+	free(text);
+	a.threads[0].seccomp_id = 5;
+	text = ck_core_to_json(&a);
+	assert_non_null(strstr(text, "\"seccomp_filter\": 5"));
+	assert_int_equal(ck_core_from_json(text, &b, NULL), 0);
+	assert_int_equal(b.threads[0].seccomp_id, 5);
 	ck_proc_free(&a);
 	ck_proc_free(&b);
 }
@@ -294,10 +302,38 @@ static void inventory_of_another_format_is_refused(void **state)
 	struct ck_inventory inv;
 	_cleanup_werr_ struct werr *err = NULL;
 
-	assert_true(ck_inventory_parse("{\"format\": 3, \"root_pid\": 1, \"pids\": [1], "
+	assert_true(ck_inventory_parse("{\"format\": 4, \"root_pid\": 1, \"pids\": [1], "
 				       "\"xxh128\": {}}",
 				       &inv, &err) < 0);
-	assert_non_null(strstr(err->msg, "format 3"));
+	assert_non_null(strstr(err->msg, "format 4"));
+}
+
+/* Format 3 is format 2 with seccomp filters: read, and written when asked. */
+static void inventory_of_format_3_is_read_and_written(void **state)
+{
+	struct ck_inventory inv;
+	_cleanup_free_ char *text = NULL;
+	char dir[] = "/tmp/ward-unit-inv-XXXXXX";
+	int dirfd;
+
+	assert_int_equal(ck_inventory_parse("{\"format\": 3, \"root_pid\": 1, \"pids\": [1], "
+					    "\"xxh128\": {}}",
+					    &inv, NULL),
+			 0);
+	assert_int_equal(inv.format, 3);
+	ck_inventory_free(&inv);
+	assert_non_null(mkdtemp(dir));
+	dirfd = open(dir, O_RDONLY | O_DIRECTORY);
+	inv = (struct ck_inventory){.format = CK_FORMAT_SECCOMP, .root_pid = 1, .npids = 1};
+	inv.pids = xcalloc(1, sizeof(pid_t));
+	inv.pids[0] = 1;
+	assert_int_equal(ck_inventory_write(dirfd, &inv, NULL), 0);
+	ck_inventory_free(&inv);
+	assert_int_equal(read_file_at(dirfd, "inventory.json", &text, NULL, NULL), 0);
+	assert_non_null(strstr(text, "\"format\": 3"));
+	unlinkat(dirfd, "inventory.json", 0);
+	close(dirfd);
+	rmdir(dir);
 }
 
 /* Format 1 (sha256 sums) is named as an older ward's, with what to do about it. */
@@ -394,6 +430,7 @@ int main(void)
 		cmocka_unit_test(fds_round_trip_with_sockets_epoll_eventfd_and_deleted_files),
 		cmocka_unit_test(missing_or_mistyped_fields_are_named),
 		cmocka_unit_test(inventory_of_another_format_is_refused),
+		cmocka_unit_test(inventory_of_format_3_is_read_and_written),
 		cmocka_unit_test(inventory_of_format_1_is_refused_as_older),
 		cmocka_unit_test(inventory_pids_must_start_with_the_root),
 		cmocka_unit_test(inventory_names_must_stay_in_the_directory),
