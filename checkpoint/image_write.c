@@ -119,6 +119,16 @@ static yajl_gen gen_new(void)
 	return g;
 }
 
+yajl_gen ck_json_gen(void)
+{
+	return gen_new();
+}
+
+char *ck_json_finish(yajl_gen g)
+{
+	return gen_finish(g);
+}
+
 static void gen_thread(yajl_gen g, const struct ck_thread *t)
 {
 	static const char hex[] = "0123456789abcdef";

@@ -156,13 +156,8 @@ static void gint(yajl_gen g, const char *key, long long v)
 static char *table_json(const struct filter_table *tab)
 {
 	static const char hex[] = "0123456789abcdef";
-	yajl_gen g = yajl_gen_alloc(NULL);
-	const unsigned char *buf;
-	size_t len;
-	char *out;
+	yajl_gen g = ck_json_gen();
 
-	yajl_gen_config(g, yajl_gen_beautify, 1);
-	yajl_gen_config(g, yajl_gen_indent_string, " ");
 	yajl_gen_map_open(g);
 	gstr(g, "filters");
 	yajl_gen_array_open(g);
@@ -187,12 +182,7 @@ static char *table_json(const struct filter_table *tab)
 	}
 	yajl_gen_array_close(g);
 	yajl_gen_map_close(g);
-	yajl_gen_get_buf(g, &buf, &len);
-	out = xmalloc(len + 2);
-	memcpy(out, buf, len);
-	memcpy(out + len, "\n", 2);
-	yajl_gen_free(g);
-	return out;
+	return ck_json_finish(g);
 }
 
 int ck_seccomp_dump(int dirfd, struct ck_proc *procs, size_t n, struct ck_inventory *inv,

@@ -211,14 +211,8 @@ test_checkpoint_restore_keeps_the_seccomp_filter() {
 # a process whose filter hands calls to a listener (SECCOMP_RET_USER_NOTIF) and one in strict
 # mode are refused naming the process; the container counts on
 seccomp_refused() { # MODE WHY
-	local n
 	run_shmem_container "/seccomp $1 >/out"
-	wait_for 5 sh -c "[ \$(wc -l <'$B/rootfs/out') -ge 3 ]"
-	assert_fail "$2" w checkpoint --image-path "$T/img" "$ID"
-	assert_contains "$OUT" "(seccomp)" "message names the process"
-	assert_eq running "$(state_field "$ID" .status)" "status after a refused checkpoint"
-	n=$(wc -l <"$B/rootfs/out")
-	wait_for 5 sh -c "[ \$(wc -l <'$B/rootfs/out') -ge $((n + 3)) ]"
+	refused_and_counts_on "$2" seccomp
 }
 
 test_checkpoint_refuses_a_seccomp_listener_naming_the_process() {
@@ -407,6 +401,18 @@ shmem_inodes() { awk '/\/dev\/zero \(deleted\)$/ { print $5 }' "/proc/$1/maps"; 
 # the last "round N" of the shmem workload's /out
 last_round() { awk '/^round / { n = $2 } END { print n + 0 }' "$B/rootfs/out"; }
 
+# once the container's /out has 5 lines: its checkpoint is refused with WHY naming the process
+# COMM, and it keeps running and writing to /out
+refused_and_counts_on() { # WHY COMM
+	local n
+	wait_for 5 sh -c "[ \$(wc -l <'$B/rootfs/out') -ge 5 ]"
+	assert_fail "$1" w checkpoint --image-path "$T/img" "$ID"
+	assert_contains "$OUT" "($2)" "message names the process"
+	assert_eq running "$(state_field "$ID" .status)" "status after a refused checkpoint"
+	n=$(wc -l <"$B/rootfs/out")
+	wait_for 5 sh -c "[ \$(wc -l <'$B/rootfs/out') -ge $((n + 5)) ]"
+}
+
 # a running container whose sh runs the script $1, with progs/shmem at /shmem and progs/seccomp
 # at /seccomp; sets ID
 run_shmem_container() {
@@ -485,12 +491,6 @@ test_migrate_moves_memory_shared_between_processes() {
 
 test_checkpoint_refuses_sysv_shm_in_use_naming_the_process() {
 	ward_only
-	local n
 	run_shmem_container '/shmem sysv >/out'
-	wait_for 5 sh -c "[ \$(wc -l <'$B/rootfs/out') -ge 5 ]"
-	assert_fail "SysV shared memory in use" w checkpoint --image-path "$T/img" "$ID"
-	assert_contains "$OUT" "(shmem)" "message names the process"
-	assert_eq running "$(state_field "$ID" .status)" "status after a refused checkpoint"
-	n=$(wc -l <"$B/rootfs/out")
-	wait_for 5 sh -c "[ \$(wc -l <'$B/rootfs/out') -ge $((n + 5)) ]"
+	refused_and_counts_on "SysV shared memory in use" shmem
 }
