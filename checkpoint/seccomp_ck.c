@@ -67,11 +67,10 @@ static int read_filter(pid_t tid, unsigned long idx, struct ck_bpf *f, struct we
 	f->len = (uint32_t)n;
 	f->insns = xmalloc((size_t)n * BPF_INSN_BYTES);
 	if (ptrace(PTRACE_SECCOMP_GET_FILTER, tid, idx, f->insns) != n)
-		return werr_sys(err, errno ? errno : EIO, "thread %d: read seccomp filter %lu",
-				tid, idx);
-	if (ptrace(PTRACE_SECCOMP_GET_METADATA, tid, sizeof(md), &md) < 0)
-		return werr_sys(err, errno, "thread %d: PTRACE_SECCOMP_GET_METADATA %lu", tid,
+		return werr_sys(err, errno ? errno : EIO, "thread %d: read seccomp filter %lu", tid,
 				idx);
+	if (ptrace(PTRACE_SECCOMP_GET_METADATA, tid, sizeof(md), &md) < 0)
+		return werr_sys(err, errno, "thread %d: PTRACE_SECCOMP_GET_METADATA %lu", tid, idx);
 	f->flags = (uint32_t)(md.flags & FLAGS_KNOWN);
 	return 0;
 }
@@ -80,10 +79,11 @@ int ck_seccomp_collect(const struct ck_proc *p, struct ck_thread *t, pid_t host_
 		       struct werr **err)
 {
 	if (mode == SECCOMP_MODE_STRICT)
-		return werr_set(err, ENOTSUP,
-				"process %d (%s): thread %d is in seccomp strict mode, which cannot "
-				"be checkpointed",
-				p->pid, p->comm, t->tid);
+		return werr_set(
+			err, ENOTSUP,
+			"process %d (%s): thread %d is in seccomp strict mode, which cannot "
+			"be checkpointed",
+			p->pid, p->comm, t->tid);
 	if (mode != SECCOMP_MODE_FILTER)
 		return 0;
 	for (unsigned long idx = 0;; idx++) {
@@ -274,7 +274,8 @@ static int filter_from(yajl_val o, size_t i, struct loaded *l, struct werr **err
 		return werr_set(err, EINVAL, "seccomp.json: filter %lld: unknown flags 0x%llx", id,
 				flags);
 	if (len < 1 || len > BPF_MAXINSNS)
-		return werr_set(err, EINVAL, "seccomp.json: filter %lld: bad \"len\" %lld", id, len);
+		return werr_set(err, EINVAL, "seccomp.json: filter %lld: bad \"len\" %lld", id,
+				len);
 	f->flags = (uint32_t)flags;
 	f->len = (uint32_t)len;
 	l->prev[i] = (uint32_t)prev;
@@ -410,7 +411,8 @@ int ck_seccomp_restore(const struct ck_proc *p, const pid_t *host_tids, uint64_t
 			const struct ck_bpf *f = &p->threads[i].filters[k];
 			struct sock_fprog prog = {
 				.len = (unsigned short)f->len,
-				.filter = (struct sock_filter *)(uintptr_t)(scratch + sizeof(prog))};
+				.filter =
+					(struct sock_filter *)(uintptr_t)(scratch + sizeof(prog))};
 			size_t bytes = (size_t)f->len * BPF_INSN_BYTES;
 
 			if (pwrite(memfd, &prog, sizeof(prog), (off_t)scratch) != sizeof(prog) ||
@@ -419,11 +421,11 @@ int ck_seccomp_restore(const struct ck_proc *p, const pid_t *host_tids, uint64_t
 				r = werr_sys(err, errno, "write a seccomp filter into %d",
 					     host_tids[0]);
 			else
-				r = inject_ok(host_tids[i], insn, "seccomp(SECCOMP_SET_MODE_FILTER)",
-					      SYS_seccomp,
-					      (uint64_t[6]){SECCOMP_SET_MODE_FILTER, f->flags,
-							    scratch},
-					      &ret, err);
+				r = inject_ok(
+					host_tids[i], insn, "seccomp(SECCOMP_SET_MODE_FILTER)",
+					SYS_seccomp,
+					(uint64_t[6]){SECCOMP_SET_MODE_FILTER, f->flags, scratch},
+					&ret, err);
 		}
 	if (inject_ok(host_tids[0], insn, "munmap", SYS_munmap, (uint64_t[6]){scratch, most}, &ret,
 		      r < 0 ? NULL : err) < 0 &&

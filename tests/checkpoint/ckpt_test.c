@@ -875,8 +875,8 @@ static void seccomp_state(pid_t pid, char *buf, size_t size)
 			len += (size_t)snprintf(buf + len, size - len, " vmas %d/%d", n[0], n[1]);
 			break;
 		}
-		_cleanup_free_ char *path = xasprintf("/proc/%d/task/%d/status", i == 2 ? tids[2] : pid,
-						      tids[i]);
+		_cleanup_free_ char *path =
+			xasprintf("/proc/%d/task/%d/status", i == 2 ? tids[2] : pid, tids[i]);
 		_cleanup_free_ char *st = slurp(path);
 		char *m = strstr(st, "\nSeccomp:"), *f = strstr(st, "\nSeccomp_filters:");
 
@@ -954,8 +954,9 @@ static int t_seccomp_filters(struct t *t)
 	for (int waited = 0; waited < 10000; waited += 50) {
 		_cleanup_free_ char *s = slurp(t->out);
 
-		if (strstr(s, "BAD") || (last_count(s, "m ") > m0 + 20 &&
-					 last_count(s, "t ") > t0 + 20 && last_count(s, "c ") > c0 + 20))
+		if (strstr(s, "BAD") ||
+		    (last_count(s, "m ") > m0 + 20 && last_count(s, "t ") > t0 + 20 &&
+		     last_count(s, "c ") > c0 + 20))
 			break;
 		nap_ms(50);
 	}
@@ -970,14 +971,15 @@ static int t_seccomp_filters(struct t *t)
 			return fail(t, "after restore: %.150s", bad);
 		if (last_count(s, "m ") <= m0 + 20 || last_count(s, "t ") <= t0 + 20 ||
 		    last_count(s, "c ") <= c0 + 20)
-			return fail(t, "counts %ld/%ld/%ld before, %ld/%ld/%ld after restore", m0, t0,
-				    c0, last_count(s, "m "), last_count(s, "t "),
+			return fail(t, "counts %ld/%ld/%ld before, %ld/%ld/%ld after restore", m0,
+				    t0, c0, last_count(s, "m "), last_count(s, "t "),
 				    last_count(s, "c "));
-		snprintf(t->msg, sizeof(t->msg),
-			 "seccomp %s kept, 4 filters saved once, errnos 42/43/44/45 still returned, "
-			 "counts %ld/%ld/%ld -> %ld/%ld/%ld",
-			 after, m0, t0, c0, last_count(s, "m "), last_count(s, "t "),
-			 last_count(s, "c "));
+		snprintf(
+			t->msg, sizeof(t->msg),
+			"seccomp %s kept, 4 filters saved once, errnos 42/43/44/45 still returned, "
+			"counts %ld/%ld/%ld -> %ld/%ld/%ld",
+			after, m0, t0, c0, last_count(s, "m "), last_count(s, "t "),
+			last_count(s, "c "));
 	}
 	return 0;
 }
