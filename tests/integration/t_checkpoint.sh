@@ -40,6 +40,62 @@ test_checkpoint_restore_container_counts_on() {
 	assert_fail "" w state "$ID"
 }
 
+# cg_limit PID pids|memory: the container's pids or memory limit as the kernel has it (v1
+# hierarchy or cgroup2), for the cgroup of PID
+cg_limit() {
+	local line path mnt
+	if line=$(grep -E "^[0-9]+:([^:]*,)?$2(,[^:]*)?:" "/proc/$1/cgroup"); then
+		path=${line#*:*:}
+		mnt=$(awk -v c="$2" '{ for (i = 7; $i != "-"; i++) ;
+			if ($(i + 1) == "cgroup" && index("," $(i + 3) ",", "," c ",")) { print $5; exit } }' \
+			/proc/self/mountinfo)
+		[ "$2" = memory ] && cat "$mnt$path/memory.limit_in_bytes" || cat "$mnt$path/pids.max"
+	else
+		path=$(sed -n 's/^0:://p' "/proc/$1/cgroup")
+		[ "$2" = memory ] && cat "/sys/fs/cgroup$path/memory.max" || cat "/sys/fs/cgroup$path/pids.max"
+	fi
+}
+
+test_checkpoint_carries_config_and_updates_and_restore_applies_them() {
+	ward_only
+	mkbundle -- sh -c 'i=0; while :; do i=$((i+1)); echo $i >>/count; sleep 0.05; done'
+	cfg_set '.root.readonly = false | .linux.resources.memory = {limit: 67108864} | .linux.resources.pids = {limit: 50}'
+	ID=$(newid)
+	w run --detach --bundle "$B" "$ID" </dev/null >/dev/null
+	PID=$(state_field "$ID" .pid)
+	wait_for 5 sh -c "[ \$(wc -l <'$B/rootfs/count') -ge 5 ]"
+	# two updates, the second one's pids limit wins
+	w update --memory 96M --pids-limit 33 "$ID"
+	echo '{"pids": {"limit": 44}}' >"$T/res.json"
+	w update --resources "$T/res.json" "$ID"
+	assert_eq 44 "$(cg_limit "$PID" pids)" "pids limit after the updates"
+	local img=$T/img root2=$T/root2
+	w checkpoint --image-path "$img" "$ID"
+	cmp -s "$img/config.json" "$B/config.json" || fail "the image's config.json is not the container's"
+	assert_eq 2 "$(wc -l <"$img/cgroup-updates.jsonl")" "updates in the image"
+	# without the bundle's config.json and with --manage-cgroups-mode ignore: the image's
+	# config, its limits as created
+	mv "$B/config.json" "$T/config.json"
+	defer "\"$WARD\" --root $root2 delete --force $ID"
+	"$WARD" --root "$root2" restore --detach --manage-cgroups-mode ignore --image-path "$img" \
+		--bundle "$B" "$ID" || fail "restore from a bundle without config.json"
+	PID=$("$WARD" --root "$root2" state "$ID" | jq -r .pid)
+	assert_eq 50 "$(cg_limit "$PID" pids)" "pids limit with --manage-cgroups-mode ignore"
+	assert_eq 67108864 "$(cg_limit "$PID" memory)" "memory limit with --manage-cgroups-mode ignore"
+	"$WARD" --root "$root2" delete --force "$ID"
+	mv "$T/config.json" "$B/config.json"
+	# a plain restore: the bundle's config with the updates applied again, in order
+	w restore --detach --image-path "$img" --bundle "$B" "$ID"
+	PID=$(state_field "$ID" .pid)
+	assert_eq 44 "$(cg_limit "$PID" pids)" "pids limit after restore"
+	assert_eq 100663296 "$(cg_limit "$PID" memory)" "memory limit after restore"
+	# (both restores counted into the same /count: only its growth tells this one runs)
+	assert_eq running "$(state_field "$ID" .status)" "status after restore"
+	local n
+	n=$(wc -l <"$B/rootfs/count")
+	wait_for 5 sh -c "[ \$(wc -l <'$B/rootfs/count') -gt $((n + 5)) ]"
+}
+
 test_checkpoint_leave_running_keeps_the_container() {
 	ward_only
 	start_counter
