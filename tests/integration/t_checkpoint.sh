@@ -1,10 +1,11 @@
 # checkpoint and restore of real containers (ward's own engine; runc needs CRIU, which fails on
 # this host: these tests are ward-only). The engine's own tests are in tests/checkpoint/.
 
-# a container counting into /count in its (writable) rootfs, about every 50 ms; sets ID, PID
+# a container counting into /count in its (writable) rootfs, about every 50 ms; sets ID, PID.
+# FILTER: a jq filter for its config.json besides.
 start_counter() {
 	mkbundle -- sh -c 'i=0; while :; do i=$((i+1)); echo $i >>/count; sleep 0.05; done'
-	cfg_set '.root.readonly = false'
+	cfg_set ".root.readonly = false${1:+ | $1}"
 	ID=$(newid)
 	w run --detach --bundle "$B" "$ID" </dev/null >/dev/null
 	PID=$(state_field "$ID" .pid)
@@ -58,12 +59,7 @@ cg_limit() {
 
 test_checkpoint_carries_config_and_updates_and_restore_applies_them() {
 	ward_only
-	mkbundle -- sh -c 'i=0; while :; do i=$((i+1)); echo $i >>/count; sleep 0.05; done'
-	cfg_set '.root.readonly = false | .linux.resources.memory = {limit: 67108864} | .linux.resources.pids = {limit: 50}'
-	ID=$(newid)
-	w run --detach --bundle "$B" "$ID" </dev/null >/dev/null
-	PID=$(state_field "$ID" .pid)
-	wait_for 5 sh -c "[ \$(wc -l <'$B/rootfs/count') -ge 5 ]"
+	start_counter '.linux.resources.memory = {limit: 67108864} | .linux.resources.pids = {limit: 50}'
 	# two updates, the second one's pids limit wins
 	w update --memory 96M --pids-limit 33 "$ID"
 	echo '{"pids": {"limit": 44}}' >"$T/res.json"
