@@ -2,6 +2,7 @@
  * refilled with their queued bytes), fork the tree at its pids with clone3(set_tid) - each
  * helper forks its own children, so parentage is the image's - put each helper's fds in place,
  * then seize the helpers and rebuild each one (restore_mm.c), and let them all go. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/sched.h>
@@ -623,6 +624,26 @@ int ck_restore_finish(struct ck_restore *r, pid_t root_host, struct ck_stats *st
 	return rc < 0 ? werr_wrap(err, "restore") : 0;
 }
 
+/* Take the deaths of a killed process's threads that we trace, its leader's last: a leader's death
+ * is reported only once its other threads are reaped, and those we trace only we can reap. */
+static void reap_traced(pid_t pid)
+{
+	char path[64];
+	DIR *d;
+	struct dirent *e;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	d = opendir(path);
+	while (d && (e = readdir(d)))
+		if (atoi(e->d_name) > 0 && atoi(e->d_name) != pid)
+			while (waitpid(atoi(e->d_name), NULL, __WALL) < 0 && errno == EINTR)
+				;
+	if (d)
+		closedir(d);
+	while (waitpid(pid, NULL, __WALL) < 0 && errno == EINTR)
+		;
+}
+
 int ck_restore(const struct ck_restore_opts *o, pid_t *root, struct ck_stats *st, struct werr **err)
 {
 	struct ck_restore *r = NULL;
@@ -656,7 +677,9 @@ int ck_restore(const struct ck_restore_opts *o, pid_t *root, struct ck_stats *st
 		for (size_t i = 0; i < c->n; i++)
 			kill(c->procs[i].pid, SIGKILL);
 		kill(top, SIGKILL);
-		waitpid(top, NULL, 0);
+		for (size_t i = c->n; i-- > 0;)
+			reap_traced(c->procs[i].pid);
+		waitpid(top, NULL, __WALL);
 	}
 	ck_restore_free(r);
 	if (rc < 0)
