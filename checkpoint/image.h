@@ -145,6 +145,8 @@ struct ck_proc {
 		uint8_t info[128]; /* siginfo_t as PTRACE_PEEKSIGINFO gave it */
 	} *sigq;
 	size_t nsigq;
+	struct ck_ptimer *ptimers; /* timers.c: POSIX timers, by id (optional in core) */
+	size_t nptimers;
 };
 
 void ck_proc_free(struct ck_proc *p);
