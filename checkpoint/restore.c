@@ -27,6 +27,7 @@
 #include "checkpoint/inventory.h"
 #include "checkpoint/ptrace.h"
 #include "checkpoint/shmem.h"
+#include "checkpoint/sysvipc.h"
 #include "lib/util.h"
 
 struct desc {
@@ -44,6 +45,7 @@ struct rctx {
 	size_t ndescs;
 	struct ck_shmem *shm; /* the top image's shared memory objects (parents' are unused) */
 	size_t nshm;
+	struct ck_ipc ipc; /* the top image's SysV IPC objects (sysvipc.c) */
 	int ready[2];
 };
 
@@ -514,6 +516,8 @@ static int load_image(const char *dir, struct rctx *c, int depth, struct werr **
 	/* Shared memory is saved whole in every image of a chain: the top one's is used. */
 	if (r == 0 && depth == 0)
 		r = ck_shmem_load(c->dirfd, &inv, c->procs, c->n, &c->shm, &c->nshm, err);
+	if (r == 0 && depth == 0)
+		r = ck_ipc_load(c->dirfd, &inv, &c->ipc, err);
 	if (r == 0 && inv.parent) {
 		if (depth > 64)
 			r = werr_set(err, ELOOP, "image: more than 64 parent images");
@@ -566,6 +570,7 @@ void ck_restore_free(struct ck_restore *r)
 	}
 	free(c->pages_sums);
 	ck_shmem_free(c->shm, c->nshm);
+	ck_ipc_free(&c->ipc);
 	for (size_t i = 0; i < c->ndescs; i++)
 		close(c->descs[i].fd);
 	free(c->procs);
@@ -614,6 +619,8 @@ int ck_restore_finish(struct ck_restore *r, pid_t root_host, struct ck_stats *st
 	close(c->ready[1]);
 	c->ready[1] = -1;
 	rc = wait_ready(c, err);
+	if (rc == 0) /* before any process of the tree runs */
+		rc = ck_ipc_restore(c->dirfd, &c->ipc, root_host, err);
 	if (rc == 0)
 		rc = rebuild_all(c, root_host, st, err);
 	st->nprocs = (int)c->n;
