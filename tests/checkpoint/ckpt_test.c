@@ -867,7 +867,17 @@ static int t_posix_timers(struct t *t)
 	before = timers_sorted(pid);
 	if (!strstr(before, "ID: 0\n") || !strstr(before, "ID: 2\n") || !strstr(before, "tid."))
 		return fail(t, "the workload's timers are not there: \"%s\"", before);
-	if (dump(t, pid, false) < 0 || restore(t, &root) < 0)
+	if (dump(t, pid, false) < 0)
+		return -1;
+	{
+		_cleanup_free_ char *path = xasprintf("%s/inventory.json", t->img);
+		_cleanup_free_ char *inv = slurp(path);
+
+		if (!strstr(inv, "\"format\": 3"))
+			return fail(t, "an image with POSIX timers is not format 3 (an older ward "
+				       "would drop them)");
+	}
+	if (restore(t, &root) < 0)
 		return -1;
 	after = timers_sorted(root);
 	if (strcmp(before, after)) {
