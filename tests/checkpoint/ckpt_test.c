@@ -567,6 +567,25 @@ static int tcp_clients(struct t *t)
 	return 0;
 }
 
+/* The restored workload exits 0 within 10 s having printed "ok ...": the test's message is
+ * prefix + what follows "ok ". */
+static int exits_ok(struct t *t, pid_t root, const char *prefix)
+{
+	_cleanup_free_ char *s = NULL;
+	char *ok;
+	int st;
+
+	if (wait_exit(t, root, 10000, &st) < 0)
+		return -1;
+	s = slurp(t->out);
+	ok = strstr(s, "\nok ");
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 || !ok)
+		return fail(t, "status 0x%x, output \"%s\"", st, s);
+	ok[strcspn(ok + 1, "\n") + 1] = '\0';
+	snprintf(t->msg, sizeof(t->msg), "%s%s", prefix, ok + 4);
+	return 0;
+}
+
 /* fdkinds MODE ARG: set up, checkpoint (killing it), restore, SIGUSR1, then clients (if any),
  * and the workload must say ok. */
 static int fd_kind(struct t *t, const char *mode, const char *arg, int (*clients)(struct t *))
@@ -588,18 +607,7 @@ static int fd_kind(struct t *t, const char *mode, const char *arg, int (*clients
 		waitpid(root, &st, 0);
 		return -1;
 	}
-	if (wait_exit(t, root, 10000, &st) < 0)
-		return -1;
-	{
-		_cleanup_free_ char *s = slurp(t->out);
-		char *ok = strstr(s, "\nok ");
-
-		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 || !ok)
-			return fail(t, "status 0x%x, output \"%s\"", st, s);
-		ok[strcspn(ok + 1, "\n") + 1] = '\0';
-		snprintf(t->msg, sizeof(t->msg), "%s", ok + 4);
-	}
-	return 0;
+	return exits_ok(t, root, "");
 }
 
 static int t_devices_and_dir(struct t *t)
@@ -886,18 +894,7 @@ static int t_posix_timers(struct t *t)
 		return fail(t, "/proc/pid/timers was \"%s\", after restore \"%s\"", before, after);
 	}
 	kill(root, SIGUSR1);
-	if (wait_exit(t, root, 10000, &st) < 0)
-		return -1;
-	{
-		_cleanup_free_ char *s = slurp(t->out);
-		char *ok = strstr(s, "\nok ");
-
-		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 || !ok)
-			return fail(t, "status 0x%x, output \"%s\"", st, s);
-		ok[strcspn(ok + 1, "\n") + 1] = '\0';
-		snprintf(t->msg, sizeof(t->msg), "same /proc/pid/timers; %s", ok + 4);
-	}
-	return 0;
+	return exits_ok(t, root, "same /proc/pid/timers; ");
 }
 
 /* SysV shared memory attached: refused naming the process, which runs on. */
