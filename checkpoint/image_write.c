@@ -379,3 +379,13 @@ void ck_proc_free(struct ck_proc *p)
 	free(p->fds);
 	memset(p, 0, sizeof(*p));
 }
+
+yajl_gen ck_json_new(void)
+{
+	return gen_new();
+}
+
+char *ck_json_finish(yajl_gen g)
+{
+	return gen_finish(g);
+}

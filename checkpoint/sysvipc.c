@@ -22,6 +22,7 @@
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
+#include "checkpoint/fdx.h"
 #include "checkpoint/sysvipc.h"
 #include "lib/util.h"
 
@@ -370,6 +371,7 @@ int ck_ipc_dump(int dirfd, pid_t host_pid, struct ck_inventory *inv, bool *saved
 		return werr_wrap(err, "SysV IPC");
 	if (!own)
 		return 0;
+	unlinkat(dirfd, "sysvipc.json", 0); /* a reused directory's is not this dump's */
 	if (in_ns(host_pid, dirfd, NULL, err) < 0)
 		return werr_wrap(err, "SysV IPC");
 	if (faccessat(dirfd, "sysvipc.json", F_OK, 0) < 0)
@@ -474,12 +476,8 @@ static void gen_obj(yajl_gen g, const struct ck_ipc_obj *o)
 
 char *ck_ipc_to_json(const struct ck_ipc *ipc)
 {
-	yajl_gen g = yajl_gen_alloc(NULL);
-	const unsigned char *buf;
-	size_t len;
-	char *out;
+	yajl_gen g = ck_json_new();
 
-	yajl_gen_config(g, yajl_gen_beautify, 1);
 	yajl_gen_map_open(g);
 	for (int kind = CK_IPC_MSG; kind <= CK_IPC_SHM; kind++) {
 		gstr(g, kind_names[kind]);
@@ -490,12 +488,7 @@ char *ck_ipc_to_json(const struct ck_ipc *ipc)
 		yajl_gen_array_close(g);
 	}
 	yajl_gen_map_close(g);
-	yajl_gen_get_buf(g, &buf, &len);
-	out = xmalloc(len + 1);
-	memcpy(out, buf, len);
-	out[len] = '\0';
-	yajl_gen_free(g);
-	return out;
+	return ck_json_finish(g);
 }
 
 static long long num(yajl_val o, const char *key, long long min, long long max, bool *ok)
