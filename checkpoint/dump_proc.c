@@ -21,6 +21,7 @@
 #include "checkpoint/page_server.h"
 #include "checkpoint/procfs.h"
 #include "checkpoint/ptrace.h"
+#include "checkpoint/timers.h"
 #include "checkpoint/track.h"
 #include "lib/util.h"
 
@@ -567,7 +568,7 @@ int ck_collect_proc(pid_t host_pid, const pid_t *tids, size_t ntids,
 	memfd = ck_mem_open(host_pid, err);
 	if (memfd < 0)
 		return -EIO;
-	if (ask_task(p, memfd, &insn, err) < 0)
+	if (ask_task(p, memfd, &insn, err) < 0 || ck_timers_collect(p, insn, err) < 0)
 		return werr_wrap(err, "process %d (%s)", p->pid, p->comm);
 	ck_phase_add(o->phase_ms, CK_PH_INJECT, &t);
 	if (collect_mm(host_pid, p, o->parent, err) < 0 || select_pages(host_pid, &p->mm, err) < 0 ||

@@ -94,6 +94,9 @@ int ck_task_restore(const struct ck_proc *p, const pid_t *host_tids, uint64_t in
  * sets them back). -ENOTSUP (*err untouched) when they cannot be mapped there. */
 int ck_ask_task_blob(struct ck_proc *p, int memfd, uint64_t insn, struct werr **err);
 void ck_task_gen(yajl_gen g, const struct ck_proc *p);
+/* image_write.c's JSON generator (beautified) for other files of the image, and its text. */
+yajl_gen ck_json_new(void);
+char *ck_json_finish(yajl_gen g);
 int ck_task_parse(yajl_val o, struct ck_proc *p, struct werr **err);
 
 #endif

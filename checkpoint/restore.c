@@ -2,6 +2,7 @@
  * refilled with their queued bytes), fork the tree at its pids with clone3(set_tid) - each
  * helper forks its own children, so parentage is the image's - put each helper's fds in place,
  * then seize the helpers and rebuild each one (restore_mm.c), and let them all go. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/sched.h>
@@ -26,6 +27,7 @@
 #include "checkpoint/inventory.h"
 #include "checkpoint/ptrace.h"
 #include "checkpoint/shmem.h"
+#include "checkpoint/sysvipc.h"
 #include "lib/util.h"
 
 struct desc {
@@ -43,6 +45,7 @@ struct rctx {
 	size_t ndescs;
 	struct ck_shmem *shm; /* the top image's shared memory objects (parents' are unused) */
 	size_t nshm;
+	struct ck_ipc ipc; /* the top image's SysV IPC objects (sysvipc.c) */
 	int ready[2];
 };
 
@@ -513,6 +516,8 @@ static int load_image(const char *dir, struct rctx *c, int depth, struct werr **
 	/* Shared memory is saved whole in every image of a chain: the top one's is used. */
 	if (r == 0 && depth == 0)
 		r = ck_shmem_load(c->dirfd, &inv, c->procs, c->n, &c->shm, &c->nshm, err);
+	if (r == 0 && depth == 0)
+		r = ck_ipc_load(c->dirfd, &inv, &c->ipc, err);
 	if (r == 0 && inv.parent) {
 		if (depth > 64)
 			r = werr_set(err, ELOOP, "image: more than 64 parent images");
@@ -565,6 +570,7 @@ void ck_restore_free(struct ck_restore *r)
 	}
 	free(c->pages_sums);
 	ck_shmem_free(c->shm, c->nshm);
+	ck_ipc_free(&c->ipc);
 	for (size_t i = 0; i < c->ndescs; i++)
 		close(c->descs[i].fd);
 	free(c->procs);
@@ -613,6 +619,8 @@ int ck_restore_finish(struct ck_restore *r, pid_t root_host, struct ck_stats *st
 	close(c->ready[1]);
 	c->ready[1] = -1;
 	rc = wait_ready(c, err);
+	if (rc == 0) /* before any process of the tree runs */
+		rc = ck_ipc_restore(c->dirfd, &c->ipc, root_host, err);
 	if (rc == 0)
 		rc = rebuild_all(c, root_host, st, err);
 	st->nprocs = (int)c->n;
@@ -621,6 +629,26 @@ int ck_restore_finish(struct ck_restore *r, pid_t root_host, struct ck_stats *st
 	st->total_ms += ck_now_ms() - t0;
 	st->frozen_ms = st->total_ms;
 	return rc < 0 ? werr_wrap(err, "restore") : 0;
+}
+
+/* Take the deaths of a killed process's threads that we trace, its leader's last: a leader's death
+ * is reported only once its other threads are reaped, and those we trace only we can reap. */
+static void reap_traced(pid_t pid)
+{
+	char path[64];
+	DIR *d;
+	struct dirent *e;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	d = opendir(path);
+	while (d && (e = readdir(d)))
+		if (atoi(e->d_name) > 0 && atoi(e->d_name) != pid)
+			while (waitpid(atoi(e->d_name), NULL, __WALL) < 0 && errno == EINTR)
+				;
+	if (d)
+		closedir(d);
+	while (waitpid(pid, NULL, __WALL) < 0 && errno == EINTR)
+		;
 }
 
 int ck_restore(const struct ck_restore_opts *o, pid_t *root, struct ck_stats *st, struct werr **err)
@@ -656,7 +684,9 @@ int ck_restore(const struct ck_restore_opts *o, pid_t *root, struct ck_stats *st
 		for (size_t i = 0; i < c->n; i++)
 			kill(c->procs[i].pid, SIGKILL);
 		kill(top, SIGKILL);
-		waitpid(top, NULL, 0);
+		for (size_t i = c->n; i-- > 0;)
+			reap_traced(c->procs[i].pid);
+		waitpid(top, NULL, __WALL);
 	}
 	ck_restore_free(r);
 	if (rc < 0)

@@ -178,8 +178,8 @@ test_restore_refuses_an_image_of_another_format() {
 	start_counter
 	w checkpoint --image-path "$T/img" "$ID"
 	grep -q '"format": 2' "$T/img/inventory.json" || fail "the image is not format 2"
-	sed -i 's/"format": 2/"format": 3/' "$T/img/inventory.json"
-	assert_fail "format 3" w restore --detach --image-path "$T/img" --bundle "$B" "$ID"
+	sed -i 's/"format": 2/"format": 4/' "$T/img/inventory.json"
+	assert_fail "format 4" w restore --detach --image-path "$T/img" --bundle "$B" "$ID"
 	assert_fail "" w state "$ID"
 }
 

@@ -294,10 +294,26 @@ static void inventory_of_another_format_is_refused(void **state)
 	struct ck_inventory inv;
 	_cleanup_werr_ struct werr *err = NULL;
 
-	assert_true(ck_inventory_parse("{\"format\": 3, \"root_pid\": 1, \"pids\": [1], "
+	assert_true(ck_inventory_parse("{\"format\": 4, \"root_pid\": 1, \"pids\": [1], "
 				       "\"xxh128\": {}}",
 				       &inv, &err) < 0);
-	assert_non_null(strstr(err->msg, "format 3"));
+	assert_non_null(strstr(err->msg, "format 4"));
+}
+
+/* Format 3 (an image with POSIX timers or SysV IPC objects) and 2 are both read. */
+static void inventory_of_format_2_and_3_is_read(void **state)
+{
+	for (int f = 2; f <= 3; f++) {
+		struct ck_inventory inv;
+		_cleanup_werr_ struct werr *err = NULL;
+		_cleanup_free_ char *text = xasprintf("{\"format\": %d, \"root_pid\": 1, "
+						      "\"pids\": [1], \"xxh128\": {}}",
+						      f);
+
+		assert_int_equal(ck_inventory_parse(text, &inv, &err), 0);
+		assert_int_equal(inv.format, f);
+		ck_inventory_free(&inv);
+	}
 }
 
 /* Format 1 (sha256 sums) is named as an older ward's, with what to do about it. */
@@ -394,6 +410,7 @@ int main(void)
 		cmocka_unit_test(fds_round_trip_with_sockets_epoll_eventfd_and_deleted_files),
 		cmocka_unit_test(missing_or_mistyped_fields_are_named),
 		cmocka_unit_test(inventory_of_another_format_is_refused),
+		cmocka_unit_test(inventory_of_format_2_and_3_is_read),
 		cmocka_unit_test(inventory_of_format_1_is_refused_as_older),
 		cmocka_unit_test(inventory_pids_must_start_with_the_root),
 		cmocka_unit_test(inventory_names_must_stay_in_the_directory),
