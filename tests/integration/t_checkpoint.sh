@@ -190,7 +190,7 @@ test_checkpoint_and_restore_flags_are_runc_compatible() {
 	w checkpoint --work-path "$T/work" --file-locks --manage-cgroups-mode soft --empty-ns network \
 		--auto-dedup --image-path "$T/img" "$ID"
 	before=$(count_is_sequence) || fail "count broken before restore"
-	assert_fail "a terminal cannot be restored" \
+	assert_fail "--console-socket: neither the image nor" \
 		w restore --console-socket "$T/sock" --image-path "$T/img" --bundle "$B" "$ID"
 	assert_fail "unknown option or missing value: --bogus" \
 		w restore --bogus --image-path "$T/img" --bundle "$B" "$ID"
@@ -429,4 +429,75 @@ test_checkpoint_refuses_sysv_shm_in_use_naming_the_process() {
 	assert_eq running "$(state_field "$ID" .status)" "status after a refused checkpoint"
 	n=$(wc -l <"$B/rootfs/out")
 	wait_for 5 sh -c "[ \$(wc -l <'$B/rootfs/out') -ge $((n + 5)) ]"
+}
+
+# a container with a terminal (process.terminal) whose sh sets it to 33x77 without echo, then
+# prints a counter to it and reads nothing; its master goes to a receiver copying into
+# $T/tty1.out. Sets ID.
+start_tty_counter() {
+	start_fd_receiver copy "$T/tty1.sock" "$T/tty1.out" 60
+	mkbundle -- sh -c 'stty rows 33 cols 77 -echo; i=0; while :; do i=$((i+1)); echo "n=$i"; sleep 0.05; done'
+	cfg_set '.process.terminal = true'
+	ID=$(newid)
+	w run --detach --console-socket "$T/tty1.sock" --bundle "$B" "$ID" </dev/null >/dev/null
+	wait_for 5 sh -c "grep -q 'n=5' '$T/tty1.out'"
+}
+
+# the counter values printed into FILE (a pty's copy: lines end in \r\n)
+tty_counts() { tr -d '\r' <"$1" | sed -n 's/^n=\([0-9]*\)$/\1/p'; }
+
+test_checkpoint_restores_the_containers_terminal() {
+	ward_only
+	start_tty_counter
+	local img=$T/img before first pid fd l stty
+	w checkpoint --image-path "$img" "$ID"
+	jq -e '[.fds[] | select(.kind == "tty")] | length == 3' "$img/fds-1.json" >/dev/null ||
+		fail "fds 0-2 of the init are not saved as the terminal: $(cat "$img/fds-1.json")"
+	sleep 0.3 # the first receiver has read all it will
+	before=$(tty_counts "$T/tty1.out" | tail -1)
+	start_fd_receiver copy "$T/tty2.sock" "$T/tty2.out" 60
+	w restore --detach --console-socket "$T/tty2.sock" --image-path "$img" --bundle "$B" "$ID"
+	assert_eq running "$(state_field "$ID" .status)" "status after restore"
+	wait_for 5 sh -c "[ \$(tr -d '\r' <'$T/tty2.out' | grep -c '^n=') -ge 10 ]"
+	# on the new terminal, from where it was (what sat unread in the old pty is lost)
+	first=$(tty_counts "$T/tty2.out" | head -1)
+	[ "$first" -gt "$before" ] && [ "$first" -lt $((before + 100)) ] ||
+		fail "the counter printed $before last before, $first first after restore"
+	tty_counts "$T/tty2.out" | awk 'NR > 1 && $1 != prev + 1 { exit 1 } { prev = $1 }' ||
+		fail "the count on the new terminal is not a sequence"
+	pid=$(state_field "$ID" .pid)
+	for fd in 0 1 2; do
+		l=$(readlink "/proc/$pid/fd/$fd")
+		assert_match "$l" '^/dev/pts/[0-9]+$' "fd $fd of the restored init"
+	done
+	# /proc/pid/stat field 7, tty_nr: the init has a controlling terminal again
+	[ "$(sed 's/.*) //' "/proc/$pid/stat" | cut -d' ' -f5)" != 0 ] ||
+		fail "the restored init has no controlling terminal: $(cat "/proc/$pid/stat")"
+	[ "$(sed 's/.*) //' "/proc/$pid/stat" | cut -d' ' -f6)" = "$(sed 's/.*) //' "/proc/$pid/stat" | cut -d' ' -f3)" ] ||
+		fail "the terminal's foreground group is not the init's: $(cat "/proc/$pid/stat")"
+	stty=$(w exec "$ID" sh -c 'stty -a </dev/console')
+	assert_contains "$stty" "rows 33" "stty -a on the restored terminal"
+	assert_contains "$stty" "columns 77" "stty -a on the restored terminal"
+	assert_contains "$stty" " -echo " "stty -a on the restored terminal"
+	w kill "$ID" KILL
+	wait_for 5 sh -c "[ \"\$(\"$WARD\" --root '$ROOT' state '$ID' | jq -r .status)\" = stopped ]"
+	w delete "$ID"
+	assert_fail "" w state "$ID"
+}
+
+test_checkpoint_restore_of_a_terminal_without_console_socket_is_refused() {
+	ward_only
+	local d
+	start_tty_counter
+	w checkpoint --image-path "$T/img" "$ID"
+	snapshot
+	assert_fail "--console-socket is required" \
+		w restore --detach --image-path "$T/img" --bundle "$B" "$ID"
+	assert_no_leftovers "$ID"
+	for d in /sys/fs/cgroup/*/ward/"$ID"; do [ ! -e "$d" ] || fail "cgroup $d left"; done
+	# and the bundle must give the container a terminal
+	cfg_set '.process.terminal = false'
+	assert_fail "needs process.terminal: true" \
+		w restore --detach --console-socket "$T/none.sock" --image-path "$T/img" --bundle "$B" "$ID"
+	assert_no_leftovers "$ID"
 }
