@@ -201,7 +201,8 @@ int ck_tty_helper(const struct ck_tty *t, const struct ck_proc *p, bool root, in
 		return -1;
 	if (t->sid == pid && ioctl(tty_fd, TIOCSCTTY, 0) < 0)
 		return -1;
-	if (t->pgrp == pid && p->pgid == pid && ioctl(tty_fd, TIOCSPGRP, &pid) < 0)
+	if (t->sid && p->sid == t->sid && t->pgrp == pid && p->pgid == pid &&
+	    ioctl(tty_fd, TIOCSPGRP, &pid) < 0)
 		return -1;
 	return 0;
 }

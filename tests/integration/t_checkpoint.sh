@@ -501,3 +501,16 @@ test_checkpoint_restore_of_a_terminal_without_console_socket_is_refused() {
 		w restore --detach --console-socket "$T/none.sock" --image-path "$T/img" --bundle "$B" "$ID"
 	assert_no_leftovers "$ID"
 }
+
+test_checkpoint_refuses_a_pty_the_workload_opened_itself() {
+	ward_only
+	start_fd_receiver copy "$T/tty1.sock" "$T/tty1.out" 60
+	mkbundle -- sh -c 'exec 3<>/dev/ptmx; echo opened; while :; do sleep 0.05; done'
+	cfg_set '.process.terminal = true'
+	ID=$(newid)
+	w run --detach --console-socket "$T/tty1.sock" --bundle "$B" "$ID" </dev/null >/dev/null
+	wait_for 5 sh -c "grep -q opened '$T/tty1.out'"
+	assert_fail "cannot be checkpointed" w checkpoint --image-path "$T/img" "$ID"
+	assert_contains "$OUT" "(sh) fd 3: /dev/pts/ptmx" "message names the process and fd"
+	assert_eq running "$(state_field "$ID" .status)" "status after a refused checkpoint"
+}
