@@ -514,3 +514,25 @@ test_checkpoint_refuses_a_pty_the_workload_opened_itself() {
 	assert_contains "$OUT" "(sh) fd 3: /dev/pts/ptmx" "message names the process and fd"
 	assert_eq running "$(state_field "$ID" .status)" "status after a refused checkpoint"
 }
+
+test_checkpoint_restore_in_the_foreground_relays_the_terminal() {
+	ward_only
+	start_tty_counter
+	local before first fg rc
+	w checkpoint --image-path "$T/img" "$ID"
+	sleep 0.3
+	before=$(tty_counts "$T/tty1.out" | tail -1)
+	# no --console-socket, no -d: ward copies the new terminal to its stdout, as run does
+	w restore --image-path "$T/img" --bundle "$B" "$ID" </dev/null >"$T/fg.out" 2>&1 &
+	fg=$!
+	defer "kill $fg"
+	wait_for 5 sh -c "[ \$(tr -d '\r' <'$T/fg.out' | grep -c '^n=') -ge 10 ]"
+	first=$(tty_counts "$T/fg.out" | head -1)
+	[ "$first" -gt "$before" ] && [ "$first" -lt $((before + 100)) ] ||
+		fail "the counter printed $before last before, $first first after restore"
+	w kill "$ID" KILL
+	wait_for 5 sh -c "! kill -0 $fg 2>/dev/null"
+	rc=0
+	wait "$fg" || rc=$?
+	assert_eq 137 "$rc" "the foreground restore's exit status (the init killed)"
+}
