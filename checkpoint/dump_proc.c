@@ -430,7 +430,7 @@ static int collect_fd(pid_t pid, const struct ck_proc *p, int fd, const char *mo
 		err, ENOTSUP,
 		"process %d (%s) fd %d: %s cannot be checkpointed (ward saves regular files, "
 		"directories, character devices, pipes, FIFOs, deleted files, eventfd, epoll, "
-		"TCP/UDP sockets and unix socketpairs)",
+		"TCP/UDP sockets, unix socketpairs and the container's own terminal)",
 		p->pid, p->comm, fd, link);
 }
 
