@@ -536,3 +536,23 @@ test_checkpoint_restore_in_the_foreground_relays_the_terminal() {
 	wait "$fg" || rc=$?
 	assert_eq 137 "$rc" "the foreground restore's exit status (the init killed)"
 }
+
+test_migrate_moves_a_terminal_to_the_new_console_socket() {
+	ward_only
+	start_tty_counter
+	local root2=$T/root2 before first
+	defer "\"$WARD\" --root '$root2' delete --force '$ID'"
+	# refused before any round without --console-socket: the container runs on
+	assert_fail "--console-socket is required" w migrate --to-root "$root2" "$ID"
+	assert_eq running "$(state_field "$ID" .status)" "status after a refused migrate"
+	start_fd_receiver copy "$T/tty2.sock" "$T/tty2.out" 60
+	w migrate --to-root "$root2" --console-socket "$T/tty2.sock" "$ID" >&2
+	assert_fail "" w state "$ID"
+	before=$(tty_counts "$T/tty1.out" | tail -1)
+	wait_for 5 sh -c "[ \$(tr -d '\r' <'$T/tty2.out' | grep -c '^n=') -ge 10 ]"
+	first=$(tty_counts "$T/tty2.out" | head -1)
+	[ "$first" -gt "$before" ] && [ "$first" -lt $((before + 100)) ] ||
+		fail "the counter printed $before last at the source, $first first after migrate"
+	assert_contains "$("$WARD" --root "$root2" exec "$ID" sh -c 'stty -a </dev/console')" \
+		"rows 33" "stty -a on the migrated terminal"
+}
