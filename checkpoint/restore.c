@@ -44,7 +44,7 @@ struct rctx {
 	struct ck_shmem *shm; /* the top image's shared memory objects (parents' are unused) */
 	size_t nshm;
 	int ready[2];
-	int tty_fd;		   /* the new container's terminal, or -1 (fd_tty.c) */
+	int tty_fd;		  /* the new container's terminal, or -1 (fd_tty.c) */
 	const struct ck_tty *tty; /* the image's terminal settings, or NULL */
 };
 

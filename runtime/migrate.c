@@ -267,9 +267,10 @@ static int check_console(const struct create_opts *co, struct werr **err)
 	if (spec_load(co->bundle, &spec, err) < 0)
 		return -EINVAL;
 	if (spec->process.terminal && !co->console_socket)
-		return werr_set(err, EINVAL,
-				"migrate: the container has a terminal (process.terminal): "
-				"--console-socket is required (the new terminal's master goes there)");
+		return werr_set(
+			err, EINVAL,
+			"migrate: the container has a terminal (process.terminal): "
+			"--console-socket is required (the new terminal's master goes there)");
 	if (!spec->process.terminal && co->console_socket)
 		return werr_set(err, EINVAL,
 				"migrate: --console-socket: the container has no terminal "

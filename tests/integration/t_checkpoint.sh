@@ -431,40 +431,51 @@ test_checkpoint_refuses_sysv_shm_in_use_naming_the_process() {
 	wait_for 5 sh -c "[ \$(wc -l <'$B/rootfs/out') -ge $((n + 5)) ]"
 }
 
-# a container with a terminal (process.terminal) whose sh sets it to 33x77 without echo, then
-# prints a counter to it and reads nothing; its master goes to a receiver copying into
-# $T/tty1.out. Sets ID.
-start_tty_counter() {
+# start_tty_container SCRIPT WORD: a container with a terminal (process.terminal) running
+# sh -c SCRIPT, its master sent to a receiver copying into $T/tty1.out; returns once WORD shows
+# there. Sets ID.
+start_tty_container() {
 	start_fd_receiver copy "$T/tty1.sock" "$T/tty1.out" 60
-	mkbundle -- sh -c 'stty rows 33 cols 77 -echo; i=0; while :; do i=$((i+1)); echo "n=$i"; sleep 0.05; done'
+	mkbundle -- sh -c "$1"
 	cfg_set '.process.terminal = true'
 	ID=$(newid)
 	w run --detach --console-socket "$T/tty1.sock" --bundle "$B" "$ID" </dev/null >/dev/null
-	wait_for 5 sh -c "grep -q 'n=5' '$T/tty1.out'"
+	wait_for 5 sh -c "grep -q '$2' '$T/tty1.out'"
+}
+
+# sh sets its terminal to 33x77 without echo, then prints a counter to it and reads nothing
+start_tty_counter() {
+	start_tty_container 'stty rows 33 cols 77 -echo; i=0; while :; do i=$((i+1)); echo "n=$i"; sleep 0.05; done' 'n=5'
 }
 
 # the counter values printed into FILE (a pty's copy: lines end in \r\n)
 tty_counts() { tr -d '\r' <"$1" | sed -n 's/^n=\([0-9]*\)$/\1/p'; }
 
+# tty_counts_on FILE: the counter goes on in FILE (a new terminal's copy) from where it was in
+# $T/tty1.out (the old one's, complete), not from 1: what sat unread in the old pty is lost
+tty_counts_on() {
+	local before first
+	before=$(tty_counts "$T/tty1.out" | tail -1)
+	wait_for 5 sh -c "[ \$(tr -d '\r' <'$1' | grep -c '^n=') -ge 10 ]"
+	first=$(tty_counts "$1" | head -1)
+	[ "$first" -gt "$before" ] && [ "$first" -lt $((before + 100)) ] ||
+		fail "the counter printed $before last on the old terminal, $first first on the new"
+	tty_counts "$1" | awk 'NR > 1 && $1 != prev + 1 { exit 1 } { prev = $1 }' ||
+		fail "the count on the new terminal is not a sequence"
+}
+
 test_checkpoint_restores_the_containers_terminal() {
 	ward_only
 	start_tty_counter
-	local img=$T/img before first pid fd l stty
+	local img=$T/img pid fd l stty
 	w checkpoint --image-path "$img" "$ID"
 	jq -e '[.fds[] | select(.kind == "tty")] | length == 3' "$img/fds-1.json" >/dev/null ||
 		fail "fds 0-2 of the init are not saved as the terminal: $(cat "$img/fds-1.json")"
 	sleep 0.3 # the first receiver has read all it will
-	before=$(tty_counts "$T/tty1.out" | tail -1)
 	start_fd_receiver copy "$T/tty2.sock" "$T/tty2.out" 60
 	w restore --detach --console-socket "$T/tty2.sock" --image-path "$img" --bundle "$B" "$ID"
 	assert_eq running "$(state_field "$ID" .status)" "status after restore"
-	wait_for 5 sh -c "[ \$(tr -d '\r' <'$T/tty2.out' | grep -c '^n=') -ge 10 ]"
-	# on the new terminal, from where it was (what sat unread in the old pty is lost)
-	first=$(tty_counts "$T/tty2.out" | head -1)
-	[ "$first" -gt "$before" ] && [ "$first" -lt $((before + 100)) ] ||
-		fail "the counter printed $before last before, $first first after restore"
-	tty_counts "$T/tty2.out" | awk 'NR > 1 && $1 != prev + 1 { exit 1 } { prev = $1 }' ||
-		fail "the count on the new terminal is not a sequence"
+	tty_counts_on "$T/tty2.out"
 	pid=$(state_field "$ID" .pid)
 	for fd in 0 1 2; do
 		l=$(readlink "/proc/$pid/fd/$fd")
@@ -504,12 +515,7 @@ test_checkpoint_restore_of_a_terminal_without_console_socket_is_refused() {
 
 test_checkpoint_refuses_a_pty_the_workload_opened_itself() {
 	ward_only
-	start_fd_receiver copy "$T/tty1.sock" "$T/tty1.out" 60
-	mkbundle -- sh -c 'exec 3<>/dev/ptmx; echo opened; while :; do sleep 0.05; done'
-	cfg_set '.process.terminal = true'
-	ID=$(newid)
-	w run --detach --console-socket "$T/tty1.sock" --bundle "$B" "$ID" </dev/null >/dev/null
-	wait_for 5 sh -c "grep -q opened '$T/tty1.out'"
+	start_tty_container 'exec 3<>/dev/ptmx; echo opened; while :; do sleep 0.05; done' opened
 	assert_fail "cannot be checkpointed" w checkpoint --image-path "$T/img" "$ID"
 	assert_contains "$OUT" "(sh) fd 3: /dev/pts/ptmx" "message names the process and fd"
 	assert_eq running "$(state_field "$ID" .status)" "status after a refused checkpoint"
@@ -518,18 +524,14 @@ test_checkpoint_refuses_a_pty_the_workload_opened_itself() {
 test_checkpoint_restore_in_the_foreground_relays_the_terminal() {
 	ward_only
 	start_tty_counter
-	local before first fg rc
+	local fg rc
 	w checkpoint --image-path "$T/img" "$ID"
 	sleep 0.3
-	before=$(tty_counts "$T/tty1.out" | tail -1)
 	# no --console-socket, no -d: ward copies the new terminal to its stdout, as run does
 	w restore --image-path "$T/img" --bundle "$B" "$ID" </dev/null >"$T/fg.out" 2>&1 &
 	fg=$!
 	defer "kill $fg"
-	wait_for 5 sh -c "[ \$(tr -d '\r' <'$T/fg.out' | grep -c '^n=') -ge 10 ]"
-	first=$(tty_counts "$T/fg.out" | head -1)
-	[ "$first" -gt "$before" ] && [ "$first" -lt $((before + 100)) ] ||
-		fail "the counter printed $before last before, $first first after restore"
+	tty_counts_on "$T/fg.out"
 	w kill "$ID" KILL
 	wait_for 5 sh -c "! kill -0 $fg 2>/dev/null"
 	rc=0
@@ -540,7 +542,7 @@ test_checkpoint_restore_in_the_foreground_relays_the_terminal() {
 test_migrate_moves_a_terminal_to_the_new_console_socket() {
 	ward_only
 	start_tty_counter
-	local root2=$T/root2 before first
+	local root2=$T/root2
 	defer "\"$WARD\" --root '$root2' delete --force '$ID'"
 	# refused before any round without --console-socket: the container runs on
 	assert_fail "--console-socket is required" w migrate --to-root "$root2" "$ID"
@@ -548,11 +550,7 @@ test_migrate_moves_a_terminal_to_the_new_console_socket() {
 	start_fd_receiver copy "$T/tty2.sock" "$T/tty2.out" 60
 	w migrate --to-root "$root2" --console-socket "$T/tty2.sock" "$ID" >&2
 	assert_fail "" w state "$ID"
-	before=$(tty_counts "$T/tty1.out" | tail -1)
-	wait_for 5 sh -c "[ \$(tr -d '\r' <'$T/tty2.out' | grep -c '^n=') -ge 10 ]"
-	first=$(tty_counts "$T/tty2.out" | head -1)
-	[ "$first" -gt "$before" ] && [ "$first" -lt $((before + 100)) ] ||
-		fail "the counter printed $before last at the source, $first first after migrate"
+	tty_counts_on "$T/tty2.out"
 	assert_contains "$("$WARD" --root "$root2" exec "$ID" sh -c 'stty -a </dev/console')" \
 		"rows 33" "stty -a on the migrated terminal"
 }
