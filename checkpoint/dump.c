@@ -513,6 +513,8 @@ static int collect_and_write(struct dtree *d, const struct ck_dump_opts *o, int 
 					      .track = o->track,
 					      .chain = o->parent != NULL,
 					      .leave_running = o->leave_running || o->track,
+					      .console_dev = o->console_dev,
+					      .console_rdev = o->console_rdev,
 					      .phase_ms = st->phase_ms};
 
 		r = ck_collect_proc(d->t[i].pid, d->t[i].tids, d->t[i].ntids, &co, &procs[i], err);

@@ -105,6 +105,7 @@ enum ck_fd_kind {
 	CK_FD_FIFO,    /* a named pipe: path, pipe_id (its inode); data in fifo-<id>.img */
 	CK_FD_DELETED, /* an unlinked regular file: path, pos; contents in deleted-<file_id>.img */
 	CK_FD_SOCK,    /* TCP/UDP socket (unbound, bound, listening) or unix socketpair end */
+	CK_FD_TTY,     /* the container's terminal, given by the runtime: its settings (fd_tty.c) */
 };
 
 struct ck_fd {

@@ -28,7 +28,7 @@ const struct ck_reg_name ck_reg_names[] = {
 static const char *const vma_kinds[] = {"anon", "file",	    "shanon",
 					  "vdso", "vvar", "vsyscall", "shmem"};
 static const char *const fd_kinds[] = {"file", "chr",	  "pipe", "eventfd",
-					 "epoll", "fifo", "deleted", "sock"};
+					 "epoll", "fifo", "deleted", "sock", "tty"};
 
 const char *ck_vma_kind_name(enum ck_vma_kind k)
 {

@@ -47,6 +47,8 @@ struct rctx {
 	size_t nshm;
 	struct ck_ipc ipc; /* the top image's SysV IPC objects (sysvipc.c) */
 	int ready[2];
+	int tty_fd;		  /* the new container's terminal, or -1 (fd_tty.c) */
+	const struct ck_tty *tty; /* the image's terminal settings, or NULL */
 };
 
 static int load_json(int dirfd, const struct ck_inventory *inv, const char *fmt, pid_t pid,
@@ -163,6 +165,10 @@ static int open_descs(struct rctx *c, bool outside, struct werr **err)
 					add_desc(c, other_id, other);
 				else
 					close(other);
+			} else if (f->kind == CK_FD_TTY) {
+				fd = ck_tty_open(c->tty_fd, f, err);
+				if (fd < 0)
+					return werr_wrap(err, "process %d", c->procs[i].pid);
 			} else if (f->kind >= CK_FD_EVENTFD) {
 				uint32_t other_id;
 
@@ -280,10 +286,13 @@ __attribute__((noreturn)) static void helper(struct rctx *c, size_t idx)
 
 again:
 	p = &c->procs[idx];
-	if (p->sid == p->pid && setsid() < 0)
+	/* A container's init with a terminal leads its session already (create made it so). */
+	if (p->sid == p->pid && getsid(0) != p->pid && setsid() < 0)
 		helper_fail(c, p, "setsid");
 	if (p->pgid == p->pid && p->sid != p->pid && setpgid(0, 0) < 0)
 		helper_fail(c, p, "setpgid");
+	if (ck_tty_helper(c->tty, p, idx == 0, c->tty_fd) < 0)
+		helper_fail(c, p, "the container's terminal");
 	for (size_t i = idx + 1; i < c->n; i++) {
 		pid_t kid;
 
@@ -542,6 +551,10 @@ int ck_restore_open(const char *dir, struct ck_restore **out, struct werr **err)
 	struct rctx *c = xcalloc(1, sizeof(*c));
 	int r = load_image(dir, c, 0, err);
 
+	c->tty_fd = -1;
+	if (r == 0)
+		c->tty = ck_tty_of(c->procs, c->n);
+
 	if (r == 0 && pipe2(c->ready, O_CLOEXEC) < 0)
 		r = werr_sys(err, errno, "pipe");
 	if (r == 0)
@@ -581,7 +594,26 @@ void ck_restore_free(struct ck_restore *r)
 		close(c->ready[1]);
 	if (c->dirfd >= 0)
 		close(c->dirfd);
+	if (c->tty_fd >= 0)
+		close(c->tty_fd);
 	free(c);
+}
+
+bool ck_restore_has_tty(const struct ck_restore *r)
+{
+	return ((const struct rctx *)r)->tty != NULL;
+}
+
+int ck_restore_set_tty(struct ck_restore *r, int tty_fd, struct werr **err)
+{
+	struct rctx *c = (struct rctx *)r;
+
+	if (c->tty_fd >= 0)
+		close(c->tty_fd);
+	c->tty_fd = fcntl(tty_fd, F_DUPFD_CLOEXEC, 3);
+	if (c->tty_fd < 0)
+		return werr_sys(err, errno, "restore: the container's terminal");
+	return 0;
 }
 
 pid_t ck_restore_root_pid(const struct ck_restore *r)
