@@ -955,7 +955,6 @@ static int run_one(size_t i)
 	struct t t = {.extra_fd = -1};
 	int r;
 
-	alarm(120); /* a hung test kills this init, and with it the whole namespace */
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
 	    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
 		printf("FAIL %s: mount /proc: %s\n", tests[i].name, strerror(errno));
@@ -976,6 +975,17 @@ static int run_one(size_t i)
 	return r == 0 ? 0 : 1;
 }
 
+/* The namespace's init ignores SIGALRM (pid 1 gets no signal it has no handler for): its
+ * parent, outside, kills it when a test hangs, and with it the whole namespace. */
+static pid_t hung_init;
+#define TEST_TIMEOUT_S 120
+
+static void kill_hung_init(int sig)
+{
+	(void)sig;
+	kill(hung_init, SIGKILL);
+}
+
 static int in_namespaces(size_t i)
 {
 	pid_t a = fork(), init;
@@ -991,9 +1001,14 @@ static int in_namespaces(size_t i)
 		init = fork();
 		if (init == 0)
 			_exit(run_one(i));
-		if (waitpid(init, &st, 0) < 0 || !WIFEXITED(st)) {
-			printf("FAIL %s: the namespace's init died (status 0x%x)\n", tests[i].name,
-			       st);
+		hung_init = init;
+		signal(SIGALRM, kill_hung_init);
+		alarm(TEST_TIMEOUT_S);
+		while (waitpid(init, &st, 0) < 0 && errno == EINTR)
+			;
+		if (!WIFEXITED(st)) {
+			printf("FAIL %s: the namespace's init died (status 0x%x)%s\n", tests[i].name,
+			       st, WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL ? ", killed: hung" : "");
 			_exit(1);
 		}
 		_exit(WEXITSTATUS(st));
