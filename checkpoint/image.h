@@ -1,4 +1,4 @@
-/* The checkpoint image, format 2 (see checkpoint/FORMAT.md): what dump records per process and
+/* The checkpoint image, format 2 or 3 (see checkpoint/FORMAT.md): what dump records per process and
  * restore reads back. JSON through yajl; raw pages in pages-<pid>.img. */
 #ifndef WARD_CHECKPOINT_IMAGE_H
 #define WARD_CHECKPOINT_IMAGE_H
@@ -11,10 +11,14 @@
 
 #include "lib/err.h"
 
-#define CK_FORMAT_VERSION 2
-/* An image holding seccomp filters (seccomp.json) says format 3, so that a ward reading format 2
- * only refuses it instead of restoring the processes unfiltered; other images stay format 2. */
-#define CK_FORMAT_SECCOMP 3
+/* Written: the lowest format whose readers understand all the image holds (ck_inventory_need):
+ * CK_FORMAT_BASE; CK_FORMAT_IPC with state a format-2 reader would silently drop (POSIX timers,
+ * SysV IPC objects); CK_FORMAT_SECCOMP with seccomp filters, which a format-3 reader would drop.
+ * Read: CK_FORMAT_BASE to CK_FORMAT_VERSION. */
+#define CK_FORMAT_BASE 2
+#define CK_FORMAT_IPC 3
+#define CK_FORMAT_SECCOMP 4
+#define CK_FORMAT_VERSION 4
 #define CK_NSIG 64
 #define CK_NRLIMIT 16
 #define CK_AUXV_MAX 128 /* u64 words; the kernel keeps at most 2 * (2 + 20 + 32) */
@@ -115,6 +119,7 @@ enum ck_fd_kind {
 	CK_FD_FIFO,    /* a named pipe: path, pipe_id (its inode); data in fifo-<id>.img */
 	CK_FD_DELETED, /* an unlinked regular file: path, pos; contents in deleted-<file_id>.img */
 	CK_FD_SOCK,    /* TCP/UDP socket (unbound, bound, listening) or unix socketpair end */
+	CK_FD_TTY,     /* the container's terminal, given by the runtime: its settings (fd_tty.c) */
 };
 
 struct ck_fd {
@@ -158,6 +163,8 @@ struct ck_proc {
 		uint8_t info[128]; /* siginfo_t as PTRACE_PEEKSIGINFO gave it */
 	} *sigq;
 	size_t nsigq;
+	struct ck_ptimer *ptimers; /* timers.c: POSIX timers, by id (optional in core) */
+	size_t nptimers;
 };
 
 void ck_proc_free(struct ck_proc *p);

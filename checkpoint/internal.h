@@ -4,7 +4,6 @@
 
 #include <stdint.h>
 #include <sys/types.h>
-#include <yajl/yajl_gen.h>
 
 #include "checkpoint/checkpoint.h"
 #include "checkpoint/image.h"
@@ -16,6 +15,7 @@ struct ck_collect_opts {
 	bool track;		    /* start/re-arm write tracking */
 	bool chain;		    /* the dump has a parent image (the tree was tracked) */
 	bool leave_running;
+	dev_t console_dev, console_rdev; /* ck_dump_opts' */
 	double *phase_ms; /* ck_stats.phase_ms: time spent here added, or NULL */
 };
 /* Collect everything of one stopped process (all of tids seized and stopped; tids[0] is the
@@ -57,11 +57,6 @@ struct ck_pagesrc {
 int ck_rebuild_proc(pid_t host_pid, const struct ck_proc *p, const struct ck_pagesrc *pages,
 		    const struct ck_shmem *shm, size_t nshm, int ready_fd, pid_t *host_tids,
 		    struct werr **err);
-
-/* image_write.c: a generator laid out as every image document is, and its text (a newline
- * added; g freed). */
-yajl_gen ck_json_gen(void);
-char *ck_json_finish(yajl_gen g);
 
 /* Write a string to dir/name (0600, replacing). */
 int ck_write_text(int dirfd, const char *name, const char *text, struct werr **err);

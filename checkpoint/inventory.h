@@ -10,7 +10,7 @@
 #include "lib/err.h"
 
 struct ck_inventory {
-	int format; /* written: 0 is CK_FORMAT_VERSION; CK_FORMAT_SECCOMP with seccomp.json */
+	int format; /* written: 0 is CK_FORMAT_BASE; raised by ck_inventory_need */
 	char *ward_version;
 	pid_t root_pid;
 	pid_t *pids; /* tree order: a parent before its children */
@@ -22,12 +22,18 @@ struct ck_inventory {
 };
 
 void ck_inventory_free(struct ck_inventory *inv);
-/* Compute the sums of inv->files in dirfd and write inventory.json (format inv->format). */
+/* Compute the sums of inv->files in dirfd and write inventory.json (inv->format, or CK_FORMAT_BASE when 0). */
 int ck_inventory_write(int dirfd, struct ck_inventory *inv, struct werr **err);
+/* The image holds something only readers of format (image.h) and later understand. */
+static inline void ck_inventory_need(struct ck_inventory *inv, int format)
+{
+	if (inv->format < format)
+		inv->format = format;
+}
 /* Parse inventory.json text (no file checks). */
 int ck_inventory_parse(const char *text, struct ck_inventory *inv, struct werr **err);
-/* Read inventory.json from dirfd, refuse a format other than CK_FORMAT_VERSION and
- * CK_FORMAT_SECCOMP, verify every file's sum. */
+/* Read inventory.json from dirfd, refuse a format outside CK_FORMAT_BASE..CK_FORMAT_VERSION,
+ * verify every file's sum. */
 int ck_inventory_load(int dirfd, struct ck_inventory *inv, struct werr **err);
 /* The same, but pages-*.img are not verified: the caller checks them against ck_inventory_sum
  * while it reads them (once, in order) and uses nothing of them before. */

@@ -33,6 +33,7 @@
 #include "checkpoint/seccomp_ck.h"
 #include "checkpoint/shmem.h"
 #include "checkpoint/sum.h"
+#include "checkpoint/timers.h"
 #include "lib/util.h"
 
 #ifndef PTRACE_GET_RSEQ_CONFIGURATION
@@ -755,7 +756,8 @@ int ck_rebuild_proc(pid_t host_pid, const struct ck_proc *p, const struct ck_pag
 	/* Seccomp before credentials (ck_seccomp_restore says why). */
 	if (ck_seccomp_restore(p, host_tids, b.insn, b.memfd, err) < 0 ||
 	    restore_creds(&b, err) < 0 ||
-	    ck_task_restore(p, host_tids, b.insn, b.memfd, b.data, err) < 0)
+	    ck_task_restore(p, host_tids, b.insn, b.memfd, b.data, err) < 0 ||
+	    ck_timers_restore(p, host_tids, b.insn, b.memfd, b.data, err) < 0)
 		return werr_wrap(err, "process %d", p->pid);
 	/* The trampoline's last call unmaps the trampoline itself: the single step reports at
 	 * the system call's exit, before the task could fetch from the page. */

@@ -23,6 +23,7 @@
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
+#include "checkpoint/fdx.h"
 #include "checkpoint/internal.h"
 #include "checkpoint/ptrace.h"
 #include "lib/util.h"
@@ -156,7 +157,7 @@ static void gint(yajl_gen g, const char *key, long long v)
 static char *table_json(const struct filter_table *tab)
 {
 	static const char hex[] = "0123456789abcdef";
-	yajl_gen g = ck_json_gen();
+	yajl_gen g = ck_json_new();
 
 	yajl_gen_map_open(g);
 	gstr(g, "filters");
@@ -209,7 +210,7 @@ int ck_seccomp_dump(int dirfd, struct ck_proc *procs, size_t n, struct ck_invent
 	if (r < 0)
 		return r;
 	ck_inventory_add(inv, xstrdup(SECCOMP_FILE), NULL);
-	inv->format = CK_FORMAT_SECCOMP;
+	ck_inventory_need(inv, CK_FORMAT_SECCOMP);
 	return 0;
 }
 
@@ -335,11 +336,11 @@ int ck_seccomp_load(int dirfd, const struct ck_inventory *inv, struct ck_proc *p
 	bool listed = ck_inventory_has(inv, SECCOMP_FILE);
 	int r = 0;
 
-	if (listed != (inv->format == CK_FORMAT_SECCOMP))
+	if (listed && inv->format < CK_FORMAT_SECCOMP)
 		return werr_set(err, EINVAL,
-				"image: format %d %s seccomp.json (format %d is an image with "
-				"seccomp filters)",
-				inv->format, listed ? "with" : "without", CK_FORMAT_SECCOMP);
+				"image: format %d with seccomp.json (an image with seccomp filters is "
+				"format %d)",
+				inv->format, CK_FORMAT_SECCOMP);
 	if (listed)
 		r = parse_file(dirfd, &l, err);
 	for (size_t i = 0; i < n && r == 0; i++)

@@ -10,6 +10,9 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <yajl/yajl_gen.h>
@@ -21,6 +24,7 @@
 #include "runtime/cgroup.h"
 #include "runtime/commands.h"
 #include "runtime/container.h"
+#include "runtime/foreground.h"
 #include "runtime/log.h"
 #include "runtime/vm.h"
 
@@ -56,10 +60,44 @@ static int write_container_json(const char *dir, const struct cstate *st, struct
 	return r;
 }
 
+/* The container's own files that the image carries besides the processes: container.json,
+ * the config it was created with, and the updates made since (`ward update`), which restore
+ * applies again. */
+static const char *const own_files[] = {"container.json", "config.json", "cgroup-updates.jsonl"};
+
+/* Copy the state dir's config.json and updates.jsonl (if any) into the image; *n: how many of
+ * own_files the image has. */
+static int copy_state_files(const char *root, const struct cstate *st, const char *dir,
+			    size_t *n, struct werr **err)
+{
+	static const char *const from[] = {"config.json", "updates.jsonl"};
+	_cleanup_free_ char *sdir = state_dir(root, st->id);
+
+	*n = 1;
+	for (size_t i = 0; i < ARRAY_SIZE(from); i++) {
+		_cleanup_free_ char *src = xasprintf("%s/%s", sdir, from[i]);
+		_cleanup_free_ char *dst = xasprintf("%s/%s", dir, own_files[i + 1]);
+		_cleanup_free_ char *text = NULL;
+		size_t len;
+		int r = read_file(src, &text, &len, NULL);
+
+		if (r == -ENOENT && i > 0)
+			break; /* never updated */
+		if (r < 0)
+			return werr_sys(err, -r, "checkpoint: read %s", src);
+		_cleanup_close_ int fd = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+		if (fd < 0 || write_all(fd, text, len) < 0)
+			return werr_sys(err, errno, "checkpoint: write %s", dst);
+		*n = i + 2;
+	}
+	return 0;
+}
+
 /* The bundle's tmpfs mounts but /dev (which create makes anew), archived into the image while the
  * cgroup is frozen (ck_dump freezes it again and thaws it once the tree is seized). *extra gets
  * every file the inventory must vouch for besides the processes'. */
-static int dump_tmpfs(const struct cstate *st, struct cgroup *cg, const char *dir,
+static int dump_tmpfs(const struct cstate *st, struct cgroup *cg, const char *dir, size_t n_own,
 		      const char ***extra, struct werr **err)
 {
 	_cleanup_spec_ struct spec *spec = NULL;
@@ -80,12 +118,28 @@ static int dump_tmpfs(const struct cstate *st, struct cgroup *cg, const char *di
 		cgroup_freeze(cg, false, NULL);
 	while (files && files[nf])
 		nf++;
-	*extra = xcalloc(nf + 2, sizeof(char *));
-	(*extra)[0] = "container.json";
+	*extra = xcalloc(n_own + nf + 1, sizeof(char *));
+	for (size_t i = 0; i < n_own; i++)
+		(*extra)[i] = own_files[i];
 	for (size_t i = 0; i < nf; i++)
-		(*extra)[i + 1] = files[i]; /* freed with the process */
+		(*extra)[n_own + i] = files[i]; /* freed with the process */
 	free(files);
 	return r;
+}
+
+/* The container's terminal, if create gave it one: the pty slave bound on its /dev/console
+ * (a Unix98 pty slave: majors 136-143), as device numbers (ck_dump_opts.console_*). */
+static void find_console(pid_t init, struct ck_dump_opts *o)
+{
+	char path[64];
+	struct stat sb;
+
+	snprintf(path, sizeof(path), "/proc/%d/root/dev/console", init);
+	if (stat(path, &sb) == 0 && S_ISCHR(sb.st_mode) && major(sb.st_rdev) >= 136 &&
+	    major(sb.st_rdev) <= 143) {
+		o->console_dev = sb.st_dev;
+		o->console_rdev = sb.st_rdev;
+	}
 }
 
 /* runc's checkpoint/restore flags that ward refuses, each with the reason. */
@@ -134,8 +188,8 @@ static const char *const not_tcp = "established TCP connections are not supporte
 				   "(listening sockets are saved; a connection is refused "
 				   "naming its process and fd)";
 static const char *const not_ext_unix = "external UNIX sockets are not supported by ward";
-static const char *const not_shell_job = "shell jobs are not supported: ward does not "
-					 "checkpoint a process on a terminal";
+static const char *const not_shell_job = "shell jobs are not supported: ward saves the "
+					 "container's own terminal (process.terminal), not another one";
 static const char *const not_lazy = "lazy pages are not supported by ward; for a short "
 				    "downtime use --pre-dump rounds (ward migrate)";
 
@@ -155,7 +209,8 @@ static void checkpoint_help(void)
 	       "  --file-locks                accepted; a container holding file locks is "
 	       "refused (locks are not saved)\n"
 	       "  --manage-cgroups-mode MODE  soft|full|strict|ignore: accepted, all the same "
-	       "(the cgroup is not in the image)\n"
+	       "(the image\n"
+	       "                              keeps the config and the updates; restore chooses)\n"
 	       "  --empty-ns NS               accepted: no namespace is saved; restore makes the "
 	       "bundle's\n"
 	       "  --auto-dedup                accepted; no effect (images share nothing to "
@@ -246,6 +301,7 @@ int checkpoint_container(const char *root, const char *id, struct ck_dump_opts *
 	_cleanup_cgroup_ struct cgroup *cg = NULL;
 	struct cstate st;
 	double t_tmpfs = 0;
+	size_t n_own = 0;
 	char phases[256];
 	int r;
 
@@ -266,14 +322,17 @@ int checkpoint_container(const char *root, const char *id, struct ck_dump_opts *
 		r = container_cgroup_open(&st, &cg, err);
 	if (r == 0)
 		r = write_container_json(o->dir, &st, err);
+	if (r == 0)
+		r = copy_state_files(root, &st, o->dir, &n_own, err);
 	if (r == 0) {
 		t_tmpfs = ck_now_ms();
-		r = dump_tmpfs(&st, cg, o->dir, &extra, err);
+		r = dump_tmpfs(&st, cg, o->dir, n_own, &extra, err);
 		t_tmpfs = ck_now_ms() - t_tmpfs;
 	}
 	if (r == 0) {
 		o->extra_files = extra;
 		o->root = st.pid;
+		find_console(st.pid, o);
 		o->freeze = freeze_cb;
 		o->freeze_arg = cg;
 		r = ck_dump(o, stats, err);
@@ -282,7 +341,7 @@ int checkpoint_container(const char *root, const char *id, struct ck_dump_opts *
 		stats->phase_ms[CK_PH_TMPFS] = t_tmpfs;
 	}
 	o->extra_files = NULL;
-	for (size_t i = 1; extra && extra[i]; i++)
+	for (size_t i = n_own; extra && extra[i]; i++)
 		free((char *)extra[i]);
 	free(extra);
 	if (r == 0) {
@@ -417,32 +476,67 @@ void container_restore_init(struct init_ctx *c)
 {
 	_cleanup_werr_ struct werr *err = NULL;
 
-	ck_restore_become_root(c->opts->restore, &err);
+	/* create made the terminal the init's stdio (setup_console) */
+	if (!c->spec->process.terminal || ck_restore_set_tty(c->opts->restore, 0, &err) == 0)
+		ck_restore_become_root(c->opts->restore, &err);
 	fprintf(stderr, "ward init: %s\n", err ? err->msg : "restore failed");
 	_exit(127);
 }
 
 /* The restored processes get the image's credentials, capabilities and seccomp filters (the
  * ones they had at dump time), not the bundle's: the init becomes the image's root before it
- * would load linux.seccomp. A bundle with linux.seccomp whose image holds no filter (an image
- * of an unfiltered container) is refused rather than run unfiltered. */
-static int check_bundle(const char *bundle, const struct ck_restore *r, struct werr **err)
+ * would load linux.seccomp. *terminal and *seccomp: what the bundle asks for. */
+static int check_bundle(const char *path, bool *terminal, bool *seccomp, struct werr **err)
 {
-	_cleanup_free_ char *path = xasprintf("%s/config.json", bundle ? bundle : ".");
 	_cleanup_free_ char *text = NULL;
 	_cleanup_spec_ struct spec *spec = NULL;
 	size_t len;
 
 	if (read_file(path, &text, &len, err) < 0 || spec_parse(text, len, path, &spec, err) < 0)
 		return -EINVAL;
-	if (spec->linux_.has_seccomp && !ck_restore_has_seccomp(r))
+	*terminal = spec->process.terminal;
+	*seccomp = spec->linux_.has_seccomp;
+	return 0;
+}
+
+/* A bundle with linux.seccomp whose image holds no filter (an unfiltered container's) is
+ * refused rather than run unfiltered. */
+static int check_seccomp(const char *path, bool seccomp, const struct ck_restore *r,
+			 struct werr **err)
+{
+	if (seccomp && !ck_restore_has_seccomp(r))
 		return werr_set(err, ENOTSUP,
 				"restore: %s has linux.seccomp, but the image's processes have no "
 				"seccomp filter to restore",
 				path);
-	if (spec->process.terminal)
-		return werr_set(err, ENOTSUP, "restore: %s has process.terminal: not supported",
-				path);
+	return 0;
+}
+
+/* The image's terminal and the bundle's must go together: create makes the new one. */
+static int check_terminal(const struct create_opts *o, bool terminal, bool image_tty,
+			  struct werr **err)
+{
+	const char *bundle = o->bundle ? o->bundle : ".";
+
+	if (o->console_socket && !terminal && !image_tty)
+		return werr_set(err, EINVAL,
+				"restore: --console-socket: neither the image nor %s/config.json "
+				"has a terminal (process.terminal is false)",
+				bundle);
+	if (image_tty && !terminal)
+		return werr_set(err, EINVAL,
+				"restore: the image has the container's terminal: %s/config.json "
+				"needs process.terminal: true",
+				bundle);
+	if (!image_tty && terminal)
+		return werr_set(err, EINVAL,
+				"restore: %s/config.json has process.terminal but the image has no "
+				"terminal (the container was checkpointed without one)",
+				bundle);
+	if (image_tty && !o->console_socket && !o->foreground)
+		return werr_set(err, EINVAL,
+				"restore: the image has the container's terminal: --console-socket "
+				"is required with --detach (the new terminal's master is sent there)");
 	return 0;
 }
 
@@ -485,22 +579,38 @@ static pid_t restore_vm(struct create_opts *o, const char *image, struct ck_stat
 int restore_container(struct create_opts *o, const char *image, struct ck_stats *stats,
 		      struct werr **err)
 {
+	_cleanup_free_ char *bundle_cfg = NULL, *image_cfg = NULL, *updates = NULL;
 	struct ck_restore *r = NULL;
-	bool is_vm;
+	bool is_vm, terminal = false, seccomp = false;
 	pid_t pid;
 
 	if (vm_image_check(image, &is_vm, err) < 0)
 		return -EINVAL;
 	if (is_vm)
 		return restore_vm(o, image, stats, err);
-	if (ck_restore_open(image, &r, err) < 0)
+	/* A bundle without a config.json: the one the container was created with, from the image
+	 * (its root.path is then the bundle's rootfs as before). */
+	bundle_cfg = xasprintf("%s/config.json", o->bundle ? o->bundle : ".");
+	image_cfg = xasprintf("%s/config.json", image);
+	if (access(bundle_cfg, F_OK) < 0 && errno == ENOENT && access(image_cfg, F_OK) == 0) {
+		log_debug("restore %s: %s is missing: the image's config.json", o->id, bundle_cfg);
+		o->config_path = image_cfg;
+	}
+	if (check_bundle(o->config_path ? o->config_path : bundle_cfg, &terminal, &seccomp, err) <
+		    0 ||
+	    ck_restore_open(image, &r, err) < 0)
 		return -EINVAL;
-	if (check_bundle(o->bundle, r, err) < 0) {
+	if (check_terminal(o, terminal, ck_restore_has_tty(r), err) < 0 ||
+	    check_seccomp(o->config_path ? o->config_path : bundle_cfg, seccomp, r, err) < 0) {
 		ck_restore_free(r);
 		return -EINVAL;
 	}
 	o->restore = r;
+	if (!o->restore_updates_off)
+		o->restore_updates = updates = xasprintf("%s/cgroup-updates.jsonl", image);
 	pid = container_create(o, err);
+	o->restore_updates = NULL;
+	o->config_path = NULL;
 	if (pid > 0 && (ck_restore_finish(r, pid, stats, err) < 0 ||
 			mark_running(o->root, o->id, err) < 0)) {
 		_cleanup_werr_ struct werr *e2 = NULL;
@@ -523,14 +633,19 @@ static void restore_help(void)
 	       "  --bundle DIR, -b DIR        the bundle (default .)\n"
 	       "  --detach, -d                do not wait for the container\n"
 	       "  --pid-file FILE             write the init's pid to FILE\n"
+	       "  --console-socket PATH       the new terminal's master goes there (an image of a "
+	       "container\n"
+	       "                              with process.terminal; required with -d)\n"
 	       "  --no-pivot                  as create --no-pivot\n"
 	       "  --work-path DIR             accepted; ward writes no work files\n"
 	       "  --file-locks                accepted; images never hold locks\n"
-	       "  --manage-cgroups-mode MODE  soft|full|strict|ignore: accepted, all the same "
-	       "(the bundle's cgroup)\n"
+	       "  --manage-cgroups-mode MODE  soft|full|strict: the bundle's cgroup with the "
+	       "image's\n"
+	       "                              `ward update`s applied again; ignore: the bundle's "
+	       "only\n"
 	       "  --empty-ns NS               accepted: every namespace is the bundle's, new\n"
 	       "  --auto-dedup, --no-subreaper  accepted; no effect\n"
-	       "  refused: --console-socket --tcp-established --ext-unix-sk --shell-job "
+	       "  refused: --tcp-established --ext-unix-sk --shell-job "
 	       "--lazy-pages\n"
 	       "           --lsm-profile --lsm-mount-context\n");
 }
@@ -565,7 +680,8 @@ int cmd_restore(const struct global_opts *g, int argc, char **argv)
 	const char *image = NULL;
 	struct ck_stats stats = {0};
 	bool detach = false;
-	pid_t pid;
+	int sv[2] = {-1, -1};
+	pid_t pid, relay = -1;
 	int c, st;
 
 	optind = 1;
@@ -590,6 +706,7 @@ int cmd_restore(const struct global_opts *g, int argc, char **argv)
 		case 'm':
 			if (check_cgroups_mode(cmd, optarg) < 0)
 				return 1;
+			o.restore_updates_off = strcmp(optarg, "ignore") == 0;
 			break;
 		case 'e':
 			if (check_empty_ns(cmd, optarg) < 0)
@@ -601,9 +718,8 @@ int cmd_restore(const struct global_opts *g, int argc, char **argv)
 		case 'a':
 			break;
 		case 'C':
-			return -refuse_flag(cmd, "console-socket",
-					    "a terminal cannot be restored (ward does not "
-					    "checkpoint a container with process.terminal)");
+			o.console_socket = optarg;
+			break;
 		case 'T':
 			return -refuse_flag(cmd, "tcp-established", not_tcp);
 		case 'U':
@@ -632,7 +748,17 @@ int cmd_restore(const struct global_opts *g, int argc, char **argv)
 	if (!o.id)
 		return 1;
 	o.foreground = !detach;
+	/* In the foreground with a terminal and no console socket: relayed, as run does. */
+	if (!detach && !o.console_socket &&
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0)
+		o.console_recv_fd = sv[1];
 	pid = restore_container(&o, image, &stats, &err);
+	if (sv[1] >= 0)
+		close(sv[1]);
+	if (pid > 0 && o.terminal && sv[0] >= 0)
+		relay = foreground_console_relay(sv[0]);
+	if (sv[0] >= 0)
+		close(sv[0]);
 	if (pid < 0)
 		return cmd_fail(&err);
 	if (detach)
@@ -641,5 +767,7 @@ int cmd_restore(const struct global_opts *g, int argc, char **argv)
 	while (waitpid(pid, &st, 0) < 0)
 		if (errno != EINTR)
 			return 1;
+	if (relay > 0)
+		waitpid(relay, NULL, 0);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }

@@ -461,7 +461,7 @@ pid_t container_create(struct create_opts *o, struct werr **err)
 	bundle = realpath(o->bundle ? o->bundle : ".", NULL);
 	if (!bundle)
 		return werr_sys(err, errno, "bundle %s", o->bundle ? o->bundle : ".");
-	cfg_path = xasprintf("%s/config.json", bundle);
+	cfg_path = o->config_path ? xstrdup(o->config_path) : xasprintf("%s/config.json", bundle);
 	r = read_file(cfg_path, &cfg_text, &cfg_len, err);
 	if (r < 0)
 		return werr_wrap(err, "bundle %s", bundle);
@@ -566,6 +566,11 @@ pid_t container_create(struct create_opts *o, struct werr **err)
 	r = container_cgroup_create(spec, o->id, &cg, err);
 	if (r < 0)
 		goto fail;
+	if (o->restore_updates) {
+		r = cgroup_updates_apply(cg, o->restore_updates, err);
+		if (r < 0)
+			goto fail;
+	}
 	cr.st.cgroup_path = cg->path;
 	/* CLONE_INTO_CGROUP places the child in the cgroup2 hierarchy only; v1 hierarchies are
 	 * joined by the parent while the child waits, and a new cgroup namespace must then be
