@@ -654,6 +654,25 @@ static int restore_creds(struct rb *b, struct werr **err)
 	return 0;
 }
 
+/* Credentials belong to each thread, and the threads were cloned from the helper before: each
+ * gets the process's (the image holds the leader's). */
+static int restore_all_creds(struct rb *b, const pid_t *host_tids, struct werr **err)
+{
+	pid_t leader = b->pid;
+	int r = 0;
+
+	for (size_t i = 0; i < b->p->nthreads; i++) {
+		b->pid = host_tids[i];
+		r = restore_creds(b, err);
+		if (r < 0) {
+			werr_wrap(err, "thread %d", b->p->threads[i].tid);
+			break;
+		}
+	}
+	b->pid = leader;
+	return r;
+}
+
 /* The helper holds ward's rseq registration (inherited over fork): drop it before its memory
  * goes, or the kernel would write into whatever is mapped there next. */
 static int unregister_rseq(struct rb *b, struct werr **err)
@@ -755,7 +774,7 @@ int ck_rebuild_proc(pid_t host_pid, const struct ck_proc *p, const struct ck_pag
 			return werr_wrap(err, "process %d", p->pid);
 	/* Seccomp before credentials (ck_seccomp_restore says why). */
 	if (ck_seccomp_restore(p, host_tids, b.insn, b.memfd, err) < 0 ||
-	    restore_creds(&b, err) < 0 ||
+	    restore_all_creds(&b, host_tids, err) < 0 ||
 	    ck_task_restore(p, host_tids, b.insn, b.memfd, b.data, err) < 0 ||
 	    ck_timers_restore(p, host_tids, b.insn, b.memfd, b.data, err) < 0)
 		return werr_wrap(err, "process %d", p->pid);

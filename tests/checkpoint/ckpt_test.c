@@ -920,8 +920,8 @@ static int t_sysv_shm_refused(struct t *t)
 }
 
 /* Seccomp mode and filter count of each task: the main thread, the other thread of pid, and its
- * only child (/proc/.../status "Seccomp:" and "Seccomp_filters:"), as "m2/2 t2/1 c2/4", and the
- * number of VMAs of both processes. */
+ * only child (/proc/.../status "Seccomp:" and "Seccomp_filters:"), as "m2/2 t2/1 c2/4" ("+caps"
+ * after a task with effective capabilities), and the number of VMAs of both processes. */
 static void seccomp_state(pid_t pid, char *buf, size_t size)
 {
 	_cleanup_free_ char *task = xasprintf("/proc/%d/task", pid);
@@ -953,9 +953,11 @@ static void seccomp_state(pid_t pid, char *buf, size_t size)
 			xasprintf("/proc/%d/task/%d/status", i == 2 ? tids[2] : pid, tids[i]);
 		_cleanup_free_ char *st = slurp(path);
 		char *m = strstr(st, "\nSeccomp:"), *f = strstr(st, "\nSeccomp_filters:");
+		char *e = strstr(st, "\nCapEff:");
 
-		len += (size_t)snprintf(buf + len, size - len, "%s%c%d/%d", i ? " " : "", who[i],
-					m ? atoi(m + 9) : -1, f ? atoi(f + 17) : -1);
+		len += (size_t)snprintf(buf + len, size - len, "%s%c%d/%d%s", i ? " " : "", who[i],
+					m ? atoi(m + 9) : -1, f ? atoi(f + 17) : -1,
+					e && strtoull(e + 8, NULL, 16) == 0 ? "" : "+caps");
 	}
 }
 

@@ -5,7 +5,8 @@
  *     capability (CAP_SYS_ADMIN too, no no_new_privs); it then forks a child that sets
  *     no_new_privs and installs C (getgid -> errno 44, SECCOMP_FILTER_FLAG_LOG) and D (munmap ->
  *     errno 45: a call the checkpoint engine itself injects at dump and restore). Each of the
- *     three counts ("m N", "t N", "c N" every 10 ms) and checks its filters on every round
+ *     three counts ("m N", "t N", "c N" every 10 ms; the second thread drops its own capabilities
+ *     first) and checks its filters on every round
  *     (prints "BAD ..." and exits 2 when a call is not denied as it should, or is denied when it
  *     should not be).
  *   seccomp strict: strict mode (only read/write/exit allowed), counting by busy waiting.
@@ -78,8 +79,14 @@ static void nap(void)
 	nanosleep(&ts, NULL);
 }
 
+static int drop_all_caps(void);
+
+/* The thread drops its capabilities itself (credentials are per thread): a restore that gave it
+ * the restorer's would show. */
 static void *thread_main(void *arg)
 {
+	if (drop_all_caps() < 0)
+		_exit(2);
 	for (long n = 0;; n++) {
 		if (check("t", SYS_getppid, 42) < 0 || check("t", SYS_getuid, 0) < 0)
 			_exit(2);
