@@ -224,18 +224,19 @@ test_restore_refuses_a_bundle_with_seccomp_for_an_image_without_filters() {
 
 # ---- seccomp filters -----------------------------------------------------------------------
 
-# "Seccomp:" and "Seccomp_filters:" of a process's status, on one line
-seccomp_status() { grep -E '^Seccomp(_filters)?:' "/proc/$1/status" | tr -s '\t\n' '  '; }
+# "Seccomp:", "Seccomp_filters:", "NoNewPrivs:" and "CapEff:" of a process's status, on one line
+seccomp_status() { grep -E '^(Seccomp|Seccomp_filters|NoNewPrivs|CapEff):' "/proc/$1/status" | tr -s '\t\n' '  '; }
 
-# A container with a seccomp profile denying mkdir (EPERM) counts into /count and tries mkdir
-# on every round (a success is written to /made): after restore its processes have the same
-# filters, mkdir still fails in the workload and in `ward exec`, and the counting goes on.
-test_checkpoint_restore_keeps_the_seccomp_filter() {
-	ward_only
+# A container with a seccomp profile denying mkdir (EPERM), process.noNewPrivileges $1 and
+# without CAP_SYS_ADMIN, counts into /count and tries mkdir on every round (a success is
+# written to /made): after restore its processes have the same filters, no_new_privs and
+# capabilities, mkdir still fails in the workload and in `ward exec`, and the counting goes on.
+checkpoint_restore_keeps_the_seccomp_filter() { # NO_NEW_PRIVILEGES
 	local before after st_before st_after
 	mkbundle -- sh -c 'i=0; while :; do i=$((i+1)); echo $i >>/count
 		mkdir /d 2>/dev/null && { echo "made $i" >>/made; rmdir /d; }; sleep 0.05; done'
 	cfg_set '.root.readonly = false'
+	cfg_set ".process.noNewPrivileges = $1"
 	cfg_set '.linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW",
 		syscalls: [{names: ["mkdir", "mkdirat"], action: "SCMP_ACT_ERRNO"}]}'
 	ID=$(newid)
@@ -243,7 +244,8 @@ test_checkpoint_restore_keeps_the_seccomp_filter() {
 	PID=$(state_field "$ID" .pid)
 	wait_for 5 sh -c "[ \$(wc -l <'$B/rootfs/count') -ge 5 ]"
 	st_before=$(seccomp_status "$PID")
-	case "$st_before" in "Seccomp: 2 Seccomp_filters: "[1-9]*) ;; *) fail "not filtered: $st_before" ;; esac
+	case "$st_before" in *"Seccomp: 2 Seccomp_filters: "[1-9]*) ;; *) fail "not filtered: $st_before" ;; esac
+	case "$st_before" in *"NoNewPrivs: $([ "$1" = true ] && echo 1 || echo 0) "*) ;; *) fail "no_new_privs: $st_before" ;; esac
 	w checkpoint --image-path "$T/img" "$ID"
 	[ -f "$T/img/seccomp.json" ] || fail "no seccomp.json in the image"
 	assert_eq 4 "$(jq .format "$T/img/inventory.json")" "format of an image with filters"
@@ -258,6 +260,18 @@ test_checkpoint_restore_keeps_the_seccomp_filter() {
 	[ ! -e "$B/rootfs/made" ] || fail "mkdir worked in the restored container: $(cat "$B/rootfs/made")"
 	OUT=$("$WARD" --root "$ROOT" exec "$ID" sh -c 'mkdir /e 2>&1; echo "rc=$?"') || true
 	assert_contains "$OUT" "Operation not permitted" "mkdir by ward exec"
+}
+
+test_checkpoint_restore_keeps_the_seccomp_filter() {
+	ward_only
+	checkpoint_restore_keeps_the_seccomp_filter true
+}
+
+# Docker's and Podman's default: no no_new_privs and no CAP_SYS_ADMIN, so the filters can only
+# be installed while the restored task still has the restorer's capabilities
+test_checkpoint_restore_keeps_the_seccomp_filter_without_no_new_privileges() {
+	ward_only
+	checkpoint_restore_keeps_the_seccomp_filter false
 }
 
 # a process whose filter hands calls to a listener (SECCOMP_RET_USER_NOTIF) and one in strict
