@@ -231,8 +231,8 @@ seccomp_status() { grep -E '^(Seccomp|Seccomp_filters|NoNewPrivs|CapEff):' "/pro
 # without CAP_SYS_ADMIN, counts into /count and tries mkdir on every round (a success is
 # written to /made): after restore its processes have the same filters, no_new_privs and
 # capabilities, mkdir still fails in the workload and in `ward exec`, and the counting goes on.
-checkpoint_restore_keeps_the_seccomp_filter() { # NO_NEW_PRIVILEGES
-	local before after st_before st_after
+checkpoint_restore_keeps_the_seccomp_filter() { # NO_NEW_PRIVILEGES FIRST_DUMP_FLAG
+	local before after st_before st_after parent=()
 	mkbundle -- sh -c 'i=0; while :; do i=$((i+1)); echo $i >>/count
 		mkdir /d 2>/dev/null && { echo "made $i" >>/made; rmdir /d; }; sleep 0.05; done'
 	cfg_set '.root.readonly = false'
@@ -246,7 +246,15 @@ checkpoint_restore_keeps_the_seccomp_filter() { # NO_NEW_PRIVILEGES
 	st_before=$(seccomp_status "$PID")
 	case "$st_before" in *"Seccomp: 2 Seccomp_filters: "[1-9]*) ;; *) fail "not filtered: $st_before" ;; esac
 	case "$st_before" in *"NoNewPrivs: $([ "$1" = true ] && echo 1 || echo 0) "*) ;; *) fail "no_new_privs: $st_before" ;; esac
-	w checkpoint --image-path "$T/img" "$ID"
+	# a dump that leaves it running (--leave-running, --pre-dump) suspends its filters while it
+	# is stopped, not after
+	w checkpoint "$2" --image-path "$T/kept" "$ID"
+	assert_eq "$st_before" "$(seccomp_status "$PID")" "seccomp state after $2"
+	before=$(wc -l <"$B/rootfs/count")
+	wait_for 5 sh -c "[ \$(wc -l <'$B/rootfs/count') -ge $((before + 5)) ]"
+	[ ! -e "$B/rootfs/made" ] || fail "mkdir worked after $2: $(cat "$B/rootfs/made")"
+	[ "$2" = --pre-dump ] && parent=(--parent-path "$T/kept")
+	w checkpoint "${parent[@]}" --image-path "$T/img" "$ID"
 	[ -f "$T/img/seccomp.json" ] || fail "no seccomp.json in the image"
 	assert_eq 4 "$(jq .format "$T/img/inventory.json")" "format of an image with filters"
 	before=$(count_is_sequence) || fail "count broken before restore"
@@ -264,14 +272,14 @@ checkpoint_restore_keeps_the_seccomp_filter() { # NO_NEW_PRIVILEGES
 
 test_checkpoint_restore_keeps_the_seccomp_filter() {
 	ward_only
-	checkpoint_restore_keeps_the_seccomp_filter true
+	checkpoint_restore_keeps_the_seccomp_filter true --leave-running
 }
 
 # Docker's and Podman's default: no no_new_privs and no CAP_SYS_ADMIN, so the filters can only
-# be installed while the restored task still has the restorer's capabilities
+# be installed while the restored task still has the restorer's capabilities; with pre-copy
 test_checkpoint_restore_keeps_the_seccomp_filter_without_no_new_privileges() {
 	ward_only
-	checkpoint_restore_keeps_the_seccomp_filter false
+	checkpoint_restore_keeps_the_seccomp_filter false --pre-dump
 }
 
 # a process whose filter hands calls to a listener (SECCOMP_RET_USER_NOTIF) and one in strict
