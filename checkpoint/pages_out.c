@@ -2,11 +2,17 @@
  * (process_vm_readv) and hashes them while a writer thread puts the previous buffer into the
  * file, hashing bytes still in the cache instead of reading the file back afterwards.
  *
- * The file is opened O_DIRECT where the filesystem takes it (ck_pages_open): the buffers go to
- * the disk without a copy into the page cache. On this machine (ext4 on virtio-blk, 2 vCPUs)
- * a buffered write of 1 GiB cost 2.5-3.7 s of CPU (page cache allocation) and 6-15 s of wall
- * time under load, O_DIRECT 0.1 s of CPU and 1.2-1.7 s (the disk's ~0.8 GB/s); the image is
- * also not left taking up memory. Restore reads it with O_DIRECT too (restore_mm.c). */
+ * Written through the page cache while that is fast, so that a restore copies the pages from
+ * memory instead of reading them from the disk (pages_in.c): a restore from this virtio disk
+ * cannot take less than its O_DIRECT read time, ~0.85-1.0 s per GiB. A buffered write of 1 GiB
+ * took 0.24-0.5 s when the memory it got was in use recently, but 2.5-4.6 s (CPU time, in the
+ * copy into new page cache) when it was memory the host had taken back (this VM reports free
+ * memory to the host) or under load; O_DIRECT takes 0.5-0.7 s (1.2-1.7 s under load) and no CPU.
+ * So each WINDOW of buffered writes is timed, and once one is slower than O_DIRECT would be the
+ * rest of the file goes O_DIRECT: a slow buffered write costs at most a window more. The pieces
+ * are 64 KiB: ext4 sizes page cache folios by the write, and 2 MiB folios (4 MiB writes) are
+ * taken from the large free blocks, the ones the host has most likely taken back (1 GiB in the
+ * benchmark: 4.4 s in 4 MiB writes, 1.1 s in 64 KiB ones). */
 #include "checkpoint/pages_out.h"
 
 #include <errno.h>
@@ -18,10 +24,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "checkpoint/internal.h"
 #include "checkpoint/sum.h"
 #include "lib/util.h"
 
 enum { NBUF = 3, BUF = 4 << 20 };
+/* Buffered writes are made PIECE bytes at a time, and judged per WINDOW bytes: slower than
+ * SLOW_MS for one window (1 GB/s; O_DIRECT wrote 1.6-2 GB/s here), the rest of the file goes
+ * O_DIRECT. */
+enum { PIECE = 64 << 10, WINDOW = 8 << 20, SLOW_MS = 8 };
 
 struct ck_pages_out {
 	int fd;
@@ -30,6 +41,8 @@ struct ck_pages_out {
 	size_t len[NBUF]; /* bytes to write; 0: free for the filler */
 	size_t fill;	  /* the buffer being filled */
 	bool done;	  /* no more buffers: the writer exits once they are written */
+	size_t window;	  /* bytes written buffered in this window */
+	double window_ms; /* and the time they took */
 	int werrno;	  /* the writer's failure, or 0 */
 	pthread_t th;
 	pthread_mutex_t mu;
@@ -45,6 +58,29 @@ static int write_buf(int fd, const char *buf, size_t len)
 	if (r == -EINVAL && fl >= 0 && (fl & O_DIRECT) && fcntl(fd, F_SETFL, fl & ~O_DIRECT) == 0)
 		r = write_all(fd, buf, len);
 	return r < 0 ? -r : 0;
+}
+
+/* write_buf, buffered in pieces of PIECE until a window of them is found slow, then O_DIRECT
+ * (where the filesystem takes it) for the rest of the file. */
+static int write_timed(struct ck_pages_out *o, const char *buf, size_t len)
+{
+	int fl = fcntl(o->fd, F_GETFL), e = 0;
+	double t;
+
+	if (fl < 0 || (fl & O_DIRECT) || len % 4096)
+		return write_buf(o->fd, buf, len);
+	t = ck_now_ms();
+	for (size_t off = 0; off < len && !e; off += PIECE)
+		e = write_buf(o->fd, buf + off, len - off < PIECE ? len - off : PIECE);
+	o->window += len;
+	o->window_ms += ck_now_ms() - t;
+	if (o->window < WINDOW)
+		return e;
+	if (o->window_ms > SLOW_MS)
+		fcntl(o->fd, F_SETFL, fl | O_DIRECT); /* EINVAL: it stays buffered */
+	o->window = 0;
+	o->window_ms = 0;
+	return e;
 }
 
 static void *writer(void *arg)
@@ -63,7 +99,7 @@ static void *writer(void *arg)
 		}
 		failed = o->werrno != 0;
 		pthread_mutex_unlock(&o->mu);
-		e = failed ? 0 : write_buf(o->fd, o->buf[i], o->len[i]);
+		e = failed ? 0 : write_timed(o, o->buf[i], o->len[i]);
 		pthread_mutex_lock(&o->mu);
 		if (e)
 			o->werrno = e;
@@ -145,9 +181,5 @@ int ck_pages_out_finish(struct ck_pages_out *o, char sum[CK_SUM_HEX + 1])
 
 int ck_pages_open(int dirfd, const char *name)
 {
-	int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_DIRECT, 0600);
-
-	if (fd < 0 && errno == EINVAL)
-		fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	return fd;
+	return openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 }
