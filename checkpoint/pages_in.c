@@ -209,6 +209,11 @@ const char *ck_pages_in_next(struct ck_pages_in *in, size_t *n)
 	return in->buf[s];
 }
 
+bool ck_pages_in_held(const struct ck_pages_in *in)
+{
+	return in->held != 0;
+}
+
 void ck_pages_in_free(struct ck_pages_in *in)
 {
 	if (!in)

@@ -348,6 +348,18 @@ static void fill_queue(struct rb *b, const char *buf, uint64_t addr, size_t m)
 	}
 }
 
+/* Wait for the copiers: 0, or the first failure as an error. */
+static int fill_wait(struct rb *b, struct werr **err)
+{
+	uint64_t bad;
+	int e = ck_fill_wait(b->fill, &bad);
+
+	if (e < 0)
+		return werr_sys(err, -e, "write memory of %d at 0x%llx", b->pid,
+				(unsigned long long)bad);
+	return 0;
+}
+
 /* One pages file of the chain (lvl, top the image restored), read once in order (its ranges'
  * offsets follow each other), each chunk hashed, and the parts that are this file's to give
  * (the top's own pages; a parent's where no image above it has the page) copied into the
@@ -363,9 +375,8 @@ static int fill_from(struct rb *b, const struct ck_pagesrc *top, const struct ck
 	char hex[CK_SUM_HEX + 1];
 	const char *buf;
 	size_t ri = 0, want = 0;
-	uint64_t bad;
 	struct stat sb;
-	int r = 0, e;
+	int r = 0;
 
 	if (fstat(lvl->fd, &sb) < 0 || (uint64_t)sb.st_size != total)
 		r = werr_set(err, EINVAL, "image: %s is %lld bytes, its index says %llu", lvl->name,
@@ -403,14 +414,15 @@ static int fill_from(struct rb *b, const struct ck_pagesrc *top, const struct ck
 				roff = 0;
 			}
 		}
-		/* The copiers copy the chunk while it is hashed here; the buffer is reused by the
-		 * next call. */
+		/* The copiers copy the chunk while it is hashed here; a read buffer must be copied
+		 * before the next call reuses it, a mapped chunk stays. */
 		ck_fill_start(b->fill);
 		ck_sum_update(sum, buf, want);
-		if ((e = ck_fill_wait(b->fill, &bad)) < 0)
-			r = werr_sys(err, -e, "write memory of %d at 0x%llx", b->pid,
-				     (unsigned long long)bad);
+		if (ck_pages_in_held(in))
+			r = fill_wait(b, err);
 	}
+	if (fill_wait(b, r == 0 ? err : NULL) < 0) /* mapped chunks are unmapped below */
+		r = -EIO;
 	if (r == 0 && want) /* a failed read */
 		r = werr_sys(err, errno, "read %s", lvl->name);
 	ck_pages_in_free(in);
