@@ -1,6 +1,6 @@
 /* pages-<pid>.img written locally: this thread copies the pages out of the stopped process
- * (process_vm_readv) and hashes them while a writer thread puts the previous buffer into the
- * file, hashing bytes still in the cache instead of reading the file back afterwards.
+ * (process_vm_readv) into a ring of buffers; a hasher thread and a writer thread take each
+ * buffer after it, hashing bytes still in memory instead of reading the file back afterwards.
  *
  * Written through the page cache while that is fast, so that a restore copies the pages from
  * memory instead of reading them from the disk (pages_in.c): a restore from this virtio disk
@@ -29,23 +29,35 @@
 #include "checkpoint/sum.h"
 #include "lib/util.h"
 
-enum { NBUF = 3, BUF = 4 << 20 };
+enum { NBUF = 4, BUF = 4 << 20 };
 /* Buffered writes are made PIECE bytes at a time, and judged per WINDOW bytes by the CPU time
  * they took: over SLOW_MS for one window (1 s per GiB; warm 0.25-0.5 s, cold 2.5-4.6 s; O_DIRECT
  * needs next to none and wrote 1.6-2 GB/s here), the rest of the file goes O_DIRECT. */
 enum { PIECE = 64 << 10, WINDOW = 8 << 20, SLOW_MS = 8 };
 
+/* What is left to do with a buffer; none: free for the filler. */
+enum { WRITE = 1, HASH = 2 };
+
+struct ck_pages_out;
+struct worker {
+	struct ck_pages_out *o;
+	int job; /* WRITE or HASH */
+	pthread_t th;
+	bool up;
+};
+
 struct ck_pages_out {
 	int fd;
 	struct ck_sum *sum;
 	char *buf[NBUF];
-	size_t len[NBUF]; /* bytes to write; 0: free for the filler */
+	size_t len[NBUF]; /* bytes in the buffer */
+	int left[NBUF];	  /* WRITE | HASH still to do on it */
 	size_t fill;	  /* the buffer being filled */
-	bool done;	  /* no more buffers: the writer exits once they are written */
+	bool done;	  /* no more buffers: the workers exit once theirs are done */
 	size_t window;	  /* bytes written buffered in this window */
 	double window_ms; /* and the time they took */
 	int werrno;	  /* the writer's failure, or 0 */
-	pthread_t th;
+	struct worker w[2]; /* the writer, the hasher */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 };
@@ -93,32 +105,40 @@ static int write_timed(struct ck_pages_out *o, const char *buf, size_t len)
 	return e;
 }
 
-static void *writer(void *arg)
+/* A worker thread: its job on each buffer in ring order, as the filler commits them. */
+static void *work(void *arg)
 {
-	struct ck_pages_out *o = arg;
+	struct worker *w = arg;
+	struct ck_pages_out *o = w->o;
 	bool failed;
-	int e;
+	int e = 0;
 
 	for (size_t i = 0;; i = (i + 1) % NBUF) {
 		pthread_mutex_lock(&o->mu);
-		while (!o->len[i] && !o->done)
+		while (!(o->left[i] & w->job) && !o->done)
 			pthread_cond_wait(&o->cv, &o->mu);
-		if (!o->len[i]) {
+		if (!(o->left[i] & w->job)) {
 			pthread_mutex_unlock(&o->mu);
 			return NULL;
 		}
 		failed = o->werrno != 0;
 		pthread_mutex_unlock(&o->mu);
-		e = failed ? 0 : write_timed(o, o->buf[i], o->len[i]);
+		if (w->job == HASH)
+			ck_sum_update(o->sum, o->buf[i], o->len[i]);
+		else
+			e = failed ? 0 : write_timed(o, o->buf[i], o->len[i]);
 		pthread_mutex_lock(&o->mu);
 		if (e)
 			o->werrno = e;
-		o->len[i] = 0;
+		o->left[i] &= ~w->job;
 		pthread_cond_broadcast(&o->cv);
 		pthread_mutex_unlock(&o->mu);
 	}
 }
 
+/* Hashing and writing each buffer on threads of their own, while the dumper fills the next:
+ * the copy out of the process, the hash and the write into the page cache take about as long
+ * as each other (23, 17 and 28% of a 256 MiB dump's profile). */
 struct ck_pages_out *ck_pages_out_new(int fd, struct werr **err)
 {
 	struct ck_pages_out *o = xcalloc(1, sizeof(*o));
@@ -130,9 +150,9 @@ struct ck_pages_out *ck_pages_out_new(int fd, struct werr **err)
 			abort();
 	pthread_mutex_init(&o->mu, NULL);
 	pthread_cond_init(&o->cv, NULL);
-	if (pthread_create(&o->th, NULL, writer, o) != 0) {
-		o->th = 0;
-		o->done = true;
+	for (int k = 0; k < 2; k++) {
+		o->w[k] = (struct worker){.o = o, .job = k ? HASH : WRITE};
+		o->w[k].up = pthread_create(&o->w[k].th, NULL, work, &o->w[k]) == 0;
 	}
 	return o;
 }
@@ -140,7 +160,7 @@ struct ck_pages_out *ck_pages_out_new(int fd, struct werr **err)
 char *ck_pages_out_buf(struct ck_pages_out *o, size_t *size)
 {
 	pthread_mutex_lock(&o->mu);
-	while (o->len[o->fill])
+	while (o->left[o->fill])
 		pthread_cond_wait(&o->cv, &o->mu);
 	pthread_mutex_unlock(&o->mu);
 	*size = BUF;
@@ -149,17 +169,23 @@ char *ck_pages_out_buf(struct ck_pages_out *o, size_t *size)
 
 int ck_pages_out_commit(struct ck_pages_out *o, size_t n)
 {
-	int r;
+	int r, left = 0;
 
-	ck_sum_update(o->sum, o->buf[o->fill], n);
-	if (!o->th) { /* no thread could be made: write here */
+	if (!o->w[1].up) /* no thread could be made: here */
+		ck_sum_update(o->sum, o->buf[o->fill], n);
+	else
+		left |= HASH;
+	if (!o->w[0].up) {
 		if ((r = write_buf(o->fd, o->buf[o->fill], n)) != 0)
 			return -r;
-		return 0;
+	} else {
+		left |= WRITE;
 	}
 	pthread_mutex_lock(&o->mu);
 	o->len[o->fill] = n;
-	o->fill = (o->fill + 1) % NBUF;
+	o->left[o->fill] = left;
+	if (left)
+		o->fill = (o->fill + 1) % NBUF;
 	pthread_cond_broadcast(&o->cv);
 	r = -o->werrno;
 	pthread_mutex_unlock(&o->mu);
@@ -175,8 +201,9 @@ int ck_pages_out_finish(struct ck_pages_out *o, char sum[CK_SUM_HEX + 1])
 	o->done = true;
 	pthread_cond_broadcast(&o->cv);
 	pthread_mutex_unlock(&o->mu);
-	if (o->th)
-		pthread_join(o->th, NULL);
+	for (int k = 0; k < 2; k++)
+		if (o->w[k].up)
+			pthread_join(o->w[k].th, NULL);
 	r = -o->werrno;
 	ck_sum_final(o->sum, hex);
 	if (sum)
