@@ -242,25 +242,33 @@ static int t_leave_running(struct t *t)
 	return 0;
 }
 
-static int t_memory_identical(struct t *t)
+/* Restore a dumped bigmem and have it check its memory: it prints "ok" and exits 0. */
+static int restore_bigmem_checks(struct t *t)
 {
-	_cleanup_free_ char *bin = prog("bigmem");
-	char *argv[] = {bin, "256", NULL};
-	pid_t pid = spawn(t, argv), root;
+	_cleanup_free_ char *s = NULL;
+	pid_t root;
 	int st;
 
-	if (wait_output(t, 0, "ready\n", 20000) < 0 || dump(t, pid, false) < 0 ||
-	    restore(t, &root) < 0)
+	if (restore(t, &root) < 0)
 		return -1;
 	kill(root, SIGUSR1);
 	if (wait_exit(t, root, 20000, &st) < 0)
 		return -1;
-	{
-		_cleanup_free_ char *s = slurp(t->out);
+	s = slurp(t->out);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 || strcmp(s, "ready\nok\n") != 0)
+		return fail(t, "status 0x%x, output \"%s\"", st, s);
+	return 0;
+}
 
-		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 || strcmp(s, "ready\nok\n") != 0)
-			return fail(t, "status 0x%x, output \"%s\"", st, s);
-	}
+static int t_memory_identical(struct t *t)
+{
+	_cleanup_free_ char *bin = prog("bigmem");
+	char *argv[] = {bin, "256", NULL};
+	pid_t pid = spawn(t, argv);
+
+	if (wait_output(t, 0, "ready\n", 20000) < 0 || dump(t, pid, false) < 0 ||
+	    restore_bigmem_checks(t) < 0)
+		return -1;
 	snprintf(t->msg, sizeof(t->msg), "256 MiB pattern, heap and sigmask intact");
 	return 0;
 }
@@ -301,26 +309,16 @@ static int t_memory_half_cached(struct t *t)
 {
 	_cleanup_free_ char *bin = prog("bigmem");
 	char *argv[] = {bin, "64", NULL};
-	pid_t pid = spawn(t, argv), root;
+	pid_t pid = spawn(t, argv);
 	size_t left = 0;
-	int st;
 
 	if (wait_output(t, 0, "ready\n", 20000) < 0 || dump(t, pid, false) < 0 ||
 	    evict_back_half(t, pid, &left) < 0)
 		return -1;
 	if (left > 16)
 		return fail(t, "%zu pages of the back half still cached", left);
-	if (restore(t, &root) < 0)
+	if (restore_bigmem_checks(t) < 0)
 		return -1;
-	kill(root, SIGUSR1);
-	if (wait_exit(t, root, 20000, &st) < 0)
-		return -1;
-	{
-		_cleanup_free_ char *s = slurp(t->out);
-
-		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 || strcmp(s, "ready\nok\n") != 0)
-			return fail(t, "status 0x%x, output \"%s\"", st, s);
-	}
 	snprintf(t->msg, sizeof(t->msg),
 		 "64 MiB pattern intact, back half of the pages file read from the disk");
 	return 0;
