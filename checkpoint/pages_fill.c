@@ -18,9 +18,9 @@
 
 #include "lib/util.h"
 
-/* Pieces a copier takes at once: big enough that the lock is rare, small enough that both
- * copiers share a 4 MiB chunk. */
-enum { NTHREAD = 2, PIECE = 512 << 10, GRAB_SEGS = 64 };
+/* Pieces a copier takes at once: the 2 MiB a page table covers (aligned), so that the two
+ * copiers do not take turns at one page table's lock; both still share a 4 MiB chunk. */
+enum { NTHREAD = 2, PIECE = 2 << 20, GRAB_SEGS = 64 };
 
 struct seg {
 	const char *local;
@@ -147,8 +147,10 @@ void ck_fill_add(struct ck_fill *f, const void *local, uint64_t remote, size_t l
 	const char *l = local;
 
 	while (len) {
-		size_t m = len > PIECE ? PIECE : len;
+		size_t m = PIECE - remote % PIECE;
 
+		if (m > len)
+			m = len;
 		if (f->n == f->cap) {
 			f->cap = f->cap ? 2 * f->cap : 256;
 			pthread_mutex_lock(&f->mu); /* copiers read segs under the lock */
