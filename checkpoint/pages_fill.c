@@ -48,8 +48,8 @@ struct ck_fill {
 
 static int by_uffd(const struct ck_fill *f, const struct seg *s)
 {
-	struct uffdio_copy c = {.dst = s->remote, .src = (uint64_t)(uintptr_t)s->local,
-				.len = s->len};
+	struct uffdio_copy c = {
+		.dst = s->remote, .src = (uint64_t)(uintptr_t)s->local, .len = s->len};
 
 	while (ioctl(f->uffd, UFFDIO_COPY, &c) < 0) {
 		if (errno != EAGAIN)

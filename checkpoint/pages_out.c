@@ -50,13 +50,13 @@ struct ck_pages_out {
 	int fd;
 	struct ck_sum *sum;
 	char *buf[NBUF];
-	size_t len[NBUF]; /* bytes in the buffer */
-	int left[NBUF];	  /* WRITE | HASH still to do on it */
-	size_t fill;	  /* the buffer being filled */
-	bool done;	  /* no more buffers: the workers exit once theirs are done */
-	size_t window;	  /* bytes written buffered in this window */
-	double window_ms; /* and the time they took */
-	int werrno;	  /* the writer's failure, or 0 */
+	size_t len[NBUF];   /* bytes in the buffer */
+	int left[NBUF];	    /* WRITE | HASH still to do on it */
+	size_t fill;	    /* the buffer being filled */
+	bool done;	    /* no more buffers: the workers exit once theirs are done */
+	size_t window;	    /* bytes written buffered in this window */
+	double window_ms;   /* and the time they took */
+	int werrno;	    /* the writer's failure, or 0 */
 	struct worker w[2]; /* the writer, the hasher */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;

@@ -475,8 +475,8 @@ static int fill_uffd(struct rb *b)
 {
 	struct uffdio_api api = {.api = UFFD_API};
 	_cleanup_close_ int pidfd = -1;
-	long t = sys(b, SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY, 0, 0, 0,
-		     0, 0, NULL);
+	long t = sys(b, SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY, 0, 0, 0, 0,
+		     0, NULL);
 	int fd = -1;
 
 	if (t < 0)
