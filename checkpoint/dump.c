@@ -20,6 +20,7 @@
 #include "checkpoint/page_server.h"
 #include "checkpoint/procfs.h"
 #include "checkpoint/ptrace.h"
+#include "checkpoint/shmem.h"
 #include "lib/util.h"
 
 struct dtask {
@@ -529,6 +530,9 @@ static int collect_and_write(struct dtree *d, const struct ck_dump_opts *o, int 
 	if (r == 0)
 		r = ck_fdx_write(dirfd, procs, n, inv, err);
 	ck_phase_add(st->phase_ms, CK_PH_FDX, &t);
+	if (r == 0)
+		r = ck_shmem_dump(dirfd, procs, n, inv, err);
+	ck_phase_add(st->phase_ms, CK_PH_PAGES, &t);
 	for (size_t i = 0; i < n; i++)
 		total += ck_pages_size(&procs[i].mm);
 	if (*held && (r < 0 || total > CK_HOLD_MAX)) {

@@ -318,11 +318,16 @@ static int collect_mm(pid_t pid, struct ck_proc *p, const struct ck_mm *parent,
 		const struct ck_vma *v = &p->mm.vmas[i];
 		size_t l = v->path ? strlen(v->path) : 0;
 
+		if (v->kind == CK_VMA_FILE && v->shared && strncmp(v->path, "/SYSV", 5) == 0 &&
+		    l > 10 && strcmp(v->path + l - 10, " (deleted)") == 0)
+			return werr_set(err, ENOTSUP,
+					"SysV shared memory in use (shmid %llu attached at 0x%llx) "
+					"cannot be checkpointed",
+					(unsigned long long)v->ino, (unsigned long long)v->start);
 		if (v->kind == CK_VMA_FILE && l > 10 && strcmp(v->path + l - 10, " (deleted)") == 0)
 			return werr_set(err, ENOTSUP,
-					"process %d (%s): mapping of a deleted file %s cannot be "
-					"checkpointed",
-					p->pid, p->comm, v->path);
+					"mapping of a deleted file %s cannot be checkpointed",
+					v->path);
 	}
 	return 0;
 }
@@ -345,8 +350,10 @@ static int select_pages(pid_t pid, struct ck_mm *mm, struct werr **err)
 		const struct ck_vma *v = &mm->vmas[i];
 		bool skip_file = v->kind == CK_VMA_FILE;
 
+		/* Shared memory objects are saved once each, by ck_shmem_dump. */
 		if (v->kind == CK_VMA_VDSO || v->kind == CK_VMA_VVAR ||
-		    v->kind == CK_VMA_VSYSCALL || (v->kind == CK_VMA_FILE && v->shared))
+		    v->kind == CK_VMA_VSYSCALL || v->kind == CK_VMA_SHMEM ||
+		    (v->kind == CK_VMA_FILE && v->shared))
 			continue;
 		for (uint64_t a = v->start; a < v->end; a += (uint64_t)CHUNK * 4096) {
 			size_t n = (v->end - a) / 4096;

@@ -19,10 +19,12 @@
 enum ck_vma_kind {
 	CK_VMA_ANON,	 /* private anonymous (incl. [heap], [stack]) */
 	CK_VMA_FILE,	 /* file-backed, private or shared */
-	CK_VMA_SHANON,	 /* shared anonymous (/dev/zero (deleted), SysV shm) */
+	CK_VMA_SHANON,	 /* shared anonymous, older images: one private copy per process */
 	CK_VMA_VDSO,	 /* [vdso] */
 	CK_VMA_VVAR,	 /* [vvar], [vvar_vclock] */
 	CK_VMA_VSYSCALL, /* [vsyscall]: fixed, not restored */
+	CK_VMA_SHMEM,	 /* shared anonymous (/dev/zero (deleted)): a view of object `ino` at
+			  * `offset`, its pages saved once per object (struct ck_shmem) */
 };
 
 struct ck_vma {
@@ -32,6 +34,20 @@ struct ck_vma {
 	bool growsdown; /* "gd" in smaps VmFlags */
 	enum ck_vma_kind kind;
 	char *path; /* the maps name: file path, "[heap]", "[stack]", "[vdso]", or NULL */
+	uint64_t ino; /* the maps inode; for CK_VMA_SHMEM the object's id (shmem_id) */
+};
+
+/* A shared anonymous memory object (shmem.json), mapped by one or more VMAs of one or more
+ * processes: the shmem inode's number at dump time, its size, and which of its pages are saved
+ * in shmem-<id>.img (ranges of object offsets, their bytes back to back in the file). */
+struct ck_shmem_range {
+	uint64_t offset, npages;
+};
+struct ck_shmem {
+	uint64_t id, size;
+	struct ck_shmem_range *ranges;
+	size_t nranges;
+	uint64_t addr; /* restore: where the restorer mapped it (inherited by every helper) */
 };
 
 /* Pages of the address space saved in pages-<pid>.img: [addr, addr + npages * 4096) is at
@@ -142,6 +158,9 @@ int ck_core_from_json(const char *text, struct ck_proc *p, struct werr **err);
 int ck_mm_from_json(const char *text, struct ck_mm *mm, struct werr **err);
 int ck_pagemap_from_json(const char *text, struct ck_mm *mm, struct werr **err);
 int ck_fds_from_json(const char *text, struct ck_proc *p, struct werr **err);
+/* shmem.json: the shared memory objects of the tree. */
+char *ck_shmem_to_json(const struct ck_shmem *objs, size_t n);
+int ck_shmem_from_json(const char *text, struct ck_shmem **objs, size_t *n, struct werr **err);
 
 /* Names for the image's files. */
 const char *ck_vma_kind_name(enum ck_vma_kind k);

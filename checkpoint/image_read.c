@@ -310,6 +310,15 @@ static int vma_from(yajl_val o, struct ck_vma *v, struct werr **err)
 				(unsigned long long)v->start, (unsigned long long)v->end);
 	if (v->kind == CK_VMA_FILE && !v->path)
 		return werr_set(err, EINVAL, "file mapping without a path");
+	if (v->kind == CK_VMA_SHMEM) {
+		long long id;
+
+		if (get_int(o, "shmem_id", &id, err) < 0)
+			return -EINVAL;
+		if (id <= 0 || !v->shared || v->offset & 4095)
+			return werr_set(err, EINVAL, "bad shared memory view (id %lld)", id);
+		v->ino = (uint64_t)id;
+	}
 	return 0;
 }
 
@@ -442,5 +451,64 @@ int ck_fds_from_json(const char *text, struct ck_proc *p, struct werr **err)
 	for (size_t i = 0; i < n; i++, p->nfds++)
 		if (fd_from(AT(a, i), &p->fds[i], err) < 0)
 			return werr_wrap(err, "fds");
+	return 0;
+}
+
+/* One object of shmem.json: ranges sorted, page aligned, inside the object. */
+static int shmem_obj_from(yajl_val o, struct ck_shmem *obj, struct werr **err)
+{
+	long long id, np;
+	uint64_t next = 0;
+	size_t n;
+	yajl_val a;
+
+	if (get_int(o, "id", &id, err) < 0 || get_hex(o, "size", &obj->size, err) < 0 ||
+	    !(a = get_array(o, "ranges", &n, err)))
+		return -EINVAL;
+	if (id <= 0 || obj->size == 0 || obj->size & 4095)
+		return werr_set(err, EINVAL, "bad \"id\" %lld or \"size\" 0x%llx", id,
+				(unsigned long long)obj->size);
+	obj->id = (uint64_t)id;
+	obj->ranges = xcalloc(n + 1, sizeof(*obj->ranges));
+	for (size_t i = 0; i < n; i++, obj->nranges++) {
+		struct ck_shmem_range *r = &obj->ranges[i];
+
+		if (get_hex(AT(a, i), "offset", &r->offset, err) < 0 ||
+		    get_int(AT(a, i), "npages", &np, err) < 0)
+			return werr_wrap(err, "range %zu", i);
+		r->npages = (uint64_t)np;
+		if (np <= 0 || r->offset & 4095 || r->offset < next ||
+		    r->npages > (obj->size - r->offset) / 4096 || r->offset >= obj->size)
+			return werr_set(err, EINVAL,
+					"range %zu overlaps the previous one or is outside the "
+					"object",
+					i);
+		next = r->offset + r->npages * 4096;
+	}
+	return 0;
+}
+
+int ck_shmem_from_json(const char *text, struct ck_shmem **objs, size_t *nobjs,
+		       struct werr **err)
+{
+	_cleanup_tree_ yajl_val o = parse(text, "shmem", err);
+	size_t n;
+	yajl_val a;
+
+	*objs = NULL;
+	*nobjs = 0;
+	if (!o)
+		return -EINVAL;
+	if (!(a = get_array(o, "objects", &n, err)))
+		return werr_wrap(err, "shmem");
+	*objs = xcalloc(n + 1, sizeof(**objs));
+	for (size_t i = 0; i < n; i++, (*nobjs)++) {
+		if (shmem_obj_from(AT(a, i), &(*objs)[i], err) < 0)
+			return werr_wrap(err, "shmem: object %zu", i);
+		for (size_t j = 0; j < i; j++)
+			if ((*objs)[j].id == (*objs)[i].id)
+				return werr_set(err, EINVAL, "shmem: object %llu twice",
+						(unsigned long long)(*objs)[i].id);
+	}
 	return 0;
 }

@@ -24,7 +24,8 @@ const struct ck_reg_name ck_reg_names[] = {
 };
 #undef REG
 
-static const char *const vma_kinds[] = {"anon", "file", "shanon", "vdso", "vvar", "vsyscall"};
+static const char *const vma_kinds[] = {"anon", "file",	    "shanon",
+					  "vdso", "vvar", "vsyscall", "shmem"};
 static const char *const fd_kinds[] = {"file", "chr",	  "pipe", "eventfd",
 					 "epoll", "fifo", "deleted", "sock"};
 
@@ -262,6 +263,8 @@ char *ck_mm_to_json(const struct ck_mm *mm)
 		khex(g, "offset", v->offset);
 		kstr(g, "kind", ck_vma_kind_name(v->kind));
 		kstr(g, "path", v->path);
+		if (v->kind == CK_VMA_SHMEM)
+			kint(g, "shmem_id", (long long)v->ino);
 		yajl_gen_map_close(g);
 	}
 	yajl_gen_array_close(g);
@@ -283,6 +286,33 @@ char *ck_pagemap_to_json(const struct ck_mm *mm)
 		kint(g, "npages", (long long)mm->pages[i].npages);
 		khex(g, "offset", mm->pages[i].offset);
 		kbool(g, "in_parent", mm->pages[i].in_parent);
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+	yajl_gen_map_close(g);
+	return gen_finish(g);
+}
+
+char *ck_shmem_to_json(const struct ck_shmem *objs, size_t n)
+{
+	yajl_gen g = gen_new();
+
+	yajl_gen_map_open(g);
+	gstr(g, "objects");
+	yajl_gen_array_open(g);
+	for (size_t i = 0; i < n; i++) {
+		yajl_gen_map_open(g);
+		kint(g, "id", (long long)objs[i].id);
+		khex(g, "size", objs[i].size);
+		gstr(g, "ranges");
+		yajl_gen_array_open(g);
+		for (size_t j = 0; j < objs[i].nranges; j++) {
+			yajl_gen_map_open(g);
+			khex(g, "offset", objs[i].ranges[j].offset);
+			kint(g, "npages", (long long)objs[i].ranges[j].npages);
+			yajl_gen_map_close(g);
+		}
+		yajl_gen_array_close(g);
 		yajl_gen_map_close(g);
 	}
 	yajl_gen_array_close(g);

@@ -51,8 +51,10 @@ struct ck_pagesrc {
 	const struct ck_mm *mm;		 /* its index */
 	const struct ck_pagesrc *parent; /* where in_parent ranges are (pre-copy), or NULL */
 };
+/* shm: the tree's shared memory objects, mapped at shm[i].addr in the helper (inherited). */
 int ck_rebuild_proc(pid_t host_pid, const struct ck_proc *p, const struct ck_pagesrc *pages,
-		    int ready_fd, pid_t *host_tids, struct werr **err);
+		    const struct ck_shmem *shm, size_t nshm, int ready_fd, pid_t *host_tids,
+		    struct werr **err);
 
 /* Write a string to dir/name (0600, replacing). */
 int ck_write_text(int dirfd, const char *name, const char *text, struct werr **err);

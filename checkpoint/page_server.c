@@ -86,6 +86,25 @@ static void nodelay(int fd)
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
 
+/* write_all for the stream: a peer that hung up is an error (EPIPE), not a SIGPIPE that kills
+ * the sender (or a receiver answering a dead sender). */
+static int send_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t r = send(fd, p, len, MSG_NOSIGNAL);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		p += r;
+		len -= (size_t)r;
+	}
+	return 0;
+}
+
 static int send_hdr(struct ck_ps_conn *c, uint32_t type, const char *name, uint32_t flags,
 		    uint64_t len, struct werr **err)
 {
@@ -93,7 +112,7 @@ static int send_hdr(struct ck_ps_conn *c, uint32_t type, const char *name, uint3
 	struct ps_hdr h = {htole32(PS_MAGIC), htole32(type), htole32((uint32_t)nl), htole32(flags),
 			   htole64(len)};
 
-	if (write_all(c->fd, &h, sizeof(h)) < 0 || (nl && write_all(c->fd, name, nl) < 0))
+	if (send_all(c->fd, &h, sizeof(h)) < 0 || (nl && send_all(c->fd, name, nl) < 0))
 		return werr_sys(err, errno, "page server: send");
 	return 0;
 }
@@ -152,7 +171,7 @@ int ck_ps_write(struct ck_ps_conn *c, const void *buf, size_t n, struct werr **e
 	if (n > c->left)
 		return werr_set(err, EINVAL, "page server: %s: more bytes than announced", c->cur);
 	ck_sum_update(c->md, buf, n);
-	if (write_all(c->fd, buf, n) < 0)
+	if (send_all(c->fd, buf, n) < 0)
 		return werr_sys(err, errno, "page server: send %s", c->cur);
 	c->left -= n;
 	c->bytes += n;
@@ -376,19 +395,19 @@ static int serve_one(int fd, const char *dir, struct ck_ps_round *rd, char *buf,
 			r = recv_file(fd, dirfd, name, h.len, buf, err);
 		if (r < 0) {
 			rep.status = htole32((uint32_t)((*err)->code));
-			write_all(fd, &rep, sizeof(rep));
+			send_all(fd, &rep, sizeof(rep));
 			return werr_wrap(err, "image %s", image);
 		}
 		rd->nfiles++;
 		rd->bytes += h.len;
-		if (strncmp(name, "pages-", 6) == 0)
+		if (strncmp(name, "pages-", 6) == 0 || strcmp(name, "vm-mem.img") == 0)
 			rd->pages_bytes += h.len;
 	}
 	rd->final = h.flags & PS_FINAL;
 	/* Confirmed once every byte is written (to the page cache: no fsync, which would add
 	 * the disk's time to a migration's downtime). */
 	rep.bytes = htole64(rd->bytes);
-	if (write_all(fd, &rep, sizeof(rep)) < 0)
+	if (send_all(fd, &rep, sizeof(rep)) < 0)
 		return werr_sys(err, errno, "page server: reply");
 	rd->image = xstrdup(image);
 	return 0;

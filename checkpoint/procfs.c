@@ -12,17 +12,17 @@
 static enum ck_vma_kind vma_kind(const char *path, bool shared)
 {
 	if (!path)
-		return shared ? CK_VMA_SHANON : CK_VMA_ANON;
+		return shared ? CK_VMA_SHMEM : CK_VMA_ANON;
 	if (strcmp(path, "[vdso]") == 0)
 		return CK_VMA_VDSO;
 	if (strncmp(path, "[vvar", 5) == 0)
 		return CK_VMA_VVAR;
 	if (strcmp(path, "[vsyscall]") == 0)
 		return CK_VMA_VSYSCALL;
-	if (path[0] == '[') /* [heap], [stack], [anon:name] */
-		return shared ? CK_VMA_SHANON : CK_VMA_ANON;
+	if (path[0] == '[') /* [heap], [stack], [anon:name], [anon_shmem:name] */
+		return shared ? CK_VMA_SHMEM : CK_VMA_ANON;
 	if (shared && strcmp(path, "/dev/zero (deleted)") == 0)
-		return CK_VMA_SHANON;
+		return CK_VMA_SHMEM;
 	return CK_VMA_FILE;
 }
 
@@ -43,6 +43,7 @@ int ck_parse_maps_line(const char *line, struct ck_vma *v)
 	v->offset = offset;
 	v->prot = (perms[0] == 'r' ? 1 : 0) | (perms[1] == 'w' ? 2 : 0) | (perms[2] == 'x' ? 4 : 0);
 	v->shared = perms[3] == 's';
+	v->ino = inode;
 	line += pos;
 	while (*line == ' ' || *line == '\t')
 		line++;

@@ -25,6 +25,7 @@
 #include "checkpoint/procfs.h"
 #include "checkpoint/inventory.h"
 #include "checkpoint/ptrace.h"
+#include "checkpoint/shmem.h"
 #include "lib/util.h"
 
 struct desc {
@@ -40,6 +41,8 @@ struct rctx {
 	size_t n;
 	struct desc *descs;
 	size_t ndescs;
+	struct ck_shmem *shm; /* the top image's shared memory objects (parents' are unused) */
+	size_t nshm;
 	int ready[2];
 };
 
@@ -432,8 +435,8 @@ static int rebuild_all(struct rctx *c, pid_t root_host, struct ck_stats *st, str
 		tids[i] = xcalloc(c->procs[i].nthreads, sizeof(pid_t));
 		r = open_pages(c, c->procs[i].pid, src, &levels, err);
 		if (r == 0)
-			r = ck_rebuild_proc(host[i], &c->procs[i], src, ready_fd_for(&c->procs[i]),
-					    tids[i], err);
+			r = ck_rebuild_proc(host[i], &c->procs[i], src, c->shm, c->nshm,
+					    ready_fd_for(&c->procs[i]), tids[i], err);
 		for (size_t k = 0; k < levels; k++)
 			close(src[k].fd);
 	}
@@ -480,6 +483,9 @@ static int load_image(const char *dir, struct rctx *c, int depth, struct werr **
 	}
 	if (r == 0)
 		r = check_tree(c, err);
+	/* Shared memory is saved whole in every image of a chain: the top one's is used. */
+	if (r == 0 && depth == 0)
+		r = ck_shmem_load(c->dirfd, &inv, c->procs, c->n, &c->shm, &c->nshm, err);
 	if (r == 0 && inv.parent) {
 		if (depth > 64)
 			r = werr_set(err, ELOOP, "image: more than 64 parent images");
@@ -507,6 +513,8 @@ int ck_restore_open(const char *dir, struct ck_restore **out, struct werr **err)
 	if (r == 0 && pipe2(c->ready, O_CLOEXEC) < 0)
 		r = werr_sys(err, errno, "pipe");
 	if (r == 0)
+		r = ck_shmem_create(c->shm, c->nshm, err);
+	if (r == 0)
 		r = open_descs(c, true, err);
 	if (r < 0) {
 		ck_restore_free((struct ck_restore *)c);
@@ -529,6 +537,7 @@ void ck_restore_free(struct ck_restore *r)
 			free(c->pages_sums[i]);
 	}
 	free(c->pages_sums);
+	ck_shmem_free(c->shm, c->nshm);
 	for (size_t i = 0; i < c->ndescs; i++)
 		close(c->descs[i].fd);
 	free(c->procs);
@@ -559,7 +568,8 @@ int ck_restore_become_root(struct ck_restore *r, struct werr **err)
 	close(c->ready[0]);
 	c->ready[0] = -1;
 	prctl(PR_SET_PDEATHSIG, 0);
-	if (ck_mounts_restore(c->dirfd, err) < 0 || open_descs(c, false, err) < 0)
+	if (ck_mounts_restore(c->dirfd, err) < 0 || open_descs(c, false, err) < 0 ||
+	    ck_shmem_fill(c->dirfd, c->shm, c->nshm, err) < 0)
 		return -EIO;
 	helper(c, 0);
 }

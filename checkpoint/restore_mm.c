@@ -4,9 +4,11 @@
  *     ward, so it is at the same address);
  *  2. everything else of the helper is unmapped, [vvar]/[vdso] are moved to the image's
  *     addresses (mremap; they hold pointers glibc cached at start-up);
- *  3. each VMA is mapped at its address (files reopened, anonymous memory fresh), the saved pages
- *     are written with process_vm_writev (read from the pages file with O_DIRECT and checked
- *     against their sum on the way), final protections set;
+ *  3. each VMA is mapped at its address (files reopened, anonymous memory fresh, views of shared
+ *     memory duplicated from the object the helper inherited, shmem.c), the saved pages
+ *     copied in (from the page cache or read with O_DIRECT, checked against their sum on the
+ *     way) by UFFDIO_COPY through a userfaultfd of the helper where the memory is private
+ *     and anonymous, by process_vm_writev elsewhere (pages_fill.c), final protections set;
  *  4. PR_SET_MM_MAP (brk, arg/env, auxv, exe), signal actions, per-thread state, credentials;
  *  5. the trampoline is unmapped by its own last call, and the registers are set.
  * No code of ward runs in the helper after step 1: nothing of it is left to collide with. */
@@ -32,6 +34,7 @@
 #include "checkpoint/pages_in.h"
 #include "checkpoint/procfs.h"
 #include "checkpoint/ptrace.h"
+#include "checkpoint/shmem.h"
 #include "checkpoint/sum.h"
 #include "lib/util.h"
 
@@ -52,7 +55,10 @@ struct rb {
 	int memfd;
 	uint64_t insn; /* the syscall instruction in use */
 	uint64_t tramp;
-	uint64_t data;	      /* argument area inside the trampoline */
+	uint64_t data; /* argument area inside the trampoline */
+	const struct ck_shmem *shm;
+	size_t nshm;
+	uint64_t *parked;     /* shm[i] in the helper, beside the trampoline; 0: not mapped here */
 	int uffd;	      /* a userfaultfd of the helper's mm while pages are filled, or -1 */
 	bool *reg;	      /* per VMA of p->mm: registered with uffd */
 	struct ck_fill *fill; /* the copiers */
@@ -95,6 +101,25 @@ static uint64_t special_bytes(const struct ck_mm *mm)
 	for (size_t i = 0; i < mm->nvmas; i++)
 		if (mm->vmas[i].kind == CK_VMA_VDSO || mm->vmas[i].kind == CK_VMA_VVAR)
 			sum += mm->vmas[i].end - mm->vmas[i].start;
+	return sum;
+}
+
+static bool maps_object(const struct ck_mm *mm, uint64_t id)
+{
+	for (size_t i = 0; i < mm->nvmas; i++)
+		if (mm->vmas[i].kind == CK_VMA_SHMEM && mm->vmas[i].ino == id)
+			return true;
+	return false;
+}
+
+/* The shared memory objects this process maps are parked beside the trampoline meanwhile. */
+static uint64_t shmem_bytes(const struct rb *b)
+{
+	uint64_t sum = 0;
+
+	for (size_t i = 0; i < b->nshm; i++)
+		if (maps_object(&b->p->mm, b->shm[i].id))
+			sum += b->shm[i].size;
 	return sum;
 }
 
@@ -145,6 +170,7 @@ static int clear_helper(struct rb *b, struct werr **err)
 	struct ck_vma *mine = NULL;
 	size_t n = 0;
 	uint64_t scratch = b->tramp + TRAMP_SIZE;
+	uint64_t park = scratch + ((special_bytes(mm) + 4095) & ~4095ULL);
 	int r = 0;
 
 	if (ck_read_vmas(b->pid, &mine, &n, err) < 0)
@@ -153,6 +179,19 @@ static int clear_helper(struct rb *b, struct werr **err)
 		struct ck_vma *v = &mine[i];
 
 		if (v->start == b->tramp || v->kind == CK_VMA_VSYSCALL)
+			continue;
+		for (size_t k = 0; k < b->nshm && v->kind == CK_VMA_SHMEM; k++) {
+			if (v->start != b->shm[k].addr || !maps_object(mm, b->shm[k].id))
+				continue;
+			if (sys_ok(b, "mremap shared memory aside", SYS_mremap, v->start,
+				   b->shm[k].size, b->shm[k].size, MREMAP_MAYMOVE | MREMAP_FIXED,
+				   park, 0, err) < 0)
+				r = -EIO;
+			b->parked[k] = park;
+			park += b->shm[k].size;
+			v->kind = CK_VMA_VSYSCALL; /* kept */
+		}
+		if (r < 0 || v->kind == CK_VMA_VSYSCALL)
 			continue;
 		if (v->kind == CK_VMA_VDSO || v->kind == CK_VMA_VVAR) {
 			const struct ck_vma *want = NULL;
@@ -233,6 +272,33 @@ static bool all_pages(const struct ck_mm *mm, const struct ck_vma *v)
 			sum += (e < v->end ? e : v->end) - (s > v->start ? s : v->start);
 	}
 	return sum == v->end - v->start;
+}
+
+/* A view of a shared memory object: a duplicate (mremap with old size 0) of the part of the
+ * parked object at the view's offset, so that it is the same object, then its protection. */
+static int map_shmem_view(struct rb *b, const struct ck_vma *v, struct werr **err)
+{
+	size_t k = 0;
+	long r;
+
+	while (k < b->nshm && b->shm[k].id != v->ino)
+		k++;
+	if (k == b->nshm || !b->parked[k])
+		return werr_set(err, ENOENT, "shared memory %llu was not inherited",
+				(unsigned long long)v->ino);
+	r = sys_ok(b, "mremap a view of shared memory", SYS_mremap, b->parked[k] + v->offset, 0,
+		   v->end - v->start, MREMAP_MAYMOVE | MREMAP_FIXED, v->start, 0, err);
+	if (r >= 0 && (uint64_t)r != v->start)
+		return werr_set(err, EEXIST, "map 0x%llx: got 0x%lx", (unsigned long long)v->start,
+				r);
+	if (r >= 0 && v->prot != (PROT_READ | PROT_WRITE))
+		r = sys_ok(b, "mprotect", SYS_mprotect, v->start, v->end - v->start,
+			   (uint64_t)v->prot, 0, 0, 0, err);
+	if (r < 0)
+		return werr_wrap(err, "map 0x%llx-0x%llx of shared memory %llu at 0x%llx",
+				 (unsigned long long)v->start, (unsigned long long)v->end,
+				 (unsigned long long)v->ino, (unsigned long long)v->offset);
+	return 0;
 }
 
 /* Private anonymous memory with saved pages: filled by UFFDIO_COPY when there is a uffd. */
@@ -557,11 +623,13 @@ static int rebuild_mm(struct rb *b, const struct ck_pagesrc *pages, struct werr 
 
 		if (v->kind == CK_VMA_VDSO || v->kind == CK_VMA_VVAR || v->kind == CK_VMA_VSYSCALL)
 			continue;
-		if (map_vma(b, v, err) < 0) {
-			fill_end(b);
+		if ((v->kind == CK_VMA_SHMEM ? map_shmem_view(b, v, err) : map_vma(b, v, err)) < 0)
 			return -EIO;
-		}
 	}
+	for (size_t k = 0; k < b->nshm; k++)
+		if (b->parked[k] && sys_ok(b, "munmap parked shared memory", SYS_munmap,
+					   b->parked[k], b->shm[k].size, 0, 0, 0, 0, err) < 0)
+			return -EIO;
 	fill_begin(b);
 	r = fill_pages(b, pages, err);
 	fill_end(b);
@@ -759,19 +827,29 @@ static int create_thread(struct rb *b, const struct ck_thread *t, pid_t *out_tid
 }
 
 int ck_rebuild_proc(pid_t host_pid, const struct ck_proc *p, const struct ck_pagesrc *pages,
-		    int ready_fd, pid_t *host_tids, struct werr **err)
+		    const struct ck_shmem *shm, size_t nshm, int ready_fd, pid_t *host_tids,
+		    struct werr **err)
 {
-	struct rb b = {
-		.pid = host_pid, .p = p, .insn = (uint64_t)(uintptr_t)ck_syscall_insn, .uffd = -1};
+	_cleanup_free_ uint64_t *parked = xcalloc(nshm + 1, sizeof(uint64_t));
+	struct rb b = {.pid = host_pid,
+		       .p = p,
+		       .insn = (uint64_t)(uintptr_t)ck_syscall_insn,
+		       .shm = shm,
+		       .nshm = nshm,
+		       .parked = parked,
+		       .uffd = -1};
 	_cleanup_close_ int memfd = ck_mem_open(host_pid, err);
-	uint64_t tsize = TRAMP_SIZE + ((special_bytes(&p->mm) + 4095) & ~4095ULL);
+	uint64_t tsize = TRAMP_SIZE + ((special_bytes(&p->mm) + 4095) & ~4095ULL) + shmem_bytes(&b);
 	char comm[16];
+	bool failed;
 
 	if (memfd < 0)
 		return -EIO;
 	b.memfd = memfd;
-	if (unregister_rseq(&b, err) < 0 || map_trampoline(&b, tsize, err) < 0 ||
-	    clear_helper(&b, err) < 0 || rebuild_mm(&b, pages, err) < 0)
+	failed = unregister_rseq(&b, err) < 0 || map_trampoline(&b, tsize, err) < 0 ||
+		 clear_helper(&b, err) < 0 || rebuild_mm(&b, pages, err) < 0;
+	fill_end(&b); /* if rebuild_mm left early */
+	if (failed)
 		return werr_wrap(err, "process %d", p->pid);
 	sys(&b, SYS_close, (uint64_t)ready_fd, 0, 0, 0, 0, 0, NULL);
 	memset(comm, 0, sizeof(comm));

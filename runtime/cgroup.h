@@ -18,4 +18,13 @@ int container_cgroup_open(const struct cstate *st, struct cgroup **out, struct w
 /* Kill what is left in the cgroup and remove it; no cgroup is not an error. */
 int container_cgroup_destroy(const struct cstate *st, struct werr **err);
 
+/* `ward update`'s record (runtime/cgroup_updates.c). The flags of an update as an OCI
+ * linux.resources object on one line (caller frees). */
+char *cgroup_update_flags_json(const struct cgroup_resources *res);
+/* Append one update (a linux.resources object) to STATE_DIR/updates.jsonl. */
+int cgroup_update_record(const char *state_dir, const char *json, struct werr **err);
+/* Apply every update recorded in FILE (updates.jsonl, or an image's copy), in order; a missing
+ * FILE is no update. Errors name the file and the update's line. */
+int cgroup_updates_apply(struct cgroup *cg, const char *file, struct werr **err);
+
 #endif

@@ -240,7 +240,9 @@ static int parse_num(const char *flag, const char *s, int64_t min, int64_t *out)
 	return 0;
 }
 
-static int read_resources(const char *file, struct cgroup_resources *res, struct werr **err)
+/* The --resources document, parsed into res; *json gets its text (caller frees). */
+static int read_resources(const char *file, struct cgroup_resources *res, char **json,
+			  struct werr **err)
 {
 	_cleanup_free_ char *text = NULL;
 	_cleanup_free_ char *what = xasprintf("--resources %s", file);
@@ -266,7 +268,12 @@ static int read_resources(const char *file, struct cgroup_resources *res, struct
 		if (r < 0)
 			return werr_sys(err, -r, "--resources %s", file);
 	}
-	return jparse_object(&c, text, len, spec_parse_resources, res);
+	r = jparse_object(&c, text, len, spec_parse_resources, res);
+	if (r == 0) {
+		*json = text;
+		text = NULL;
+	}
+	return r;
 }
 
 #define SET_I64(field, val) ((field).set = true, (field).v = (val))
@@ -317,6 +324,7 @@ int cmd_update(const struct global_opts *g, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cgroup_resources res = { 0 };
+	_cleanup_free_ char *json = NULL;
 	const char *file = NULL, *id;
 	bool flags = false;
 	struct cstate st;
@@ -404,7 +412,7 @@ int cmd_update(const struct global_opts *g, int argc, char **argv)
 		r = -1;
 		goto out;
 	}
-	if (file && (r = read_resources(file, &res, &err)) < 0)
+	if (file && (r = read_resources(file, &res, &json, &err)) < 0)
 		goto fail;
 	if (res.n_devices) {
 		r = werr_set(&err, EINVAL, "--resources %s: devices cannot be updated (as with "
@@ -420,6 +428,14 @@ int cmd_update(const struct global_opts *g, int argc, char **argv)
 	cstate_free(&st);
 	if (r == 0)
 		r = cgroup_apply(cg, &res, true, &err);
+	/* what the kernel took is recorded, for a checkpoint to carry it into its image */
+	if (r == 0) {
+		_cleanup_free_ char *dir = state_dir(g->root, id);
+
+		if (!json)
+			json = cgroup_update_flags_json(&res);
+		r = cgroup_update_record(dir, json, &err);
+	}
 fail:
 	if (r < 0)
 		cmd_fail(&err);

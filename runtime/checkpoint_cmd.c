@@ -56,10 +56,44 @@ static int write_container_json(const char *dir, const struct cstate *st, struct
 	return r;
 }
 
+/* The container's own files that the image carries besides the processes: container.json,
+ * the config it was created with, and the updates made since (`ward update`), which restore
+ * applies again. */
+static const char *const own_files[] = {"container.json", "config.json", "cgroup-updates.jsonl"};
+
+/* Copy the state dir's config.json and updates.jsonl (if any) into the image; *n: how many of
+ * own_files the image has. */
+static int copy_state_files(const char *root, const struct cstate *st, const char *dir,
+			    size_t *n, struct werr **err)
+{
+	static const char *const from[] = {"config.json", "updates.jsonl"};
+	_cleanup_free_ char *sdir = state_dir(root, st->id);
+
+	*n = 1;
+	for (size_t i = 0; i < ARRAY_SIZE(from); i++) {
+		_cleanup_free_ char *src = xasprintf("%s/%s", sdir, from[i]);
+		_cleanup_free_ char *dst = xasprintf("%s/%s", dir, own_files[i + 1]);
+		_cleanup_free_ char *text = NULL;
+		size_t len;
+		int r = read_file(src, &text, &len, NULL);
+
+		if (r == -ENOENT && i > 0)
+			break; /* never updated */
+		if (r < 0)
+			return werr_sys(err, -r, "checkpoint: read %s", src);
+		_cleanup_close_ int fd = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+		if (fd < 0 || write_all(fd, text, len) < 0)
+			return werr_sys(err, errno, "checkpoint: write %s", dst);
+		*n = i + 2;
+	}
+	return 0;
+}
+
 /* The bundle's tmpfs mounts but /dev (which create makes anew), archived into the image while the
  * cgroup is frozen (ck_dump freezes it again and thaws it once the tree is seized). *extra gets
  * every file the inventory must vouch for besides the processes'. */
-static int dump_tmpfs(const struct cstate *st, struct cgroup *cg, const char *dir,
+static int dump_tmpfs(const struct cstate *st, struct cgroup *cg, const char *dir, size_t n_own,
 		      const char ***extra, struct werr **err)
 {
 	_cleanup_spec_ struct spec *spec = NULL;
@@ -80,10 +114,11 @@ static int dump_tmpfs(const struct cstate *st, struct cgroup *cg, const char *di
 		cgroup_freeze(cg, false, NULL);
 	while (files && files[nf])
 		nf++;
-	*extra = xcalloc(nf + 2, sizeof(char *));
-	(*extra)[0] = "container.json";
+	*extra = xcalloc(n_own + nf + 1, sizeof(char *));
+	for (size_t i = 0; i < n_own; i++)
+		(*extra)[i] = own_files[i];
 	for (size_t i = 0; i < nf; i++)
-		(*extra)[i + 1] = files[i]; /* freed with the process */
+		(*extra)[n_own + i] = files[i]; /* freed with the process */
 	free(files);
 	return r;
 }
@@ -155,7 +190,8 @@ static void checkpoint_help(void)
 	       "  --file-locks                accepted; a container holding file locks is "
 	       "refused (locks are not saved)\n"
 	       "  --manage-cgroups-mode MODE  soft|full|strict|ignore: accepted, all the same "
-	       "(the cgroup is not in the image)\n"
+	       "(the image\n"
+	       "                              keeps the config and the updates; restore chooses)\n"
 	       "  --empty-ns NS               accepted: no namespace is saved; restore makes the "
 	       "bundle's\n"
 	       "  --auto-dedup                accepted; no effect (images share nothing to "
@@ -204,21 +240,18 @@ static int check_file_locks(pid_t pid, struct werr **err)
 static int checkpoint_vm(const char *root, const struct cstate *st, struct ck_dump_opts *o,
 			 struct ck_stats *stats, struct werr **err)
 {
-	struct vm_ck_opts vo = {
-		.leave_running = o->leave_running, .track = o->track, .parent = o->parent};
+	struct vm_ck_opts vo = {.leave_running = o->leave_running,
+				.track = o->track,
+				.parent = o->parent,
+				.page_server = o->page_server};
 	struct vm_ck_stats vs = {0};
 	double t0 = ck_now_ms();
 	int r;
 
-	if (o->page_server)
-		return werr_set(err, ENOTSUP,
-				"checkpoint: --page-server: not supported for a micro-VM container "
-				"yet (container %s keeps running; copy the image directory instead)",
-				st->id);
 	r = write_container_json(o->dir, st, err);
 	if (r == 0)
 		r = vm_checkpoint(root, st->id, o->dir, &vo, &vs, err);
-	if (r < 0) {
+	if (r < 0 && !vs.image_written) {
 		_cleanup_free_ char *cj = xasprintf("%s/container.json", o->dir);
 
 		unlink(cj);
@@ -233,8 +266,12 @@ static int checkpoint_vm(const char *root, const struct cstate *st, struct ck_du
 		  "ms, %.0f ms in all",
 		  st->id, o->track ? " pre-dump" : o->parent ? " (pages since the parent)" : "",
 		  (double)vs.mem_bytes / 1048576, vs.paused_ms, stats->total_ms);
-	if (!o->leave_running && !o->track)
-		r = container_delete(root, st->id, true, err);
+	if (!o->leave_running && !o->track) { /* the VMM has stopped, even if sending failed */
+		_cleanup_werr_ struct werr *e2 = NULL;
+		int r2 = container_delete(root, st->id, true, r < 0 ? &e2 : err);
+
+		r = r < 0 ? r : r2;
+	}
 	return r;
 }
 
@@ -245,6 +282,7 @@ int checkpoint_container(const char *root, const char *id, struct ck_dump_opts *
 	_cleanup_cgroup_ struct cgroup *cg = NULL;
 	struct cstate st;
 	double t_tmpfs = 0;
+	size_t n_own = 0;
 	char phases[256];
 	int r;
 
@@ -265,9 +303,11 @@ int checkpoint_container(const char *root, const char *id, struct ck_dump_opts *
 		r = container_cgroup_open(&st, &cg, err);
 	if (r == 0)
 		r = write_container_json(o->dir, &st, err);
+	if (r == 0)
+		r = copy_state_files(root, &st, o->dir, &n_own, err);
 	if (r == 0) {
 		t_tmpfs = ck_now_ms();
-		r = dump_tmpfs(&st, cg, o->dir, &extra, err);
+		r = dump_tmpfs(&st, cg, o->dir, n_own, &extra, err);
 		t_tmpfs = ck_now_ms() - t_tmpfs;
 	}
 	if (r == 0) {
@@ -281,7 +321,7 @@ int checkpoint_container(const char *root, const char *id, struct ck_dump_opts *
 		stats->phase_ms[CK_PH_TMPFS] = t_tmpfs;
 	}
 	o->extra_files = NULL;
-	for (size_t i = 1; extra && extra[i]; i++)
+	for (size_t i = n_own; extra && extra[i]; i++)
 		free((char *)extra[i]);
 	free(extra);
 	if (r == 0) {
@@ -424,9 +464,8 @@ void container_restore_init(struct init_ctx *c)
 /* The restored processes get the image's credentials and capabilities, but the bundle's
  * seccomp filter would not be loaded (the init becomes the image's root before that point):
  * refuse rather than run them unfiltered. */
-static int check_bundle(const char *bundle, struct werr **err)
+static int check_bundle(const char *path, struct werr **err)
 {
-	_cleanup_free_ char *path = xasprintf("%s/config.json", bundle ? bundle : ".");
 	_cleanup_free_ char *text = NULL;
 	_cleanup_spec_ struct spec *spec = NULL;
 	size_t len;
@@ -475,7 +514,8 @@ static pid_t restore_vm(struct create_opts *o, const char *image, struct ck_stat
 	stats->nprocs = 1;
 	stats->total_ms = ck_now_ms() - t0;
 	if (pid > 0)
-		log_debug("restore %s: micro-VM container created in %.0f ms; its VMM loads the image",
+		log_debug("restore %s: micro-VM container running in %.0f ms (its VMM loaded the "
+			  "image)",
 			  o->id, stats->total_ms);
 	return pid < 0 ? -EIO : pid;
 }
@@ -483,6 +523,7 @@ static pid_t restore_vm(struct create_opts *o, const char *image, struct ck_stat
 int restore_container(struct create_opts *o, const char *image, struct ck_stats *stats,
 		      struct werr **err)
 {
+	_cleanup_free_ char *bundle_cfg = NULL, *image_cfg = NULL, *updates = NULL;
 	struct ck_restore *r = NULL;
 	bool is_vm;
 	pid_t pid;
@@ -491,10 +532,23 @@ int restore_container(struct create_opts *o, const char *image, struct ck_stats 
 		return -EINVAL;
 	if (is_vm)
 		return restore_vm(o, image, stats, err);
-	if (check_bundle(o->bundle, err) < 0 || ck_restore_open(image, &r, err) < 0)
+	/* A bundle without a config.json: the one the container was created with, from the image
+	 * (its root.path is then the bundle's rootfs as before). */
+	bundle_cfg = xasprintf("%s/config.json", o->bundle ? o->bundle : ".");
+	image_cfg = xasprintf("%s/config.json", image);
+	if (access(bundle_cfg, F_OK) < 0 && errno == ENOENT && access(image_cfg, F_OK) == 0) {
+		log_debug("restore %s: %s is missing: the image's config.json", o->id, bundle_cfg);
+		o->config_path = image_cfg;
+	}
+	if (check_bundle(o->config_path ? o->config_path : bundle_cfg, err) < 0 ||
+	    ck_restore_open(image, &r, err) < 0)
 		return -EINVAL;
 	o->restore = r;
+	if (!o->restore_updates_off)
+		o->restore_updates = updates = xasprintf("%s/cgroup-updates.jsonl", image);
 	pid = container_create(o, err);
+	o->restore_updates = NULL;
+	o->config_path = NULL;
 	if (pid > 0 && (ck_restore_finish(r, pid, stats, err) < 0 ||
 			mark_running(o->root, o->id, err) < 0)) {
 		_cleanup_werr_ struct werr *e2 = NULL;
@@ -520,8 +574,10 @@ static void restore_help(void)
 	       "  --no-pivot                  as create --no-pivot\n"
 	       "  --work-path DIR             accepted; ward writes no work files\n"
 	       "  --file-locks                accepted; images never hold locks\n"
-	       "  --manage-cgroups-mode MODE  soft|full|strict|ignore: accepted, all the same "
-	       "(the bundle's cgroup)\n"
+	       "  --manage-cgroups-mode MODE  soft|full|strict: the bundle's cgroup with the "
+	       "image's\n"
+	       "                              `ward update`s applied again; ignore: the bundle's "
+	       "only\n"
 	       "  --empty-ns NS               accepted: every namespace is the bundle's, new\n"
 	       "  --auto-dedup, --no-subreaper  accepted; no effect\n"
 	       "  refused: --console-socket --tcp-established --ext-unix-sk --shell-job "
@@ -584,6 +640,7 @@ int cmd_restore(const struct global_opts *g, int argc, char **argv)
 		case 'm':
 			if (check_cgroups_mode(cmd, optarg) < 0)
 				return 1;
+			o.restore_updates_off = strcmp(optarg, "ignore") == 0;
 			break;
 		case 'e':
 			if (check_empty_ns(cmd, optarg) < 0)

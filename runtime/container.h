@@ -30,6 +30,11 @@ struct create_opts {
 	/* ward restore of a micro-VM image (runtime/vm_ck.c): its directory; the VMM starts from
 	 * it instead of booting. NULL otherwise. */
 	const char *vm_restore_image;
+	/* ward restore: the image's cgroup-updates.jsonl, applied right after the cgroup is made
+	 * (NULL: none); config.json to use instead of the bundle's (NULL: the bundle's). */
+	const char *restore_updates;
+	const char *config_path;
+	bool restore_updates_off; /* restore --manage-cgroups-mode ignore: the bundle's only */
 };
 
 struct vm_plan;

@@ -384,6 +384,22 @@ static int answer_child(struct create_run *cr, int sync_fd, struct werr **err)
 	}
 }
 
+/* A restored micro-VM's init became its VMM after SYNC_READY: it reports again once the image
+ * is loaded and the vCPUs started (SYNC_READY), or why loading failed (SYNC_ERROR). */
+static int wait_vm_restored(int sync_fd, struct werr **err)
+{
+	struct sync_msg m;
+
+	if (sync_recv(sync_fd, &m) < 0)
+		return werr_set(err, ECHILD,
+				"restore: the micro-VM's VMM exited before it loaded the image");
+	if (m.type == SYNC_ERROR)
+		return werr_set(err, EINVAL, "restore: %s", m.text);
+	if (m.type != SYNC_READY)
+		return werr_set(err, EPROTO, "unexpected sync message %u from the VMM", m.type);
+	return 0;
+}
+
 static void kill_init(struct create_run *cr)
 {
 	if (cr->init > 0 && cr->init != cr->child)
@@ -431,7 +447,7 @@ pid_t container_create(struct create_opts *o, struct werr **err)
 	struct create_run cr = { .o = o };
 	struct init_ctx ctx = { .opts = o, .console_sock = -1 };
 	struct cgroup *cg = NULL;
-	struct vm_plan *vm = NULL;
+	_cleanup_vm_plan_ struct vm_plan *vm = NULL;
 	unsigned long clone_flags;
 	bool need_fork;
 	int sv[2] = { -1, -1 };
@@ -445,7 +461,7 @@ pid_t container_create(struct create_opts *o, struct werr **err)
 	bundle = realpath(o->bundle ? o->bundle : ".", NULL);
 	if (!bundle)
 		return werr_sys(err, errno, "bundle %s", o->bundle ? o->bundle : ".");
-	cfg_path = xasprintf("%s/config.json", bundle);
+	cfg_path = o->config_path ? xstrdup(o->config_path) : xasprintf("%s/config.json", bundle);
 	r = read_file(cfg_path, &cfg_text, &cfg_len, err);
 	if (r < 0)
 		return werr_wrap(err, "bundle %s", bundle);
@@ -469,20 +485,16 @@ pid_t container_create(struct create_opts *o, struct werr **err)
 		return r;
 	if (o->vm_restore_image) {
 		r = vm_restore_plan(vm, o->vm_restore_image, err);
-		if (r < 0) {
-			vm_plan_free(vm);
+		if (r < 0)
 			return r;
-		}
 	}
 	/* a VM container's VMM gets its own filter; the profile is the guest's business */
 	r = vm ? 0 : build_seccomp(spec, &filter, err);
 	if (r < 0)
 		return r;
 	rootfs = resolve_rootfs(bundle, spec->root_path, err);
-	if (!rootfs) {
-		vm_plan_free(vm);
+	if (!rootfs)
 		return -EINVAL;
-	}
 	r = mkdir_p(o->root, 0700, err);
 	if (r < 0)
 		return r;
@@ -554,6 +566,11 @@ pid_t container_create(struct create_opts *o, struct werr **err)
 	r = container_cgroup_create(spec, o->id, &cg, err);
 	if (r < 0)
 		goto fail;
+	if (o->restore_updates) {
+		r = cgroup_updates_apply(cg, o->restore_updates, err);
+		if (r < 0)
+			goto fail;
+	}
 	cr.st.cgroup_path = cg->path;
 	/* CLONE_INTO_CGROUP places the child in the cgroup2 hierarchy only; v1 hierarchies are
 	 * joined by the parent while the child waits, and a new cgroup namespace must then be
@@ -588,6 +605,8 @@ pid_t container_create(struct create_opts *o, struct werr **err)
 		sync_ack(sv[0], 0);
 	}
 	r = answer_child(&cr, sv[0], err);
+	if (r == 0 && vm && vm->restore_image)
+		r = wait_vm_restored(sv[0], err);
 	if (r < 0)
 		goto fail_kill;
 	cr.st.start_time = process_start_time(cr.init);
@@ -609,7 +628,6 @@ pid_t container_create(struct create_opts *o, struct werr **err)
 	close(sv[0]);
 	free(cr.st.owner);
 	cgroup_free(cg);
-	vm_plan_free(vm);
 	log_debug("create %s: init pid %d is waiting for start", o->id, cr.init);
 	return cr.init;
 
@@ -626,7 +644,6 @@ fail:
 	if (sv[1] >= 0)
 		close(sv[1]);
 	free(cr.st.owner);
-	vm_plan_free(vm);
 	state_remove(o->root, o->id, NULL);
 	return r;
 }

@@ -7,8 +7,10 @@
  * pressure ("some" stall time) or its CFS throttled time, whichever is larger (the kernel does
  * not count a throttled cgroup's tasks as stalled everywhere). An idle container has demand
  * near 0; one throttled at 0.2 CPU that would use a full CPU shows used 0.2 and demand ~1. */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -274,26 +276,57 @@ static void emit_stats(const char *id, struct cgroup_stats *st,
 }
 
 /* "5s", "100ms", "2m", "1h", "1.5s", or a plain number of seconds -> milliseconds. */
+/* The unit of an --interval part at *end (advanced past it), in ms; 0 if unknown. */
+static double interval_unit(const char **end)
+{
+	static const struct {
+		const char *name;
+		double ms;
+	} units[] = {{"ns", 1e-6}, {"us", 1e-3}, {"\xc2\xb5s", 1e-3}, {"ms", 1},
+		     {"s", 1000},  {"m", 60000}, {"h", 3600000}};
+
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		size_t n = strlen(units[i].name);
+
+		if (strncmp(*end, units[i].name, n) == 0) { /* "ms" is tried before "m" */
+			*end += n;
+			return units[i].ms;
+		}
+	}
+	return 0;
+}
+
+/* --interval as runc takes it (Go durations: 5s, 500ms, 1m30s, 1.5h) or a bare number of
+ * seconds; at least 1 ms, at most a year. */
 static int parse_interval(const char *s, long *ms)
 {
-	char *end;
-	double v = strtod(s, &end);
-	double mul = 1000;
+	const char *p = s;
+	double total = 0;
 
-	if (end == s || v <= 0)
+	if (!*s)
 		return -1;
-	if (strcmp(end, "ms") == 0)
-		mul = 1;
-	else if (strcmp(end, "s") == 0 || !*end)
-		mul = 1000;
-	else if (strcmp(end, "m") == 0)
-		mul = 60000;
-	else if (strcmp(end, "h") == 0)
-		mul = 3600000;
+	if (strspn(s, "0123456789.") == strlen(s)) /* a bare number: seconds */
+		total = strtod(s, NULL) * 1000;
 	else
+		while (*p) {
+			char *end;
+			double v, unit;
+
+			if (!isdigit((unsigned char)*p) && *p != '.')
+				return -1; /* no sign, no inf/nan, no hex */
+			v = strtod(p, &end);
+			if (end == p)
+				return -1;
+			p = end;
+			unit = interval_unit(&p);
+			if (unit == 0)
+				return -1;
+			total += v * unit;
+		}
+	if (!isfinite(total) || total < 1 || total > 365.0 * 24 * 3600000)
 		return -1;
-	*ms = (long)(v * mul);
-	return *ms > 0 ? 0 : -1;
+	*ms = (long)total;
+	return 0;
 }
 
 static bool still_running(const struct global_opts *g, const char *id)

@@ -245,7 +245,17 @@ static int prepare(const struct exec_opts *o, struct exec_run *x, const struct c
 	r = open_init_namespaces(st, x->ns_fds, err);
 	if (r < 0)
 		return r;
-	if (st->cgroup_path) {
+	if (o->cgroup_sub) {
+		_cleanup_free_ char *path = NULL;
+
+		if (!st->cgroup_path)
+			return werr_set(err, EINVAL, "--cgroup %s: the container has no cgroup",
+					o->cgroup_sub);
+		path = xasprintf("%s/%s", st->cgroup_path, o->cgroup_sub);
+		r = cgroup_open(&x->cg, path, err);
+		if (r < 0)
+			return werr_wrap(err, "--cgroup %s (create it first)", o->cgroup_sub);
+	} else if (st->cgroup_path) {
 		r = container_cgroup_open(st, &x->cg, err);
 		if (r < 0)
 			return r;
@@ -390,7 +400,10 @@ int container_exec(const struct exec_opts *o, struct werr **err)
 		r = container_load_spec(o->root, o->id, &spec, err);
 	if (r == 0)
 		r = exec_build_process(o, spec, err);
-	if (r == 0 && vm_state_is_vm(&st))
+	if (r == 0 && vm_state_is_vm(&st) && o->cgroup_sub)
+		r = werr_set(err, EINVAL,
+			     "--cgroup: a process of a VM-isolated container runs in its guest");
+	else if (r == 0 && vm_state_is_vm(&st))
 		r = vm_exec(o->root, o->id, &spec->process, err);
 	else if (r == 0)
 		r = run_exec(o, &x, &st, spec, err);

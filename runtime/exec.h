@@ -21,6 +21,7 @@ struct exec_opts {
 	char **args;		  /* trailing COMMAND ARGS..., NULL-terminated (borrowed) */
 	bool tty, detach, ignore_paused, no_new_privs;
 	const char *console_socket, *pid_file, *pidfd_socket, *cwd, *user;
+	const char *cgroup_sub; /* --cgroup: a sub-cgroup of the container's, relative */
 	char **env;	/* -e K=V, NULL-terminated */
 	char **caps;	/* --cap, NULL-terminated */
 	uint32_t *gids; /* --additional-gids */

@@ -178,6 +178,47 @@ static int add_gid(struct exec_opts *o, const char *s)
 	return 0;
 }
 
+/* Whether a "/"-separated path has a ".." component. */
+static bool has_dotdot(const char *path)
+{
+	for (const char *c = path; c; c = strchr(c, '/')) {
+		c += *c == '/';
+		if (c[0] == '.' && c[1] == '.' && (c[2] == '/' || !c[2]))
+			return true;
+	}
+	return false;
+}
+
+/* --cgroup as runc takes it, [CONTROLLERS:]PATH, PATH a sub-cgroup of the container's that
+ * exists already. ward takes one PATH for every controller; "CONTROLLERS:" is refused. */
+static int parse_cgroup_sub(const char *s, struct exec_opts *o)
+{
+	const char *colon = strchr(s, ':');
+	const char *path = colon ? colon + 1 : s;
+
+	if (colon && colon != s) {
+		log_error("exec: --cgroup %s: a controller list is not supported by ward; give a "
+			  "sub-cgroup PATH, joined in every hierarchy",
+			  s);
+		return -1;
+	}
+	while (*path == '/')
+		path++;
+	if (!*path || has_dotdot(path)) {
+		log_error("exec: --cgroup %s: expected a sub-cgroup path below the container's "
+			  "cgroup",
+			  s);
+		return -1;
+	}
+	if (o->cgroup_sub) {
+		log_error("exec: --cgroup given twice (ward takes one sub-cgroup for every "
+			  "controller)");
+		return -1;
+	}
+	o->cgroup_sub = path;
+	return 0;
+}
+
 static int parse_exec_flags(int argc, char **argv, struct exec_opts *o)
 {
 	static const struct option opts[] = {
@@ -255,8 +296,9 @@ static int parse_exec_flags(int argc, char **argv, struct exec_opts *o)
 			o->pidfd_socket = optarg;
 			break;
 		case OPT_CGROUP:
-			log_error("exec: --cgroup is not supported by ward");
-			return -1;
+			if (parse_cgroup_sub(optarg, o) < 0)
+				return -EINVAL;
+			break;
 		default:
 			log_error("exec: invalid flags (see ward --help)");
 			return -EINVAL;

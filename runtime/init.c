@@ -341,14 +341,16 @@ void container_init(struct init_ctx *c)
 		init_fail(c, &err);
 	prctl(PR_SET_PDEATHSIG, 0);
 	sync_send(c->sync_fd, SYNC_READY, 0, NULL);
+	/* a restored micro-VM runs at once, as a restored jail does: no `start`; its VMM reports
+	 * on the sync socket once the image is loaded */
+	if (c->vm && c->vm->restore_image) {
+		close(fifo_path_fd);
+		c->vm->restore_report_fd = c->sync_fd;
+		vm_run(c->vm);
+	}
 	close(c->sync_fd);
 	if (c->opts->restore)
 		container_restore_init(c);
-	/* a restored micro-VM runs at once, as a restored jail does: no `start` */
-	if (c->vm && c->vm->restore_image) {
-		close(fifo_path_fd);
-		vm_run(c->vm);
-	}
 
 	snprintf(fd_path, sizeof(fd_path), "/proc/self/fd/%d", fifo_path_fd);
 	fifo = open(fd_path, O_WRONLY | O_CLOEXEC);

@@ -104,6 +104,7 @@ struct migration {
 	char *src, *dst;	      /* metadata images here, the receiver's images there */
 	int rounds;
 	pid_t receiver;
+	bool source_gone; /* the final round stopped the container: keep the images */
 };
 
 /* One round: dump into src/name and send it; parent NULL for the first. */
@@ -210,6 +211,17 @@ static int precopy(struct migration *m, char **last, struct werr **err)
 	return 0;
 }
 
+static bool container_exists(const char *root, const char *id)
+{
+	_cleanup_werr_ struct werr *e = NULL;
+	struct cstate st = {0};
+
+	if (state_load(root, id, &st, &e) < 0)
+		return false;
+	cstate_free(&st);
+	return true;
+}
+
 static int migrate(struct migration *m, struct create_opts *co, struct werr **err)
 {
 	_cleanup_free_ char *last = NULL, *image = NULL;
@@ -220,11 +232,20 @@ static int migrate(struct migration *m, struct create_opts *co, struct werr **er
 	if (precopy(m, &last, err) < 0)
 		return -EIO;
 	t0 = now_ms();
-	if (send_round(m, "final", last, true, &fin, err) < 0)
+	if (send_round(m, "final", last, true, &fin, err) < 0) {
+		/* a micro-VM's VMM stops once its image is written, before it is sent */
+		m->source_gone = !container_exists(m->root, m->id);
+		if (m->source_gone)
+			return werr_wrap(err,
+					 "final round (the container has stopped; its image stays "
+					 "in %s/final)",
+					 m->src);
 		return werr_wrap(err, "final round");
+	}
 	if (wait_receiver(m->receiver, err) < 0)
 		return -EIO;
 	m->receiver = 0;
+	m->source_gone = true;
 	printf("migrate %s: final round: %llu bytes (%.1f MiB) of pages, frozen %.0f ms\n", m->id,
 	       (unsigned long long)fin.pages_bytes, mib(fin.pages_bytes), fin.frozen_ms);
 	ck_phases_format(fin.phase_ms, phases, sizeof(phases));
@@ -336,8 +357,8 @@ int cmd_migrate(const struct global_opts *g, int argc, char **argv)
 		kill(m.receiver, SIGKILL);
 		waitpid(m.receiver, NULL, 0);
 	}
-	/* A failed restore after the final round keeps the image (the source is gone). */
-	if (!keep && (r == 0 || m.receiver != 0))
+	/* Once the source is gone, a failure keeps the images (restore can use them). */
+	if (!keep && (r == 0 || !m.source_gone))
 		rm_rf(work);
 	free(m.src);
 	free(m.dst);

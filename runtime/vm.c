@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "lib/util.h"
+#include "runtime/container.h"
 #include "vmm_shim/vmm.h"
 
 #define KVM_MAJOR 10
@@ -340,7 +341,7 @@ int vm_plan_create(struct spec *s, struct vm_plan **out, struct werr **err)
 		return r;
 	p = xcalloc(1, sizeof(*p));
 	p->kernel_fd = p->initrd_fd = p->disk_fd = p->control_fd = p->ck_fd = -1;
-	p->restore_state_fd = p->restore_mem_fd = -1;
+	p->restore_state_fd = p->restore_mem_fd = p->restore_report_fd = -1;
 	r = vm_guest_mem_mib(s->linux_.has_resources ? &s->linux_.resources : NULL, &p->mem_mib,
 			     err);
 	if (r == 0)
@@ -431,6 +432,16 @@ static void forward_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/* vmm_config.restored: `ward restore` waits for this (runtime/create.c). */
+static void report_restored(void *arg)
+{
+	struct vm_plan *p = arg;
+
+	sync_send(p->restore_report_fd, SYNC_READY, 0, NULL);
+	close(p->restore_report_fd);
+	p->restore_report_fd = -1;
+}
+
 void vm_run(struct vm_plan *p)
 {
 	_cleanup_werr_ struct werr *err = NULL;
@@ -457,6 +468,8 @@ void vm_run(struct vm_plan *p)
 		.restore_mem_fd = p->restore_mem_fd,
 		.seccomp = true,
 		.trace_fd = vm_tracing() ? STDERR_FILENO : 0,
+		.restored = p->restore_report_fd >= 0 ? report_restored : NULL,
+		.restored_arg = p,
 	};
 	struct vmm_result res;
 
@@ -467,7 +480,12 @@ void vm_run(struct vm_plan *p)
 	}
 	forward_signals();
 	if (vmm_run_result(&cfg, &res, &err) < 0) {
-		fprintf(stderr, "ward: micro-VM: %s\n", err ? err->msg : "failed");
+		_cleanup_free_ char *msg = xasprintf("micro-VM: %s", err ? err->msg : "failed");
+
+		/* restore still waits: the message is its error (it removes the container) */
+		if (p->restore_report_fd < 0 ||
+		    sync_send(p->restore_report_fd, SYNC_ERROR, 0, msg) < 0)
+			fprintf(stderr, "ward: %s\n", msg);
 		_exit(1);
 	}
 	if (res.reason == VMM_STOP_STATUS)

@@ -50,6 +50,9 @@ struct vm_plan {
 	 * (opened with the other files), or NULL */
 	char *restore_image;
 	int restore_state_fd, restore_mem_fd;
+	/* ward restore: the init's sync socket, kept open by the VMM to report the image loaded
+	 * and the vCPUs started (SYNC_READY) or why loading failed (SYNC_ERROR); -1 once done */
+	int restore_report_fd;
 	/* a pre-copy chain: the parent images, the nearest first, the oldest last */
 	unsigned n_restore_parents;
 	char *restore_parents[VMM_MAX_CHAIN];
@@ -59,6 +62,7 @@ struct vm_plan {
 struct vm_ck_stats {
 	uint32_t paused_ms; /* the guest's vCPUs stopped while its state was written */
 	uint64_t mem_bytes; /* non-zero guest memory written */
+	bool image_written; /* the image is complete in its directory (sending may have failed) */
 };
 
 bool vm_tracing(void);
@@ -116,18 +120,28 @@ int vm_exec(const char *root, const char *id, const struct spec_process *p, stru
  * status (1 with a message when the VM fails or the guest stops without a status). */
 __attribute__((noreturn)) void vm_run(struct vm_plan *p);
 void vm_plan_free(struct vm_plan *p);
+static inline void vm_plan_freep(struct vm_plan **p)
+{
+	vm_plan_free(*p);
+}
+#define _cleanup_vm_plan_ __attribute__((cleanup(vm_plan_freep)))
 
+struct ck_ps_conn;
 struct vm_ck_opts {
 	bool leave_running;
 	bool track;	    /* --pre-dump: dirty logging on, memory saved while the guest runs */
 	const char *parent; /* --parent-path: only the pages written since this image */
+	/* --page-server: the image, once written in its directory, is sent there too (its
+	 * inventory names the parent "../NAME", checkpoint/page_server.h) */
+	struct ck_ps_conn *page_server;
 };
 
 /* ward checkpoint of a running VM container (runtime/vm_ck.c): its VMM writes vm.json and
  * vm-mem.img into dir (which exists), then the root disk is copied (not for a pre-dump) and the
  * inventory written. The VMM stops unless leave_running or track. A parent must be this
  * container's latest pre-copy image (its chain verified first). On failure the container runs
- * on and the VM's files are removed again. */
+ * on and the VM's files are removed again, unless stats->image_written: then only sending it to
+ * the page server failed, and the image (complete) stays. */
 int vm_checkpoint(const char *root, const char *id, const char *dir, const struct vm_ck_opts *o,
 		  struct vm_ck_stats *stats, struct werr **err);
 /* Whether image dir is a micro-VM image (its inventory lists vm.json); one is verified against

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "checkpoint/inventory.h"
+#include "checkpoint/page_server.h"
 #include "lib/util.h"
 #include "vmm_shim/snapshot.h"
 #include "vmm_shim/vmm.h"
@@ -277,16 +278,29 @@ int vm_checkpoint(const char *root, const char *id, const char *dir, const struc
 	inv.root_pid = 1; /* the VMM: the container's init */
 	inv.pids = xcalloc(1, sizeof(pid_t));
 	inv.pids[inv.npids++] = 1;
-	inv.parent = parent;
-	parent = NULL;
+	/* on the receiver the images of a chain are siblings */
+	if (parent && o->page_server)
+		inv.parent = ck_ps_parent_name(parent);
+	else
+		inv.parent = steal_ptr(parent);
 	ck_inventory_add(&inv, xstrdup("container.json"), NULL);
 	for (size_t i = 0; i < ARRAY_SIZE(vm_image_files) - (o->track ? 1 : 0); i++)
 		ck_inventory_add(&inv, xstrdup(vm_image_files[i]), NULL);
 	r = ck_inventory_write(dirfd, &inv, err);
+	stats->image_written = r == 0;
+	/* The VMM writes files, not a stream: they are sent once written (the vCPUs no longer
+	 * paused; the guest stopped for good unless leave_running or track). */
+	if (r == 0 && o->page_server && ck_ps_send_image(o->page_server, dirfd, &inv, err) < 0)
+		r = werr_wrap(err,
+			      "checkpoint of micro-VM container %s: the image is complete in %s%s",
+			      id, dir,
+			      o->leave_running || o->track
+				      ? " (it keeps running)"
+				      : " (the container has stopped: restore from it)");
 	ck_inventory_free(&inv);
-	if (r < 0)
+	if (r < 0 && !stats->image_written)
 		goto fail;
-	return 0;
+	return r;
 fail:
 	if (dirfd >= 0)
 		remove_image_files(dirfd);

@@ -2,7 +2,7 @@
 # Install every Debian 12 package the build, the demo and the tests need (idempotent).
 set -e
 PKGS="build-essential pkg-config libyajl-dev libseccomp-dev libcap-dev libmnl-dev \
-libarchive-dev libcmocka-dev libxxhash-dev libssl-dev busybox-static runc crun jq iproute2 util-linux procps \
+libarchive-dev libcmocka-dev libxxhash-dev xxhash libssl-dev busybox-static runc crun jq iproute2 util-linux procps \
 python3 hyperfine qemu-system-x86 cpio e2fsprogs podman conmon containerd"
 missing=""
 for p in $PKGS; do

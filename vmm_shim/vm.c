@@ -807,6 +807,8 @@ int vmm_run_result(const struct vmm_config *cfg, struct vmm_result *res, struct 
 	sigaction(SIGRTMIN, &sa, &old_sa);
 	vm_trace_event(&vm.trace, "vcpus start");
 	r = start_threads(&vm, err);
+	if (r == 0 && restore && cfg->restored)
+		cfg->restored(cfg->restored_arg);
 	if (r == 0) {
 		pthread_mutex_lock(&vm.lock);
 		while (!vm.stopping)

@@ -77,6 +77,11 @@ struct vmm_config {
 	 * last; their memory goes in oldest first, the newer pages over it */
 	unsigned n_restore_parents;
 	int restore_parent_state_fds[VMM_MAX_CHAIN], restore_parent_mem_fds[VMM_MAX_CHAIN];
+	/* restore mode, when not NULL: called once the image is loaded into KVM and the vCPU
+	 * threads are started (a failure before that is vmm_run_result's error), from the
+	 * calling thread, under the VMM's seccomp filter when cfg->seccomp */
+	void (*restored)(void *arg);
+	void *restored_arg;
 };
 
 /* The checkpoint request on vmm_config.ck_fd: this header, with two fds attached

@@ -5,6 +5,7 @@
  * Prints one line per test and "checkpoint: N passed, M failed". */
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <ftw.h>
 #include <sched.h>
 #include <signal.h>
@@ -538,13 +539,35 @@ static int t_precopy_saves_only_what_changed(struct t *t)
 	return 0;
 }
 
+/* After a refused checkpoint the counting workload pid is alive and still counting; then it is
+ * killed. */
+static int runs_on_after_refusal(struct t *t, pid_t pid)
+{
+	int st;
+
+	nap_ms(100);
+	if (gone(pid))
+		return fail(t, "the workload died after a refused checkpoint");
+	{
+		_cleanup_free_ char *s1 = slurp(t->out), *s2 = NULL;
+
+		nap_ms(200);
+		s2 = slurp(t->out);
+		if (strlen(s2) <= strlen(s1))
+			return fail(t, "the workload stopped counting after a refused checkpoint");
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	return 0;
+}
+
 static int t_socket_refused_left_running(struct t *t)
 {
 	_cleanup_free_ char *bin = prog("counter");
 	char *argv[] = {bin, NULL};
 	struct ck_dump_opts o = {.root = 0, .dir = t->img};
 	_cleanup_werr_ struct werr *err = NULL;
-	int sv[2], st;
+	int sv[2];
 	pid_t pid;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
@@ -560,19 +583,8 @@ static int t_socket_refused_left_running(struct t *t)
 	if (!strstr(err->msg, "fd 5") || !strstr(err->msg, "socket:") ||
 	    !strstr(err->msg, "counter"))
 		return fail(t, "message does not name the process and fd: %s", err->msg);
-	nap_ms(100);
-	if (gone(pid))
-		return fail(t, "the workload died after a refused checkpoint");
-	{
-		_cleanup_free_ char *s1 = slurp(t->out), *s2 = NULL;
-
-		nap_ms(100);
-		s2 = slurp(t->out);
-		if (strlen(s2) <= strlen(s1))
-			return fail(t, "the workload stopped counting after a refused checkpoint");
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, &st, 0);
+	if (runs_on_after_refusal(t, pid) < 0)
+		return -1;
 	snprintf(t->msg, sizeof(t->msg), "%s", err->msg);
 	return 0;
 }
@@ -756,6 +768,143 @@ static int t_corrupt_image_refused(struct t *t)
 	return 0;
 }
 
+/* The inode of every "/dev/zero (deleted)" VMA of pid (at most 16): how many. */
+static int shmem_inodes(pid_t pid, unsigned long *ino, int max)
+{
+	_cleanup_free_ char *path = xasprintf("/proc/%d/maps", pid), *s = slurp(path);
+	int n = 0;
+
+	for (char *l = s; l && *l && n < max; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+		unsigned long inode;
+
+		if (sscanf(l, "%*s %*s %*s %*s %lu", &inode) == 1 &&
+		    strstr(l, "/dev/zero (deleted)") && strchr(l, '\n') > strstr(l, "/dev/zero"))
+			ino[n++] = inode;
+	}
+	return n;
+}
+
+/* The only child of pid, or -1. */
+static pid_t only_child(pid_t pid)
+{
+	_cleanup_free_ char *path = xasprintf("/proc/%d/task/%d/children", pid, pid);
+	_cleanup_free_ char *s = slurp(path);
+
+	return *s ? (pid_t)atoi(s) : -1;
+}
+
+/* Bytes of the image's shmem-*.img files, and how many there are. */
+static long shmem_files(const char *img, int *count)
+{
+	_cleanup_closedir_ DIR *d = opendir(img);
+	struct dirent *e;
+	long bytes = 0;
+
+	*count = 0;
+	while (d && (e = readdir(d))) {
+		_cleanup_free_ char *path = xasprintf("%s/%s", img, e->d_name);
+		struct stat sb;
+
+		if (strncmp(e->d_name, "shmem-", 6) == 0 && stat(path, &sb) == 0) {
+			bytes += (long)sb.st_size;
+			(*count)++;
+		}
+	}
+	return bytes;
+}
+
+/* A parent and child playing ping-pong through MAP_SHARED|MAP_ANONYMOUS memory (progs/shmem):
+ * after restore they still share it (the game goes on, a write by one is seen by the other),
+ * the pattern is intact through every view, the object was saved once, and the kernel shows
+ * the same object (inode) in every VMA of both. */
+static int t_shared_memory_between_processes(struct t *t)
+{
+	_cleanup_free_ char *bin = prog("shmem");
+	char *argv[] = {bin, "pair", NULL};
+	pid_t pid = spawn(t, argv), root, child;
+	unsigned long pi[16], ci[16];
+	int st, np, nc, files;
+	long bytes;
+
+	if (wait_output(t, 0, "round 100\n", 20000) < 0 || dump(t, pid, false) < 0)
+		return -1;
+	if (t->ds.nprocs != 2)
+		return fail(t, "dumped %d processes, want 2", t->ds.nprocs);
+	while (waitpid(-1, NULL, WNOHANG) > 0) /* the killed child, reparented to us */
+		;
+	bytes = shmem_files(t->img, &files);
+	if (files != 1 || bytes != (long)(6 << 20) + 4096)
+		return fail(t, "%d shmem files of %ld bytes, want 1 of 6 MiB + 4 KiB (saved once)",
+			    files, bytes);
+	if (t->ds.pages_bytes > (1 << 20))
+		return fail(t, "%llu bytes in pages files: the shared memory is in them too",
+			    (unsigned long long)t->ds.pages_bytes);
+	if (restore(t, &root) < 0)
+		return -1;
+	child = only_child(root);
+	np = shmem_inodes(root, pi, 16);
+	nc = child > 0 ? shmem_inodes(child, ci, 16) : 0;
+	if (np != 4 || nc != 5) {
+		kill(root, SIGKILL);
+		return fail(t, "%d and %d /dev/zero (deleted) VMAs in parent and child, want 4 and 5",
+			    np, nc);
+	}
+	for (int i = 0; i < nc; i++)
+		if (ci[i] != pi[0] || (i < np && pi[i] != pi[0])) {
+			kill(root, SIGKILL);
+			return fail(t, "the VMAs map different objects (inode %lu and %lu)", pi[0],
+				    i < np && pi[i] != pi[0] ? pi[i] : ci[i]);
+		}
+	{
+		_cleanup_free_ char *s = slurp(t->out);
+		char *last = strrchr(s, 'r'), want[32];
+
+		/* a few more rounds: the child answers the restored parent */
+		snprintf(want, sizeof(want), "round %ld\n",
+			 (last && strncmp(last, "round ", 6) == 0 ? atol(last + 6) : 100) + 150);
+		if (wait_output(t, 0, want, 20000) < 0) {
+			kill(root, SIGKILL);
+			return fail(t, "no \"%.20s\" after restore: %.200s", want, s);
+		}
+	}
+	kill(root, SIGUSR1);
+	if (wait_exit(t, root, 20000, &st) < 0)
+		return -1;
+	{
+		_cleanup_free_ char *s = slurp(t->out);
+
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 || !strstr(s, "ok after"))
+			return fail(t, "status 0x%x, output ends \"%s\"", st,
+				    strlen(s) > 120 ? s + strlen(s) - 120 : s);
+	}
+	snprintf(t->msg, sizeof(t->msg),
+		 "one object (inode %lu) in 4 + 5 VMAs, saved once (%ld bytes), ping-pong goes on",
+		 pi[0], bytes);
+	return 0;
+}
+
+/* SysV shared memory attached: refused naming the process, which runs on. */
+static int t_sysv_shm_refused(struct t *t)
+{
+	_cleanup_free_ char *bin = prog("shmem");
+	char *argv[] = {bin, "sysv", NULL};
+	struct ck_dump_opts o = {.root = 0, .dir = t->img};
+	_cleanup_werr_ struct werr *err = NULL;
+	pid_t pid = spawn(t, argv);
+
+	if (wait_output(t, 5, NULL, 5000) < 0)
+		return -1;
+	o.root = pid;
+	if (ck_dump(&o, NULL, &err) == 0)
+		return fail(t, "a process with SysV shared memory was checkpointed");
+	if (!strstr(err->msg, "SysV shared memory in use") || !strstr(err->msg, "(shmem)"))
+		return fail(t, "message does not name the process and SysV shm: %s", err->msg);
+	if (runs_on_after_refusal(t, pid) < 0)
+		return -1;
+	snprintf(t->msg, sizeof(t->msg), "%s", err->msg);
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(struct t *);
@@ -782,6 +931,8 @@ static const struct {
 	{"itimers_keep_running_after_restore", t_itimers, false},
 	{"pending_signals_requeued_after_restore", t_pending_signals, false},
 	{"umask_and_sigaltstack_kept", t_umask_altstack, false},
+	{"shared_memory_stays_shared_between_processes", t_shared_memory_between_processes, true},
+	{"sysv_shm_refused_naming_the_process", t_sysv_shm_refused, false},
 };
 
 /* The namespace's init: run one test, print its line, exit 0 on success. */

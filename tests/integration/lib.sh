@@ -55,6 +55,17 @@ ward_only() {
 # Run a command later, at cleanup time (in reverse order of registration).
 defer() { printf '%s\n' "$*" >>"$T/.defer"; }
 
+# start_page_server DIR: `ward page-server` on a free loopback port, its output in $T/ps.out;
+# sets PS_PID, PS_PORT (t_checkpoint.sh, t_vm_ck.sh)
+start_page_server() {
+	"$WARD" page-server --image-path "$1" --address 127.0.0.1:0 --port-file "$T/ps.port" \
+		>"$T/ps.out" 2>&1 &
+	PS_PID=$!
+	defer "kill -9 $PS_PID 2>/dev/null || true"
+	wait_for 5 test -s "$T/ps.port"
+	PS_PORT=$(cat "$T/ps.port")
+}
+
 # ---- bundles -------------------------------------------------------------------------------
 # mkbundle [DIR] [-- ARG...]: a bundle with its own copy of the busybox rootfs (copied from a
 # per-run template made by scripts/mkbundle.sh). Sets B (and CFG) to it. Default DIR: $T/bundle.

@@ -263,6 +263,22 @@ test_cgroup_events_stream_ends_when_the_container_stops() {
 	assert_eq 0 "$(cat "$T/rc")" "events exit status"
 }
 
+test_cgroup_events_interval_takes_go_durations_and_refuses_the_rest() {
+	start_ctr sleep 600
+	local bad
+	for bad in inf nan -1s 0 0s 1x 5sx "" 1e400s; do
+		assert_fail "--interval" w events --interval "$bad" "$ID"
+	done
+	# a compound duration is taken (timeout's 124: it was still streaming) and summed: 500 ms
+	# gives a sample at 0.5, 1.0, 1.5 and 2.0 s (200 or 300 ms alone would give 7 or more)
+	local rc=0
+	timeout 2.2 "$WARD" --root "$ROOT" events --interval 0.2s300ms "$ID" >"$T/stream" || rc=$?
+	assert_eq 124 "$rc" "exit status of a stream stopped by timeout"
+	local n
+	n=$(wc -l <"$T/stream")
+	[ "$n" -ge 2 ] && [ "$n" -le 5 ] || fail "a 0.2s300ms stream gave $n samples in 2.2 s"
+}
+
 test_cgroup_update_bad_input_names_the_flag_or_file() {
 	ward_only "error texts"
 	start_ctr sleep 600

@@ -1,10 +1,11 @@
 # checkpoint and restore of real containers (ward's own engine; runc needs CRIU, which fails on
 # this host: these tests are ward-only). The engine's own tests are in tests/checkpoint/.
 
-# a container counting into /count in its (writable) rootfs, about every 50 ms; sets ID, PID
+# a container counting into /count in its (writable) rootfs, about every 50 ms; sets ID, PID.
+# FILTER: a jq filter for its config.json besides.
 start_counter() {
 	mkbundle -- sh -c 'i=0; while :; do i=$((i+1)); echo $i >>/count; sleep 0.05; done'
-	cfg_set '.root.readonly = false'
+	cfg_set ".root.readonly = false${1:+ | $1}"
 	ID=$(newid)
 	w run --detach --bundle "$B" "$ID" </dev/null >/dev/null
 	PID=$(state_field "$ID" .pid)
@@ -38,6 +39,57 @@ test_checkpoint_restore_container_counts_on() {
 	wait_for 5 sh -c "[ \"\$(\"$WARD\" --root '$ROOT' state '$ID' | jq -r .status)\" = stopped ]"
 	w delete "$ID"
 	assert_fail "" w state "$ID"
+}
+
+# cg_limit PID pids|memory: the container's pids or memory limit as the kernel has it (v1
+# hierarchy or cgroup2), for the cgroup of PID
+cg_limit() {
+	local line path mnt
+	if line=$(grep -E "^[0-9]+:([^:]*,)?$2(,[^:]*)?:" "/proc/$1/cgroup"); then
+		path=${line#*:*:}
+		mnt=$(awk -v c="$2" '{ for (i = 7; $i != "-"; i++) ;
+			if ($(i + 1) == "cgroup" && index("," $(i + 3) ",", "," c ",")) { print $5; exit } }' \
+			/proc/self/mountinfo)
+		[ "$2" = memory ] && cat "$mnt$path/memory.limit_in_bytes" || cat "$mnt$path/pids.max"
+	else
+		path=$(sed -n 's/^0:://p' "/proc/$1/cgroup")
+		[ "$2" = memory ] && cat "/sys/fs/cgroup$path/memory.max" || cat "/sys/fs/cgroup$path/pids.max"
+	fi
+}
+
+test_checkpoint_carries_config_and_updates_and_restore_applies_them() {
+	ward_only
+	start_counter '.linux.resources.memory = {limit: 67108864} | .linux.resources.pids = {limit: 50}'
+	# two updates, the second one's pids limit wins
+	w update --memory 96M --pids-limit 33 "$ID"
+	echo '{"pids": {"limit": 44}}' >"$T/res.json"
+	w update --resources "$T/res.json" "$ID"
+	assert_eq 44 "$(cg_limit "$PID" pids)" "pids limit after the updates"
+	local img=$T/img root2=$T/root2
+	w checkpoint --image-path "$img" "$ID"
+	cmp -s "$img/config.json" "$B/config.json" || fail "the image's config.json is not the container's"
+	assert_eq 2 "$(wc -l <"$img/cgroup-updates.jsonl")" "updates in the image"
+	# without the bundle's config.json and with --manage-cgroups-mode ignore: the image's
+	# config, its limits as created
+	mv "$B/config.json" "$T/config.json"
+	defer "\"$WARD\" --root $root2 delete --force $ID"
+	"$WARD" --root "$root2" restore --detach --manage-cgroups-mode ignore --image-path "$img" \
+		--bundle "$B" "$ID" || fail "restore from a bundle without config.json"
+	PID=$("$WARD" --root "$root2" state "$ID" | jq -r .pid)
+	assert_eq 50 "$(cg_limit "$PID" pids)" "pids limit with --manage-cgroups-mode ignore"
+	assert_eq 67108864 "$(cg_limit "$PID" memory)" "memory limit with --manage-cgroups-mode ignore"
+	"$WARD" --root "$root2" delete --force "$ID"
+	mv "$T/config.json" "$B/config.json"
+	# a plain restore: the bundle's config with the updates applied again, in order
+	w restore --detach --image-path "$img" --bundle "$B" "$ID"
+	PID=$(state_field "$ID" .pid)
+	assert_eq 44 "$(cg_limit "$PID" pids)" "pids limit after restore"
+	assert_eq 100663296 "$(cg_limit "$PID" memory)" "memory limit after restore"
+	# (both restores counted into the same /count: only its growth tells this one runs)
+	assert_eq running "$(state_field "$ID" .status)" "status after restore"
+	local n
+	n=$(wc -l <"$B/rootfs/count")
+	wait_for 5 sh -c "[ \$(wc -l <'$B/rootfs/count') -gt $((n + 5)) ]"
 }
 
 test_checkpoint_leave_running_keeps_the_container() {
@@ -226,16 +278,6 @@ test_checkpoint_refuses_a_container_holding_a_file_lock() {
 
 # ---- page server and migration (issue 7 item 5) ------------------------------------------
 
-# start_page_server DIR: `ward page-server` on a free loopback port; sets PS_PID, PS_PORT
-start_page_server() {
-	"$WARD" page-server --image-path "$1" --address 127.0.0.1:0 --port-file "$T/ps.port" \
-		>"$T/ps.out" 2>&1 &
-	PS_PID=$!
-	defer "kill -9 $PS_PID"
-	wait_for 5 test -s "$T/ps.port"
-	PS_PORT=$(cat "$T/ps.port")
-}
-
 test_checkpoint_page_server_rounds_then_restore_from_the_receiver() {
 	ward_only
 	start_counter
@@ -344,4 +386,99 @@ test_migrate_precopy_rounds_shrink_for_a_small_working_set() {
 	wait_for 5 sh -c "[ \$(wc -l <'$B/rootfs/count') -ge $((before + 5)) ]"
 	after=$(count_is_sequence) || fail "passes restarted, skipped or the memory differs"
 	assert_eq running "$("$WARD" --root "$root2" state "$ID" | jq -r .status)" "status under --to-root"
+}
+
+# ---- memory shared between processes (issue 7 item 1) -------------------------------------
+
+# the inodes of a process's "/dev/zero (deleted)" VMAs, one a line
+shmem_inodes() { awk '/\/dev\/zero \(deleted\)$/ { print $5 }' "/proc/$1/maps"; }
+
+# the last "round N" of the shmem workload's /out
+last_round() { awk '/^round / { n = $2 } END { print n + 0 }' "$B/rootfs/out"; }
+
+# a running container whose sh runs the script $1, with progs/shmem at /shmem; sets ID
+run_shmem_container() {
+	local prog=$REPO/build/tests/checkpoint/progs/shmem
+	[ -x "$prog" ] || skip "no $prog (make)"
+	mkbundle -- sh -c "$1"
+	cp "$prog" "$B/rootfs/shmem"
+	cfg_set '.root.readonly = false'
+	ID=$(newid)
+	w run --detach --bundle "$B" "$ID" </dev/null >/dev/null
+}
+
+# a container whose sh runs progs/shmem pair (a parent and child sharing memory) >/out, until
+# 100 rounds of their ping-pong are done; sets ID
+start_shmem_pair() {
+	run_shmem_container '/shmem pair >/out; echo "exit $?" >>/out; while :; do sleep 1; done'
+	wait_for 10 sh -c "[ \$(awk '/^round /{n=\$2} END{print n+0}' '$B/rootfs/out') -ge 100 ]"
+}
+
+# after restore (the last round before it: $1): the parent and child map one object in all
+# their 9 shared VMAs, the game goes on, and both find the memory right (exit 0)
+check_shmem_pair_restored() {
+	local before=$1 pid parent child inodes
+	pid=$(state_field "$ID" .pid)
+	parent=$(pgrep -P "$pid" shmem)
+	child=$(pgrep -P "$parent" shmem)
+	[ -n "$parent" ] && [ -n "$child" ] || fail "no restored shmem parent and child under $pid"
+	inodes=$( (shmem_inodes "$parent"; shmem_inodes "$child") | sort -u)
+	assert_eq 9 "$( (shmem_inodes "$parent"; shmem_inodes "$child") | wc -l)" "shared VMAs"
+	assert_eq 1 "$(printf '%s\n' "$inodes" | wc -l)" "distinct objects [$inodes]"
+	# the child answers the restored parent's pings
+	wait_for 10 sh -c "[ \$(awk '/^round /{n=\$2} END{print n+0}' '$B/rootfs/out') -ge $((before + 150)) ]"
+	kill -USR1 "$parent"
+	wait_for 10 grep -q '^exit ' "$B/rootfs/out"
+	grep -q '^ok after' "$B/rootfs/out" || fail "shmem workload: $(tail -3 "$B/rootfs/out")"
+	assert_eq "exit 0" "$(grep '^exit ' "$B/rootfs/out")" "the workload's status"
+}
+
+# restore the shmem pair's container from image $1 (holding one shmem-*.img) and check it
+restore_shmem_pair_from() {
+	local before
+	[ "$(ls "$1" | grep -c '^shmem-.*\.img$')" = 1 ] || fail "not one shmem-*.img in $1"
+	before=$(last_round)
+	w restore --detach --image-path "$1" --bundle "$B" "$ID"
+	check_shmem_pair_restored "$before"
+}
+
+test_checkpoint_memory_shared_between_processes_stays_shared() {
+	ward_only
+	start_shmem_pair
+	w checkpoint --image-path "$T/img" "$ID"
+	restore_shmem_pair_from "$T/img"
+}
+
+# pre-copy does not track shared memory: each round saves it whole, and the chain restores
+test_checkpoint_pre_dump_of_shared_memory_restores_shared() {
+	ward_only
+	start_shmem_pair
+	w checkpoint --pre-dump --image-path "$T/pre" "$ID"
+	sleep 0.3
+	w checkpoint --parent-path "$T/pre" --image-path "$T/img" "$ID"
+	restore_shmem_pair_from "$T/img"
+}
+
+# through a page server (pre-copy rounds, then the final one held in memory): still one object
+test_migrate_moves_memory_shared_between_processes() {
+	ward_only
+	local root2=$T/root2 before
+	start_shmem_pair
+	defer "\"$WARD\" --root '$root2' delete --force '$ID'"
+	w migrate --to-root "$root2" --work-path "$T/work" "$ID" >&2
+	before=$(last_round) # rounds went on during the pre-copy rounds: progress counts from here
+	ROOT=$root2 # the container lives there now (w, state_field)
+	check_shmem_pair_restored "$before"
+}
+
+test_checkpoint_refuses_sysv_shm_in_use_naming_the_process() {
+	ward_only
+	local n
+	run_shmem_container '/shmem sysv >/out'
+	wait_for 5 sh -c "[ \$(wc -l <'$B/rootfs/out') -ge 5 ]"
+	assert_fail "SysV shared memory in use" w checkpoint --image-path "$T/img" "$ID"
+	assert_contains "$OUT" "(shmem)" "message names the process"
+	assert_eq running "$(state_field "$ID" .status)" "status after a refused checkpoint"
+	n=$(wc -l <"$B/rootfs/out")
+	wait_for 5 sh -c "[ \$(wc -l <'$B/rootfs/out') -ge $((n + 5)) ]"
 }

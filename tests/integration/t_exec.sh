@@ -113,6 +113,57 @@ test_exec_joins_the_cgroup_of_the_init() {
 	assert_eq "$(readlink /proc/$IPID/ns/pid)" "$(readlink /proc/$pid/ns/pid)" "pid namespace"
 }
 
+# cg_dirs_of PID SUFFIX: the host directory of each cgroup hierarchy in which PID's cgroup
+# path ends in SUFFIX (a v1 controller's mount, or the cgroup2 mount), one per line.
+cg_dirs_of() {
+	local line ctl path
+	while IFS= read -r line; do
+		ctl=${line#*:}; ctl=${ctl%%:*}
+		path=${line#*:*:}
+		case $path in */"$2") ;; *) continue ;; esac
+		awk -v c="${ctl%%,*}" -v p="$path" '{
+			for (i = 7; $i != "-"; i++) ;
+			if (c == "" && $(i + 1) == "cgroup2") { print $5 p; exit }
+			if (c == "" || $(i + 1) != "cgroup") next;
+			n = split($(i + 3), o, ",");
+			for (j = 1; j <= n; j++) if (o[j] == c) { print $5 p; exit }
+		}' /proc/self/mountinfo
+	done <"/proc/$1/cgroup"
+}
+
+test_exec_cgroup_joins_a_sub_cgroup_in_every_hierarchy() {
+	ward_only "runc 1.1 takes --cgroup too; its v1 controller form differs"
+	mkbundle
+	start_ctr
+	local d dirs
+	dirs=$(cg_dirs_of "$IPID" "$ID")
+	[ -n "$dirs" ] || fail "no cgroup directory of the container found"
+	for d in $dirs; do
+		mkdir "$d/sub"
+		defer "rmdir $d/sub"
+		# a v1 cpuset starts empty (no cpus, no mems): the user fills it, as for runc
+		if [ -e "$d/sub/cpuset.cpus" ]; then
+			cat "$d/cpuset.cpus" >"$d/sub/cpuset.cpus"
+			cat "$d/cpuset.mems" >"$d/sub/cpuset.mems"
+		fi
+	done
+	exec_ok --cgroup sub "$ID" cat /proc/self/cgroup
+	local n_ctr n_sub
+	n_ctr=$(grep -c "/$ID\$" "/proc/$IPID/cgroup")
+	n_sub=$(printf '%s\n' "$OUT" | grep -c "/sub\$")
+	assert_eq "$n_ctr" "$n_sub" "hierarchies in which the exec'd process is in sub/"
+	# the init stays where it was
+	assert_eq 0 "$(grep -c /sub "/proc/$IPID/cgroup")" "sub-cgroup lines of the init"
+	set +e
+	OUT=$(w exec --cgroup nosuch "$ID" true 2>&1); RC=$?
+	set -e
+	assert_eq 255 "$RC" "exit status of an exec into a missing sub-cgroup"
+	assert_contains "$OUT" "--cgroup nosuch"
+	assert_fail "controller list" w exec --cgroup memory:sub "$ID" true
+	assert_fail "below the container" w exec --cgroup ../x "$ID" true
+	assert_fail "given twice" w exec --cgroup sub --cgroup sub "$ID" true
+}
+
 test_exec_foreground_process_is_in_the_cgroup() {
 	mkbundle
 	cfg_set '.root.readonly = false'

@@ -104,9 +104,9 @@ static void core_round_trips(void **state)
 static void mm_round_trips(void **state)
 {
 	struct ck_vma vmas[] = {
-		{0x400000, 0x401000, 0, 1, false, false, CK_VMA_FILE, "/bin/x"},
-		{0x7ffc0000, 0x7ffd0000, 0, 3, false, true, CK_VMA_ANON, "[stack]"},
-		{0x7ffe0000, 0x7ffe2000, 0, 5, false, false, CK_VMA_VDSO, "[vdso]"},
+		{0x400000, 0x401000, 0, 1, false, false, CK_VMA_FILE, "/bin/x", 0},
+		{0x7ffc0000, 0x7ffd0000, 0, 3, false, true, CK_VMA_ANON, "[stack]", 0},
+		{0x7ffe0000, 0x7ffe2000, 0, 5, false, false, CK_VMA_VDSO, "[vdso]", 0},
 	};
 	struct ck_mm a = {.vmas = vmas,
 			  .nvmas = 3,
@@ -137,8 +137,8 @@ static void mm_round_trips(void **state)
 static void overlapping_vmas_are_refused(void **state)
 {
 	struct ck_vma vmas[] = {
-		{0x400000, 0x402000, 0, 1, false, false, CK_VMA_ANON, NULL},
-		{0x401000, 0x403000, 0, 1, false, false, CK_VMA_ANON, NULL},
+		{0x400000, 0x402000, 0, 1, false, false, CK_VMA_ANON, NULL, 0},
+		{0x401000, 0x403000, 0, 1, false, false, CK_VMA_ANON, NULL, 0},
 	};
 	struct ck_mm a = {.vmas = vmas, .nvmas = 2}, b = {0};
 	_cleanup_free_ char *text = ck_mm_to_json(&a);
@@ -167,6 +167,44 @@ static void pagemap_round_trips_and_must_be_contiguous_in_the_file(void **state)
 	assert_true(ck_pagemap_from_json(bad, &c, &err) < 0);
 	assert_non_null(strstr(err->msg, "contiguous"));
 	free(c.pages);
+}
+
+/* A view of a shared memory object keeps its object and offset; the object index round-trips
+ * and refuses ranges outside the object or out of order. */
+static void shmem_views_and_objects_round_trip(void **state)
+{
+	struct ck_vma vmas[] = {
+		{0x7f0000000000, 0x7f0000100000, 0x400000, 1, true, false, CK_VMA_SHMEM,
+		 "/dev/zero (deleted)", 20708},
+	};
+	struct ck_shmem_range ranges[] = {{0, 2}, {0x400000, 1}};
+	struct ck_shmem objs[] = {{20708, 0x800000, ranges, 2, 0}}, *back = NULL;
+	struct ck_mm a = {.vmas = vmas, .nvmas = 1}, b = {0};
+	_cleanup_free_ char *text = ck_mm_to_json(&a), *idx = ck_shmem_to_json(objs, 1);
+	_cleanup_free_ char *bad = NULL;
+	_cleanup_werr_ struct werr *err = NULL;
+	size_t n = 0;
+
+	assert_non_null(strstr(text, "\"shmem\""));
+	assert_int_equal(ck_mm_from_json(text, &b, NULL), 0);
+	assert_int_equal(b.vmas[0].kind, CK_VMA_SHMEM);
+	assert_true(b.vmas[0].ino == 20708 && b.vmas[0].offset == 0x400000 && b.vmas[0].shared);
+	free(b.vmas[0].path);
+	free(b.vmas);
+	assert_int_equal(ck_shmem_from_json(idx, &back, &n, NULL), 0);
+	assert_int_equal(n, 1);
+	assert_true(back[0].id == 20708 && back[0].size == 0x800000 && back[0].nranges == 2);
+	assert_true(back[0].ranges[1].offset == 0x400000 && back[0].ranges[1].npages == 1);
+	free(back[0].ranges);
+	free(back);
+	ranges[1].offset = 0x7ff000;
+	ranges[1].npages = 2; /* one page past the end */
+	bad = ck_shmem_to_json(objs, 1);
+	assert_true(ck_shmem_from_json(bad, &back, &n, &err) < 0);
+	assert_non_null(strstr(err->msg, "outside the object"));
+	for (size_t i = 0; i < n; i++)
+		free(back[i].ranges);
+	free(back);
 }
 
 static void fds_round_trip_with_pipes_and_files(void **state)
@@ -382,6 +420,7 @@ int main(void)
 		cmocka_unit_test(mm_round_trips),
 		cmocka_unit_test(overlapping_vmas_are_refused),
 		cmocka_unit_test(pagemap_round_trips_and_must_be_contiguous_in_the_file),
+		cmocka_unit_test(shmem_views_and_objects_round_trip),
 		cmocka_unit_test(fds_round_trip_with_pipes_and_files),
 		cmocka_unit_test(fds_round_trip_with_sockets_epoll_eventfd_and_deleted_files),
 		cmocka_unit_test(missing_or_mistyped_fields_are_named),

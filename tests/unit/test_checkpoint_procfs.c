@@ -55,7 +55,9 @@ static void maps_special_names_get_their_kinds(void **state)
 		{"55d0c0000000-55d0c0021000 rw-p 00000000 00:00 0   [heap]", CK_VMA_ANON},
 		{"7fffa797c000-7fffa799d000 rw-p 00000000 00:00 0   [stack]", CK_VMA_ANON},
 		{"7f0000000000-7f0000001000 rw-s 00000000 00:01 1234   /dev/zero (deleted)",
-		 CK_VMA_SHANON},
+		 CK_VMA_SHMEM},
+		{"7f0000000000-7f0000001000 rw-s 00000000 00:01 1234   [anon_shmem:buf]",
+		 CK_VMA_SHMEM},
 		{"7f0000000000-7f0000001000 rw-s 00000000 fe:00 99   /var/lib/db", CK_VMA_FILE},
 	};
 
@@ -66,6 +68,22 @@ static void maps_special_names_get_their_kinds(void **state)
 		assert_int_equal(v.kind, cases[i].kind);
 		free(v.path);
 	}
+}
+
+/* The same shared memory object seen twice: the inode names it, the offset is the view's. */
+static void maps_shared_anon_keeps_object_inode_and_offset(void **state)
+{
+	struct ck_vma v;
+
+	assert_int_equal(ck_parse_maps_line("7f0000100000-7f0000200000 r--s 00400000 00:01 20708"
+					    "                      /dev/zero (deleted)",
+					    &v),
+			 0);
+	assert_int_equal(v.kind, CK_VMA_SHMEM);
+	assert_int_equal(v.ino, 20708);
+	assert_int_equal(v.offset, 0x400000);
+	assert_true(v.shared);
+	free(v.path);
 }
 
 static void maps_path_with_spaces_is_kept_whole(void **state)
@@ -251,6 +269,7 @@ int main(void)
 		cmocka_unit_test(maps_line_with_file_parses_every_field),
 		cmocka_unit_test(maps_line_without_path_is_anonymous),
 		cmocka_unit_test(maps_special_names_get_their_kinds),
+		cmocka_unit_test(maps_shared_anon_keeps_object_inode_and_offset),
 		cmocka_unit_test(maps_path_with_spaces_is_kept_whole),
 		cmocka_unit_test(malformed_maps_lines_are_rejected),
 		cmocka_unit_test(smaps_marks_growsdown_from_vmflags),
