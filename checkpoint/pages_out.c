@@ -8,11 +8,11 @@
  * took 0.24-0.5 s when the memory it got was in use recently, but 2.5-4.6 s (CPU time, in the
  * copy into new page cache) when it was memory the host had taken back (this VM reports free
  * memory to the host) or under load; O_DIRECT takes 0.5-0.7 s (1.2-1.7 s under load) and no CPU.
- * So each WINDOW of buffered writes is timed, and once one is slower than O_DIRECT would be the
- * rest of the file goes O_DIRECT: a slow buffered write costs at most a window more. The pieces
- * are 64 KiB: ext4 sizes page cache folios by the write, and 2 MiB folios (4 MiB writes) are
- * taken from the large free blocks, the ones the host has most likely taken back (1 GiB in the
- * benchmark: 4.4 s in 4 MiB writes, 1.1 s in 64 KiB ones). */
+ * So the CPU time of each WINDOW of buffered writes is taken, and once one costs more than 1 s
+ * per GiB would, the rest of the file goes O_DIRECT: slow buffered writes cost at most a window
+ * more. The pieces are 64 KiB: ext4 sizes page cache folios by the write, and 2 MiB folios (4
+ * MiB writes) come from the large free blocks, the ones the host has most likely taken back (a
+ * 1 GiB checkpoint in the benchmark, single runs: 4.4 s with 4 MiB writes, 1.1 s with 64 KiB). */
 #include "checkpoint/pages_out.h"
 
 #include <errno.h>
