@@ -31,6 +31,10 @@ struct ck_dump_opts {
 	 * holds a whole image; parent is then recorded as "../<its name>" (a sibling on both
 	 * ends). The caller ends the stream (ck_ps_finish). */
 	struct ck_ps_conn *page_server;
+	/* The container's terminal, made by its runtime (a pty slave: the st_dev of its devpts
+	 * and its st_rdev): an fd of it is saved as such, with its settings, and restore gives
+	 * the new container's (ck_restore_set_tty). rdev 0: none; any terminal is refused. */
+	dev_t console_dev, console_rdev;
 };
 
 /* Where a dump's time goes (ck_stats.phase_ms; ward --debug prints them). */
@@ -96,5 +100,9 @@ int ck_restore_become_root(struct ck_restore *r, struct werr **err);
 int ck_restore_finish(struct ck_restore *r, pid_t root_host, struct ck_stats *st,
 		      struct werr **err);
 void ck_restore_free(struct ck_restore *r);
+/* Whether the image has the container's terminal (an fd of kind tty), and, before
+ * ck_restore_become_root, the new container's (tty_fd is duplicated). */
+bool ck_restore_has_tty(const struct ck_restore *r);
+int ck_restore_set_tty(struct ck_restore *r, int tty_fd, struct werr **err);
 
 #endif

@@ -17,6 +17,7 @@
 #include "checkpoint/fdx.h"
 #include "checkpoint/internal.h"
 #include "checkpoint/inventory.h"
+#include "checkpoint/sysvipc.h"
 #include "checkpoint/page_server.h"
 #include "checkpoint/procfs.h"
 #include "checkpoint/ptrace.h"
@@ -292,6 +293,8 @@ static int write_meta(int dirfd, const struct ck_proc *p, struct ck_inventory *i
 			return -EIO;
 		add_file(inv, fmt[k], p->pid);
 	}
+	if (p->nptimers) /* an older reader would drop them: it must refuse the image */
+		inv->format = CK_FORMAT_VERSION;
 	ck_phase_add(phase_ms, CK_PH_META, &t);
 	return 0;
 }
@@ -510,6 +513,8 @@ static int collect_and_write(struct dtree *d, const struct ck_dump_opts *o, int 
 					      .track = o->track,
 					      .chain = o->parent != NULL,
 					      .leave_running = o->leave_running || o->track,
+					      .console_dev = o->console_dev,
+					      .console_rdev = o->console_rdev,
 					      .phase_ms = st->phase_ms};
 
 		r = ck_collect_proc(d->t[i].pid, d->t[i].tids, d->t[i].ntids, &co, &procs[i], err);
@@ -582,6 +587,18 @@ void ck_phases_format(const double phase_ms[CK_NPHASES], char *buf, size_t size)
 						ck_phase_name(i), phase_ms[i]);
 }
 
+/* The tree's own IPC namespace's objects (none when it shares ours), while it is stopped. */
+static int dump_sysvipc(int dirfd, pid_t root, struct ck_inventory *inv, struct werr **err)
+{
+	bool saved;
+
+	if (ck_ipc_dump(dirfd, root, inv, &saved, err) < 0)
+		return -EIO;
+	if (saved)
+		inv->format = CK_FORMAT_VERSION;
+	return 0;
+}
+
 int ck_dump(const struct ck_dump_opts *o, struct ck_stats *st, struct werr **err)
 {
 	struct ck_stats local = {0};
@@ -611,6 +628,8 @@ int ck_dump(const struct ck_dump_opts *o, struct ck_stats *st, struct werr **err
 		held = xcalloc(d.n, sizeof(*held));
 	if (r == 0)
 		r = collect_and_write(&d, o, dirfd, &inv, st, &held, err);
+	if (r == 0)
+		r = dump_sysvipc(dirfd, d.t[0].pid, &inv, err);
 	for (size_t i = 0; r == 0 && o->extra_files && o->extra_files[i]; i++)
 		ck_inventory_add(&inv, xstrdup(o->extra_files[i]), NULL);
 	/* A failed dump never kills: the tree goes on as if nothing happened. */

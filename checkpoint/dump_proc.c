@@ -21,6 +21,7 @@
 #include "checkpoint/page_server.h"
 #include "checkpoint/procfs.h"
 #include "checkpoint/ptrace.h"
+#include "checkpoint/timers.h"
 #include "checkpoint/track.h"
 #include "lib/util.h"
 
@@ -381,7 +382,7 @@ static bool own_mount(const char *mountinfo, long mnt_id)
 }
 
 static int collect_fd(pid_t pid, const struct ck_proc *p, int fd, const char *mountinfo,
-		      struct ck_fd *f, struct werr **err)
+		      const struct ck_collect_opts *o, struct ck_fd *f, struct werr **err)
 {
 	_cleanup_free_ char *link = NULL, *info = NULL;
 	char path[64];
@@ -404,7 +405,11 @@ static int collect_fd(pid_t pid, const struct ck_proc *p, int fd, const char *mo
 		f->kind = CK_FD_PIPE;
 		return 0;
 	}
-	/* A terminal cannot be reopened by its path: a restored tree gets another pty. */
+	/* A terminal cannot be reopened by its path: a restored tree gets another pty. The
+	 * container's own, from its runtime, is saved as such; any other is refused. */
+	if (o->console_rdev && link[0] == '/' && stat(path, &sb) == 0 && S_ISCHR(sb.st_mode) &&
+	    sb.st_rdev == o->console_rdev && sb.st_dev == o->console_dev)
+		return ck_tty_collect(pid, p, fd, f, err);
 	if (link[0] == '/' && !(l > 10 && strcmp(link + l - 10, " (deleted)") == 0) &&
 	    strncmp(link, "/dev/pts/", 9) != 0 && strcmp(link, "/dev/tty") != 0 &&
 	    stat(path, &sb) == 0 &&
@@ -426,13 +431,14 @@ static int collect_fd(pid_t pid, const struct ck_proc *p, int fd, const char *mo
 		err, ENOTSUP,
 		"process %d (%s) fd %d: %s cannot be checkpointed (ward saves regular files, "
 		"directories, character devices, pipes, FIFOs, deleted files, eventfd, epoll, "
-		"TCP/UDP sockets and unix socketpairs)",
+		"TCP/UDP sockets, unix socketpairs and the container's own terminal)",
 		p->pid, p->comm, fd, link);
 }
 
 /* skip_fd: the write tracker a previous dump left (not the process's own), skipped when it is a
  * userfaultfd. */
-static int collect_fds(pid_t pid, struct ck_proc *p, int skip_fd, struct werr **err)
+static int collect_fds(pid_t pid, struct ck_proc *p, int skip_fd, const struct ck_collect_opts *o,
+		       struct werr **err)
 {
 	_cleanup_closedir_ DIR *d = NULL;
 	_cleanup_free_ char *mountinfo = NULL;
@@ -463,7 +469,7 @@ static int collect_fds(pid_t pid, struct ck_proc *p, int skip_fd, struct werr **
 			p->fds = xrealloc(p->fds, cap * sizeof(*p->fds));
 		}
 		memset(&p->fds[p->nfds], 0, sizeof(p->fds[0]));
-		if (collect_fd(pid, p, atoi(e->d_name), mountinfo, &p->fds[p->nfds], err) < 0)
+		if (collect_fd(pid, p, atoi(e->d_name), mountinfo, o, &p->fds[p->nfds], err) < 0)
 			return -ENOTSUP;
 		p->nfds++;
 	}
@@ -545,7 +551,7 @@ int ck_collect_proc(pid_t host_pid, const pid_t *tids, size_t ntids,
 			o->parent  ? o->parent->track_fd
 			: o->chain ? (int)p->rlim_cur[RLIMIT_NOFILE] - 1
 				   : -1,
-			err) < 0)
+			o, err) < 0)
 		return -ENOTSUP;
 	p->threads = xcalloc(ntids, sizeof(*p->threads));
 	for (size_t i = 0; i < ntids; i++, p->nthreads++)
@@ -567,7 +573,7 @@ int ck_collect_proc(pid_t host_pid, const pid_t *tids, size_t ntids,
 	memfd = ck_mem_open(host_pid, err);
 	if (memfd < 0)
 		return -EIO;
-	if (ask_task(p, memfd, &insn, err) < 0)
+	if (ask_task(p, memfd, &insn, err) < 0 || ck_timers_collect(p, insn, err) < 0)
 		return werr_wrap(err, "process %d (%s)", p->pid, p->comm);
 	ck_phase_add(o->phase_ms, CK_PH_INJECT, &t);
 	if (collect_mm(host_pid, p, o->parent, err) < 0 || select_pages(host_pid, &p->mm, err) < 0 ||

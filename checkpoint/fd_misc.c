@@ -173,6 +173,8 @@ int ck_fdx_write(int dirfd, struct ck_proc *procs, size_t n, struct ck_inventory
 				return werr_wrap(err, "process %d fd %d", procs[i].pid, f->fd);
 			ck_inventory_add(inv, xstrdup(name), NULL);
 		}
+	if (ck_tty_tree(procs, n, err) < 0)
+		return -EIO;
 	return ck_sock_write(dirfd, procs, n, inv, err);
 }
 
@@ -352,6 +354,29 @@ static void gen_sock(yajl_gen g, const struct ck_sock *s)
 	kint(g, "queued", (long long)s->queued);
 }
 
+static void gen_tty(yajl_gen g, const struct ck_tty *t)
+{
+	char cc[2 * CK_TTY_NCC + 1];
+
+	for (int i = 0; i < CK_TTY_NCC; i++)
+		snprintf(cc + 2 * i, 3, "%02x", t->cc[i]);
+	kint(g, "iflag", t->iflag);
+	kint(g, "oflag", t->oflag);
+	kint(g, "cflag", t->cflag);
+	kint(g, "lflag", t->lflag);
+	kint(g, "line", t->line);
+	gstr(g, "cc");
+	gstr(g, cc);
+	kint(g, "ispeed", t->ispeed);
+	kint(g, "ospeed", t->ospeed);
+	kint(g, "rows", t->rows);
+	kint(g, "cols", t->cols);
+	kint(g, "xpixel", t->xpixel);
+	kint(g, "ypixel", t->ypixel);
+	kint(g, "sid", t->sid);
+	kint(g, "pgrp", t->pgrp);
+}
+
 void ck_fdx_gen(yajl_gen g, const struct ck_fd *f)
 {
 	const struct ck_fdx *x = f->x;
@@ -387,6 +412,9 @@ void ck_fdx_gen(yajl_gen g, const struct ck_fd *f)
 		break;
 	case CK_FD_SOCK:
 		gen_sock(g, &x->sk);
+		break;
+	case CK_FD_TTY:
+		gen_tty(g, &x->tty);
 		break;
 	default:
 		break;
@@ -483,6 +511,58 @@ static int parse_sock(yajl_val o, struct ck_sock *s, struct werr **err)
 	return werr_set(err, EINVAL, "\"state\": unknown \"%s\"", state);
 }
 
+/* An integer field of the terminal, in [0, max]. */
+static int tty_int(yajl_val o, const char *key, long long max, long long *v, struct werr **err)
+{
+	if (pint(o, key, v, err) < 0)
+		return -EINVAL;
+	if (*v < 0 || *v > max)
+		return werr_set(err, EINVAL, "\"%s\": out of range", key);
+	return 0;
+}
+
+static int parse_tty(yajl_val o, struct ck_tty *t, struct werr **err)
+{
+	static const char *const u32[] = {"iflag", "oflag", "cflag", "lflag", "ispeed", "ospeed"};
+	static const char *const u16[] = {"rows", "cols", "xpixel", "ypixel"};
+	uint32_t *u32f[] = {&t->iflag, &t->oflag, &t->cflag, &t->lflag, &t->ispeed, &t->ospeed};
+	uint16_t *u16f[] = {&t->rows, &t->cols, &t->xpixel, &t->ypixel};
+	char cc[2 * CK_TTY_NCC + 1];
+	long long v;
+
+	for (size_t i = 0; i < ARRAY_SIZE(u32); i++) {
+		if (tty_int(o, u32[i], UINT32_MAX, &v, err) < 0)
+			return -EINVAL;
+		*u32f[i] = (uint32_t)v;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(u16); i++) {
+		if (tty_int(o, u16[i], UINT16_MAX, &v, err) < 0)
+			return -EINVAL;
+		*u16f[i] = (uint16_t)v;
+	}
+	if (tty_int(o, "line", UINT8_MAX, &v, err) < 0)
+		return -EINVAL;
+	t->line = (uint8_t)v;
+	if (tty_int(o, "sid", INT32_MAX, &v, err) < 0)
+		return -EINVAL;
+	t->sid = (pid_t)v;
+	if (tty_int(o, "pgrp", INT32_MAX, &v, err) < 0)
+		return -EINVAL;
+	t->pgrp = (pid_t)v;
+	if (pstr(o, "cc", cc, sizeof(cc), err) < 0)
+		return -EINVAL;
+	for (int i = 0; i < CK_TTY_NCC; i++) {
+		unsigned b;
+
+		if (sscanf(cc + 2 * i, "%2x", &b) != 1)
+			return werr_set(err, EINVAL, "\"cc\": not %d hex bytes", CK_TTY_NCC);
+		t->cc[i] = (uint8_t)b;
+	}
+	if (strlen(cc) != 2 * CK_TTY_NCC)
+		return werr_set(err, EINVAL, "\"cc\": not %d hex bytes", CK_TTY_NCC);
+	return 0;
+}
+
 static int parse_path(yajl_val o, struct ck_fd *f, struct werr **err)
 {
 	yajl_val x = get(o, "path", yajl_t_string);
@@ -540,6 +620,8 @@ int ck_fdx_parse(yajl_val o, struct ck_fd *f, struct werr **err)
 		return 0;
 	case CK_FD_SOCK:
 		return parse_sock(o, &x->sk, err);
+	case CK_FD_TTY:
+		return parse_tty(o, &x->tty, err);
 	default:
 		return werr_set(err, EINVAL, "not an extra kind");
 	}

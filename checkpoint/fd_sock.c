@@ -34,8 +34,7 @@
 #define SIOCGSKNS 0x894C
 #endif
 
-/* A copy of host_pid's fd (pidfd_getfd needs the ptrace access the dumper has). */
-static int grab_fd(pid_t host_pid, int fd, struct werr **err)
+int ck_grab_fd(pid_t host_pid, int fd, struct werr **err)
 {
 	_cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, host_pid, 0);
 	int s;
@@ -296,7 +295,7 @@ static int collect_unix(int s, const struct ck_proc *p, int fd, struct ck_sock *
 int ck_sock_collect(pid_t host_pid, const struct ck_proc *p, int fd, uint64_t ino, struct ck_fd *f,
 		    struct werr **err)
 {
-	_cleanup_close_ int s = grab_fd(host_pid, fd, err);
+	_cleanup_close_ int s = ck_grab_fd(host_pid, fd, err);
 	struct ck_sock *k = &f->x->sk;
 
 	if (s < 0)
@@ -334,7 +333,7 @@ static const struct ck_fd *find_sock(const struct ck_proc *procs, size_t n, uint
 static int save_queue(int dirfd, const struct ck_proc *p, const struct ck_fd *f, const char *name,
 		      struct werr **err)
 {
-	_cleanup_close_ int s = grab_fd(p->host_pid, f->fd, err), out = -1;
+	_cleanup_close_ int s = ck_grab_fd(p->host_pid, f->fd, err), out = -1;
 	_cleanup_free_ char *buf = xmalloc(f->x->sk.queued);
 	char ctl[CMSG_SPACE(sizeof(int) * 16)];
 	struct iovec iov = {buf, f->x->sk.queued};

@@ -39,6 +39,17 @@ struct ck_sock {
 	uint64_t queued;	/* unix stream pair: bytes queued for reading here (sk-<ino>.img) */
 };
 
+/* The container's terminal (CK_FD_TTY, fd_tty.c): the pty slave its runtime made; restore
+ * gives the new container's instead, with these settings. */
+#define CK_TTY_NCC 19 /* the kernel's termios2 c_cc */
+struct ck_tty {
+	uint32_t iflag, oflag, cflag, lflag, ispeed, ospeed; /* termios2 */
+	uint8_t line, cc[CK_TTY_NCC];
+	uint16_t rows, cols, xpixel, ypixel; /* TIOCGWINSZ */
+	pid_t sid;  /* the session it is the controlling terminal of (image pids), 0: none */
+	pid_t pgrp; /* its foreground process group, 0: none in the tree */
+};
+
 /* Details of the kinds CK_FD_EVENTFD and after (struct ck_fd.x). */
 struct ck_fdx {
 	uint64_t count; /* eventfd */
@@ -48,6 +59,7 @@ struct ck_fdx {
 	unsigned mode; /* deleted: st_mode & 07777 */
 	uint64_t size; /* deleted: the file's size */
 	struct ck_sock sk;
+	struct ck_tty tty;
 };
 
 /* Dump, for an fd that collect_fd did not take: 0 and f filled (kind, x, path...) when it is a
@@ -81,6 +93,22 @@ int ck_sock_write(int dirfd, struct ck_proc *procs, size_t n, struct ck_inventor
 int ck_sock_open(int dirfd, const struct ck_proc *procs, size_t n, const struct ck_fd *f,
 		 uint32_t *other_id, int *other, struct werr **err);
 
+/* A copy of host_pid's fd in the dumper (pidfd_getfd; needs the ptrace access it has). */
+int ck_grab_fd(pid_t host_pid, int fd, struct werr **err);
+
+/* fd_tty.c: the container's terminal. Dump: collect fd (known to be the console: the caller
+ * compared its device), then, tree-wide, which session has it and its foreground group. */
+int ck_tty_collect(pid_t host_pid, const struct ck_proc *p, int fd, struct ck_fd *f,
+		   struct werr **err);
+int ck_tty_tree(struct ck_proc *procs, size_t n, struct werr **err);
+/* The tree's terminal settings (the first CK_FD_TTY fd's), or NULL when it has none. */
+const struct ck_tty *ck_tty_of(const struct ck_proc *procs, size_t n);
+/* Restore, in the restorer: a description of the new terminal tty_fd for f. */
+int ck_tty_open(int tty_fd, const struct ck_fd *f, struct werr **err);
+/* Restore, in the helper of p (its session and group made, before its children): the
+ * controlling terminal, foreground group and settings t says, on tty_fd. -1 with errno. */
+int ck_tty_helper(const struct ck_tty *t, const struct ck_proc *p, bool root, int tty_fd);
+
 /* task_misc.c: itimers and pending signals. ck_task_collect_signals before anything is
  * injected (an injected call would deliver an unblocked pending signal), ck_task_collect_itimers
  * with the syscall instruction ask_task found; ck_task_restore in the rebuilt, stopped helper
@@ -94,6 +122,9 @@ int ck_task_restore(const struct ck_proc *p, const pid_t *host_tids, uint64_t in
  * sets them back). -ENOTSUP (*err untouched) when they cannot be mapped there. */
 int ck_ask_task_blob(struct ck_proc *p, int memfd, uint64_t insn, struct werr **err);
 void ck_task_gen(yajl_gen g, const struct ck_proc *p);
+/* image_write.c's JSON generator (beautified) for other files of the image, and its text. */
+yajl_gen ck_json_new(void);
+char *ck_json_finish(yajl_gen g);
 int ck_task_parse(yajl_val o, struct ck_proc *p, struct werr **err);
 
 #endif

@@ -1,4 +1,4 @@
-/* The checkpoint image, format 2 (see checkpoint/FORMAT.md): what dump records per process and
+/* The checkpoint image, format 2 or 3 (see checkpoint/FORMAT.md): what dump records per process and
  * restore reads back. JSON through yajl; raw pages in pages-<pid>.img. */
 #ifndef WARD_CHECKPOINT_IMAGE_H
 #define WARD_CHECKPOINT_IMAGE_H
@@ -11,7 +11,10 @@
 
 #include "lib/err.h"
 
-#define CK_FORMAT_VERSION 2
+/* Written: CK_FORMAT_BASE, or CK_FORMAT_VERSION when the image holds state a format-2 reader
+ * would silently drop (POSIX timers, SysV IPC objects). Read: both. */
+#define CK_FORMAT_BASE 2
+#define CK_FORMAT_VERSION 3
 #define CK_NSIG 64
 #define CK_NRLIMIT 16
 #define CK_AUXV_MAX 128 /* u64 words; the kernel keeps at most 2 * (2 + 20 + 32) */
@@ -102,6 +105,7 @@ enum ck_fd_kind {
 	CK_FD_FIFO,    /* a named pipe: path, pipe_id (its inode); data in fifo-<id>.img */
 	CK_FD_DELETED, /* an unlinked regular file: path, pos; contents in deleted-<file_id>.img */
 	CK_FD_SOCK,    /* TCP/UDP socket (unbound, bound, listening) or unix socketpair end */
+	CK_FD_TTY,     /* the container's terminal, given by the runtime: its settings (fd_tty.c) */
 };
 
 struct ck_fd {
@@ -145,6 +149,8 @@ struct ck_proc {
 		uint8_t info[128]; /* siginfo_t as PTRACE_PEEKSIGINFO gave it */
 	} *sigq;
 	size_t nsigq;
+	struct ck_ptimer *ptimers; /* timers.c: POSIX timers, by id (optional in core) */
+	size_t nptimers;
 };
 
 void ck_proc_free(struct ck_proc *p);

@@ -8,6 +8,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "checkpoint/fdx.h"
+#include "checkpoint/timers.h"
 #include "lib/util.h"
 
 static void tree_freep(yajl_val *v)
@@ -267,7 +268,8 @@ int ck_core_from_json(const char *text, struct ck_proc *p, struct werr **err)
 
 	if (!o)
 		return -EINVAL;
-	if (core_fields(o, p, err) < 0 || ck_task_parse(o, p, err) < 0)
+	if (core_fields(o, p, err) < 0 || ck_task_parse(o, p, err) < 0 ||
+	    ck_timers_parse(o, p, err) < 0)
 		return werr_wrap(err, "core");
 	if (!(a = get_array(o, "threads", &n, err)) || n == 0)
 		return werr_set(err, EINVAL, "core: no threads");

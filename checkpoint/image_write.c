@@ -10,6 +10,7 @@
 #include <yajl/yajl_gen.h>
 
 #include "checkpoint/fdx.h"
+#include "checkpoint/timers.h"
 #include "lib/util.h"
 
 #define REG(n)                                                                                     \
@@ -27,7 +28,7 @@ const struct ck_reg_name ck_reg_names[] = {
 static const char *const vma_kinds[] = {"anon", "file",	    "shanon",
 					  "vdso", "vvar", "vsyscall", "shmem"};
 static const char *const fd_kinds[] = {"file", "chr",	  "pipe", "eventfd",
-					 "epoll", "fifo", "deleted", "sock"};
+					 "epoll", "fifo", "deleted", "sock", "tty"};
 
 const char *ck_vma_kind_name(enum ck_vma_kind k)
 {
@@ -211,6 +212,7 @@ char *ck_core_to_json(const struct ck_proc *p)
 	}
 	yajl_gen_array_close(g);
 	ck_task_gen(g, p);
+	ck_timers_gen(g, p);
 	gstr(g, "threads");
 	yajl_gen_array_open(g);
 	for (size_t i = 0; i < p->nthreads; i++)
@@ -364,6 +366,7 @@ void ck_proc_free(struct ck_proc *p)
 		free(p->threads[i].xstate);
 	free(p->threads);
 	free(p->sigq);
+	free(p->ptimers);
 	for (size_t i = 0; i < p->mm.nvmas; i++)
 		free(p->mm.vmas[i].path);
 	free(p->mm.vmas);
@@ -375,4 +378,14 @@ void ck_proc_free(struct ck_proc *p)
 	}
 	free(p->fds);
 	memset(p, 0, sizeof(*p));
+}
+
+yajl_gen ck_json_new(void)
+{
+	return gen_new();
+}
+
+char *ck_json_finish(yajl_gen g)
+{
+	return gen_finish(g);
 }

@@ -15,6 +15,7 @@ struct ck_collect_opts {
 	bool track;		    /* start/re-arm write tracking */
 	bool chain;		    /* the dump has a parent image (the tree was tracked) */
 	bool leave_running;
+	dev_t console_dev, console_rdev; /* ck_dump_opts' */
 	double *phase_ms; /* ck_stats.phase_ms: time spent here added, or NULL */
 };
 /* Collect everything of one stopped process (all of tids seized and stopped; tids[0] is the

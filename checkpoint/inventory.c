@@ -63,7 +63,7 @@ int ck_inventory_write(int dirfd, struct ck_inventory *inv, struct werr **err)
 	yajl_gen_config(g, yajl_gen_indent_string, " ");
 	yajl_gen_map_open(g);
 	gstr(g, "format");
-	yajl_gen_integer(g, CK_FORMAT_VERSION);
+	yajl_gen_integer(g, inv->format ? inv->format : CK_FORMAT_BASE);
 	gstr(g, "ward_version");
 	gstr(g, WARD_VERSION);
 	gstr(g, "created");
@@ -117,14 +117,14 @@ int ck_inventory_parse(const char *text, struct ck_inventory *inv, struct werr *
 	if (inv->format == 1) {
 		werr_set(err, EINVAL,
 			 "inventory.json: image format 1 (sha256 sums, written by an older ward), "
-			 "this ward reads format %d only: checkpoint again with this ward",
-			 CK_FORMAT_VERSION);
+			 "this ward reads formats %d and %d only: checkpoint again with this ward",
+			 CK_FORMAT_BASE, CK_FORMAT_VERSION);
 		goto out;
 	}
-	if (inv->format != CK_FORMAT_VERSION) {
+	if (inv->format < CK_FORMAT_BASE || inv->format > CK_FORMAT_VERSION) {
 		werr_set(err, EINVAL,
-			 "inventory.json: image format %d, this ward reads format %d only",
-			 inv->format, CK_FORMAT_VERSION);
+			 "inventory.json: image format %d, this ward reads formats %d and %d only",
+			 inv->format, CK_FORMAT_BASE, CK_FORMAT_VERSION);
 		goto out;
 	}
 	v = yajl_tree_get(t, p_ver, yajl_t_string);

@@ -22,7 +22,7 @@ struct ck_inventory {
 };
 
 void ck_inventory_free(struct ck_inventory *inv);
-/* Compute the sums of inv->files in dirfd and write inventory.json (format CK_FORMAT_VERSION). */
+/* Compute the sums of inv->files in dirfd and write inventory.json (inv->format, or CK_FORMAT_BASE when 0). */
 int ck_inventory_write(int dirfd, struct ck_inventory *inv, struct werr **err);
 /* Parse inventory.json text (no file checks). */
 int ck_inventory_parse(const char *text, struct ck_inventory *inv, struct werr **err);

@@ -2,6 +2,7 @@
  * refilled with their queued bytes), fork the tree at its pids with clone3(set_tid) - each
  * helper forks its own children, so parentage is the image's - put each helper's fds in place,
  * then seize the helpers and rebuild each one (restore_mm.c), and let them all go. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/sched.h>
@@ -26,6 +27,7 @@
 #include "checkpoint/inventory.h"
 #include "checkpoint/ptrace.h"
 #include "checkpoint/shmem.h"
+#include "checkpoint/sysvipc.h"
 #include "lib/util.h"
 
 struct desc {
@@ -43,7 +45,10 @@ struct rctx {
 	size_t ndescs;
 	struct ck_shmem *shm; /* the top image's shared memory objects (parents' are unused) */
 	size_t nshm;
+	struct ck_ipc ipc; /* the top image's SysV IPC objects (sysvipc.c) */
 	int ready[2];
+	int tty_fd;		  /* the new container's terminal, or -1 (fd_tty.c) */
+	const struct ck_tty *tty; /* the image's terminal settings, or NULL */
 };
 
 static int load_json(int dirfd, const struct ck_inventory *inv, const char *fmt, pid_t pid,
@@ -160,6 +165,10 @@ static int open_descs(struct rctx *c, bool outside, struct werr **err)
 					add_desc(c, other_id, other);
 				else
 					close(other);
+			} else if (f->kind == CK_FD_TTY) {
+				fd = ck_tty_open(c->tty_fd, f, err);
+				if (fd < 0)
+					return werr_wrap(err, "process %d", c->procs[i].pid);
 			} else if (f->kind >= CK_FD_EVENTFD) {
 				uint32_t other_id;
 
@@ -277,10 +286,13 @@ __attribute__((noreturn)) static void helper(struct rctx *c, size_t idx)
 
 again:
 	p = &c->procs[idx];
-	if (p->sid == p->pid && setsid() < 0)
+	/* A container's init with a terminal leads its session already (create made it so). */
+	if (p->sid == p->pid && getsid(0) != p->pid && setsid() < 0)
 		helper_fail(c, p, "setsid");
 	if (p->pgid == p->pid && p->sid != p->pid && setpgid(0, 0) < 0)
 		helper_fail(c, p, "setpgid");
+	if (ck_tty_helper(c->tty, p, idx == 0, c->tty_fd) < 0)
+		helper_fail(c, p, "the container's terminal");
 	for (size_t i = idx + 1; i < c->n; i++) {
 		pid_t kid;
 
@@ -486,6 +498,8 @@ static int load_image(const char *dir, struct rctx *c, int depth, struct werr **
 	/* Shared memory is saved whole in every image of a chain: the top one's is used. */
 	if (r == 0 && depth == 0)
 		r = ck_shmem_load(c->dirfd, &inv, c->procs, c->n, &c->shm, &c->nshm, err);
+	if (r == 0 && depth == 0)
+		r = ck_ipc_load(c->dirfd, &inv, &c->ipc, err);
 	if (r == 0 && inv.parent) {
 		if (depth > 64)
 			r = werr_set(err, ELOOP, "image: more than 64 parent images");
@@ -509,6 +523,10 @@ int ck_restore_open(const char *dir, struct ck_restore **out, struct werr **err)
 {
 	struct rctx *c = xcalloc(1, sizeof(*c));
 	int r = load_image(dir, c, 0, err);
+
+	c->tty_fd = -1;
+	if (r == 0)
+		c->tty = ck_tty_of(c->procs, c->n);
 
 	if (r == 0 && pipe2(c->ready, O_CLOEXEC) < 0)
 		r = werr_sys(err, errno, "pipe");
@@ -538,6 +556,7 @@ void ck_restore_free(struct ck_restore *r)
 	}
 	free(c->pages_sums);
 	ck_shmem_free(c->shm, c->nshm);
+	ck_ipc_free(&c->ipc);
 	for (size_t i = 0; i < c->ndescs; i++)
 		close(c->descs[i].fd);
 	free(c->procs);
@@ -548,7 +567,26 @@ void ck_restore_free(struct ck_restore *r)
 		close(c->ready[1]);
 	if (c->dirfd >= 0)
 		close(c->dirfd);
+	if (c->tty_fd >= 0)
+		close(c->tty_fd);
 	free(c);
+}
+
+bool ck_restore_has_tty(const struct ck_restore *r)
+{
+	return ((const struct rctx *)r)->tty != NULL;
+}
+
+int ck_restore_set_tty(struct ck_restore *r, int tty_fd, struct werr **err)
+{
+	struct rctx *c = (struct rctx *)r;
+
+	if (c->tty_fd >= 0)
+		close(c->tty_fd);
+	c->tty_fd = fcntl(tty_fd, F_DUPFD_CLOEXEC, 3);
+	if (c->tty_fd < 0)
+		return werr_sys(err, errno, "restore: the container's terminal");
+	return 0;
 }
 
 pid_t ck_restore_root_pid(const struct ck_restore *r)
@@ -586,6 +624,8 @@ int ck_restore_finish(struct ck_restore *r, pid_t root_host, struct ck_stats *st
 	close(c->ready[1]);
 	c->ready[1] = -1;
 	rc = wait_ready(c, err);
+	if (rc == 0) /* before any process of the tree runs */
+		rc = ck_ipc_restore(c->dirfd, &c->ipc, root_host, err);
 	if (rc == 0)
 		rc = rebuild_all(c, root_host, st, err);
 	st->nprocs = (int)c->n;
@@ -594,6 +634,26 @@ int ck_restore_finish(struct ck_restore *r, pid_t root_host, struct ck_stats *st
 	st->total_ms += ck_now_ms() - t0;
 	st->frozen_ms = st->total_ms;
 	return rc < 0 ? werr_wrap(err, "restore") : 0;
+}
+
+/* Take the deaths of a killed process's threads that we trace, its leader's last: a leader's death
+ * is reported only once its other threads are reaped, and those we trace only we can reap. */
+static void reap_traced(pid_t pid)
+{
+	char path[64];
+	DIR *d;
+	struct dirent *e;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	d = opendir(path);
+	while (d && (e = readdir(d)))
+		if (atoi(e->d_name) > 0 && atoi(e->d_name) != pid)
+			while (waitpid(atoi(e->d_name), NULL, __WALL) < 0 && errno == EINTR)
+				;
+	if (d)
+		closedir(d);
+	while (waitpid(pid, NULL, __WALL) < 0 && errno == EINTR)
+		;
 }
 
 int ck_restore(const struct ck_restore_opts *o, pid_t *root, struct ck_stats *st, struct werr **err)
@@ -629,7 +689,9 @@ int ck_restore(const struct ck_restore_opts *o, pid_t *root, struct ck_stats *st
 		for (size_t i = 0; i < c->n; i++)
 			kill(c->procs[i].pid, SIGKILL);
 		kill(top, SIGKILL);
-		waitpid(top, NULL, 0);
+		for (size_t i = c->n; i-- > 0;)
+			reap_traced(c->procs[i].pid);
+		waitpid(top, NULL, __WALL);
 	}
 	ck_restore_free(r);
 	if (rc < 0)

@@ -36,6 +36,7 @@
 #include "checkpoint/ptrace.h"
 #include "checkpoint/shmem.h"
 #include "checkpoint/sum.h"
+#include "checkpoint/timers.h"
 #include "lib/util.h"
 
 #ifndef PTRACE_GET_RSEQ_CONFIGURATION
@@ -863,7 +864,8 @@ int ck_rebuild_proc(pid_t host_pid, const struct ck_proc *p, const struct ck_pag
 		if (create_thread(&b, &p->threads[i], &host_tids[i], err) < 0)
 			return werr_wrap(err, "process %d", p->pid);
 	if (restore_creds(&b, err) < 0 ||
-	    ck_task_restore(p, host_tids, b.insn, b.memfd, b.data, err) < 0)
+	    ck_task_restore(p, host_tids, b.insn, b.memfd, b.data, err) < 0 ||
+	    ck_timers_restore(p, host_tids, b.insn, b.memfd, b.data, err) < 0)
 		return werr_wrap(err, "process %d", p->pid);
 	/* The trampoline's last call unmaps the trampoline itself: the single step reports at
 	 * the system call's exit, before the task could fetch from the page. */

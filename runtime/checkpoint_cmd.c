@@ -10,6 +10,9 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <yajl/yajl_gen.h>
@@ -21,6 +24,7 @@
 #include "runtime/cgroup.h"
 #include "runtime/commands.h"
 #include "runtime/container.h"
+#include "runtime/foreground.h"
 #include "runtime/log.h"
 #include "runtime/vm.h"
 
@@ -123,6 +127,21 @@ static int dump_tmpfs(const struct cstate *st, struct cgroup *cg, const char *di
 	return r;
 }
 
+/* The container's terminal, if create gave it one: the pty slave bound on its /dev/console
+ * (a Unix98 pty slave: majors 136-143), as device numbers (ck_dump_opts.console_*). */
+static void find_console(pid_t init, struct ck_dump_opts *o)
+{
+	char path[64];
+	struct stat sb;
+
+	snprintf(path, sizeof(path), "/proc/%d/root/dev/console", init);
+	if (stat(path, &sb) == 0 && S_ISCHR(sb.st_mode) && major(sb.st_rdev) >= 136 &&
+	    major(sb.st_rdev) <= 143) {
+		o->console_dev = sb.st_dev;
+		o->console_rdev = sb.st_rdev;
+	}
+}
+
 /* runc's checkpoint/restore flags that ward refuses, each with the reason. */
 static int refuse_flag(const char *cmd, const char *flag, const char *why)
 {
@@ -169,8 +188,8 @@ static const char *const not_tcp = "established TCP connections are not supporte
 				   "(listening sockets are saved; a connection is refused "
 				   "naming its process and fd)";
 static const char *const not_ext_unix = "external UNIX sockets are not supported by ward";
-static const char *const not_shell_job = "shell jobs are not supported: ward does not "
-					 "checkpoint a process on a terminal";
+static const char *const not_shell_job = "shell jobs are not supported: ward saves the "
+					 "container's own terminal (process.terminal), not another one";
 static const char *const not_lazy = "lazy pages are not supported by ward; for a short "
 				    "downtime use --pre-dump rounds (ward migrate)";
 
@@ -313,6 +332,7 @@ int checkpoint_container(const char *root, const char *id, struct ck_dump_opts *
 	if (r == 0) {
 		o->extra_files = extra;
 		o->root = st.pid;
+		find_console(st.pid, o);
 		o->freeze = freeze_cb;
 		o->freeze_arg = cg;
 		r = ck_dump(o, stats, err);
@@ -456,7 +476,9 @@ void container_restore_init(struct init_ctx *c)
 {
 	_cleanup_werr_ struct werr *err = NULL;
 
-	ck_restore_become_root(c->opts->restore, &err);
+	/* create made the terminal the init's stdio (setup_console) */
+	if (!c->spec->process.terminal || ck_restore_set_tty(c->opts->restore, 0, &err) == 0)
+		ck_restore_become_root(c->opts->restore, &err);
 	fprintf(stderr, "ward init: %s\n", err ? err->msg : "restore failed");
 	_exit(127);
 }
@@ -464,7 +486,7 @@ void container_restore_init(struct init_ctx *c)
 /* The restored processes get the image's credentials and capabilities, but the bundle's
  * seccomp filter would not be loaded (the init becomes the image's root before that point):
  * refuse rather than run them unfiltered. */
-static int check_bundle(const char *path, struct werr **err)
+static int check_bundle(const char *path, bool *terminal, struct werr **err)
 {
 	_cleanup_free_ char *text = NULL;
 	_cleanup_spec_ struct spec *spec = NULL;
@@ -478,9 +500,35 @@ static int check_bundle(const char *path, struct werr **err)
 			"restore: %s has linux.seccomp, which ward does not apply to restored "
 			"processes yet",
 			path);
-	if (spec->process.terminal)
-		return werr_set(err, ENOTSUP, "restore: %s has process.terminal: not supported",
-				path);
+	*terminal = spec->process.terminal;
+	return 0;
+}
+
+/* The image's terminal and the bundle's must go together: create makes the new one. */
+static int check_terminal(const struct create_opts *o, bool terminal, bool image_tty,
+			  struct werr **err)
+{
+	const char *bundle = o->bundle ? o->bundle : ".";
+
+	if (o->console_socket && !terminal && !image_tty)
+		return werr_set(err, EINVAL,
+				"restore: --console-socket: neither the image nor %s/config.json "
+				"has a terminal (process.terminal is false)",
+				bundle);
+	if (image_tty && !terminal)
+		return werr_set(err, EINVAL,
+				"restore: the image has the container's terminal: %s/config.json "
+				"needs process.terminal: true",
+				bundle);
+	if (!image_tty && terminal)
+		return werr_set(err, EINVAL,
+				"restore: %s/config.json has process.terminal but the image has no "
+				"terminal (the container was checkpointed without one)",
+				bundle);
+	if (image_tty && !o->console_socket && !o->foreground)
+		return werr_set(err, EINVAL,
+				"restore: the image has the container's terminal: --console-socket "
+				"is required with --detach (the new terminal's master is sent there)");
 	return 0;
 }
 
@@ -525,7 +573,7 @@ int restore_container(struct create_opts *o, const char *image, struct ck_stats 
 {
 	_cleanup_free_ char *bundle_cfg = NULL, *image_cfg = NULL, *updates = NULL;
 	struct ck_restore *r = NULL;
-	bool is_vm;
+	bool is_vm, terminal = false;
 	pid_t pid;
 
 	if (vm_image_check(image, &is_vm, err) < 0)
@@ -540,9 +588,13 @@ int restore_container(struct create_opts *o, const char *image, struct ck_stats 
 		log_debug("restore %s: %s is missing: the image's config.json", o->id, bundle_cfg);
 		o->config_path = image_cfg;
 	}
-	if (check_bundle(o->config_path ? o->config_path : bundle_cfg, err) < 0 ||
+	if (check_bundle(o->config_path ? o->config_path : bundle_cfg, &terminal, err) < 0 ||
 	    ck_restore_open(image, &r, err) < 0)
 		return -EINVAL;
+	if (check_terminal(o, terminal, ck_restore_has_tty(r), err) < 0) {
+		ck_restore_free(r);
+		return -EINVAL;
+	}
 	o->restore = r;
 	if (!o->restore_updates_off)
 		o->restore_updates = updates = xasprintf("%s/cgroup-updates.jsonl", image);
@@ -571,6 +623,9 @@ static void restore_help(void)
 	       "  --bundle DIR, -b DIR        the bundle (default .)\n"
 	       "  --detach, -d                do not wait for the container\n"
 	       "  --pid-file FILE             write the init's pid to FILE\n"
+	       "  --console-socket PATH       the new terminal's master goes there (an image of a "
+	       "container\n"
+	       "                              with process.terminal; required with -d)\n"
 	       "  --no-pivot                  as create --no-pivot\n"
 	       "  --work-path DIR             accepted; ward writes no work files\n"
 	       "  --file-locks                accepted; images never hold locks\n"
@@ -580,7 +635,7 @@ static void restore_help(void)
 	       "only\n"
 	       "  --empty-ns NS               accepted: every namespace is the bundle's, new\n"
 	       "  --auto-dedup, --no-subreaper  accepted; no effect\n"
-	       "  refused: --console-socket --tcp-established --ext-unix-sk --shell-job "
+	       "  refused: --tcp-established --ext-unix-sk --shell-job "
 	       "--lazy-pages\n"
 	       "           --lsm-profile --lsm-mount-context\n");
 }
@@ -615,7 +670,8 @@ int cmd_restore(const struct global_opts *g, int argc, char **argv)
 	const char *image = NULL;
 	struct ck_stats stats = {0};
 	bool detach = false;
-	pid_t pid;
+	int sv[2] = {-1, -1};
+	pid_t pid, relay = -1;
 	int c, st;
 
 	optind = 1;
@@ -652,9 +708,8 @@ int cmd_restore(const struct global_opts *g, int argc, char **argv)
 		case 'a':
 			break;
 		case 'C':
-			return -refuse_flag(cmd, "console-socket",
-					    "a terminal cannot be restored (ward does not "
-					    "checkpoint a container with process.terminal)");
+			o.console_socket = optarg;
+			break;
 		case 'T':
 			return -refuse_flag(cmd, "tcp-established", not_tcp);
 		case 'U':
@@ -683,7 +738,17 @@ int cmd_restore(const struct global_opts *g, int argc, char **argv)
 	if (!o.id)
 		return 1;
 	o.foreground = !detach;
+	/* In the foreground with a terminal and no console socket: relayed, as run does. */
+	if (!detach && !o.console_socket &&
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0)
+		o.console_recv_fd = sv[1];
 	pid = restore_container(&o, image, &stats, &err);
+	if (sv[1] >= 0)
+		close(sv[1]);
+	if (pid > 0 && o.terminal && sv[0] >= 0)
+		relay = foreground_console_relay(sv[0]);
+	if (sv[0] >= 0)
+		close(sv[0]);
 	if (pid < 0)
 		return cmd_fail(&err);
 	if (detach)
@@ -692,5 +757,7 @@ int cmd_restore(const struct global_opts *g, int argc, char **argv)
 	while (waitpid(pid, &st, 0) < 0)
 		if (errno != EINTR)
 			return 1;
+	if (relay > 0)
+		waitpid(relay, NULL, 0);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }

@@ -258,6 +258,26 @@ static int migrate(struct migration *m, struct create_opts *co, struct werr **er
 	return 0;
 }
 
+/* Checked before any round, so that the restore at the end cannot fail on it once the source
+ * is gone: a terminal moves to a new pty whose master goes to --console-socket. */
+static int check_console(const struct create_opts *co, struct werr **err)
+{
+	_cleanup_spec_ struct spec *spec = NULL;
+
+	if (spec_load(co->bundle, &spec, err) < 0)
+		return -EINVAL;
+	if (spec->process.terminal && !co->console_socket)
+		return werr_set(
+			err, EINVAL,
+			"migrate: the container has a terminal (process.terminal): "
+			"--console-socket is required (the new terminal's master goes there)");
+	if (!spec->process.terminal && co->console_socket)
+		return werr_set(err, EINVAL,
+				"migrate: --console-socket: the container has no terminal "
+				"(process.terminal is false)");
+	return 0;
+}
+
 int cmd_migrate(const struct global_opts *g, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -267,6 +287,7 @@ int cmd_migrate(const struct global_opts *g, int argc, char **argv)
 		{"address", required_argument, NULL, 'a'},
 		{"work-path", required_argument, NULL, 'w'},
 		{"pid-file", required_argument, NULL, 'p'},
+		{"console-socket", required_argument, NULL, 'C'},
 		{NULL, 0, NULL, 0},
 	};
 	_cleanup_werr_ struct werr *err = NULL;
@@ -305,11 +326,15 @@ int cmd_migrate(const struct global_opts *g, int argc, char **argv)
 		case 'p':
 			co.pid_file = optarg;
 			break;
+		case 'C':
+			co.console_socket = optarg;
+			break;
 		default:
 			log_error(
 				"migrate: unknown option or missing value: %s (usage: ward migrate "
 				"--to-root DIR [--bundle DIR] [--rounds N] [--address HOST:PORT] "
-				"[--work-path DIR] [--pid-file FILE] <container-id>)",
+				"[--work-path DIR] [--pid-file FILE] [--console-socket SOCK] "
+				"<container-id>)",
 				argv[optind - 1]);
 			return 1;
 		}
@@ -336,6 +361,8 @@ int cmd_migrate(const struct global_opts *g, int argc, char **argv)
 	if (!co.bundle)
 		co.bundle = tmp = xstrdup(st.bundle);
 	cstate_free(&st);
+	if (check_console(&co, &err) < 0)
+		return cmd_fail(&err);
 	keep = work != NULL;
 	if (!work) {
 		static char tmpl[] = "/tmp/ward-migrate-XXXXXX";

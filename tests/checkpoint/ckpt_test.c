@@ -627,6 +627,25 @@ static int tcp_clients(struct t *t)
 	return 0;
 }
 
+/* The restored workload exits 0 within 10 s having printed "ok ...": the test's message is
+ * prefix + what follows "ok ". */
+static int exits_ok(struct t *t, pid_t root, const char *prefix)
+{
+	_cleanup_free_ char *s = NULL;
+	char *ok;
+	int st;
+
+	if (wait_exit(t, root, 10000, &st) < 0)
+		return -1;
+	s = slurp(t->out);
+	ok = strstr(s, "\nok ");
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 || !ok)
+		return fail(t, "status 0x%x, output \"%s\"", st, s);
+	ok[strcspn(ok + 1, "\n") + 1] = '\0';
+	snprintf(t->msg, sizeof(t->msg), "%s%s", prefix, ok + 4);
+	return 0;
+}
+
 /* fdkinds MODE ARG: set up, checkpoint (killing it), restore, SIGUSR1, then clients (if any),
  * and the workload must say ok. */
 static int fd_kind(struct t *t, const char *mode, const char *arg, int (*clients)(struct t *))
@@ -648,18 +667,7 @@ static int fd_kind(struct t *t, const char *mode, const char *arg, int (*clients
 		waitpid(root, &st, 0);
 		return -1;
 	}
-	if (wait_exit(t, root, 10000, &st) < 0)
-		return -1;
-	{
-		_cleanup_free_ char *s = slurp(t->out);
-		char *ok = strstr(s, "\nok ");
-
-		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 || !ok)
-			return fail(t, "status 0x%x, output \"%s\"", st, s);
-		ok[strcspn(ok + 1, "\n") + 1] = '\0';
-		snprintf(t->msg, sizeof(t->msg), "%s", ok + 4);
-	}
-	return 0;
+	return exits_ok(t, root, "");
 }
 
 static int t_devices_and_dir(struct t *t)
@@ -883,6 +891,72 @@ static int t_shared_memory_between_processes(struct t *t)
 	return 0;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* /proc/pid/timers with its 4-line entries sorted (the kernel lists them in hash order). */
+static char *timers_sorted(pid_t pid)
+{
+	_cleanup_free_ char *path = xasprintf("/proc/%d/timers", pid);
+	_cleanup_free_ char *s = slurp(path);
+	char *ent[64], *out = xstrdup("");
+	size_t n = 0;
+
+	for (char *p = strstr(s, "ID: "); p && n < 64; p = strstr(p + 1, "\nID: ")) {
+		char *q = p[0] == '\n' ? p + 1 : p, *end = strstr(q, "\nID: ");
+
+		ent[n++] = end ? xasprintf("%.*s\n", (int)(end - q), q) : xstrdup(q);
+	}
+	qsort(ent, n, sizeof(ent[0]), cmp_str);
+	for (size_t i = 0; i < n; i++) {
+		char *o = xasprintf("%s%s", out, ent[i]);
+
+		free(out);
+		free(ent[i]);
+		out = o;
+	}
+	return out;
+}
+
+/* Two POSIX timers (one periodic to the process, one to the second thread, a gap in the ids
+ * between them): /proc/pid/timers shows the same after restore, and both go on firing. */
+static int t_posix_timers(struct t *t)
+{
+	_cleanup_free_ char *bin = prog("ptimers");
+	_cleanup_free_ char *before = NULL, *after = NULL;
+	char *argv[] = {bin, NULL};
+	pid_t pid = spawn(t, argv), root;
+	int st;
+
+	if (wait_output(t, 0, "ready", 5000) < 0)
+		return -1;
+	before = timers_sorted(pid);
+	if (!strstr(before, "ID: 0\n") || !strstr(before, "ID: 2\n") || !strstr(before, "tid."))
+		return fail(t, "the workload's timers are not there: \"%s\"", before);
+	if (dump(t, pid, false) < 0)
+		return -1;
+	{
+		_cleanup_free_ char *path = xasprintf("%s/inventory.json", t->img);
+		_cleanup_free_ char *inv = slurp(path);
+
+		if (!strstr(inv, "\"format\": 3"))
+			return fail(t, "an image with POSIX timers is not format 3 (an older ward "
+				       "would drop them)");
+	}
+	if (restore(t, &root) < 0)
+		return -1;
+	after = timers_sorted(root);
+	if (strcmp(before, after)) {
+		kill(root, SIGKILL);
+		waitpid(root, &st, 0);
+		return fail(t, "/proc/pid/timers was \"%s\", after restore \"%s\"", before, after);
+	}
+	kill(root, SIGUSR1);
+	return exits_ok(t, root, "same /proc/pid/timers; ");
+}
+
 /* SysV shared memory attached: refused naming the process, which runs on. */
 static int t_sysv_shm_refused(struct t *t)
 {
@@ -933,6 +1007,7 @@ static const struct {
 	{"umask_and_sigaltstack_kept", t_umask_altstack, false},
 	{"shared_memory_stays_shared_between_processes", t_shared_memory_between_processes, true},
 	{"sysv_shm_refused_naming_the_process", t_sysv_shm_refused, false},
+	{"posix_timers_same_ids_and_keep_firing", t_posix_timers, false},
 };
 
 /* The namespace's init: run one test, print its line, exit 0 on success. */
@@ -941,7 +1016,6 @@ static int run_one(size_t i)
 	struct t t = {.extra_fd = -1};
 	int r;
 
-	alarm(120); /* a hung test kills this init, and with it the whole namespace */
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
 	    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
 		printf("FAIL %s: mount /proc: %s\n", tests[i].name, strerror(errno));
@@ -962,6 +1036,17 @@ static int run_one(size_t i)
 	return r == 0 ? 0 : 1;
 }
 
+/* The namespace's init ignores SIGALRM (pid 1 gets no signal it has no handler for): its
+ * parent, outside, kills it when a test hangs, and with it the whole namespace. */
+static pid_t hung_init;
+#define TEST_TIMEOUT_S 120
+
+static void kill_hung_init(int sig)
+{
+	(void)sig;
+	kill(hung_init, SIGKILL);
+}
+
 static int in_namespaces(size_t i)
 {
 	pid_t a = fork(), init;
@@ -977,9 +1062,14 @@ static int in_namespaces(size_t i)
 		init = fork();
 		if (init == 0)
 			_exit(run_one(i));
-		if (waitpid(init, &st, 0) < 0 || !WIFEXITED(st)) {
-			printf("FAIL %s: the namespace's init died (status 0x%x)\n", tests[i].name,
-			       st);
+		hung_init = init;
+		signal(SIGALRM, kill_hung_init);
+		alarm(TEST_TIMEOUT_S);
+		while (waitpid(init, &st, 0) < 0 && errno == EINTR)
+			;
+		if (!WIFEXITED(st)) {
+			printf("FAIL %s: the namespace's init died (status 0x%x)%s\n", tests[i].name,
+			       st, WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL ? ", killed: hung" : "");
 			_exit(1);
 		}
 		_exit(WEXITSTATUS(st));

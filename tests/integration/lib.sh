@@ -202,11 +202,12 @@ assert_no_leftovers() {
 	return 0
 }
 
-# start_fd_receiver copy|pidfd SOCKET OUT: helpers/fd_recv.py in the background (the other end
-# of --console-socket or --pidfd-socket), killed when the test ends; returns once it listens.
+# start_fd_receiver copy|pidfd SOCKET OUT [SECONDS]: helpers/fd_recv.py in the background (the
+# other end of --console-socket or --pidfd-socket; copy: for at most SECONDS, 10), killed when
+# the test ends; returns once it listens.
 start_fd_receiver() {
 	command -v python3 >/dev/null || skip "no python3 for the fd receiver"
-	python3 "$IT_DIR/helpers/fd_recv.py" "$1" "$2" "$3" &
+	python3 "$IT_DIR/helpers/fd_recv.py" "$1" "$2" "$3" ${4:+"$4"} &
 	defer "kill $! 2>/dev/null"
 	wait_for 5 test -e "$3.ready"
 }

@@ -178,8 +178,8 @@ test_restore_refuses_an_image_of_another_format() {
 	start_counter
 	w checkpoint --image-path "$T/img" "$ID"
 	grep -q '"format": 2' "$T/img/inventory.json" || fail "the image is not format 2"
-	sed -i 's/"format": 2/"format": 3/' "$T/img/inventory.json"
-	assert_fail "format 3" w restore --detach --image-path "$T/img" --bundle "$B" "$ID"
+	sed -i 's/"format": 2/"format": 4/' "$T/img/inventory.json"
+	assert_fail "format 4" w restore --detach --image-path "$T/img" --bundle "$B" "$ID"
 	assert_fail "" w state "$ID"
 }
 
@@ -242,7 +242,7 @@ test_checkpoint_and_restore_flags_are_runc_compatible() {
 	w checkpoint --work-path "$T/work" --file-locks --manage-cgroups-mode soft --empty-ns network \
 		--auto-dedup --image-path "$T/img" "$ID"
 	before=$(count_is_sequence) || fail "count broken before restore"
-	assert_fail "a terminal cannot be restored" \
+	assert_fail "--console-socket: neither the image nor" \
 		w restore --console-socket "$T/sock" --image-path "$T/img" --bundle "$B" "$ID"
 	assert_fail "unknown option or missing value: --bogus" \
 		w restore --bogus --image-path "$T/img" --bundle "$B" "$ID"
@@ -481,4 +481,128 @@ test_checkpoint_refuses_sysv_shm_in_use_naming_the_process() {
 	assert_eq running "$(state_field "$ID" .status)" "status after a refused checkpoint"
 	n=$(wc -l <"$B/rootfs/out")
 	wait_for 5 sh -c "[ \$(wc -l <'$B/rootfs/out') -ge $((n + 5)) ]"
+}
+
+# start_tty_container SCRIPT WORD: a container with a terminal (process.terminal) running
+# sh -c SCRIPT, its master sent to a receiver copying into $T/tty1.out; returns once WORD shows
+# there. Sets ID.
+start_tty_container() {
+	start_fd_receiver copy "$T/tty1.sock" "$T/tty1.out" 60
+	mkbundle -- sh -c "$1"
+	cfg_set '.process.terminal = true'
+	ID=$(newid)
+	w run --detach --console-socket "$T/tty1.sock" --bundle "$B" "$ID" </dev/null >/dev/null
+	wait_for 5 sh -c "grep -q '$2' '$T/tty1.out'"
+}
+
+# sh sets its terminal to 33x77 without echo, then prints a counter to it and reads nothing
+start_tty_counter() {
+	start_tty_container 'stty rows 33 cols 77 -echo; i=0; while :; do i=$((i+1)); echo "n=$i"; sleep 0.05; done' 'n=5'
+}
+
+# the counter values printed into FILE (a pty's copy: lines end in \r\n)
+tty_counts() { tr -d '\r' <"$1" | sed -n 's/^n=\([0-9]*\)$/\1/p'; }
+
+# tty_counts_on FILE: the counter goes on in FILE (a new terminal's copy) from where it was in
+# $T/tty1.out (the old one's, complete), not from 1: what sat unread in the old pty is lost
+tty_counts_on() {
+	local before first
+	before=$(tty_counts "$T/tty1.out" | tail -1)
+	wait_for 5 sh -c "[ \$(tr -d '\r' <'$1' | grep -c '^n=') -ge 10 ]"
+	first=$(tty_counts "$1" | head -1)
+	[ "$first" -gt "$before" ] && [ "$first" -lt $((before + 100)) ] ||
+		fail "the counter printed $before last on the old terminal, $first first on the new"
+	tty_counts "$1" | awk 'NR > 1 && $1 != prev + 1 { exit 1 } { prev = $1 }' ||
+		fail "the count on the new terminal is not a sequence"
+}
+
+test_checkpoint_restores_the_containers_terminal() {
+	ward_only
+	start_tty_counter
+	local img=$T/img pid fd l stty
+	w checkpoint --image-path "$img" "$ID"
+	jq -e '[.fds[] | select(.kind == "tty")] | length == 3' "$img/fds-1.json" >/dev/null ||
+		fail "fds 0-2 of the init are not saved as the terminal: $(cat "$img/fds-1.json")"
+	sleep 0.3 # the first receiver has read all it will
+	start_fd_receiver copy "$T/tty2.sock" "$T/tty2.out" 60
+	w restore --detach --console-socket "$T/tty2.sock" --image-path "$img" --bundle "$B" "$ID"
+	assert_eq running "$(state_field "$ID" .status)" "status after restore"
+	tty_counts_on "$T/tty2.out"
+	pid=$(state_field "$ID" .pid)
+	for fd in 0 1 2; do
+		l=$(readlink "/proc/$pid/fd/$fd")
+		assert_match "$l" '^/dev/pts/[0-9]+$' "fd $fd of the restored init"
+	done
+	# /proc/pid/stat field 7, tty_nr: the init has a controlling terminal again
+	[ "$(sed 's/.*) //' "/proc/$pid/stat" | cut -d' ' -f5)" != 0 ] ||
+		fail "the restored init has no controlling terminal: $(cat "/proc/$pid/stat")"
+	[ "$(sed 's/.*) //' "/proc/$pid/stat" | cut -d' ' -f6)" = "$(sed 's/.*) //' "/proc/$pid/stat" | cut -d' ' -f3)" ] ||
+		fail "the terminal's foreground group is not the init's: $(cat "/proc/$pid/stat")"
+	stty=$(w exec "$ID" sh -c 'stty -a </dev/console')
+	assert_contains "$stty" "rows 33" "stty -a on the restored terminal"
+	assert_contains "$stty" "columns 77" "stty -a on the restored terminal"
+	assert_contains "$stty" " -echo " "stty -a on the restored terminal"
+	w kill "$ID" KILL
+	wait_for 5 sh -c "[ \"\$(\"$WARD\" --root '$ROOT' state '$ID' | jq -r .status)\" = stopped ]"
+	w delete "$ID"
+	assert_fail "" w state "$ID"
+}
+
+test_checkpoint_restore_of_a_terminal_without_console_socket_is_refused() {
+	ward_only
+	local d
+	start_tty_counter
+	w checkpoint --image-path "$T/img" "$ID"
+	snapshot
+	assert_fail "--console-socket is required" \
+		w restore --detach --image-path "$T/img" --bundle "$B" "$ID"
+	assert_no_leftovers "$ID"
+	for d in /sys/fs/cgroup/*/ward/"$ID"; do [ ! -e "$d" ] || fail "cgroup $d left"; done
+	# and the bundle must give the container a terminal
+	cfg_set '.process.terminal = false'
+	assert_fail "needs process.terminal: true" \
+		w restore --detach --console-socket "$T/none.sock" --image-path "$T/img" --bundle "$B" "$ID"
+	assert_no_leftovers "$ID"
+}
+
+test_checkpoint_refuses_a_pty_the_workload_opened_itself() {
+	ward_only
+	start_tty_container 'exec 3<>/dev/ptmx; echo opened; while :; do sleep 0.05; done' opened
+	assert_fail "cannot be checkpointed" w checkpoint --image-path "$T/img" "$ID"
+	assert_contains "$OUT" "(sh) fd 3: /dev/pts/ptmx" "message names the process and fd"
+	assert_eq running "$(state_field "$ID" .status)" "status after a refused checkpoint"
+}
+
+test_checkpoint_restore_in_the_foreground_relays_the_terminal() {
+	ward_only
+	start_tty_counter
+	local fg rc
+	w checkpoint --image-path "$T/img" "$ID"
+	sleep 0.3
+	# no --console-socket, no -d: ward copies the new terminal to its stdout, as run does
+	w restore --image-path "$T/img" --bundle "$B" "$ID" </dev/null >"$T/fg.out" 2>&1 &
+	fg=$!
+	defer "kill $fg"
+	tty_counts_on "$T/fg.out"
+	w kill "$ID" KILL
+	wait_for 5 sh -c "! kill -0 $fg 2>/dev/null"
+	rc=0
+	wait "$fg" || rc=$?
+	assert_eq 137 "$rc" "the foreground restore's exit status (the init killed)"
+}
+
+test_migrate_moves_a_terminal_to_the_new_console_socket() {
+	ward_only
+	start_tty_counter
+	local root2=$T/root2
+	defer "\"$WARD\" --root '$root2' delete --force '$ID'"
+	# refused before any round without --console-socket: the container runs on
+	assert_fail "--console-socket is required" w migrate --to-root "$root2" "$ID"
+	assert_eq running "$(state_field "$ID" .status)" "status after a refused migrate"
+	start_fd_receiver copy "$T/tty2.sock" "$T/tty2.out" 60
+	w migrate --to-root "$root2" --console-socket "$T/tty2.sock" "$ID" >&2
+	assert_fail "" w state "$ID"
+	tty_counts_on "$T/tty2.out"
+	assert_contains "$("$WARD" --root "$root2" exec "$ID" sh -c 'stty -a </dev/console')" \
+		"rows 33" "stty -a on the migrated terminal"
 }

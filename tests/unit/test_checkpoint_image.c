@@ -277,6 +277,37 @@ static void fds_round_trip_with_sockets_epoll_eventfd_and_deleted_files(void **s
 	ck_proc_free(&b);
 }
 
+static void fds_round_trip_with_the_containers_terminal(void **state)
+{
+	struct ck_fdx t = {.tty = {.iflag = 0x500, .oflag = 5, .cflag = 0xbf, .lflag = 0x8a3b,
+				   .ispeed = 38400, .ospeed = 38400, .line = 0, .rows = 33,
+				   .cols = 77, .xpixel = 1, .ypixel = 65535, .sid = 1, .pgrp = 7}};
+	struct ck_fd fds[] = {{.fd = 0, .kind = CK_FD_TTY, .file_id = 1, .flags = 02, .x = &t},
+			      {.fd = 1, .kind = CK_FD_TTY, .file_id = 1, .flags = 02, .x = &t}};
+	struct ck_proc a = {.fds = fds, .nfds = 2}, b = {0};
+	_cleanup_free_ char *text = NULL;
+	_cleanup_werr_ struct werr *err = NULL;
+
+	t.tty.cc[0] = 3;
+	t.tty.cc[CK_TTY_NCC - 1] = 0xff;
+	text = ck_fds_to_json(&a);
+	assert_non_null(strstr(text, "\"tty\""));
+	assert_int_equal(ck_fds_from_json(text, &b, NULL), 0);
+	assert_int_equal(b.nfds, 2);
+	assert_int_equal(b.fds[1].kind, CK_FD_TTY);
+	assert_memory_equal(&b.fds[0].x->tty, &t.tty, sizeof(t.tty));
+	assert_ptr_equal(ck_tty_of(&b, 1), &b.fds[0].x->tty);
+	ck_proc_free(&b);
+	/* a window size that does not fit is named */
+	assert_true(ck_fds_from_json("{\"fds\": [{\"fd\": 0, \"kind\": \"tty\", \"file_id\": 1, "
+				     "\"flags\": 2, \"cloexec\": false, \"iflag\": 0, \"oflag\": 0, "
+				     "\"cflag\": 0, \"lflag\": 0, \"ispeed\": 0, \"ospeed\": 0, "
+				     "\"rows\": 70000, \"cols\": 0, \"xpixel\": 0, \"ypixel\": 0}]}",
+				     &b, &err) < 0);
+	assert_non_null(strstr(err->msg, "rows"));
+	ck_proc_free(&b);
+}
+
 static void missing_or_mistyped_fields_are_named(void **state)
 {
 	struct ck_proc p = {0};
@@ -296,10 +327,26 @@ static void inventory_of_another_format_is_refused(void **state)
 	struct ck_inventory inv;
 	_cleanup_werr_ struct werr *err = NULL;
 
-	assert_true(ck_inventory_parse("{\"format\": 3, \"root_pid\": 1, \"pids\": [1], "
+	assert_true(ck_inventory_parse("{\"format\": 4, \"root_pid\": 1, \"pids\": [1], "
 				       "\"xxh128\": {}}",
 				       &inv, &err) < 0);
-	assert_non_null(strstr(err->msg, "format 3"));
+	assert_non_null(strstr(err->msg, "format 4"));
+}
+
+/* Format 3 (an image with POSIX timers or SysV IPC objects) and 2 are both read. */
+static void inventory_of_format_2_and_3_is_read(void **state)
+{
+	for (int f = 2; f <= 3; f++) {
+		struct ck_inventory inv;
+		_cleanup_werr_ struct werr *err = NULL;
+		_cleanup_free_ char *text = xasprintf("{\"format\": %d, \"root_pid\": 1, "
+						      "\"pids\": [1], \"xxh128\": {}}",
+						      f);
+
+		assert_int_equal(ck_inventory_parse(text, &inv, &err), 0);
+		assert_int_equal(inv.format, f);
+		ck_inventory_free(&inv);
+	}
 }
 
 /* Format 1 (sha256 sums) is named as an older ward's, with what to do about it. */
@@ -423,8 +470,10 @@ int main(void)
 		cmocka_unit_test(shmem_views_and_objects_round_trip),
 		cmocka_unit_test(fds_round_trip_with_pipes_and_files),
 		cmocka_unit_test(fds_round_trip_with_sockets_epoll_eventfd_and_deleted_files),
+		cmocka_unit_test(fds_round_trip_with_the_containers_terminal),
 		cmocka_unit_test(missing_or_mistyped_fields_are_named),
 		cmocka_unit_test(inventory_of_another_format_is_refused),
+		cmocka_unit_test(inventory_of_format_2_and_3_is_read),
 		cmocka_unit_test(inventory_of_format_1_is_refused_as_older),
 		cmocka_unit_test(inventory_pids_must_start_with_the_root),
 		cmocka_unit_test(inventory_names_must_stay_in_the_directory),

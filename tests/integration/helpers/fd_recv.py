@@ -1,12 +1,13 @@
-# fd_recv.py MODE SOCKET OUT: the other end of ward's --console-socket / --pidfd-socket. Listens
+# fd_recv.py MODE SOCKET OUT [SECONDS]: the other end of ward's --console-socket / --pidfd-socket. Listens
 # on SOCKET, creates OUT.ready, accepts one connection and takes the fd sent over SCM_RIGHTS.
-#   copy   (a pty master) copies what it reads from the fd to OUT, for at most 10 s or until
-#          the pty closes
+#   copy   (a pty master) copies what it reads from the fd to OUT, for at most SECONDS (10) or
+#          until the pty closes
 #   pidfd  (a pidfd) writes "alive=BOOL gone=BOOL" to OUT: whether the process ran when the fd
 #          came, and whether it ended within 5 s of a SIGKILL sent through the pidfd
 import os, select, signal, socket, sys, time
 
 mode, path, out = sys.argv[1], sys.argv[2], sys.argv[3]
+secs = float(sys.argv[4]) if len(sys.argv) > 4 else 10
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 s.bind(path)
 s.listen(1)
@@ -25,7 +26,7 @@ if mode == "pidfd":
         f.write("alive=%s gone=%s\n" % (alive, gone))
     sys.exit(0)
 with open(out, "wb") as f:
-    end = time.time() + 10
+    end = time.time() + secs
     while time.time() < end:
         try:
             b = os.read(fds[0], 4096)
