@@ -49,7 +49,6 @@ struct ck_pagesrc {
 	int fd;				 /* pages-<pid>.img, read once in order */
 	char name[64];			 /* for messages */
 	const char *sum;		 /* checked against this sum as it is read */
-	bool cached;			 /* in the page cache: read through a mapping */
 	const struct ck_mm *mm;		 /* its index */
 	const struct ck_pagesrc *parent; /* where in_parent ranges are (pre-copy), or NULL */
 };

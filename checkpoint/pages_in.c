@@ -1,9 +1,13 @@
-/* pages-<pid>.img read for a restore: reader threads read the file in 4 MiB chunks into a ring
- * of aligned buffers (O_DIRECT: the disk's transfer into the buffer costs no CPU), while the
- * restorer hashes the chunk before and copies it into the process; chunks are handed out in
- * file order. Reading and copying one after the other left the disk idle during every copy,
- * and two reads in flight get more out of the virtio disk than one (1 GiB with dd
- * iflag=direct: 1.1 s for one reader, 0.83 s for two on halves). */
+/* pages-<pid>.img read for a restore in 4 MiB chunks handed out in file order. A chunk whole in
+ * the page cache (the dump wrote it buffered, or the page server received it) is handed out
+ * from a mapping of the file, not copied; the others are read by reader threads into a ring of
+ * aligned buffers (O_DIRECT: the disk's transfer into the buffer costs no CPU, and no copy of
+ * a 1 GiB image is left in memory) while the restorer copies and hashes the chunk before.
+ * Reading and copying one after the other left the disk idle during every copy, and two reads
+ * in flight get more out of the virtio disk than one (1 GiB with dd iflag=direct: 1.1 s for
+ * one reader, 0.83 s for two on halves). Deciding per chunk: a dump that turned to O_DIRECT
+ * part way (pages_out.c) leaves the file's head in the cache, and O_DIRECT reads of a range
+ * with dirty cached pages would first write them out. */
 #include "checkpoint/pages_in.h"
 
 #include <errno.h>
@@ -29,7 +33,9 @@ struct ck_pages_in {
 	int err[NBUF];
 	enum slot_state state[NBUF]; /* chunk k is in slot k % NBUF */
 	bool stop;
-	const char *map; /* mapped instead: chunks point into it */
+	size_t held;	    /* 1 + the slot the consumer holds, or 0 */
+	const char *map;    /* the file mapped, or NULL */
+	unsigned char *hot; /* per chunk: in the page cache, handed out from map */
 	int nthreads;
 	pthread_t th[NTHREAD];
 	pthread_mutex_t mu;
@@ -63,6 +69,11 @@ static size_t chunk_len(const struct ck_pages_in *in, uint64_t k)
 	return in->total - off > CHUNK ? CHUNK : (size_t)(in->total - off);
 }
 
+static bool hot(const struct ck_pages_in *in, uint64_t k)
+{
+	return in->hot && in->hot[k];
+}
+
 static void *reader(void *arg)
 {
 	struct ck_pages_in *in = arg;
@@ -75,6 +86,10 @@ static void *reader(void *arg)
 
 		if (in->stop || k >= nchunks(in))
 			break;
+		if (hot(in, k)) { /* the consumer takes it from the mapping */
+			in->claim++;
+			continue;
+		}
 		if (in->state[s] != FREE) {
 			pthread_cond_wait(&in->cv, &in->mu);
 			continue;
@@ -94,24 +109,51 @@ static void *reader(void *arg)
 	return NULL;
 }
 
-struct ck_pages_in *ck_pages_in_new(int fd, uint64_t total, bool mapped)
+/* Which chunks are whole in the page cache (mincore of a mapping); *all: every one of them. */
+static void find_hot(struct ck_pages_in *in, bool *all)
+{
+	size_t pages = (in->total + 4095) / 4096;
+	unsigned char *vec;
+	void *m = mmap(NULL, in->total, PROT_READ, MAP_SHARED, in->fd, 0);
+
+	*all = false;
+	if (m == MAP_FAILED)
+		return;
+	vec = xmalloc(pages);
+	if (mincore(m, in->total, vec) < 0) {
+		free(vec);
+		munmap(m, in->total);
+		return;
+	}
+	in->map = m;
+	in->hot = xcalloc(nchunks(in), 1);
+	*all = true;
+	for (uint64_t k = 0; k < nchunks(in); k++) {
+		size_t first = k * (CHUNK / 4096), last = first + (chunk_len(in, k) + 4095) / 4096;
+
+		in->hot[k] = 1;
+		for (size_t i = first; i < last && in->hot[k]; i++)
+			in->hot[k] = vec[i] & 1;
+		*all = *all && in->hot[k];
+		/* Mapped now: UFFDIO_COPY would otherwise fault on every source page. */
+		if (in->hot[k])
+			madvise((char *)m + k * CHUNK, chunk_len(in, k), MADV_POPULATE_READ);
+	}
+	free(vec);
+}
+
+struct ck_pages_in *ck_pages_in_new(int fd, uint64_t total)
 {
 	struct ck_pages_in *in = xcalloc(1, sizeof(*in));
+	bool all;
 
 	in->fd = fd;
 	in->total = total;
 	if (!total) /* nothing to read: no threads, no mapping */
 		return in;
-	if (mapped) {
-		void *m = mmap(NULL, total, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
-
-		if (m == MAP_FAILED) {
-			free(in);
-			return NULL;
-		}
-		in->map = m;
+	find_hot(in, &all);
+	if (all) /* nothing to read either */
 		return in;
-	}
 	for (size_t i = 0; i < NBUF; i++)
 		if (posix_memalign((void **)&in->buf[i], 4096, CHUNK) != 0)
 			abort();
@@ -130,22 +172,23 @@ const char *ck_pages_in_next(struct ck_pages_in *in, size_t *n)
 	int e;
 
 	*n = 0;
-	if (in->map || !in->total) {
-		if (k >= nchunks(in))
-			return NULL;
+	if (in->buf[0]) {
+		pthread_mutex_lock(&in->mu);
+		if (in->held) { /* done with: may be refilled */
+			in->state[in->held - 1] = FREE;
+			in->held = 0;
+			pthread_cond_broadcast(&in->cv);
+		}
+		pthread_mutex_unlock(&in->mu);
+	}
+	if (k >= nchunks(in))
+		return NULL;
+	in->take = k + 1;
+	if (!in->buf[0] || hot(in, k)) {
 		*n = chunk_len(in, k);
-		in->take = k + 1;
 		return in->map + k * CHUNK;
 	}
 	pthread_mutex_lock(&in->mu);
-	if (k && in->state[(k - 1) % NBUF] == HELD) { /* done with: may be refilled */
-		in->state[(k - 1) % NBUF] = FREE;
-		pthread_cond_broadcast(&in->cv);
-	}
-	if (k >= nchunks(in)) {
-		pthread_mutex_unlock(&in->mu);
-		return NULL;
-	}
 	if (!in->nthreads) { /* no thread could be made: read here */
 		in->claim = k + 1;
 		in->len[s] = chunk_len(in, k);
@@ -155,8 +198,8 @@ const char *ck_pages_in_next(struct ck_pages_in *in, size_t *n)
 	while (in->state[s] != FULL)
 		pthread_cond_wait(&in->cv, &in->mu);
 	in->state[s] = HELD;
+	in->held = s + 1;
 	pthread_mutex_unlock(&in->mu);
-	in->take = k + 1;
 	if ((e = in->err[s]) != 0) {
 		*n = 1;
 		errno = e;
@@ -166,13 +209,19 @@ const char *ck_pages_in_next(struct ck_pages_in *in, size_t *n)
 	return in->buf[s];
 }
 
+bool ck_pages_in_held(const struct ck_pages_in *in)
+{
+	return in->held != 0;
+}
+
 void ck_pages_in_free(struct ck_pages_in *in)
 {
 	if (!in)
 		return;
-	if (in->map || !in->total) {
-		if (in->map)
-			munmap((void *)in->map, in->total);
+	if (in->map)
+		munmap((void *)in->map, in->total);
+	free(in->hot);
+	if (!in->buf[0]) {
 		free(in);
 		return;
 	}

@@ -9,11 +9,12 @@
 
 struct ck_pages_out;
 
-/* Create dirfd/name for ck_pages_out_new: O_DIRECT where the filesystem allows it. -1 and errno
- * on failure. */
+/* Create dirfd/name for ck_pages_out_new (opened buffered; the writer may turn to O_DIRECT). -1
+ * and errno on failure. */
 int ck_pages_open(int dirfd, const char *name);
 /* Start writing to fd (a writer thread); buffers are 4096-aligned and written in multiples of
- * 4096 bytes but for the last, as O_DIRECT needs. */
+ * 4096 bytes but for the last, as O_DIRECT needs: through the page cache until that is found
+ * slow, then O_DIRECT. */
 struct ck_pages_out *ck_pages_out_new(int fd, struct werr **err);
 /* The next buffer to fill (waits until it is written out), *size bytes long. */
 char *ck_pages_out_buf(struct ck_pages_out *o, size_t *size);

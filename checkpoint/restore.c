@@ -396,33 +396,8 @@ static int map_pids(struct rctx *c, pid_t root_host, pid_t *host, struct werr **
 	return 0;
 }
 
-/* Mostly in the page cache (a file the page server received, or one on tmpfs): read through
- * it. Otherwise (written with O_DIRECT by a dump) with O_DIRECT, not filling the page cache
- * with a copy of it first; and a file with dirty cached pages would be flushed by O_DIRECT. */
-static bool cached(int fd)
-{
-	struct stat sb;
-	size_t pages, in = 0;
-	unsigned char *vec;
-	void *m;
-
-	if (fstat(fd, &sb) < 0 || sb.st_size == 0)
-		return true;
-	m = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_SHARED, fd, 0);
-	if (m == MAP_FAILED)
-		return true;
-	pages = ((size_t)sb.st_size + 4095) / 4096;
-	vec = xmalloc(pages);
-	if (mincore(m, (size_t)sb.st_size, vec) == 0)
-		for (size_t i = 0; i < pages; i++)
-			in += vec[i] & 1;
-	free(vec);
-	munmap(m, (size_t)sb.st_size);
-	return in * 2 > pages;
-}
-
 /* pid's pages files down the chain of pre-copy images (src[0] this image's). Each is read once,
- * in order, and verified on the way; O_DIRECT where the filesystem has it, unless cached. */
+ * in order, and verified on the way. */
 static int open_pages(struct rctx *c, pid_t pid, struct ck_pagesrc *src, size_t *levels,
 		      struct werr **err)
 {
@@ -430,6 +405,7 @@ static int open_pages(struct rctx *c, pid_t pid, struct ck_pagesrc *src, size_t 
 		_cleanup_free_ char *name = xasprintf("pages-%d.img", pid);
 		const struct ck_proc *p = NULL;
 		size_t k = 0;
+		int fl;
 
 		for (; k < img->n && !p; k++)
 			if (img->procs[k].pid == pid)
@@ -441,13 +417,10 @@ static int open_pages(struct rctx *c, pid_t pid, struct ck_pagesrc *src, size_t 
 		src[*levels].fd = openat(img->dirfd, name, O_RDONLY | O_CLOEXEC);
 		if (src[*levels].fd < 0)
 			return werr_sys(err, errno, "open %s", name);
-		src[*levels].cached = cached(src[*levels].fd);
-		if (!src[*levels].cached) {
-			int fl = fcntl(src[*levels].fd, F_GETFL);
-
-			if (fl >= 0) /* EINVAL: no O_DIRECT on this filesystem */
-				fcntl(src[*levels].fd, F_SETFL, fl | O_DIRECT);
-		}
+		/* What is not in the page cache is read with O_DIRECT (pages_in.c). */
+		fl = fcntl(src[*levels].fd, F_GETFL);
+		if (fl >= 0) /* EINVAL: no O_DIRECT on this filesystem */
+			fcntl(src[*levels].fd, F_SETFL, fl | O_DIRECT);
 		src[*levels].mm = &p->mm;
 		src[*levels].parent = NULL;
 		if (*levels)

@@ -6,19 +6,22 @@
  *     addresses (mremap; they hold pointers glibc cached at start-up);
  *  3. each VMA is mapped at its address (files reopened, anonymous memory fresh, views of shared
  *     memory duplicated from the object the helper inherited, shmem.c), the saved pages
- *     are written with process_vm_writev (read from the pages file with O_DIRECT and checked
- *     against their sum on the way), final protections set;
+ *     copied in (from the page cache or read with O_DIRECT, checked against their sum on the
+ *     way) by UFFDIO_COPY through a userfaultfd of the helper where the memory is private
+ *     and anonymous, by process_vm_writev elsewhere (pages_fill.c), final protections set;
  *  4. PR_SET_MM_MAP (brk, arg/env, auxv, exe), signal actions, per-thread state, credentials;
  *  5. the trampoline is unmapped by its own last call, and the registers are set.
  * No code of ward runs in the helper after step 1: nothing of it is left to collide with. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/prctl.h>
+#include <linux/userfaultfd.h>
 #include <linux/sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
@@ -27,6 +30,7 @@
 
 #include "checkpoint/fdx.h"
 #include "checkpoint/internal.h"
+#include "checkpoint/pages_fill.h"
 #include "checkpoint/pages_in.h"
 #include "checkpoint/procfs.h"
 #include "checkpoint/ptrace.h"
@@ -56,7 +60,10 @@ struct rb {
 	uint64_t data; /* argument area inside the trampoline */
 	const struct ck_shmem *shm;
 	size_t nshm;
-	uint64_t *parked; /* shm[i] in the helper, beside the trampoline; 0: not mapped here */
+	uint64_t *parked;     /* shm[i] in the helper, beside the trampoline; 0: not mapped here */
+	int uffd;	      /* a userfaultfd of the helper's mm while pages are filled, or -1 */
+	bool *reg;	      /* per VMA of p->mm: registered with uffd */
+	struct ck_fill *fill; /* the copiers */
 };
 
 static long sys(struct rb *b, long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
@@ -296,6 +303,12 @@ static int map_shmem_view(struct rb *b, const struct ck_vma *v, struct werr **er
 	return 0;
 }
 
+/* Private anonymous memory with saved pages: filled by UFFDIO_COPY when there is a uffd. */
+static bool uffd_fills(const struct rb *b, const struct ck_vma *v)
+{
+	return b->uffd >= 0 && v->kind == CK_VMA_ANON && !v->shared && has_pages(&b->p->mm, v);
+}
+
 static int map_vma(struct rb *b, const struct ck_vma *v, struct werr **err)
 {
 	bool fill = has_pages(&b->p->mm, v);
@@ -305,8 +318,10 @@ static int map_vma(struct rb *b, const struct ck_vma *v, struct werr **err)
 	long fd = -1, r;
 
 	/* Private anonymous memory that is written whole anyway: its pages are allocated in
-	 * one go by the mmap rather than one fault at a time by the copy. */
-	if (fill && v->kind == CK_VMA_ANON && !v->shared && all_pages(&b->p->mm, v))
+	 * one go by the mmap rather than one fault at a time by the copy (unless UFFDIO_COPY
+	 * allocates them). */
+	if (fill && v->kind == CK_VMA_ANON && !v->shared && all_pages(&b->p->mm, v) &&
+	    !uffd_fills(b, v))
 		flags |= MAP_POPULATE;
 
 	if (v->kind == CK_VMA_FILE) {
@@ -363,22 +378,53 @@ static const struct ck_pagesrc *holder(const struct ck_pagesrc *s, uint64_t addr
 	return NULL;
 }
 
-/* Every VMA with pages is writable at this point: process_vm_writev of many ranges at once
- * (much faster than /proc/pid/mem, which stays for what it cannot write). */
-static int copy_in(struct rb *b, const struct iovec *local, const struct iovec *remote, size_t n,
-		   struct werr **err)
+/* How many of len bytes from addr are alike for the copiers: all registered with the uffd
+ * (*uffd) or none of them. */
+static size_t fill_run(const struct rb *b, uint64_t addr, size_t len, bool *uffd)
 {
-	ssize_t want = 0, done;
+	const struct ck_mm *mm = &b->p->mm;
+	size_t lo = 0, hi = mm->nvmas;
 
-	for (size_t i = 0; i < n; i++)
-		want += (ssize_t)local[i].iov_len;
-	done = n ? process_vm_writev(b->pid, local, n, remote, n, 0) : 0;
-	if (done == want)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (put(b, (uint64_t)(uintptr_t)remote[i].iov_base, local[i].iov_base,
-			local[i].iov_len, err) < 0)
-			return -EIO;
+	while (lo < hi) { /* the first VMA ending after addr */
+		size_t mid = (lo + hi) / 2;
+
+		if (mm->vmas[mid].end <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*uffd = b->reg && lo < mm->nvmas && mm->vmas[lo].start <= addr && b->reg[lo];
+	if (*uffd)
+		return mm->vmas[lo].end - addr < len ? mm->vmas[lo].end - addr : len;
+	for (; lo < mm->nvmas && mm->vmas[lo].start < addr + len; lo++)
+		if (b->reg && b->reg[lo] && mm->vmas[lo].start > addr)
+			return mm->vmas[lo].start - addr;
+	return len;
+}
+
+/* Queue m bytes of buf for addr with the copiers, split where the way to copy changes. */
+static void fill_queue(struct rb *b, const char *buf, uint64_t addr, size_t m)
+{
+	while (m) {
+		bool uffd;
+		size_t k = fill_run(b, addr, m, &uffd);
+
+		ck_fill_add(b->fill, buf, addr, k, uffd);
+		buf += k;
+		addr += k;
+		m -= k;
+	}
+}
+
+/* Wait for the copiers: 0, or the first failure as an error. */
+static int fill_wait(struct rb *b, struct werr **err)
+{
+	uint64_t bad;
+	int e = ck_fill_wait(b->fill, &bad);
+
+	if (e < 0)
+		return werr_sys(err, -e, "write memory of %d at 0x%llx", b->pid,
+				(unsigned long long)bad);
 	return 0;
 }
 
@@ -390,28 +436,25 @@ static int copy_in(struct rb *b, const struct iovec *local, const struct iovec *
 static int fill_from(struct rb *b, const struct ck_pagesrc *top, const struct ck_pagesrc *lvl,
 		     struct werr **err)
 {
-	enum { NIOV = 1024 };
-	struct iovec local[NIOV], remote[NIOV];
 	const struct ck_mm *mm = lvl->mm;
 	uint64_t total = ck_pages_size(mm), roff = 0;
 	struct ck_sum *sum = ck_sum_new();
 	struct ck_pages_in *in = NULL;
 	char hex[CK_SUM_HEX + 1];
 	const char *buf;
-	size_t ri = 0, want = 0, niov = 0;
+	size_t ri = 0, want = 0;
 	struct stat sb;
 	int r = 0;
 
 	if (fstat(lvl->fd, &sb) < 0 || (uint64_t)sb.st_size != total)
 		r = werr_set(err, EINVAL, "image: %s is %lld bytes, its index says %llu", lvl->name,
 			     (long long)sb.st_size, (unsigned long long)total);
-	else if (!(in = ck_pages_in_new(lvl->fd, total, lvl->cached)))
-		r = werr_sys(err, errno, "map %s", lvl->name);
+	else
+		in = ck_pages_in_new(lvl->fd, total);
 	while (r == 0 && (buf = ck_pages_in_next(in, &want))) {
 		size_t pos = 0;
 
-		ck_sum_update(sum, buf, want);
-		while (pos < want && r == 0) {
+		while (pos < want) {
 			const struct ck_page_range *pr;
 			uint64_t a;
 			size_t n, left;
@@ -422,22 +465,15 @@ static int fill_from(struct rb *b, const struct ck_pagesrc *top, const struct ck
 			n = pr->npages * 4096 - roff;
 			if (n > want - pos)
 				n = want - pos;
-			for (a = pr->addr + roff, left = n; left && r == 0;) {
+			for (a = pr->addr + roff, left = n; left;) {
 				size_t m = left;
 				const struct ck_pagesrc *h =
 					lvl == top ? top : holder(top, a, left, &m);
 
-				if (h == lvl) {
-					local[niov] =
-						(struct iovec){(void *)(buf + pos + (n - left)), m};
-					remote[niov++] = (struct iovec){(void *)(uintptr_t)a, m};
-				}
+				if (h == lvl)
+					fill_queue(b, buf + pos + (n - left), a, m);
 				a += m;
 				left -= m;
-				if (niov == NIOV) {
-					r = copy_in(b, local, remote, niov, err);
-					niov = 0;
-				}
 			}
 			pos += n;
 			roff += n;
@@ -446,10 +482,15 @@ static int fill_from(struct rb *b, const struct ck_pagesrc *top, const struct ck
 				roff = 0;
 			}
 		}
-		if (r == 0) /* the buffer is reused by the next call */
-			r = copy_in(b, local, remote, niov, err);
-		niov = 0;
+		/* The copiers copy the chunk while it is hashed here; a read buffer must be copied
+		 * before the next call reuses it, a mapped chunk stays. */
+		ck_fill_start(b->fill);
+		ck_sum_update(sum, buf, want);
+		if (ck_pages_in_held(in))
+			r = fill_wait(b, err);
 	}
+	if (fill_wait(b, r == 0 ? err : NULL) < 0) /* mapped chunks are unmapped below */
+		r = -EIO;
 	if (r == 0 && want) /* a failed read */
 		r = werr_sys(err, errno, "read %s", lvl->name);
 	ck_pages_in_free(in);
@@ -495,6 +536,69 @@ static int fill_pages(struct rb *b, const struct ck_pagesrc *src, struct werr **
 	return 0;
 }
 
+/* A userfaultfd of the helper's mm (made there, copied here with pidfd_getfd), for
+ * UFFDIO_COPY; -1 where the kernel has none or refuses it (user-mode-only needs no privilege):
+ * then the copy is by process_vm_writev into memory MAP_POPULATE allocated. */
+static int fill_uffd(struct rb *b)
+{
+	struct uffdio_api api = {.api = UFFD_API};
+	_cleanup_close_ int pidfd = -1;
+	long t = sys(b, SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY, 0, 0, 0, 0,
+		     0, NULL);
+	int fd = -1;
+
+	if (t < 0)
+		return -1;
+	pidfd = (int)syscall(SYS_pidfd_open, b->pid, 0);
+	if (pidfd >= 0)
+		fd = (int)syscall(SYS_pidfd_getfd, pidfd, (int)t, 0);
+	sys(b, SYS_close, (uint64_t)t, 0, 0, 0, 0, 0, NULL);
+	if (fd >= 0 && ioctl(fd, UFFDIO_API, &api) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/* Register the VMAs UFFDIO_COPY fills (mapped, not populated); one the kernel refuses is
+ * written by process_vm_writev instead, faulting its pages in. */
+static void fill_begin(struct rb *b)
+{
+	const struct ck_mm *mm = &b->p->mm;
+
+	if (b->uffd >= 0)
+		b->reg = xcalloc(mm->nvmas ? mm->nvmas : 1, sizeof(bool));
+	for (size_t i = 0; b->uffd >= 0 && i < mm->nvmas; i++) {
+		const struct ck_vma *v = &mm->vmas[i];
+		struct uffdio_register reg = {.range = {v->start, v->end - v->start},
+					      .mode = UFFDIO_REGISTER_MODE_MISSING};
+
+		b->reg[i] = uffd_fills(b, v) && ioctl(b->uffd, UFFDIO_REGISTER, &reg) == 0;
+	}
+	b->fill = ck_fill_new(b->pid, b->uffd, b->memfd);
+}
+
+/* The VMAs back to plain memory (their flags as mapped), the copiers and the uffd gone. */
+static void fill_end(struct rb *b)
+{
+	const struct ck_mm *mm = &b->p->mm;
+
+	for (size_t i = 0; b->reg && i < mm->nvmas; i++) {
+		struct uffdio_range range = {mm->vmas[i].start,
+					     mm->vmas[i].end - mm->vmas[i].start};
+
+		if (b->reg[i])
+			ioctl(b->uffd, UFFDIO_UNREGISTER, &range);
+	}
+	ck_fill_free(b->fill);
+	b->fill = NULL;
+	free(b->reg);
+	b->reg = NULL;
+	if (b->uffd >= 0)
+		close(b->uffd);
+	b->uffd = -1;
+}
+
 static int rebuild_mm(struct rb *b, const struct ck_pagesrc *pages, struct werr **err)
 {
 	const struct ck_mm *mm = &b->p->mm;
@@ -515,6 +619,7 @@ static int rebuild_mm(struct rb *b, const struct ck_pagesrc *pages, struct werr 
 	};
 	long exe = -1, r;
 
+	b->uffd = fill_uffd(b);
 	for (size_t i = 0; i < mm->nvmas; i++) {
 		const struct ck_vma *v = &mm->vmas[i];
 
@@ -527,7 +632,10 @@ static int rebuild_mm(struct rb *b, const struct ck_pagesrc *pages, struct werr 
 		if (b->parked[k] && sys_ok(b, "munmap parked shared memory", SYS_munmap,
 					   b->parked[k], b->shm[k].size, 0, 0, 0, 0, err) < 0)
 			return -EIO;
-	if (fill_pages(b, pages, err) < 0)
+	fill_begin(b);
+	r = fill_pages(b, pages, err);
+	fill_end(b);
+	if (r < 0)
 		return -EIO;
 	for (size_t i = 0; i < mm->nvmas; i++) {
 		const struct ck_vma *v = &mm->vmas[i];
@@ -750,16 +858,20 @@ int ck_rebuild_proc(pid_t host_pid, const struct ck_proc *p, const struct ck_pag
 		       .insn = (uint64_t)(uintptr_t)ck_syscall_insn,
 		       .shm = shm,
 		       .nshm = nshm,
-		       .parked = parked};
+		       .parked = parked,
+		       .uffd = -1};
 	_cleanup_close_ int memfd = ck_mem_open(host_pid, err);
 	uint64_t tsize = TRAMP_SIZE + ((special_bytes(&p->mm) + 4095) & ~4095ULL) + shmem_bytes(&b);
 	char comm[16];
+	bool failed;
 
 	if (memfd < 0)
 		return -EIO;
 	b.memfd = memfd;
-	if (unregister_rseq(&b, err) < 0 || map_trampoline(&b, tsize, err) < 0 ||
-	    clear_helper(&b, err) < 0 || rebuild_mm(&b, pages, err) < 0)
+	failed = unregister_rseq(&b, err) < 0 || map_trampoline(&b, tsize, err) < 0 ||
+		 clear_helper(&b, err) < 0 || rebuild_mm(&b, pages, err) < 0;
+	fill_end(&b); /* if rebuild_mm left early */
+	if (failed)
 		return werr_wrap(err, "process %d", p->pid);
 	sys(&b, SYS_close, (uint64_t)ready_fd, 0, 0, 0, 0, 0, NULL);
 	memset(comm, 0, sizeof(comm));

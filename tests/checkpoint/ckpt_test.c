@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -242,26 +243,85 @@ static int t_leave_running(struct t *t)
 	return 0;
 }
 
-static int t_memory_identical(struct t *t)
+/* Restore a dumped bigmem and have it check its memory: it prints "ok" and exits 0. */
+static int restore_bigmem_checks(struct t *t)
 {
-	_cleanup_free_ char *bin = prog("bigmem");
-	char *argv[] = {bin, "256", NULL};
-	pid_t pid = spawn(t, argv), root;
+	_cleanup_free_ char *s = NULL;
+	pid_t root;
 	int st;
 
-	if (wait_output(t, 0, "ready\n", 20000) < 0 || dump(t, pid, false) < 0 ||
-	    restore(t, &root) < 0)
+	if (restore(t, &root) < 0)
 		return -1;
 	kill(root, SIGUSR1);
 	if (wait_exit(t, root, 20000, &st) < 0)
 		return -1;
-	{
-		_cleanup_free_ char *s = slurp(t->out);
+	s = slurp(t->out);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 || strcmp(s, "ready\nok\n") != 0)
+		return fail(t, "status 0x%x, output \"%s\"", st, s);
+	return 0;
+}
 
-		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 || strcmp(s, "ready\nok\n") != 0)
-			return fail(t, "status 0x%x, output \"%s\"", st, s);
-	}
+static int t_memory_identical(struct t *t)
+{
+	_cleanup_free_ char *bin = prog("bigmem");
+	char *argv[] = {bin, "256", NULL};
+	pid_t pid = spawn(t, argv);
+
+	if (wait_output(t, 0, "ready\n", 20000) < 0 || dump(t, pid, false) < 0 ||
+	    restore_bigmem_checks(t) < 0)
+		return -1;
 	snprintf(t->msg, sizeof(t->msg), "256 MiB pattern, heap and sigmask intact");
+	return 0;
+}
+
+/* The back half of pid's pages file out of the page cache (written out first): the restore
+ * must take the front half from the cache and read the rest from the disk. *left: how many of
+ * its pages are still cached. */
+static int evict_back_half(struct t *t, pid_t pid, size_t *left)
+{
+	_cleanup_free_ char *path = xasprintf("%s/pages-%d.img", t->img, pid);
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat sb;
+	unsigned char *vec;
+	void *m;
+	off_t half;
+
+	if (fd < 0 || fstat(fd, &sb) < 0 || sb.st_size < (8 << 20))
+		return fail(t, "%s: missing or under 8 MiB", path);
+	half = sb.st_size / 2 & ~(off_t)4095;
+	if (fdatasync(fd) < 0 || posix_fadvise(fd, half, 0, POSIX_FADV_DONTNEED) != 0)
+		return fail(t, "%s: cannot drop its cached pages: %s", path, strerror(errno));
+	m = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED)
+		return fail(t, "map %s: %s", path, strerror(errno));
+	vec = xmalloc((size_t)sb.st_size / 4096 + 1);
+	*left = 0;
+	if (mincore(m, (size_t)sb.st_size, vec) == 0)
+		for (off_t i = half / 4096; i < sb.st_size / 4096; i++)
+			*left += vec[i] & 1;
+	free(vec);
+	munmap(m, (size_t)sb.st_size);
+	return 0;
+}
+
+/* A pages file partly in the page cache (as a dump that turned to O_DIRECT part way leaves it):
+ * both halves restored alike. */
+static int t_memory_half_cached(struct t *t)
+{
+	_cleanup_free_ char *bin = prog("bigmem");
+	char *argv[] = {bin, "64", NULL};
+	pid_t pid = spawn(t, argv);
+	size_t left = 0;
+
+	if (wait_output(t, 0, "ready\n", 20000) < 0 || dump(t, pid, false) < 0 ||
+	    evict_back_half(t, pid, &left) < 0)
+		return -1;
+	if (left > 16)
+		return fail(t, "%zu pages of the back half still cached", left);
+	if (restore_bigmem_checks(t) < 0)
+		return -1;
+	snprintf(t->msg, sizeof(t->msg),
+		 "64 MiB pattern intact, back half of the pages file read from the disk");
 	return 0;
 }
 
@@ -1103,6 +1163,7 @@ static const struct {
 } tests[] = {
 	{"counter_continues_after_restore", t_counter_continues, true},
 	{"memory_256mib_identical_after_restore", t_memory_identical, true},
+	{"memory_half_in_page_cache_identical_after_restore", t_memory_half_cached, true},
 	{"file_offset_continues_after_restore", t_file_offset_continues, true},
 	{"pipe_between_parent_and_child_survives", t_pipe_parent_child, true},
 	{"threads_all_resume_after_restore", t_threads_all_resume, true},

@@ -12,10 +12,12 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <xxhash.h>
 
 #include "checkpoint/fdx.h"
 #include "checkpoint/image.h"
 #include "checkpoint/inventory.h"
+#include "checkpoint/sum.h"
 #include "lib/util.h"
 
 static void sample_proc(struct ck_proc *p)
@@ -456,6 +458,35 @@ static void inventory_detects_a_changed_file(void **state)
 	rmdir(dir);
 }
 
+/* The running sum (whichever XXH3 build this CPU gets, sum_avx2.c or libxxhash) fed in uneven
+ * pieces is libxxhash's one-shot XXH3-128 of the whole. */
+static void running_sum_is_libxxhash_xxh3_128(void **state)
+{
+	size_t n = (5 << 20) + 4321, done = 0, step = 1;
+	unsigned char *buf = xmalloc(n);
+	struct ck_sum *s = ck_sum_new();
+	char got[CK_SUM_HEX + 1], want[CK_SUM_HEX + 1], one[CK_SUM_HEX + 1];
+	XXH128_canonical_t c;
+
+	for (size_t i = 0; i < n; i++)
+		buf[i] = (unsigned char)(i * 2654435761u >> 13);
+	while (done < n) {
+		size_t k = step < n - done ? step : n - done;
+
+		ck_sum_update(s, buf + done, k);
+		done += k;
+		step = step * 7 + 13;
+	}
+	ck_sum_final(s, got);
+	XXH128_canonicalFromHash(&c, XXH3_128bits(buf, n));
+	for (size_t i = 0; i < 16; i++)
+		snprintf(want + 2 * i, 3, "%02x", c.digest[i]);
+	ck_sum_buf(buf, n, one);
+	assert_string_equal(got, want);
+	assert_string_equal(one, want);
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -474,6 +505,7 @@ int main(void)
 		cmocka_unit_test(inventory_pids_must_start_with_the_root),
 		cmocka_unit_test(inventory_names_must_stay_in_the_directory),
 		cmocka_unit_test(inventory_detects_a_changed_file),
+		cmocka_unit_test(running_sum_is_libxxhash_xxh3_128),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
