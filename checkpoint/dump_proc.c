@@ -246,6 +246,18 @@ static int collect_ids(pid_t pid, struct ck_proc *p, struct werr **err)
 	return 0;
 }
 
+/* Credentials are per thread, the image holds the leader's (collect_ids), and restore gives
+ * them to every thread: a thread with others would come back with more or less privilege. */
+static bool same_creds(const struct ck_proc *p, const struct ck_status *s)
+{
+	return !memcmp(p->uid, s->uid, sizeof(p->uid)) && !memcmp(p->gid, s->gid, sizeof(p->gid)) &&
+	       p->ngroups == s->ngroups &&
+	       (!s->ngroups || !memcmp(p->groups, s->groups, s->ngroups * sizeof(*s->groups))) &&
+	       p->cap_inh == s->cap_inh && p->cap_prm == s->cap_prm && p->cap_eff == s->cap_eff &&
+	       p->cap_bnd == s->cap_bnd && p->cap_amb == s->cap_amb &&
+	       p->no_new_privs == (s->no_new_privs != 0);
+}
+
 /* The parent's VMA ending at end with the same path (a stack grows at its start), or NULL;
  * parent's VMAs are in address order. */
 static const struct ck_vma *parent_vma(const struct ck_mm *parent, const struct ck_vma *v)
@@ -562,6 +574,14 @@ int ck_collect_proc(pid_t host_pid, const pid_t *tids, size_t ntids,
 		if (read_file(path, &st, NULL, err) < 0 || ck_parse_status(st, &s) < 0)
 			return werr_set(err, ESRCH, "cannot read %s", path);
 		p->threads[i].tid = s.ns_pid;
+		if (!same_creds(p, &s)) {
+			free(s.groups);
+			return werr_set(err, ENOTSUP,
+					"process %d (%s): thread %d has credentials other than the "
+					"leader's (uids, gids, groups, capabilities or no_new_privs), "
+					"which the image cannot hold",
+					p->pid, p->comm, s.ns_pid);
+		}
 		free(s.groups);
 		/* Before anything is injected: a strict-mode thread would be killed by it. */
 		if (ck_seccomp_collect(p, &p->threads[i], tids[i], s.seccomp, err) < 0)

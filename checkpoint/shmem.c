@@ -171,7 +171,8 @@ int ck_shmem_load(int dirfd, const struct ck_inventory *inv, const struct ck_pro
 							   ? ck_shmem_find(*objs, *nobjs, v->ino)
 							   : NULL;
 
-			if (v->kind == CK_VMA_SHMEM && (!o || v->offset >= o->size))
+			if (v->kind == CK_VMA_SHMEM &&
+			    (!o || v->offset >= o->size || v->end - v->start > o->size - v->offset))
 				return werr_set(err, EINVAL,
 						"image: process %d maps shared memory %llu at "
 						"offset 0x%llx: %s",

@@ -104,6 +104,10 @@ int cgroup_updates_apply(struct cgroup *cg, const char *file, struct werr **err)
 		struct cgroup_resources res = {0};
 
 		r = jparse_object(&c, line, strlen(line), spec_parse_resources, &res);
+		/* `ward update` never records devices: an image's record with them is not ours
+		 * (it would widen the container's device access) */
+		if (r == 0 && res.n_devices)
+			r = werr_set(err, EINVAL, "devices cannot be updated");
 		if (r == 0)
 			r = cgroup_apply(cg, &res, true, err);
 		cgroup_resources_free(&res);

@@ -81,8 +81,11 @@ static int copy_state_files(const char *root, const struct cstate *st, const cha
 		size_t len;
 		int r = read_file(src, &text, &len, NULL);
 
-		if (r == -ENOENT && i > 0)
-			break; /* never updated */
+		if (r == -ENOENT && i > 0) { /* never updated: not a reused directory's either */
+			if (unlink(dst) < 0 && errno != ENOENT)
+				return werr_sys(err, errno, "checkpoint: remove %s", dst);
+			break;
+		}
 		if (r < 0)
 			return werr_sys(err, -r, "checkpoint: read %s", src);
 		_cleanup_close_ int fd = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);

@@ -384,6 +384,21 @@ static int answer_child(struct create_run *cr, int sync_fd, struct werr **err)
 	}
 }
 
+/* The updates a restore applied are the container's record, so that its next checkpoint
+ * carries them again. */
+static int keep_updates(int dirfd, const char *file, struct werr **err)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	int r = read_file(file, &text, &len, NULL);
+
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return werr_sys(err, -r, "read %s", file);
+	return write_file_atomic(dirfd, "updates.jsonl", text, len, 0600, err);
+}
+
 /* A restored micro-VM's init became its VMM after SYNC_READY: it reports again once the image
  * is loaded and the vCPUs started (SYNC_READY), or why loading failed (SYNC_ERROR). */
 static int wait_vm_restored(int sync_fd, struct werr **err)
@@ -568,6 +583,8 @@ pid_t container_create(struct create_opts *o, struct werr **err)
 		goto fail;
 	if (o->restore_updates) {
 		r = cgroup_updates_apply(cg, o->restore_updates, err);
+		if (r == 0)
+			r = keep_updates(dirfd, o->restore_updates, err);
 		if (r < 0)
 			goto fail;
 	}

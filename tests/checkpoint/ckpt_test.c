@@ -1122,7 +1122,7 @@ static int t_seccomp_filters(struct t *t)
 
 /* A strict-mode process and one whose filter has a user-space listener are refused naming
  * the process and why; they run on. */
-static int seccomp_refused(struct t *t, const char *mode, const char *why)
+static int seccomp_refused(struct t *t, const char *mode, const char *ready, const char *why)
 {
 	_cleanup_free_ char *bin = prog("seccomp");
 	char *argv[] = {bin, (char *)mode, NULL};
@@ -1131,11 +1131,11 @@ static int seccomp_refused(struct t *t, const char *mode, const char *why)
 	pid_t pid = spawn(t, argv);
 	char name[32];
 
-	if (wait_output(t, 3, NULL, 10000) < 0)
+	if (wait_output(t, ready ? 0 : 3, ready, 10000) < 0)
 		return -1;
 	o.root = pid;
 	if (ck_dump(&o, NULL, &err) == 0)
-		return fail(t, "a process in seccomp %s mode was checkpointed", mode);
+		return fail(t, "the process (seccomp %s) was checkpointed", mode);
 	snprintf(name, sizeof(name), "process %d (seccomp)", pid);
 	if (!strstr(err->msg, why) || !strstr(err->msg, name))
 		return fail(t, "message does not name the process (%s) and %s: %s", name, why,
@@ -1148,12 +1148,19 @@ static int seccomp_refused(struct t *t, const char *mode, const char *why)
 
 static int t_seccomp_strict_refused(struct t *t)
 {
-	return seccomp_refused(t, "strict", "seccomp strict mode");
+	return seccomp_refused(t, "strict", NULL, "seccomp strict mode");
 }
 
 static int t_seccomp_listener_refused(struct t *t)
 {
-	return seccomp_refused(t, "notify", "SECCOMP_RET_USER_NOTIF");
+	return seccomp_refused(t, "notify", NULL, "SECCOMP_RET_USER_NOTIF");
+}
+
+/* Credentials are per thread and the image holds one set: a thread that dropped its own
+ * capabilities (the leader kept them) is refused, not restored with the leader's. */
+static int t_thread_creds_refused(struct t *t)
+{
+	return seccomp_refused(t, "threadcaps", "\nt 1\n", "credentials other than the leader's");
 }
 
 static const struct {
@@ -1188,6 +1195,7 @@ static const struct {
 	{"seccomp_filters_kept_per_thread_and_child", t_seccomp_filters, true},
 	{"seccomp_strict_mode_refused_naming_the_process", t_seccomp_strict_refused, false},
 	{"seccomp_listener_refused_naming_the_process", t_seccomp_listener_refused, false},
+	{"thread_with_other_credentials_refused_naming_the_process", t_thread_creds_refused, false},
 };
 
 /* The namespace's init: run one test, print its line, exit 0 on success. */

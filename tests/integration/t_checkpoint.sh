@@ -92,6 +92,31 @@ test_checkpoint_carries_config_and_updates_and_restore_applies_them() {
 	wait_for 5 sh -c "[ \$(wc -l <'$B/rootfs/count') -gt $((n + 5)) ]"
 }
 
+# A restored container's updates stay its record: checkpointed again, the new image still
+# carries them. And an image directory reused for a container never updated does not keep the
+# old image's updates.
+test_checkpoint_updates_survive_a_second_checkpoint_and_a_reused_directory_drops_them() {
+	ward_only
+	start_counter '.linux.resources.pids = {limit: 50}'
+	w update --pids-limit 44 "$ID"
+	local img=$T/img img2=$T/img2
+	w checkpoint --image-path "$img" "$ID"
+	w restore --detach --image-path "$img" --bundle "$B" "$ID"
+	w checkpoint --image-path "$img2" "$ID"
+	[ -f "$img2/cgroup-updates.jsonl" ] || fail "the second image lost the restored container's updates"
+	w restore --detach --image-path "$img2" --bundle "$B" "$ID"
+	PID=$(state_field "$ID" .pid)
+	assert_eq 44 "$(cg_limit "$PID" pids)" "pids limit after checkpoint, restore, checkpoint, restore"
+	w delete --force "$ID"
+	# a new container, never updated, checkpointed into the first image's directory
+	start_counter '.linux.resources.pids = {limit: 50}'
+	w checkpoint --image-path "$img" "$ID"
+	[ -e "$img/cgroup-updates.jsonl" ] && fail "the reused directory keeps the old image's updates"
+	w restore --detach --image-path "$img" --bundle "$B" "$ID"
+	PID=$(state_field "$ID" .pid)
+	assert_eq 50 "$(cg_limit "$PID" pids)" "pids limit of the never-updated container after restore"
+}
+
 test_checkpoint_leave_running_keeps_the_container() {
 	ward_only
 	start_counter

@@ -88,11 +88,36 @@ static void records_are_lines_and_a_bad_one_is_named(void **state)
 	rmdir(dir);
 }
 
+/* `ward update` refuses devices, so a record with them (a crafted image's) is refused before
+ * anything is applied: it would replace the container's device filter. */
+static void a_record_with_devices_is_refused(void **state)
+{
+	char dir[] = "/tmp/ward-unit-upd.XXXXXX";
+	struct werr *err = NULL;
+	char *path;
+
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(cgroup_update_record(
+				 dir, "{\"devices\": [{\"allow\": true, \"access\": \"rwm\"}]}", &err),
+			 0);
+	path = xasprintf("%s/updates.jsonl", dir);
+	/* (no cgroup: applying anything would crash, refusing does not touch it) */
+	assert_true(cgroup_updates_apply(NULL, path, &err) < 0);
+	assert_non_null(err);
+	assert_non_null(strstr(err->msg, "devices"));
+	assert_non_null(strstr(err->msg, "update 1"));
+	werr_free(&err);
+	unlink(path);
+	free(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(flags_json_reads_back_as_the_same_update),
 		cmocka_unit_test(records_are_lines_and_a_bad_one_is_named),
+		cmocka_unit_test(a_record_with_devices_is_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -17,6 +17,7 @@
 #include "checkpoint/fdx.h"
 #include "checkpoint/image.h"
 #include "checkpoint/inventory.h"
+#include "checkpoint/shmem.h"
 #include "checkpoint/sum.h"
 #include "lib/util.h"
 
@@ -213,6 +214,44 @@ static void shmem_views_and_objects_round_trip(void **state)
 	for (size_t i = 0; i < n; i++)
 		free(back[i].ranges);
 	free(back);
+}
+
+/* A view that reaches past its object's end is refused at load (it would be mapped beyond the
+ * object, its pages past the end raising SIGBUS in the restored process). */
+static void shmem_view_past_its_object_refused(void **state)
+{
+	char dir[] = "/tmp/ward-unit-shm.XXXXXX";
+	struct ck_vma vmas[] = {
+		{0x7f0000000000, 0x7f0000200000, 0x700000, 3, true, false, CK_VMA_SHMEM,
+		 "/dev/zero (deleted)", 20708},
+	};
+	struct ck_shmem objs[] = {{20708, 0x800000, NULL, 0, 0}}, *back = NULL;
+	struct ck_proc p = {.pid = 1, .mm = {.vmas = vmas, .nvmas = 1}};
+	struct ck_inventory inv = {0};
+	_cleanup_free_ char *idx = ck_shmem_to_json(objs, 1);
+	_cleanup_werr_ struct werr *err = NULL;
+	size_t n = 0;
+	int dirfd;
+
+	assert_non_null(mkdtemp(dir));
+	dirfd = open(dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+	assert_true(dirfd >= 0);
+	assert_int_equal(write_file_atomic(dirfd, "shmem.json", idx, strlen(idx), 0600, NULL), 0);
+	ck_inventory_add(&inv, xstrdup("shmem.json"), NULL);
+	ck_inventory_add(&inv, xstrdup("shmem-20708.img"), NULL);
+	assert_true(ck_shmem_load(dirfd, &inv, &p, 1, &back, &n, &err) < 0);
+	assert_non_null(err);
+	assert_non_null(strstr(err->msg, "past its end"));
+	ck_shmem_free(back, n);
+	werr_free(&err);
+	/* the same view, 1 MiB shorter, ends at the object's end: fine */
+	vmas[0].end = 0x7f0000100000;
+	assert_int_equal(ck_shmem_load(dirfd, &inv, &p, 1, &back, &n, &err), 0);
+	ck_shmem_free(back, n);
+	ck_inventory_free(&inv);
+	unlinkat(dirfd, "shmem.json", 0);
+	close(dirfd);
+	rmdir(dir);
 }
 
 static void fds_round_trip_with_pipes_and_files(void **state)
@@ -495,6 +534,7 @@ int main(void)
 		cmocka_unit_test(overlapping_vmas_are_refused),
 		cmocka_unit_test(pagemap_round_trips_and_must_be_contiguous_in_the_file),
 		cmocka_unit_test(shmem_views_and_objects_round_trip),
+		cmocka_unit_test(shmem_view_past_its_object_refused),
 		cmocka_unit_test(fds_round_trip_with_pipes_and_files),
 		cmocka_unit_test(fds_round_trip_with_sockets_epoll_eventfd_and_deleted_files),
 		cmocka_unit_test(fds_round_trip_with_the_containers_terminal),

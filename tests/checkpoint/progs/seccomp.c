@@ -11,6 +11,8 @@
  *     should not be).
  *   seccomp strict: strict mode (only read/write/exit allowed), counting by busy waiting.
  *   seccomp notify: a filter that hands getppid to a listener (SECCOMP_RET_USER_NOTIF).
+ *   seccomp threadcaps: no filter; a second thread drops its own capabilities, the leader keeps
+ *     them (threads whose credentials differ: the image holds one set, so dump refuses).
  */
 #include <errno.h>
 #include <linux/audit.h>
@@ -180,6 +182,29 @@ static int notify(void)
 	}
 }
 
+static void *caps_thread(void *arg)
+{
+	if (drop_all_caps() < 0)
+		_exit(2);
+	for (long n = 0;; n++) {
+		count("t", n);
+		nap();
+	}
+	return NULL;
+}
+
+static int threadcaps(void)
+{
+	pthread_t t;
+
+	if (pthread_create(&t, NULL, caps_thread, NULL) != 0)
+		return 1;
+	for (long n = 0;; n++) {
+		count("m", n);
+		nap();
+	}
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "chains") == 0)
@@ -188,6 +213,8 @@ int main(int argc, char **argv)
 		return strict();
 	if (argc > 1 && strcmp(argv[1], "notify") == 0)
 		return notify();
-	fprintf(stderr, "usage: seccomp chains|strict|notify\n");
+	if (argc > 1 && strcmp(argv[1], "threadcaps") == 0)
+		return threadcaps();
+	fprintf(stderr, "usage: seccomp chains|strict|notify|threadcaps\n");
 	return 2;
 }
