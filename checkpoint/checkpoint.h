@@ -105,6 +105,9 @@ void ck_restore_free(struct ck_restore *r);
 /* Whether the image has the container's terminal (an fd of kind tty), and, before
  * ck_restore_become_root, the new container's (tty_fd is duplicated). */
 bool ck_restore_has_tty(const struct ck_restore *r);
+/* Whether the image's inventory lists (and so has checked) cgroup-updates.jsonl: restore
+ * applies no updates file that the inventory does not vouch for. */
+bool ck_restore_lists_updates(const struct ck_restore *r);
 int ck_restore_set_tty(struct ck_restore *r, int tty_fd, struct werr **err);
 
 #endif

@@ -50,6 +50,7 @@ struct rctx {
 	int ready[2];
 	int tty_fd;		  /* the new container's terminal, or -1 (fd_tty.c) */
 	const struct ck_tty *tty; /* the image's terminal settings, or NULL */
+	bool lists_updates;	  /* the inventory vouches for cgroup-updates.jsonl */
 };
 
 static int load_json(int dirfd, const struct ck_inventory *inv, const char *fmt, pid_t pid,
@@ -504,6 +505,8 @@ static int load_image(const char *dir, struct rctx *c, int depth, struct werr **
 		}
 	}
 	if (r == 0)
+		c->lists_updates = ck_inventory_has(&inv, "cgroup-updates.jsonl");
+	if (r == 0)
 		r = check_tree(c, err);
 	if (r == 0)
 		r = ck_seccomp_load(c->dirfd, &inv, c->procs, c->n, err);
@@ -582,6 +585,11 @@ void ck_restore_free(struct ck_restore *r)
 	if (c->tty_fd >= 0)
 		close(c->tty_fd);
 	free(c);
+}
+
+bool ck_restore_lists_updates(const struct ck_restore *r)
+{
+	return ((const struct rctx *)r)->lists_updates;
 }
 
 bool ck_restore_has_tty(const struct ck_restore *r)

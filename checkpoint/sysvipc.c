@@ -352,8 +352,9 @@ static int in_ns(pid_t host_pid, int dirfd, const struct ck_ipc *ipc, struct wer
 	       (got < 0 && errno == EINTR))
 		n += got > 0 ? got : 0;
 	close(p[0]);
-	while (waitpid(kid, &st, 0) < 0 && errno == EINTR)
-		;
+	while (waitpid(kid, &st, 0) < 0)
+		if (errno != EINTR)
+			return werr_sys(err, errno, "wait for the IPC namespace's helper");
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
 		return werr_set(err, EIO, "%s", n > 0 ? msg : "the IPC namespace's helper failed");
 	return 0;

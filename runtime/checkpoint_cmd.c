@@ -582,7 +582,7 @@ static pid_t restore_vm(struct create_opts *o, const char *image, struct ck_stat
 int restore_container(struct create_opts *o, const char *image, struct ck_stats *stats,
 		      struct werr **err)
 {
-	_cleanup_free_ char *bundle_cfg = NULL, *image_cfg = NULL, *updates = NULL;
+	_cleanup_free_ char *bundle_cfg = NULL, *updates = NULL;
 	struct ck_restore *r = NULL;
 	bool is_vm, terminal = false, seccomp = false;
 	pid_t pid;
@@ -591,29 +591,22 @@ int restore_container(struct create_opts *o, const char *image, struct ck_stats 
 		return -EINVAL;
 	if (is_vm)
 		return restore_vm(o, image, stats, err);
-	/* A bundle without a config.json: the one the container was created with, from the image
-	 * (its root.path is then the bundle's rootfs as before). */
+	/* The bundle's config.json, as with runc: the image's copy is never used in its place
+	 * (its hooks would run on the host; an image is not a bundle). */
 	bundle_cfg = xasprintf("%s/config.json", o->bundle ? o->bundle : ".");
-	image_cfg = xasprintf("%s/config.json", image);
-	if (access(bundle_cfg, F_OK) < 0 && errno == ENOENT && access(image_cfg, F_OK) == 0) {
-		log_debug("restore %s: %s is missing: the image's config.json", o->id, bundle_cfg);
-		o->config_path = image_cfg;
-	}
-	if (check_bundle(o->config_path ? o->config_path : bundle_cfg, &terminal, &seccomp, err) <
-		    0 ||
+	if (check_bundle(bundle_cfg, &terminal, &seccomp, err) < 0 ||
 	    ck_restore_open(image, &r, err) < 0)
 		return -EINVAL;
 	if (check_terminal(o, terminal, ck_restore_has_tty(r), err) < 0 ||
-	    check_seccomp(o->config_path ? o->config_path : bundle_cfg, seccomp, r, err) < 0) {
+	    check_seccomp(bundle_cfg, seccomp, r, err) < 0) {
 		ck_restore_free(r);
 		return -EINVAL;
 	}
 	o->restore = r;
-	if (!o->restore_updates_off)
+	if (!o->restore_updates_off && ck_restore_lists_updates(r))
 		o->restore_updates = updates = xasprintf("%s/cgroup-updates.jsonl", image);
 	pid = container_create(o, err);
 	o->restore_updates = NULL;
-	o->config_path = NULL;
 	if (pid > 0 && (ck_restore_finish(r, pid, stats, err) < 0 ||
 			mark_running(o->root, o->id, err) < 0)) {
 		_cleanup_werr_ struct werr *e2 = NULL;

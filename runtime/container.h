@@ -31,9 +31,8 @@ struct create_opts {
 	 * it instead of booting. NULL otherwise. */
 	const char *vm_restore_image;
 	/* ward restore: the image's cgroup-updates.jsonl, applied right after the cgroup is made
-	 * (NULL: none); config.json to use instead of the bundle's (NULL: the bundle's). */
+	 * (NULL: none). */
 	const char *restore_updates;
-	const char *config_path;
 	bool restore_updates_off; /* restore --manage-cgroups-mode ignore: the bundle's only */
 };
 

@@ -2,6 +2,7 @@
  * with its namespaces, answer its sync requests, write state.json. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <limits.h>
 #include <linux/sched.h>
 #include <pwd.h>
@@ -403,8 +404,18 @@ static int keep_updates(int dirfd, const char *file, struct werr **err)
  * is loaded and the vCPUs started (SYNC_READY), or why loading failed (SYNC_ERROR). */
 static int wait_vm_restored(int sync_fd, struct werr **err)
 {
+	/* Loading is reading the image into guest RAM: minutes would mean a VMM that hangs. */
+	enum { LOAD_TIMEOUT_MS = 300 * 1000 };
+	struct pollfd pfd = {.fd = sync_fd, .events = POLLIN};
 	struct sync_msg m;
+	int n;
 
+	while ((n = poll(&pfd, 1, LOAD_TIMEOUT_MS)) < 0 && errno == EINTR)
+		;
+	if (n == 0)
+		return werr_set(err, ETIMEDOUT,
+				"restore: the micro-VM's VMM did not load the image within %d s",
+				LOAD_TIMEOUT_MS / 1000);
 	if (sync_recv(sync_fd, &m) < 0)
 		return werr_set(err, ECHILD,
 				"restore: the micro-VM's VMM exited before it loaded the image");
@@ -476,7 +487,7 @@ pid_t container_create(struct create_opts *o, struct werr **err)
 	bundle = realpath(o->bundle ? o->bundle : ".", NULL);
 	if (!bundle)
 		return werr_sys(err, errno, "bundle %s", o->bundle ? o->bundle : ".");
-	cfg_path = o->config_path ? xstrdup(o->config_path) : xasprintf("%s/config.json", bundle);
+	cfg_path = xasprintf("%s/config.json", bundle);
 	r = read_file(cfg_path, &cfg_text, &cfg_len, err);
 	if (r < 0)
 		return werr_wrap(err, "bundle %s", bundle);

@@ -69,16 +69,17 @@ test_checkpoint_carries_config_and_updates_and_restore_applies_them() {
 	w checkpoint --image-path "$img" "$ID"
 	cmp -s "$img/config.json" "$B/config.json" || fail "the image's config.json is not the container's"
 	assert_eq 2 "$(wc -l <"$img/cgroup-updates.jsonl")" "updates in the image"
-	# without the bundle's config.json and with --manage-cgroups-mode ignore: the image's
-	# config, its limits as created
-	mv "$B/config.json" "$T/config.json"
+	# with --manage-cgroups-mode ignore: the bundle's limits as created
 	defer "\"$WARD\" --root $root2 delete --force $ID"
 	"$WARD" --root "$root2" restore --detach --manage-cgroups-mode ignore --image-path "$img" \
-		--bundle "$B" "$ID" || fail "restore from a bundle without config.json"
+		--bundle "$B" "$ID" || fail "restore --manage-cgroups-mode ignore"
 	PID=$("$WARD" --root "$root2" state "$ID" | jq -r .pid)
 	assert_eq 50 "$(cg_limit "$PID" pids)" "pids limit with --manage-cgroups-mode ignore"
 	assert_eq 67108864 "$(cg_limit "$PID" memory)" "memory limit with --manage-cgroups-mode ignore"
 	"$WARD" --root "$root2" delete --force "$ID"
+	# the image's config.json never stands in for the bundle's (its hooks would run here)
+	mv "$B/config.json" "$T/config.json"
+	assert_fail "config.json" w restore --detach --image-path "$img" --bundle "$B" "$ID"
 	mv "$T/config.json" "$B/config.json"
 	# a plain restore: the bundle's config with the updates applied again, in order
 	w restore --detach --image-path "$img" --bundle "$B" "$ID"
@@ -112,6 +113,8 @@ test_checkpoint_updates_survive_a_second_checkpoint_and_a_reused_directory_drops
 	start_counter '.linux.resources.pids = {limit: 50}'
 	w checkpoint --image-path "$img" "$ID"
 	[ -e "$img/cgroup-updates.jsonl" ] && fail "the reused directory keeps the old image's updates"
+	# an updates file the inventory does not list is not applied
+	echo '{"pids": {"limit": 7}}' >"$img/cgroup-updates.jsonl"
 	w restore --detach --image-path "$img" --bundle "$B" "$ID"
 	PID=$(state_field "$ID" .pid)
 	assert_eq 50 "$(cg_limit "$PID" pids)" "pids limit of the never-updated container after restore"
