@@ -456,8 +456,9 @@ int ck_fds_from_json(const char *text, struct ck_proc *p, struct werr **err)
 	if (!(a = get_array(o, "fds", &n, err)))
 		return werr_wrap(err, "fds");
 	p->fds = xcalloc(n + 1, sizeof(*p->fds));
-	for (size_t i = 0; i < n; i++, p->nfds++)
-		if (fd_from(AT(a, i), &p->fds[i], err) < 0)
+	/* counted before it is read: a half-read fd is freed with the rest */
+	for (size_t i = 0; i < n; i++)
+		if (p->nfds++, fd_from(AT(a, i), &p->fds[i], err) < 0)
 			return werr_wrap(err, "fds");
 	return 0;
 }
@@ -510,8 +511,9 @@ int ck_shmem_from_json(const char *text, struct ck_shmem **objs, size_t *nobjs,
 	if (!(a = get_array(o, "objects", &n, err)))
 		return werr_wrap(err, "shmem");
 	*objs = xcalloc(n + 1, sizeof(**objs));
-	for (size_t i = 0; i < n; i++, (*nobjs)++) {
-		if (shmem_obj_from(AT(a, i), &(*objs)[i], err) < 0)
+	/* counted before it is read: a half-read object is freed with the rest */
+	for (size_t i = 0; i < n; i++) {
+		if ((*nobjs)++, shmem_obj_from(AT(a, i), &(*objs)[i], err) < 0)
 			return werr_wrap(err, "shmem: object %zu", i);
 		for (size_t j = 0; j < i; j++)
 			if ((*objs)[j].id == (*objs)[i].id)

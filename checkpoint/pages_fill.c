@@ -67,7 +67,7 @@ static int by_uffd(const struct ck_fill *f, const struct seg *s)
 /* segs[0..n), none by uffd: one process_vm_writev, each by /proc/pid/mem if that falls short. */
 static int by_writev(const struct ck_fill *f, const struct seg *s, size_t n, uint64_t *addr)
 {
-	struct iovec local[GRAB_SEGS], remote[GRAB_SEGS];
+	struct iovec local[GRAB_SEGS] = {{0}}, remote[GRAB_SEGS] = {{0}}; /* gcc -O1 */
 	ssize_t want = 0;
 
 	for (size_t i = 0; i < n; i++) {
