@@ -224,8 +224,7 @@ static void holder(pid_t pid, uint64_t insn, int memfd, uint64_t data, int fd,
 		snprintf(buf, size, " (a %s OFD lock there)", fl.l_type == F_WRLCK ? "write" : "read");
 }
 
-static int take(const struct ck_proc *p, const struct ck_fd *f, const struct ck_lock *k,
-		pid_t pid, uint64_t insn, int memfd, uint64_t data, struct werr **err)
+static int take(const struct ck_fd *f, const struct ck_lock *k, pid_t pid, uint64_t insn, int memfd, uint64_t data, struct werr **err)
 {
 	struct flock fl = {.l_type = k->write ? F_WRLCK : F_RDLCK,
 			   .l_whence = SEEK_SET,
@@ -251,15 +250,15 @@ static int take(const struct ck_proc *p, const struct ck_fd *f, const struct ck_
 	if (ret == -EAGAIN || ret == -EACCES) {
 		holder(pid, insn, memfd, data, f->fd, k, who, sizeof(who));
 		return werr_set(err, EAGAIN,
-				"process %d (%s) fd %d: the %s %s lock on %s (from byte %llu, "
-				"%s) is held by someone else now%s",
-				p->pid, p->comm, f->fd, kind_name(k->kind),
+				"fd %d: the %s %s lock on %s (from byte %llu, %s) is held by "
+				"someone else now%s",
+				f->fd, kind_name(k->kind),
 				k->write ? "write" : "read", f->path ? f->path : "the file",
 				(unsigned long long)k->start,
 				k->len ? "a range" : "up to EOF", who);
 	}
-	return werr_sys(err, (int)-ret, "process %d (%s) fd %d: %s lock on %s", p->pid, p->comm,
-			f->fd, kind_name(k->kind), f->path ? f->path : "the file");
+	return werr_sys(err, (int)-ret, "fd %d: %s lock on %s", f->fd, kind_name(k->kind),
+			f->path ? f->path : "the file");
 }
 
 int ck_locks_restore(const struct ck_proc *p, pid_t host_pid, uint64_t insn, int memfd,
@@ -267,7 +266,7 @@ int ck_locks_restore(const struct ck_proc *p, pid_t host_pid, uint64_t insn, int
 {
 	for (size_t i = 0; i < p->nfds; i++)
 		for (size_t j = 0; j < p->fds[i].nlocks; j++)
-			if (take(p, &p->fds[i], &p->fds[i].locks[j], host_pid, insn, memfd, data,
+			if (take(&p->fds[i], &p->fds[i].locks[j], host_pid, insn, memfd, data,
 				 err) < 0)
 				return -EIO;
 	return 0;
