@@ -339,6 +339,68 @@ test_checkpoint_and_restore_flags_are_runc_compatible() {
 	[ "$after" -gt "$before" ] || fail "count $before before, $after after"
 }
 
+# the locks workload (tests/checkpoint/progs/locks) as a container: a POSIX write lock on bytes
+# 100..199 of /data/posix, an flock on /data/flock (its description shared with a child), an OFD
+# read lock on /data/ofd, counting 0, 1, 2, ... into /count; sets ID, PID
+start_locks() {
+	local progs=$REPO/build/tests/checkpoint/progs
+	[ -x "$progs/locks" ] && [ -x "$progs/locker" ] || skip "no $progs/locks (make)"
+	mkbundle -- sh -c '/locks /data >/count'
+	cp "$progs/locks" "$progs/locker" "$B/rootfs/"
+	mkdir "$B/rootfs/data"
+	cfg_set '.root.readonly = false'
+	ID=$(newid)
+	w run --detach --bundle "$B" "$ID" </dev/null >/dev/null
+	PID=$(state_field "$ID" .pid)
+	wait_for 5 sh -c "[ \$(wc -l <'$B/rootfs/count') -ge 5 ]"
+}
+
+# the numbers in /count are 0, 1, 2, ... with no gap and no restart; prints how many
+locks_count() {
+	awk 'NR != $1 + 1 { print "line " NR " reads " $1 > "/dev/stderr"; bad = 1; exit 1 }
+	     END { if (!bad) print NR }' "$B/rootfs/count"
+}
+
+# From `ward exec` in the container: the flock is held (flock LOCK_NB fails) and so is the POSIX
+# lock (F_GETLK names its holder, printed)
+locks_held_inside() {
+	local rc
+	set +e
+	w exec "$ID" /locker -n /data/flock; rc=$?
+	set -e
+	assert_eq 3 "$rc" "flock -n on /data/flock from ward exec (3: held)"
+	set +e
+	OUT=$("$WARD" --root "$ROOT" exec "$ID" /locker -p /data/posix); rc=$?
+	set -e
+	assert_eq 3 "$rc" "F_GETLK on /data/posix from ward exec (3: held)"
+	printf '%s\n' "$OUT"
+}
+
+test_checkpoint_file_locks_refused_without_the_flag_and_kept_with_it() {
+	ward_only
+	start_locks
+	local holder before after
+	holder=$(locks_held_inside)
+	# without --file-locks: refused as before, naming the flag; the container runs on
+	assert_fail "file locks are saved only with --file-locks" \
+		w checkpoint --image-path "$T/img0" "$ID"
+	assert_eq running "$(state_field "$ID" .status)" "status after a refused checkpoint"
+	before=$(locks_count) || fail "count broken"
+	wait_for 5 sh -c "[ \$(wc -l <'$B/rootfs/count') -ge $((before + 5)) ]"
+	w checkpoint --file-locks --image-path "$T/img" "$ID"
+	grep -q '"format": 5' "$T/img/inventory.json" || fail "an image with locks is not format 5"
+	# the container is gone and its locks with it: the probe below can tell
+	flock -n "$B/rootfs/data/flock" true || fail "/data/flock still locked after the checkpoint"
+	before=$(locks_count) || fail "count broken before restore"
+	w restore --detach --image-path "$T/img" --bundle "$B" "$ID"
+	assert_eq running "$(state_field "$ID" .status)" "status after restore"
+	assert_eq "$holder" "$(locks_held_inside)" "the POSIX lock's holder in the container"
+	if flock -n "$B/rootfs/data/flock" true; then fail "the host got /data/flock after restore"; fi
+	wait_for 5 sh -c "[ \$(wc -l <'$B/rootfs/count') -ge $((before + 10)) ]"
+	after=$(locks_count) || fail "count restarted or skipped after restore"
+	[ "$after" -gt "$before" ] || fail "count $before before, $after after"
+}
+
 test_checkpoint_refuses_a_container_holding_a_file_lock() {
 	ward_only
 	local prog=$REPO/build/tests/checkpoint/progs/locker
@@ -350,8 +412,8 @@ test_checkpoint_refuses_a_container_holding_a_file_lock() {
 	w run --detach --bundle "$B" "$ID" </dev/null >/dev/null
 	PID=$(state_field "$ID" .pid)
 	wait_for 5 sh -c "grep -q ' $PID ' /proc/locks"
-	assert_fail "holds a file lock (FLOCK WRITE): ward does not save file locks" \
-		w checkpoint --file-locks --image-path "$T/img" "$ID"
+	assert_fail "holds a file lock (FLOCK WRITE): file locks are saved only with --file-locks" \
+		w checkpoint --image-path "$T/img" "$ID"
 	assert_eq running "$(state_field "$ID" .status)" "status after a refused checkpoint"
 }
 
