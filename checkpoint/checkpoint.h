@@ -35,6 +35,9 @@ struct ck_dump_opts {
 	 * and its st_rdev): an fd of it is saved as such, with its settings, and restore gives
 	 * the new container's (ck_restore_set_tty). rdev 0: none; any terminal is refused. */
 	dev_t console_dev, console_rdev;
+	/* Save the file locks held through the tree's fds (locks.h), taken again at restore;
+	 * without it a tree holding any is refused (runc's --file-locks). */
+	bool file_locks;
 };
 
 /* Where a dump's time goes (ck_stats.phase_ms; ward --debug prints them). */

@@ -17,6 +17,7 @@
 #include "checkpoint/fdx.h"
 #include "checkpoint/internal.h"
 #include "checkpoint/inventory.h"
+#include "checkpoint/locks.h"
 #include "checkpoint/sysvipc.h"
 #include "checkpoint/page_server.h"
 #include "checkpoint/procfs.h"
@@ -530,6 +531,8 @@ static int collect_and_write(struct dtree *d, const struct ck_dump_opts *o, int 
 	t = ck_now_ms();
 	if (r == 0)
 		number_descriptions(procs, n);
+	if (r == 0) /* needs the file_ids; before fds-<pid>.json is written */
+		r = ck_locks_dump(procs, n, o->file_locks, inv, err);
 	/* Pipe sizes go into fds-*.json: pipes first. */
 	if (r == 0)
 		r = write_pipes(dirfd, procs, n, inv, err);

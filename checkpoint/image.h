@@ -1,4 +1,4 @@
-/* The checkpoint image, format 2 or 3 (see checkpoint/FORMAT.md): what dump records per process and
+/* The checkpoint image, formats 2 to 5 (see checkpoint/FORMAT.md): what dump records per process and
  * restore reads back. JSON through yajl; raw pages in pages-<pid>.img. */
 #ifndef WARD_CHECKPOINT_IMAGE_H
 #define WARD_CHECKPOINT_IMAGE_H
@@ -13,12 +13,14 @@
 
 /* Written: the lowest format whose readers understand all the image holds (ck_inventory_need):
  * CK_FORMAT_BASE; CK_FORMAT_IPC with state a format-2 reader would silently drop (POSIX timers,
- * SysV IPC objects); CK_FORMAT_SECCOMP with seccomp filters, which a format-3 reader would drop.
+ * SysV IPC objects); CK_FORMAT_SECCOMP with seccomp filters, which a format-3 reader would drop;
+ * CK_FORMAT_LOCKS with file locks, which a format-4 reader would drop.
  * Read: CK_FORMAT_BASE to CK_FORMAT_VERSION. */
 #define CK_FORMAT_BASE 2
 #define CK_FORMAT_IPC 3
 #define CK_FORMAT_SECCOMP 4
-#define CK_FORMAT_VERSION 4
+#define CK_FORMAT_LOCKS 5
+#define CK_FORMAT_VERSION 5
 #define CK_NSIG 64
 #define CK_NRLIMIT 16
 #define CK_AUXV_MAX 128 /* u64 words; the kernel keeps at most 2 * (2 + 20 + 32) */
@@ -122,6 +124,20 @@ enum ck_fd_kind {
 	CK_FD_TTY,     /* the container's terminal, given by the runtime: its settings (fd_tty.c) */
 };
 
+enum ck_lock_kind {
+	CK_LOCK_POSIX, /* fcntl F_SETLK: the process's */
+	CK_LOCK_FLOCK, /* flock(2): the open file description's */
+	CK_LOCK_OFD,   /* fcntl F_OFD_SETLK: the open file description's */
+};
+
+/* A file lock taken again through this fd at restore (locks.c). */
+struct ck_lock {
+	enum ck_lock_kind kind;
+	bool write;	/* F_WRLCK / LOCK_EX; read (shared) otherwise */
+	uint64_t start; /* byte range (POSIX, OFD); flock: 0 */
+	uint64_t len;	/* 0: up to EOF, however the file grows */
+};
+
 struct ck_fd {
 	int fd;
 	enum ck_fd_kind kind;
@@ -134,6 +150,8 @@ struct ck_fd {
 	uint64_t pipe_id; /* the pipe's inode number */
 	int pipe_size;	  /* F_GETPIPE_SZ */
 	struct ck_fdx *x; /* kinds from CK_FD_EVENTFD on */
+	struct ck_lock *locks; /* format 5: taken again through this fd */
+	size_t nlocks;
 };
 
 struct ck_proc {

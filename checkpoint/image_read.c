@@ -8,6 +8,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "checkpoint/fdx.h"
+#include "checkpoint/locks.h"
 #include "checkpoint/timers.h"
 #include "lib/util.h"
 
@@ -458,7 +459,8 @@ int ck_fds_from_json(const char *text, struct ck_proc *p, struct werr **err)
 	p->fds = xcalloc(n + 1, sizeof(*p->fds));
 	/* counted before it is read: a half-read fd is freed with the rest */
 	for (size_t i = 0; i < n; i++)
-		if (p->nfds++, fd_from(AT(a, i), &p->fds[i], err) < 0)
+		if (p->nfds++, fd_from(AT(a, i), &p->fds[i], err) < 0 ||
+		    ck_locks_parse(AT(a, i), &p->fds[i], err) < 0)
 			return werr_wrap(err, "fds");
 	return 0;
 }

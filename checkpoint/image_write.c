@@ -10,6 +10,7 @@
 #include <yajl/yajl_gen.h>
 
 #include "checkpoint/fdx.h"
+#include "checkpoint/locks.h"
 #include "checkpoint/timers.h"
 #include "lib/util.h"
 
@@ -350,6 +351,7 @@ char *ck_fds_to_json(const struct ck_proc *p)
 			kint(g, "pos", (long long)f->pos);
 			kbool(g, "outside", f->outside);
 		}
+		ck_locks_gen(g, f);
 		yajl_gen_map_close(g);
 	}
 	yajl_gen_array_close(g);
@@ -381,6 +383,7 @@ void ck_proc_free(struct ck_proc *p)
 	for (size_t i = 0; i < p->nfds; i++) {
 		free(p->fds[i].path);
 		ck_fdx_free(p->fds[i].x);
+		free(p->fds[i].locks);
 	}
 	free(p->fds);
 	memset(p, 0, sizeof(*p));

@@ -31,6 +31,7 @@
 #include "checkpoint/fdx.h"
 #include "checkpoint/internal.h"
 #include "checkpoint/pages_fill.h"
+#include "checkpoint/locks.h"
 #include "checkpoint/pages_in.h"
 #include "checkpoint/procfs.h"
 #include "checkpoint/ptrace.h"
@@ -888,7 +889,8 @@ int ck_rebuild_proc(pid_t host_pid, const struct ck_proc *p, const struct ck_pag
 	if (ck_seccomp_restore(p, host_tids, b.insn, b.memfd, err) < 0 ||
 	    restore_all_creds(&b, host_tids, err) < 0 ||
 	    ck_task_restore(p, host_tids, b.insn, b.memfd, b.data, err) < 0 ||
-	    ck_timers_restore(p, host_tids, b.insn, b.memfd, b.data, err) < 0)
+	    ck_timers_restore(p, host_tids, b.insn, b.memfd, b.data, err) < 0 ||
+	    ck_locks_restore(p, host_pid, b.insn, b.memfd, b.data, err) < 0)
 		return werr_wrap(err, "process %d", p->pid);
 	/* The trampoline's last call unmaps the trampoline itself: the single step reports at
 	 * the system call's exit, before the task could fetch from the page. */

@@ -209,8 +209,11 @@ static void checkpoint_help(void)
 	       "  --page-server ADDR:PORT     send the image to `ward page-server` at "
 	       "ADDR:PORT\n"
 	       "                              (metadata also stays in --image-path)\n"
-	       "  --file-locks                accepted; a container holding file locks is "
-	       "refused (locks are not saved)\n"
+	       "  --file-locks                save the file locks the container holds (POSIX, "
+	       "flock, OFD;\n"
+	       "                              restore takes them again); without it a "
+	       "container holding\n"
+	       "                              any is refused\n"
 	       "  --manage-cgroups-mode MODE  soft|full|strict|ignore: accepted, all the same "
 	       "(the image\n"
 	       "                              keeps the config and the updates; restore chooses)\n"
@@ -222,7 +225,8 @@ static void checkpoint_help(void)
 	       "--status-fd\n");
 }
 
-/* /proc/locks: a lock held by any process of pid's pid namespace (the container's tree). */
+/* Without --file-locks: a lock in /proc/locks held by any process of pid's pid namespace (the
+ * container's tree), found before the container is frozen. The engine refuses too, per fd. */
 static int check_file_locks(pid_t pid, struct werr **err)
 {
 	_cleanup_free_ char *text = NULL;
@@ -251,8 +255,8 @@ static int check_file_locks(pid_t pid, struct werr **err)
 		ns[n] = '\0';
 		if (strcmp(ns, want) == 0)
 			return werr_set(err, ENOTSUP,
-					"checkpoint: process %d holds a file lock (%s %s): ward "
-					"does not save file locks",
+					"checkpoint: process %d holds a file lock (%s %s): file "
+					"locks are saved only with --file-locks",
 					holder, kind, type);
 	}
 	return 0;
@@ -319,7 +323,7 @@ int checkpoint_container(const char *root, const char *id, struct ck_dump_opts *
 		cstate_free(&st);
 		return r;
 	}
-	if (r == 0)
+	if (r == 0 && !o->file_locks)
 		r = check_file_locks(st.pid, err);
 	if (r == 0)
 		r = container_cgroup_open(&st, &cg, err);
@@ -433,8 +437,10 @@ int cmd_checkpoint(const struct global_opts *g, int argc, char **argv)
 			if (check_empty_ns(cmd, optarg) < 0)
 				return 1;
 			break;
+		case 'F':
+			o.file_locks = true;
+			break;
 		case 'w': /* no work files */
-		case 'F': /* file locks are checked either way */
 		case 'a': /* nothing to deduplicate */
 			break;
 		case 'T':
@@ -634,7 +640,9 @@ static void restore_help(void)
 	       "                              with process.terminal; required with -d)\n"
 	       "  --no-pivot                  as create --no-pivot\n"
 	       "  --work-path DIR             accepted; ward writes no work files\n"
-	       "  --file-locks                accepted; images never hold locks\n"
+	       "  --file-locks                accepted; the locks an image holds (checkpoint "
+	       "--file-locks)\n"
+	       "                              are always taken again\n"
 	       "  --manage-cgroups-mode MODE  soft|full|strict: the bundle's cgroup with the "
 	       "image's\n"
 	       "                              `ward update`s applied again; ignore: the bundle's "

@@ -105,6 +105,7 @@ struct migration {
 	int rounds;
 	pid_t receiver;
 	bool source_gone; /* the final round stopped the container: keep the images */
+	bool file_locks;  /* --file-locks: save the container's file locks */
 };
 
 /* One round: dump into src/name and send it; parent NULL for the first. */
@@ -113,7 +114,8 @@ static int send_round(struct migration *m, const char *name, const char *parent,
 {
 	_cleanup_free_ char *dir = xasprintf("%s/%s", m->src, name);
 	_cleanup_free_ char *pdir = parent ? xasprintf("%s/%s", m->src, parent) : NULL;
-	struct ck_dump_opts o = {.dir = dir, .parent = pdir, .track = !final};
+	struct ck_dump_opts o = {
+		.dir = dir, .parent = pdir, .track = !final, .file_locks = m->file_locks};
 	struct ck_ps_conn *ps = NULL;
 	int r;
 
@@ -288,6 +290,7 @@ int cmd_migrate(const struct global_opts *g, int argc, char **argv)
 		{"work-path", required_argument, NULL, 'w'},
 		{"pid-file", required_argument, NULL, 'p'},
 		{"console-socket", required_argument, NULL, 'C'},
+		{"file-locks", no_argument, NULL, 'F'},
 		{NULL, 0, NULL, 0},
 	};
 	_cleanup_werr_ struct werr *err = NULL;
@@ -329,12 +332,15 @@ int cmd_migrate(const struct global_opts *g, int argc, char **argv)
 		case 'C':
 			co.console_socket = optarg;
 			break;
+		case 'F':
+			m.file_locks = true;
+			break;
 		default:
 			log_error(
 				"migrate: unknown option or missing value: %s (usage: ward migrate "
 				"--to-root DIR [--bundle DIR] [--rounds N] [--address HOST:PORT] "
 				"[--work-path DIR] [--pid-file FILE] [--console-socket SOCK] "
-				"<container-id>)",
+				"[--file-locks] <container-id>)",
 				argv[optind - 1]);
 			return 1;
 		}

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -34,6 +35,7 @@ struct t {
 	char out[512], img[512], msg[512];
 	struct ck_stats ds, rs;
 	int extra_fd; /* passed to the workload as fd 5 when >= 0 */
+	bool file_locks; /* dump() saves file locks */
 };
 
 static int fail(struct t *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -109,11 +111,23 @@ static int wait_output(struct t *t, int lines, const char *text, int timeout_ms)
 
 static int dump(struct t *t, pid_t pid, bool leave_running)
 {
-	struct ck_dump_opts o = {.root = pid, .dir = t->img, .leave_running = leave_running};
+	struct ck_dump_opts o = {
+		.root = pid, .dir = t->img, .leave_running = leave_running, .file_locks = t->file_locks};
 	_cleanup_werr_ struct werr *err = NULL;
 
 	if (ck_dump(&o, &t->ds, &err) < 0)
 		return fail(t, "checkpoint: %s", err->msg);
+	/* The killed tree's processes whose parent died first are this init's now: reap them,
+	 * or their pids are still taken when the restore asks for them (clone3 set_tid EEXIST). */
+	for (int waited = 0; !leave_running && waited < 2000; waited += 5) {
+		pid_t r;
+
+		while ((r = waitpid(-1, NULL, WNOHANG)) > 0)
+			;
+		if (r < 0 && errno == ECHILD)
+			break;
+		nap_ms(5);
+	}
 	return 0;
 }
 
@@ -1163,6 +1177,199 @@ static int t_thread_creds_refused(struct t *t)
 	return seccomp_refused(t, "threadcaps", "\nt 1\n", "credentials other than the leader's");
 }
 
+
+/* ---- file locks ---- */
+
+static int cmp_line(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The /proc/locks lines (without their ordinal) of the locks workload's three files in dir,
+ * sorted, one a line: the kind, type, holder pid, file and range of every lock held there. */
+static char *locks_held(const char *dir)
+{
+	static const char *const names[] = {"posix", "flock", "ofd"};
+	_cleanup_free_ char *text = slurp("/proc/locks");
+	char *lines[64], *out = xstrdup("");
+	unsigned long ino[3];
+	size_t n = 0;
+
+	for (int i = 0; i < 3; i++) {
+		_cleanup_free_ char *path = xasprintf("%s/%s", dir, names[i]);
+		struct stat sb;
+
+		ino[i] = stat(path, &sb) == 0 ? (unsigned long)sb.st_ino : 0;
+	}
+	for (char *line = strtok(text, "\n"); line && n < 64; line = strtok(NULL, "\n")) {
+		char dev[64];
+		const char *colon;
+
+		if (sscanf(line, "%*d: %*s %*s %*s %*d %63s", dev) != 1 ||
+		    !(colon = strrchr(dev, ':')))
+			continue;
+		for (int i = 0; i < 3; i++)
+			if (ino[i] && strtoul(colon + 1, NULL, 10) == ino[i])
+				lines[n++] = strchr(line, ':') + 1;
+	}
+	qsort(lines, n, sizeof(char *), cmp_line);
+	for (size_t i = 0; i < n; i++) {
+		char *o = xasprintf("%s%s\n", out, lines[i]);
+
+		free(out);
+		out = o;
+	}
+	return out;
+}
+
+/* From outside the tree: the POSIX write lock on bytes 100..199 is pid's, the flock is held, the
+ * OFD read lock is there; "" when so, else what is missing. */
+static const char *probe_locks(const char *dir, pid_t pid)
+{
+	_cleanup_free_ char *pp = xasprintf("%s/posix", dir), *fp = xasprintf("%s/flock", dir);
+	_cleanup_free_ char *op = xasprintf("%s/ofd", dir);
+	_cleanup_close_ int p = open(pp, O_RDWR), f = open(fp, O_RDWR), o = open(op, O_RDWR);
+	struct flock wr = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 150, .l_len = 1};
+	struct flock ow = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+
+	if (p < 0 || f < 0 || o < 0)
+		return "a lock file cannot be opened";
+	if (fcntl(p, F_GETLK, &wr) < 0 || wr.l_type != F_WRLCK || wr.l_pid != pid ||
+	    wr.l_start != 100 || wr.l_len != 100)
+		return "F_GETLK does not see the POSIX write lock on bytes 100..199 held by the root";
+	if (flock(f, LOCK_EX | LOCK_NB) == 0 || errno != EWOULDBLOCK)
+		return "flock(LOCK_EX|LOCK_NB) from outside got the lock";
+	if (fcntl(o, F_OFD_GETLK, &ow) < 0 || ow.l_type != F_RDLCK)
+		return "F_OFD_GETLK does not see the OFD read lock";
+	return "";
+}
+
+static pid_t start_locks(struct t *t, char *dir, size_t size)
+{
+	_cleanup_free_ char *bin = prog("locks");
+	char *argv[] = {bin, dir, NULL};
+
+	snprintf(dir, size, "%s.files", t->img);
+	if (mkdir(dir, 0700) < 0)
+		return fail(t, "mkdir %s: %s", dir, strerror(errno));
+	return spawn(t, argv);
+}
+
+/* A POSIX write lock on a range, an flock (its description shared with a child) and an OFD read
+ * lock: after restore /proc/locks lists the same locks of the same pids, a process outside sees
+ * them held, and the flock stays held by the child alone once the root is gone. */
+static int t_file_locks(struct t *t)
+{
+	_cleanup_free_ char *before = NULL, *after = NULL;
+	char dir[600];
+	const char *why;
+	pid_t pid, root, kid;
+	int st;
+
+	pid = start_locks(t, dir, sizeof(dir));
+	if (pid < 0 || wait_output(t, 3, NULL, 5000) < 0)
+		return -1;
+	before = locks_held(dir);
+	if (strlen(before) < 10 || (why = probe_locks(dir, pid))[0])
+		return fail(t, "the workload's locks are not there: \"%s\"", before);
+	t->file_locks = true;
+	if (dump(t, pid, false) < 0)
+		return -1;
+	{
+		_cleanup_free_ char *path = xasprintf("%s/inventory.json", t->img);
+		_cleanup_free_ char *inv = slurp(path);
+
+		if (!strstr(inv, "\"format\": 5"))
+			return fail(t, "an image with file locks is not format 5 (an older ward would "
+				       "drop them)");
+	}
+	if (restore(t, &root) < 0)
+		return -1;
+	after = locks_held(dir);
+	why = probe_locks(dir, root);
+	kid = only_child(root);
+	if (strcmp(before, after) || why[0]) {
+		kill(root, SIGKILL);
+		waitpid(root, &st, 0);
+		return fail(t, "/proc/locks was\n%safter restore\n%s%s", before, after, why);
+	}
+	if (count_reaches(t, 40) < 40) {
+		kill(root, SIGKILL);
+		return fail(t, "the counter did not go on after restore");
+	}
+	kill(root, SIGKILL);
+	waitpid(root, &st, 0);
+	{
+		_cleanup_free_ char *fp = xasprintf("%s/flock", dir);
+		_cleanup_close_ int f = open(fp, O_RDWR);
+		bool held = flock(f, LOCK_EX | LOCK_NB) < 0;
+
+		kill(kid, SIGKILL);
+		if (kid <= 0 || !held)
+			return fail(t, "the flock was not held through the child's shared "
+				       "description once the root was gone");
+	}
+	snprintf(t->msg, sizeof(t->msg), "same /proc/locks, held as seen from outside");
+	return 0;
+}
+
+/* Without file_locks the tree is refused, naming process, fd and file and the option, and runs on. */
+static int t_file_locks_refused_without_option(struct t *t)
+{
+	struct ck_dump_opts o = {.root = 0, .dir = t->img};
+	_cleanup_werr_ struct werr *err = NULL;
+	char dir[600];
+	pid_t pid = start_locks(t, dir, sizeof(dir));
+
+	if (pid < 0 || wait_output(t, 3, NULL, 5000) < 0)
+		return -1;
+	o.root = pid;
+	if (ck_dump(&o, NULL, &err) == 0)
+		return fail(t, "a tree holding file locks was checkpointed without file_locks");
+	if (!strstr(err->msg, "--file-locks") || !strstr(err->msg, "(locks)") ||
+	    !strstr(err->msg, "fd "))
+		return fail(t, "message does not name the process, fd and option: %s", err->msg);
+	if (runs_on_after_refusal(t, pid) < 0)
+		return -1;
+	snprintf(t->msg, sizeof(t->msg), "%s", err->msg);
+	return 0;
+}
+
+/* Someone outside takes the flock while the tree is away: the restore fails naming the file and
+ * the process, and no process of the tree is left. */
+static int t_file_lock_taken_meanwhile_fails_restore(struct t *t)
+{
+	_cleanup_free_ char *fp = NULL;
+	_cleanup_werr_ struct werr *err = NULL;
+	struct ck_restore_opts ro = {.dir = t->img};
+	_cleanup_close_ int f = -1;
+	char dir[600];
+	pid_t pid = start_locks(t, dir, sizeof(dir)), root;
+
+	if (pid < 0 || wait_output(t, 3, NULL, 5000) < 0)
+		return -1;
+	t->file_locks = true;
+	if (dump(t, pid, false) < 0)
+		return -1;
+	waitpid(pid, NULL, 0);
+	fp = xasprintf("%s/flock", dir);
+	f = open(fp, O_RDWR);
+	if (f < 0 || flock(f, LOCK_EX | LOCK_NB) < 0)
+		return fail(t, "the flock is still held after the dump killed the tree");
+	if (ck_restore(&ro, &root, NULL, &err) == 0) {
+		kill(root, SIGKILL);
+		return fail(t, "restored although the flock is held by someone else");
+	}
+	if (!strstr(err->msg, fp) || !strstr(err->msg, "held by someone else") ||
+	    !strstr(err->msg, "process "))
+		return fail(t, "message does not name the file and process: %s", err->msg);
+	nap_ms(50);
+	if (!gone(pid))
+		return fail(t, "process %d of the tree is left after the failed restore", pid);
+	snprintf(t->msg, sizeof(t->msg), "%s", err->msg);
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(struct t *);
@@ -1196,6 +1403,11 @@ static const struct {
 	{"seccomp_strict_mode_refused_naming_the_process", t_seccomp_strict_refused, false},
 	{"seccomp_listener_refused_naming_the_process", t_seccomp_listener_refused, false},
 	{"thread_with_other_credentials_refused_naming_the_process", t_thread_creds_refused, false},
+	{"file_locks_same_after_restore_and_held_from_outside", t_file_locks, false},
+	{"file_locks_refused_without_file_locks_option", t_file_locks_refused_without_option,
+	 false},
+	{"file_lock_taken_meanwhile_fails_restore_naming_file", t_file_lock_taken_meanwhile_fails_restore,
+	 false},
 };
 
 /* The namespace's init: run one test, print its line, exit 0 on success. */

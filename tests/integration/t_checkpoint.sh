@@ -1,10 +1,9 @@
 # checkpoint and restore of real containers (ward's own engine; runc needs CRIU, which fails on
 # this host: these tests are ward-only). The engine's own tests are in tests/checkpoint/.
 
-# a container counting into /count in its (writable) rootfs, about every 50 ms; sets ID, PID.
-# FILTER: a jq filter for its config.json besides.
-start_counter() {
-	mkbundle -- sh -c 'i=0; while :; do i=$((i+1)); echo $i >>/count; sleep 0.05; done'
+# run the bundle $B detached with a writable rootfs until its workload has written 5 lines to
+# /count; sets ID, PID. FILTER: a jq filter for its config.json besides.
+run_counting() {
 	cfg_set ".root.readonly = false${1:+ | $1}"
 	ID=$(newid)
 	w run --detach --bundle "$B" "$ID" </dev/null >/dev/null
@@ -12,10 +11,19 @@ start_counter() {
 	wait_for 5 sh -c "[ \$(wc -l <'$B/rootfs/count') -ge 5 ]"
 }
 
-# the numbers in /count are 1, 2, 3, ... with no gap and no restart; prints the last
+# a container counting into /count in its (writable) rootfs, about every 50 ms; sets ID, PID.
+# FILTER: a jq filter for its config.json besides.
+start_counter() {
+	mkbundle -- sh -c 'i=0; while :; do i=$((i+1)); echo $i >>/count; sleep 0.05; done'
+	run_counting "${1:-}"
+}
+
+# the numbers in /count are FIRST (default 1), FIRST + 1, ... with no gap and no restart; prints
+# how many
 count_is_sequence() {
-	awk 'NR != $1 { print "line " NR " reads " $1 > "/dev/stderr"; bad = 1; exit 1 }
-	     END { if (!bad) print NR }' "$B/rootfs/count"
+	awk -v first="${1:-1}" '
+		NR != $1 - first + 1 { print "line " NR " reads " $1 > "/dev/stderr"; bad = 1; exit 1 }
+		END { if (!bad) print NR }' "$B/rootfs/count"
 }
 
 test_checkpoint_restore_container_counts_on() {
@@ -206,8 +214,8 @@ test_restore_refuses_an_image_of_another_format() {
 	start_counter
 	w checkpoint --image-path "$T/img" "$ID"
 	grep -q '"format": 2' "$T/img/inventory.json" || fail "the image is not format 2"
-	sed -i 's/"format": 2/"format": 5/' "$T/img/inventory.json"
-	assert_fail "format 5" w restore --detach --image-path "$T/img" --bundle "$B" "$ID"
+	sed -i 's/"format": 2/"format": 99/' "$T/img/inventory.json"
+	assert_fail "format 99" w restore --detach --image-path "$T/img" --bundle "$B" "$ID"
 	assert_fail "" w state "$ID"
 }
 
@@ -367,6 +375,58 @@ test_checkpoint_and_restore_flags_are_runc_compatible() {
 	[ "$after" -gt "$before" ] || fail "count $before before, $after after"
 }
 
+# the locks workload (tests/checkpoint/progs/locks) as a container: a POSIX write lock on bytes
+# 100..199 of /data/posix, an flock on /data/flock (its description shared with a child), an OFD
+# read lock on /data/ofd, counting 0, 1, 2, ... into /count; sets ID, PID
+start_locks() {
+	local progs=$REPO/build/tests/checkpoint/progs
+	[ -x "$progs/locks" ] && [ -x "$progs/locker" ] || skip "no $progs/locks (make)"
+	mkbundle -- sh -c '/locks /data >/count'
+	cp "$progs/locks" "$progs/locker" "$B/rootfs/"
+	mkdir "$B/rootfs/data"
+	run_counting
+}
+
+# From `ward exec` in the container: the flock is held (flock LOCK_NB fails) and so is the POSIX
+# lock (F_GETLK names its holder, printed)
+locks_held_inside() {
+	local rc
+	set +e
+	w exec "$ID" /locker -n /data/flock; rc=$?
+	set -e
+	assert_eq 3 "$rc" "flock -n on /data/flock from ward exec (3: held)"
+	set +e
+	OUT=$("$WARD" --root "$ROOT" exec "$ID" /locker -p /data/posix); rc=$?
+	set -e
+	assert_eq 3 "$rc" "F_GETLK on /data/posix from ward exec (3: held)"
+	printf '%s\n' "$OUT"
+}
+
+test_checkpoint_file_locks_refused_without_the_flag_and_kept_with_it() {
+	ward_only
+	start_locks
+	local holder before after
+	holder=$(locks_held_inside)
+	# without --file-locks: refused as before, naming the flag; the container runs on
+	assert_fail "file locks are saved only with --file-locks" \
+		w checkpoint --image-path "$T/img0" "$ID"
+	assert_eq running "$(state_field "$ID" .status)" "status after a refused checkpoint"
+	before=$(count_is_sequence 0) || fail "count broken"
+	wait_for 5 sh -c "[ \$(wc -l <'$B/rootfs/count') -ge $((before + 5)) ]"
+	w checkpoint --file-locks --image-path "$T/img" "$ID"
+	grep -q '"format": 5' "$T/img/inventory.json" || fail "an image with locks is not format 5"
+	# the container is gone and its locks with it: the probe below can tell
+	flock -n "$B/rootfs/data/flock" true || fail "/data/flock still locked after the checkpoint"
+	before=$(count_is_sequence 0) || fail "count broken before restore"
+	w restore --detach --image-path "$T/img" --bundle "$B" "$ID"
+	assert_eq running "$(state_field "$ID" .status)" "status after restore"
+	assert_eq "$holder" "$(locks_held_inside)" "the POSIX lock's holder in the container"
+	if flock -n "$B/rootfs/data/flock" true; then fail "the host got /data/flock after restore"; fi
+	wait_for 5 sh -c "[ \$(wc -l <'$B/rootfs/count') -ge $((before + 10)) ]"
+	after=$(count_is_sequence 0) || fail "count restarted or skipped after restore"
+	[ "$after" -gt "$before" ] || fail "count $before before, $after after"
+}
+
 test_checkpoint_refuses_a_container_holding_a_file_lock() {
 	ward_only
 	local prog=$REPO/build/tests/checkpoint/progs/locker
@@ -378,8 +438,8 @@ test_checkpoint_refuses_a_container_holding_a_file_lock() {
 	w run --detach --bundle "$B" "$ID" </dev/null >/dev/null
 	PID=$(state_field "$ID" .pid)
 	wait_for 5 sh -c "grep -q ' $PID ' /proc/locks"
-	assert_fail "holds a file lock (FLOCK WRITE): ward does not save file locks" \
-		w checkpoint --file-locks --image-path "$T/img" "$ID"
+	assert_fail "holds a file lock (FLOCK WRITE): file locks are saved only with --file-locks" \
+		w checkpoint --image-path "$T/img" "$ID"
 	assert_eq running "$(state_field "$ID" .status)" "status after a refused checkpoint"
 }
 

@@ -19,6 +19,7 @@
 #include "checkpoint/inventory.h"
 #include "checkpoint/shmem.h"
 #include "checkpoint/sum.h"
+#include "checkpoint/locks.h"
 #include "lib/util.h"
 
 static void sample_proc(struct ck_proc *p)
@@ -374,22 +375,22 @@ static void inventory_of_another_format_is_refused(void **state)
 	struct ck_inventory inv;
 	_cleanup_werr_ struct werr *err = NULL;
 
-	assert_true(ck_inventory_parse("{\"format\": 5, \"root_pid\": 1, \"pids\": [1], "
+	assert_true(ck_inventory_parse("{\"format\": 6, \"root_pid\": 1, \"pids\": [1], "
 				       "\"xxh128\": {}}",
 				       &inv, &err) < 0);
-	assert_non_null(strstr(err->msg, "format 5"));
+	assert_non_null(strstr(err->msg, "format 6"));
 }
 
-/* Formats 2, 3 (an image with POSIX timers or SysV IPC objects) and 4 (with seccomp filters)
- * are read; the highest format needed is written. */
-static void inventory_of_format_2_to_4_is_read_and_the_needed_one_written(void **state)
+/* Formats 2, 3 (an image with POSIX timers or SysV IPC objects), 4 (with seccomp filters) and 5
+ * (with file locks) are read; the highest format needed is written. */
+static void inventory_of_format_2_to_5_is_read_and_the_needed_one_written(void **state)
 {
 	struct ck_inventory inv = {.root_pid = 1, .npids = 1};
 	_cleanup_free_ char *text = NULL;
 	char dir[] = "/tmp/ward-unit-inv-XXXXXX";
 	int dirfd;
 
-	for (int f = 2; f <= 4; f++) {
+	for (int f = 2; f <= 5; f++) {
 		struct ck_inventory in;
 		_cleanup_werr_ struct werr *err = NULL;
 		_cleanup_free_ char *doc = xasprintf("{\"format\": %d, \"root_pid\": 1, "
@@ -402,14 +403,14 @@ static void inventory_of_format_2_to_4_is_read_and_the_needed_one_written(void *
 	}
 	assert_non_null(mkdtemp(dir));
 	dirfd = open(dir, O_RDONLY | O_DIRECTORY);
-	ck_inventory_need(&inv, CK_FORMAT_SECCOMP);
-	ck_inventory_need(&inv, CK_FORMAT_IPC); /* does not lower it */
+	ck_inventory_need(&inv, CK_FORMAT_LOCKS);
+	ck_inventory_need(&inv, CK_FORMAT_SECCOMP); /* does not lower it */
 	inv.pids = xcalloc(1, sizeof(pid_t));
 	inv.pids[0] = 1;
 	assert_int_equal(ck_inventory_write(dirfd, &inv, NULL), 0);
 	ck_inventory_free(&inv);
 	assert_int_equal(read_file_at(dirfd, "inventory.json", &text, NULL, NULL), 0);
-	assert_non_null(strstr(text, "\"format\": 4"));
+	assert_non_null(strstr(text, "\"format\": 5"));
 	unlinkat(dirfd, "inventory.json", 0);
 	close(dirfd);
 	rmdir(dir);
@@ -526,6 +527,91 @@ static void running_sum_is_libxxhash_xxh3_128(void **state)
 	free(buf);
 }
 
+/* /proc/locks and fdinfo "lock:" lines: kinds, types, holder, inclusive end to a length, EOF,
+ * waiting requests ("->"), leases read (to be refused by name), junk refused. */
+static void lock_lines_of_proc_locks_and_fdinfo_are_read(void **state)
+{
+	struct ck_lock_line l;
+
+	assert_int_equal(ck_lock_parse_line("1: POSIX  ADVISORY  WRITE 504 fe:00:10954074 100 109", &l),
+			 0);
+	assert_string_equal(l.kind, "POSIX");
+	assert_string_equal(l.mode, "ADVISORY");
+	assert_true(l.write && !l.blocked);
+	assert_int_equal(l.pid, 504);
+	assert_true(l.start == 100 && l.len == 10);
+	assert_int_equal(ck_lock_parse_line("\t2: FLOCK  ADVISORY  READ 7 08:01:5678 0 EOF", &l), 0);
+	assert_true(!l.write && l.start == 0 && l.len == 0);
+	assert_int_equal(ck_lock_parse_line("3: OFDLCK ADVISORY  READ -1 fe:00:1 4096 EOF", &l), 0);
+	assert_string_equal(l.kind, "OFDLCK");
+	assert_true(l.pid == -1 && l.start == 4096 && l.len == 0);
+	assert_int_equal(ck_lock_parse_line("4: -> POSIX  ADVISORY  WRITE 9 fe:00:2 0 EOF", &l), 0);
+	assert_true(l.blocked && l.pid == 9);
+	assert_int_equal(ck_lock_parse_line("5: LEASE  ACTIVE    READ 3 fe:00:3 0 EOF", &l), 0);
+	assert_string_equal(l.kind, "LEASE");
+	assert_int_equal(ck_lock_parse_line("6: POSIX  ADVISORY  UNLCK 3 fe:00:3 0 EOF", &l), -EINVAL);
+	assert_int_equal(ck_lock_parse_line("7: POSIX  ADVISORY  WRITE 3 fe:00:3 9 2", &l), -EINVAL);
+	assert_int_equal(ck_lock_parse_line("no colon", &l), -EINVAL);
+	assert_int_equal(ck_lock_parse_line("8: POSIX", &l), -EINVAL);
+}
+
+static void fds_round_trip_with_their_locks(void **state)
+{
+	struct ck_lock locks[] = {
+		{.kind = CK_LOCK_POSIX, .write = true, .start = 100, .len = 100},
+		{.kind = CK_LOCK_OFD, .write = false, .start = 1ULL << 40, .len = 0},
+	};
+	struct ck_lock fl = {.kind = CK_LOCK_FLOCK, .write = true};
+	struct ck_fd fds[] = {
+		{.fd = 3, .kind = CK_FD_FILE, .file_id = 1, .path = "/a", .locks = locks, .nlocks = 2},
+		{.fd = 4, .kind = CK_FD_FILE, .file_id = 2, .path = "/b", .locks = &fl, .nlocks = 1},
+		{.fd = 5, .kind = CK_FD_FILE, .file_id = 3, .path = "/c"},
+	};
+	struct ck_proc a = {.fds = fds, .nfds = 3}, b = {0};
+	_cleanup_free_ char *text = ck_fds_to_json(&a);
+
+	assert_int_equal(ck_fds_from_json(text, &b, NULL), 0);
+	assert_int_equal(b.fds[0].nlocks, 2);
+	assert_int_equal(b.fds[0].locks[0].kind, CK_LOCK_POSIX);
+	assert_true(b.fds[0].locks[0].write && b.fds[0].locks[0].start == 100 &&
+		    b.fds[0].locks[0].len == 100);
+	assert_int_equal(b.fds[0].locks[1].kind, CK_LOCK_OFD);
+	assert_true(!b.fds[0].locks[1].write && b.fds[0].locks[1].start == 1ULL << 40 &&
+		    b.fds[0].locks[1].len == 0);
+	assert_int_equal(b.fds[1].nlocks, 1);
+	assert_int_equal(b.fds[1].locks[0].kind, CK_LOCK_FLOCK);
+	assert_true(b.fds[1].locks[0].write);
+	assert_int_equal(b.fds[2].nlocks, 0);
+	assert_null(strstr(strstr(text, "\"/c\""), "locks")); /* no lock, no field */
+	ck_proc_free(&b);
+}
+
+static void a_bad_lock_is_refused_naming_the_fd(void **state)
+{
+	static const char *const bad[] = {
+		"[{\"type\": \"lease\", \"mode\": \"read\", \"start\": \"0x0\", \"len\": \"0x0\"}]",
+		"[{\"type\": \"posix\", \"mode\": \"rw\", \"start\": \"0x0\", \"len\": \"0x0\"}]",
+		"[{\"type\": \"posix\", \"mode\": \"read\", \"start\": \"12\", \"len\": \"0x0\"}]",
+		"[{\"type\": \"ofd\", \"mode\": \"read\", \"start\": \"0x8000000000000000\", "
+		"\"len\": \"0x0\"}]",
+		"{\"type\": \"flock\"}",
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		struct ck_proc p = {0};
+		_cleanup_werr_ struct werr *err = NULL;
+		_cleanup_free_ char *doc = xasprintf("{\"fds\": [{\"fd\": 7, \"kind\": \"file\", "
+						     "\"file_id\": 1, \"flags\": 2, \"cloexec\": "
+						     "false, \"path\": \"/x\", \"pos\": 0, "
+						     "\"outside\": false, \"locks\": %s}]}",
+						     bad[i]);
+
+		assert_true(ck_fds_from_json(doc, &p, &err) < 0);
+		assert_non_null(strstr(err->msg, "fd 7"));
+		ck_proc_free(&p);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -540,7 +626,10 @@ int main(void)
 		cmocka_unit_test(fds_round_trip_with_the_containers_terminal),
 		cmocka_unit_test(missing_or_mistyped_fields_are_named),
 		cmocka_unit_test(inventory_of_another_format_is_refused),
-		cmocka_unit_test(inventory_of_format_2_to_4_is_read_and_the_needed_one_written),
+		cmocka_unit_test(inventory_of_format_2_to_5_is_read_and_the_needed_one_written),
+		cmocka_unit_test(lock_lines_of_proc_locks_and_fdinfo_are_read),
+		cmocka_unit_test(fds_round_trip_with_their_locks),
+		cmocka_unit_test(a_bad_lock_is_refused_naming_the_fd),
 		cmocka_unit_test(inventory_of_format_1_is_refused_as_older),
 		cmocka_unit_test(inventory_pids_must_start_with_the_root),
 		cmocka_unit_test(inventory_names_must_stay_in_the_directory),
