@@ -145,6 +145,75 @@ static void find_console(pid_t init, struct ck_dump_opts *o)
 	}
 }
 
+/* mountinfo's lines as "MOUNTPOINT (FSTYPE)" (the mount point as the kernel escapes it);
+ * *n of them, in a NULL-terminated array. */
+static char **mount_keys(char *text, size_t *n)
+{
+	char **keys = xcalloc(1, sizeof(char *));
+	char *save = NULL;
+
+	*n = 0;
+	for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		char mnt[4096], fstype[256];
+		const char *sep = strstr(l, " - ");
+
+		if (!sep || sscanf(l, "%*s %*s %*s %*s %4095s", mnt) != 1 ||
+		    sscanf(sep + 3, "%255s", fstype) != 1)
+			continue;
+		keys = xrealloc(keys, (*n + 2) * sizeof(char *));
+		keys[(*n)++] = xasprintf("%s (%s)", mnt, fstype);
+		keys[*n] = NULL;
+	}
+	return keys;
+}
+
+/* Mounts made or removed in the container since create are not saved (restore makes the
+ * bundle's): refuse rather than bring the container back without them. No record (a container
+ * of an older ward) is no check. */
+static int check_mounts(const char *root, const struct cstate *st, struct werr **err)
+{
+	_cleanup_free_ char *dir = state_dir(root, st->id);
+	_cleanup_free_ char *rec_path = xasprintf("%s/mountinfo", dir);
+	_cleanup_free_ char *now_path = xasprintf("/proc/%d/mountinfo", st->pid);
+	_cleanup_free_ char *rec = NULL, *now = NULL;
+	char **was, **is;
+	size_t nwas, nis, len;
+	int r = 0;
+
+	if (read_file(rec_path, &rec, &len, NULL) < 0)
+		return 0;
+	if (read_file(now_path, &now, &len, err) < 0)
+		return werr_wrap(err, "checkpoint: the container's mounts");
+	was = mount_keys(rec, &nwas);
+	is = mount_keys(now, &nis);
+	for (size_t i = 0; i < nis && r == 0; i++) {
+		size_t j = 0;
+
+		while (j < nwas && (!was[j] || strcmp(was[j], is[i])))
+			j++;
+		if (j == nwas) {
+			r = werr_set(err, ENOTSUP,
+				     "checkpoint: %s was mounted in the container after create: mounts "
+				     "made at run time are not saved",
+				     is[i]);
+		} else {
+			free(was[j]);
+			was[j] = NULL; /* matched once */
+		}
+	}
+	for (size_t j = 0; j < nwas && r == 0; j++)
+		if (was[j])
+			r = werr_set(err, ENOTSUP,
+				     "checkpoint: %s was unmounted in the container after create: "
+				     "restore would mount it again",
+				     was[j]);
+	for (size_t j = 0; j < nwas; j++)
+		free(was[j]);
+	free(was);
+	strv_free(is);
+	return r;
+}
+
 /* runc's checkpoint/restore flags that ward refuses, each with the reason. */
 static int refuse_flag(const char *cmd, const char *flag, const char *why)
 {
@@ -323,6 +392,8 @@ int checkpoint_container(const char *root, const char *id, struct ck_dump_opts *
 		cstate_free(&st);
 		return r;
 	}
+	if (r == 0)
+		r = check_mounts(root, &st, err);
 	if (r == 0 && !o->file_locks)
 		r = check_file_locks(st.pid, err);
 	if (r == 0)

@@ -426,6 +426,19 @@ static int wait_vm_restored(int sync_fd, struct werr **err)
 	return 0;
 }
 
+/* The container's mount table as create left it (mountinfo, from the init waiting for start):
+ * checkpoint refuses a container whose mounts changed since (runtime/checkpoint_cmd.c). */
+static int save_mountinfo(int dirfd, pid_t init, struct werr **err)
+{
+	_cleanup_free_ char *path = xasprintf("/proc/%d/mountinfo", init);
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+
+	if (read_file(path, &text, &len, err) < 0)
+		return werr_wrap(err, "the container's mounts");
+	return write_file_atomic(dirfd, "mountinfo", text, len, 0600, err);
+}
+
 static void kill_init(struct create_run *cr)
 {
 	if (cr->init > 0 && cr->init != cr->child)
@@ -635,6 +648,8 @@ pid_t container_create(struct create_opts *o, struct werr **err)
 	r = answer_child(&cr, sv[0], err);
 	if (r == 0 && vm && vm->restore_image)
 		r = wait_vm_restored(sv[0], err);
+	if (r == 0 && !vm)
+		r = save_mountinfo(dirfd, cr.init, err);
 	if (r < 0)
 		goto fail_kill;
 	cr.st.start_time = process_start_time(cr.init);

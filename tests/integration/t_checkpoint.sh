@@ -128,6 +128,28 @@ test_checkpoint_updates_survive_a_second_checkpoint_and_a_reused_directory_drops
 	assert_eq 50 "$(cg_limit "$PID" pids)" "pids limit of the never-updated container after restore"
 }
 
+test_checkpoint_refuses_mounts_changed_since_create_and_the_container_runs_on() {
+	ward_only
+	command -v nsenter >/dev/null || skip "nsenter needed"
+	start_counter
+	mkdir -p "$B/rootfs/mnt"
+	nsenter -t "$PID" -m mount -t tmpfs wardtest /mnt
+	assert_fail "/mnt (tmpfs) was mounted in the container after create" \
+		w checkpoint --image-path "$T/img" "$ID"
+	assert_eq running "$(state_field "$ID" .status)" "status after a refused checkpoint"
+	nsenter -t "$PID" -m umount /mnt
+	nsenter -t "$PID" -m umount /dev/mqueue
+	assert_fail "/dev/mqueue (mqueue) was unmounted" w checkpoint --image-path "$T/img" "$ID"
+	local n
+	n=$(wc -l <"$B/rootfs/count")
+	wait_for 5 sh -c "[ \$(wc -l <'$B/rootfs/count') -gt $((n + 5)) ]"
+	# the mount table as create left it again: checkpointed
+	nsenter -t "$PID" -m mount -t mqueue mqueue /dev/mqueue
+	w checkpoint --image-path "$T/img" "$ID"
+	w restore --detach --image-path "$T/img" --bundle "$B" "$ID"
+	assert_eq running "$(state_field "$ID" .status)" "status after restore"
+}
+
 test_checkpoint_leave_running_keeps_the_container() {
 	ward_only
 	start_counter
