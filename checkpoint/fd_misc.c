@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "checkpoint/fdx.h"
+#include "lib/jgen.h"
 #include "lib/util.h"
 
 static int collect_eventfd(const char *info, struct ck_fd *f)
@@ -301,57 +302,31 @@ void ck_fdx_free(struct ck_fdx *x)
 
 /* ---- JSON ---- */
 
-static void gstr(yajl_gen g, const char *s)
-{
-	yajl_gen_string(g, (const unsigned char *)s, strlen(s));
-}
-
-static void kint(yajl_gen g, const char *k, long long v)
-{
-	gstr(g, k);
-	yajl_gen_integer(g, v);
-}
-
-static void khex(yajl_gen g, const char *k, uint64_t v)
-{
-	char buf[24];
-
-	snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)v);
-	gstr(g, k);
-	gstr(g, buf);
-}
-
-static void kbool(yajl_gen g, const char *k, bool v)
-{
-	gstr(g, k);
-	yajl_gen_bool(g, v);
-}
-
 static const char *const sk_states[] = {"unbound", "bound", "listen", "pair"};
 
 static void gen_sock(yajl_gen g, const struct ck_sock *s)
 {
-	kint(g, "family", s->family);
-	kint(g, "type", s->type);
-	kint(g, "protocol", s->protocol);
-	gstr(g, "state");
-	gstr(g, sk_states[s->state]);
-	gstr(g, "addr");
-	gstr(g, s->addr);
-	kint(g, "port", s->port);
-	gstr(g, "peer_addr");
-	gstr(g, s->peer_addr);
-	kint(g, "peer_port", s->peer_port);
-	kint(g, "backlog", s->backlog);
-	kbool(g, "reuseaddr", s->reuseaddr);
-	kbool(g, "reuseport", s->reuseport);
-	kbool(g, "keepalive", s->keepalive);
-	kbool(g, "nodelay", s->nodelay);
-	kbool(g, "v6only", s->v6only);
-	kbool(g, "broadcast", s->broadcast);
-	kint(g, "sock_ino", (long long)s->ino);
-	kint(g, "peer_ino", (long long)s->peer_ino);
-	kint(g, "queued", (long long)s->queued);
+	jkint(g, "family", s->family);
+	jkint(g, "type", s->type);
+	jkint(g, "protocol", s->protocol);
+	jstr(g, "state");
+	jstr(g, sk_states[s->state]);
+	jstr(g, "addr");
+	jstr(g, s->addr);
+	jkint(g, "port", s->port);
+	jstr(g, "peer_addr");
+	jstr(g, s->peer_addr);
+	jkint(g, "peer_port", s->peer_port);
+	jkint(g, "backlog", s->backlog);
+	jkbool(g, "reuseaddr", s->reuseaddr);
+	jkbool(g, "reuseport", s->reuseport);
+	jkbool(g, "keepalive", s->keepalive);
+	jkbool(g, "nodelay", s->nodelay);
+	jkbool(g, "v6only", s->v6only);
+	jkbool(g, "broadcast", s->broadcast);
+	jkint(g, "sock_ino", (long long)s->ino);
+	jkint(g, "peer_ino", (long long)s->peer_ino);
+	jkint(g, "queued", (long long)s->queued);
 }
 
 static void gen_tty(yajl_gen g, const struct ck_tty *t)
@@ -360,21 +335,21 @@ static void gen_tty(yajl_gen g, const struct ck_tty *t)
 
 	for (int i = 0; i < CK_TTY_NCC; i++)
 		snprintf(cc + 2 * i, 3, "%02x", t->cc[i]);
-	kint(g, "iflag", t->iflag);
-	kint(g, "oflag", t->oflag);
-	kint(g, "cflag", t->cflag);
-	kint(g, "lflag", t->lflag);
-	kint(g, "line", t->line);
-	gstr(g, "cc");
-	gstr(g, cc);
-	kint(g, "ispeed", t->ispeed);
-	kint(g, "ospeed", t->ospeed);
-	kint(g, "rows", t->rows);
-	kint(g, "cols", t->cols);
-	kint(g, "xpixel", t->xpixel);
-	kint(g, "ypixel", t->ypixel);
-	kint(g, "sid", t->sid);
-	kint(g, "pgrp", t->pgrp);
+	jkint(g, "iflag", t->iflag);
+	jkint(g, "oflag", t->oflag);
+	jkint(g, "cflag", t->cflag);
+	jkint(g, "lflag", t->lflag);
+	jkint(g, "line", t->line);
+	jstr(g, "cc");
+	jstr(g, cc);
+	jkint(g, "ispeed", t->ispeed);
+	jkint(g, "ospeed", t->ospeed);
+	jkint(g, "rows", t->rows);
+	jkint(g, "cols", t->cols);
+	jkint(g, "xpixel", t->xpixel);
+	jkint(g, "ypixel", t->ypixel);
+	jkint(g, "sid", t->sid);
+	jkint(g, "pgrp", t->pgrp);
 }
 
 void ck_fdx_gen(yajl_gen g, const struct ck_fd *f)
@@ -383,32 +358,32 @@ void ck_fdx_gen(yajl_gen g, const struct ck_fd *f)
 
 	switch (f->kind) {
 	case CK_FD_EVENTFD:
-		khex(g, "count", x->count);
-		kbool(g, "semaphore", x->semaphore);
+		jkhex(g, "count", x->count);
+		jkbool(g, "semaphore", x->semaphore);
 		break;
 	case CK_FD_EPOLL:
-		gstr(g, "targets");
+		jstr(g, "targets");
 		yajl_gen_array_open(g);
 		for (size_t i = 0; i < x->ntfds; i++) {
 			yajl_gen_map_open(g);
-			kint(g, "tfd", x->tfds[i].tfd);
-			kint(g, "events", x->tfds[i].events);
-			khex(g, "data", x->tfds[i].data);
+			jkint(g, "tfd", x->tfds[i].tfd);
+			jkint(g, "events", x->tfds[i].events);
+			jkhex(g, "data", x->tfds[i].data);
 			yajl_gen_map_close(g);
 		}
 		yajl_gen_array_close(g);
 		break;
 	case CK_FD_FIFO:
-		gstr(g, "path");
-		gstr(g, f->path);
-		kint(g, "pipe_id", (long long)f->pipe_id);
+		jstr(g, "path");
+		jstr(g, f->path);
+		jkint(g, "pipe_id", (long long)f->pipe_id);
 		break;
 	case CK_FD_DELETED:
-		gstr(g, "path");
-		gstr(g, f->path);
-		kint(g, "pos", (long long)f->pos);
-		kint(g, "mode", x->mode);
-		kint(g, "size", (long long)x->size);
+		jstr(g, "path");
+		jstr(g, f->path);
+		jkint(g, "pos", (long long)f->pos);
+		jkint(g, "mode", x->mode);
+		jkint(g, "size", (long long)x->size);
 		break;
 	case CK_FD_SOCK:
 		gen_sock(g, &x->sk);

@@ -12,6 +12,7 @@
 #include "checkpoint/fdx.h"
 #include "checkpoint/locks.h"
 #include "checkpoint/timers.h"
+#include "lib/jgen.h"
 #include "lib/util.h"
 
 #define REG(n)                                                                                     \
@@ -61,40 +62,6 @@ int ck_fd_kind_parse(const char *s, enum ck_fd_kind *out)
 	return -1;
 }
 
-static void gstr(yajl_gen g, const char *s)
-{
-	yajl_gen_string(g, (const unsigned char *)s, strlen(s));
-}
-
-static void kstr(yajl_gen g, const char *k, const char *v)
-{
-	gstr(g, k);
-	if (v)
-		gstr(g, v);
-	else
-		yajl_gen_null(g);
-}
-
-static void kint(yajl_gen g, const char *k, long long v)
-{
-	gstr(g, k);
-	yajl_gen_integer(g, v);
-}
-
-static void khex(yajl_gen g, const char *k, uint64_t v)
-{
-	char buf[24];
-
-	snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)v);
-	kstr(g, k, buf);
-}
-
-static void kbool(yajl_gen g, const char *k, bool v)
-{
-	gstr(g, k);
-	yajl_gen_bool(g, v);
-}
-
 static char *gen_finish(yajl_gen g)
 {
 	const unsigned char *buf;
@@ -127,30 +94,30 @@ static void gen_thread(yajl_gen g, const struct ck_thread *t)
 	_cleanup_free_ char *xs = xmalloc(t->xstate_len * 2 + 1);
 
 	yajl_gen_map_open(g);
-	kint(g, "tid", t->tid);
-	gstr(g, "regs");
+	jkint(g, "tid", t->tid);
+	jstr(g, "regs");
 	yajl_gen_map_open(g);
 	for (const struct ck_reg_name *r = ck_reg_names; r->name; r++)
-		khex(g, r->name, *(const unsigned long long *)((const char *)&t->regs + r->offset));
+		jkhex(g, r->name, *(const unsigned long long *)((const char *)&t->regs + r->offset));
 	yajl_gen_map_close(g);
 	for (size_t i = 0; i < t->xstate_len; i++) {
 		xs[2 * i] = hex[t->xstate[i] >> 4];
 		xs[2 * i + 1] = hex[t->xstate[i] & 15];
 	}
 	xs[2 * t->xstate_len] = '\0';
-	kstr(g, "xstate", xs);
-	khex(g, "sigmask", t->sigmask);
-	khex(g, "rseq_ptr", t->rseq_ptr);
-	kint(g, "rseq_len", t->rseq_len);
-	khex(g, "rseq_sig", t->rseq_sig);
-	khex(g, "robust_head", t->robust_head);
-	kint(g, "robust_len", (long long)t->robust_len);
-	khex(g, "clear_tid", t->clear_tid);
-	khex(g, "altstack_sp", t->altstack_sp);
-	khex(g, "altstack_size", t->altstack_size);
-	kint(g, "altstack_flags", t->altstack_flags);
+	jkstr(g, "xstate", xs);
+	jkhex(g, "sigmask", t->sigmask);
+	jkhex(g, "rseq_ptr", t->rseq_ptr);
+	jkint(g, "rseq_len", t->rseq_len);
+	jkhex(g, "rseq_sig", t->rseq_sig);
+	jkhex(g, "robust_head", t->robust_head);
+	jkint(g, "robust_len", (long long)t->robust_len);
+	jkhex(g, "clear_tid", t->clear_tid);
+	jkhex(g, "altstack_sp", t->altstack_sp);
+	jkhex(g, "altstack_size", t->altstack_size);
+	jkint(g, "altstack_flags", t->altstack_flags);
 	if (t->seccomp_id)
-		kint(g, "seccomp_filter", t->seccomp_id);
+		jkint(g, "seccomp_filter", t->seccomp_id);
 	yajl_gen_map_close(g);
 }
 
@@ -159,46 +126,46 @@ char *ck_core_to_json(const struct ck_proc *p)
 	yajl_gen g = gen_new();
 
 	yajl_gen_map_open(g);
-	kint(g, "pid", p->pid);
-	kint(g, "ppid", p->ppid);
-	kint(g, "pgid", p->pgid);
-	kint(g, "sid", p->sid);
-	kstr(g, "comm", p->comm);
-	kstr(g, "cwd", p->cwd);
-	kstr(g, "root", p->root);
-	kint(g, "umask", p->umask);
-	gstr(g, "uids");
+	jkint(g, "pid", p->pid);
+	jkint(g, "ppid", p->ppid);
+	jkint(g, "pgid", p->pgid);
+	jkint(g, "sid", p->sid);
+	jkstr(g, "comm", p->comm);
+	jkstr(g, "cwd", p->cwd);
+	jkstr(g, "root", p->root);
+	jkint(g, "umask", p->umask);
+	jstr(g, "uids");
 	yajl_gen_array_open(g);
 	for (int i = 0; i < 4; i++)
 		yajl_gen_integer(g, p->uid[i]);
 	yajl_gen_array_close(g);
-	gstr(g, "gids");
+	jstr(g, "gids");
 	yajl_gen_array_open(g);
 	for (int i = 0; i < 4; i++)
 		yajl_gen_integer(g, p->gid[i]);
 	yajl_gen_array_close(g);
-	gstr(g, "groups");
+	jstr(g, "groups");
 	yajl_gen_array_open(g);
 	for (size_t i = 0; i < p->ngroups; i++)
 		yajl_gen_integer(g, p->groups[i]);
 	yajl_gen_array_close(g);
-	khex(g, "cap_inheritable", p->cap_inh);
-	khex(g, "cap_permitted", p->cap_prm);
-	khex(g, "cap_effective", p->cap_eff);
-	khex(g, "cap_bounding", p->cap_bnd);
-	khex(g, "cap_ambient", p->cap_amb);
-	kbool(g, "no_new_privs", p->no_new_privs);
-	gstr(g, "rlimits");
+	jkhex(g, "cap_inheritable", p->cap_inh);
+	jkhex(g, "cap_permitted", p->cap_prm);
+	jkhex(g, "cap_effective", p->cap_eff);
+	jkhex(g, "cap_bounding", p->cap_bnd);
+	jkhex(g, "cap_ambient", p->cap_amb);
+	jkbool(g, "no_new_privs", p->no_new_privs);
+	jstr(g, "rlimits");
 	yajl_gen_array_open(g);
 	for (int i = 0; i < CK_NRLIMIT; i++) {
 		yajl_gen_map_open(g);
-		khex(g, "cur", p->rlim_cur[i]);
-		khex(g, "max", p->rlim_max[i]);
+		jkhex(g, "cur", p->rlim_cur[i]);
+		jkhex(g, "max", p->rlim_max[i]);
 		yajl_gen_map_close(g);
 	}
 	yajl_gen_array_close(g);
 	/* Only the signals whose action is not SIG_DFL with no flags. */
-	gstr(g, "sigactions");
+	jstr(g, "sigactions");
 	yajl_gen_array_open(g);
 	for (int i = 0; i < CK_NSIG; i++) {
 		const struct ck_sigaction *sa = &p->sigactions[i];
@@ -206,17 +173,17 @@ char *ck_core_to_json(const struct ck_proc *p)
 		if (!sa->handler && !sa->flags && !sa->mask)
 			continue;
 		yajl_gen_map_open(g);
-		kint(g, "sig", i + 1);
-		khex(g, "handler", sa->handler);
-		khex(g, "flags", sa->flags);
-		khex(g, "restorer", sa->restorer);
-		khex(g, "mask", sa->mask);
+		jkint(g, "sig", i + 1);
+		jkhex(g, "handler", sa->handler);
+		jkhex(g, "flags", sa->flags);
+		jkhex(g, "restorer", sa->restorer);
+		jkhex(g, "mask", sa->mask);
 		yajl_gen_map_close(g);
 	}
 	yajl_gen_array_close(g);
 	ck_task_gen(g, p);
 	ck_timers_gen(g, p);
-	gstr(g, "threads");
+	jstr(g, "threads");
 	yajl_gen_array_open(g);
 	for (size_t i = 0; i < p->nthreads; i++)
 		gen_thread(g, &p->threads[i]);
@@ -230,29 +197,29 @@ char *ck_mm_to_json(const struct ck_mm *mm)
 	yajl_gen g = gen_new();
 
 	yajl_gen_map_open(g);
-	khex(g, "start_code", mm->start_code);
-	khex(g, "end_code", mm->end_code);
-	khex(g, "start_data", mm->start_data);
-	khex(g, "end_data", mm->end_data);
-	khex(g, "start_brk", mm->start_brk);
-	khex(g, "brk", mm->brk);
-	khex(g, "start_stack", mm->start_stack);
-	khex(g, "arg_start", mm->arg_start);
-	khex(g, "arg_end", mm->arg_end);
-	khex(g, "env_start", mm->env_start);
-	khex(g, "env_end", mm->env_end);
-	kstr(g, "exe", mm->exe);
-	kint(g, "track_fd", mm->track_fd);
-	gstr(g, "auxv");
+	jkhex(g, "start_code", mm->start_code);
+	jkhex(g, "end_code", mm->end_code);
+	jkhex(g, "start_data", mm->start_data);
+	jkhex(g, "end_data", mm->end_data);
+	jkhex(g, "start_brk", mm->start_brk);
+	jkhex(g, "brk", mm->brk);
+	jkhex(g, "start_stack", mm->start_stack);
+	jkhex(g, "arg_start", mm->arg_start);
+	jkhex(g, "arg_end", mm->arg_end);
+	jkhex(g, "env_start", mm->env_start);
+	jkhex(g, "env_end", mm->env_end);
+	jkstr(g, "exe", mm->exe);
+	jkint(g, "track_fd", mm->track_fd);
+	jstr(g, "auxv");
 	yajl_gen_array_open(g);
 	for (size_t i = 0; i < mm->auxv_len; i++) {
 		char buf[24];
 
 		snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)mm->auxv[i]);
-		gstr(g, buf);
+		jstr(g, buf);
 	}
 	yajl_gen_array_close(g);
-	gstr(g, "vmas");
+	jstr(g, "vmas");
 	yajl_gen_array_open(g);
 	for (size_t i = 0; i < mm->nvmas; i++) {
 		const struct ck_vma *v = &mm->vmas[i];
@@ -260,16 +227,16 @@ char *ck_mm_to_json(const struct ck_mm *mm)
 				(v->prot & 4) ? 'x' : '-', 0};
 
 		yajl_gen_map_open(g);
-		khex(g, "start", v->start);
-		khex(g, "end", v->end);
-		kstr(g, "prot", prot);
-		kstr(g, "flags", v->shared ? "shared" : "private");
-		kbool(g, "growsdown", v->growsdown);
-		khex(g, "offset", v->offset);
-		kstr(g, "kind", ck_vma_kind_name(v->kind));
-		kstr(g, "path", v->path);
+		jkhex(g, "start", v->start);
+		jkhex(g, "end", v->end);
+		jkstr(g, "prot", prot);
+		jkstr(g, "flags", v->shared ? "shared" : "private");
+		jkbool(g, "growsdown", v->growsdown);
+		jkhex(g, "offset", v->offset);
+		jkstr(g, "kind", ck_vma_kind_name(v->kind));
+		jkstr(g, "path", v->path);
 		if (v->kind == CK_VMA_SHMEM)
-			kint(g, "shmem_id", (long long)v->ino);
+			jkint(g, "shmem_id", (long long)v->ino);
 		yajl_gen_map_close(g);
 	}
 	yajl_gen_array_close(g);
@@ -282,15 +249,15 @@ char *ck_pagemap_to_json(const struct ck_mm *mm)
 	yajl_gen g = gen_new();
 
 	yajl_gen_map_open(g);
-	kint(g, "page_size", 4096);
-	gstr(g, "ranges");
+	jkint(g, "page_size", 4096);
+	jstr(g, "ranges");
 	yajl_gen_array_open(g);
 	for (size_t i = 0; i < mm->npages; i++) {
 		yajl_gen_map_open(g);
-		khex(g, "addr", mm->pages[i].addr);
-		kint(g, "npages", (long long)mm->pages[i].npages);
-		khex(g, "offset", mm->pages[i].offset);
-		kbool(g, "in_parent", mm->pages[i].in_parent);
+		jkhex(g, "addr", mm->pages[i].addr);
+		jkint(g, "npages", (long long)mm->pages[i].npages);
+		jkhex(g, "offset", mm->pages[i].offset);
+		jkbool(g, "in_parent", mm->pages[i].in_parent);
 		yajl_gen_map_close(g);
 	}
 	yajl_gen_array_close(g);
@@ -303,18 +270,18 @@ char *ck_shmem_to_json(const struct ck_shmem *objs, size_t n)
 	yajl_gen g = gen_new();
 
 	yajl_gen_map_open(g);
-	gstr(g, "objects");
+	jstr(g, "objects");
 	yajl_gen_array_open(g);
 	for (size_t i = 0; i < n; i++) {
 		yajl_gen_map_open(g);
-		kint(g, "id", (long long)objs[i].id);
-		khex(g, "size", objs[i].size);
-		gstr(g, "ranges");
+		jkint(g, "id", (long long)objs[i].id);
+		jkhex(g, "size", objs[i].size);
+		jstr(g, "ranges");
 		yajl_gen_array_open(g);
 		for (size_t j = 0; j < objs[i].nranges; j++) {
 			yajl_gen_map_open(g);
-			khex(g, "offset", objs[i].ranges[j].offset);
-			kint(g, "npages", (long long)objs[i].ranges[j].npages);
+			jkhex(g, "offset", objs[i].ranges[j].offset);
+			jkint(g, "npages", (long long)objs[i].ranges[j].npages);
 			yajl_gen_map_close(g);
 		}
 		yajl_gen_array_close(g);
@@ -330,26 +297,26 @@ char *ck_fds_to_json(const struct ck_proc *p)
 	yajl_gen g = gen_new();
 
 	yajl_gen_map_open(g);
-	gstr(g, "fds");
+	jstr(g, "fds");
 	yajl_gen_array_open(g);
 	for (size_t i = 0; i < p->nfds; i++) {
 		const struct ck_fd *f = &p->fds[i];
 
 		yajl_gen_map_open(g);
-		kint(g, "fd", f->fd);
-		kstr(g, "kind", ck_fd_kind_name(f->kind));
-		kint(g, "file_id", f->file_id);
-		kint(g, "flags", f->flags);
-		kbool(g, "cloexec", f->cloexec);
+		jkint(g, "fd", f->fd);
+		jkstr(g, "kind", ck_fd_kind_name(f->kind));
+		jkint(g, "file_id", f->file_id);
+		jkint(g, "flags", f->flags);
+		jkbool(g, "cloexec", f->cloexec);
 		if (f->kind >= CK_FD_EVENTFD) {
 			ck_fdx_gen(g, f);
 		} else if (f->kind == CK_FD_PIPE) {
-			kint(g, "pipe_id", (long long)f->pipe_id);
-			kint(g, "pipe_size", f->pipe_size);
+			jkint(g, "pipe_id", (long long)f->pipe_id);
+			jkint(g, "pipe_size", f->pipe_size);
 		} else {
-			kstr(g, "path", f->path);
-			kint(g, "pos", (long long)f->pos);
-			kbool(g, "outside", f->outside);
+			jkstr(g, "path", f->path);
+			jkint(g, "pos", (long long)f->pos);
+			jkbool(g, "outside", f->outside);
 		}
 		ck_locks_gen(g, f);
 		yajl_gen_map_close(g);

@@ -13,6 +13,7 @@
 
 #include "checkpoint/image.h"
 #include "checkpoint/sum.h"
+#include "lib/jgen.h"
 #include "lib/util.h"
 
 #ifndef WARD_VERSION
@@ -31,11 +32,6 @@ void ck_inventory_free(struct ck_inventory *inv)
 	free(inv->files);
 	free(inv->sums);
 	memset(inv, 0, sizeof(*inv));
-}
-
-static void gstr(yajl_gen g, const char *s)
-{
-	yajl_gen_string(g, (const unsigned char *)s, strlen(s));
 }
 
 int ck_inventory_write(int dirfd, struct ck_inventory *inv, struct werr **err)
@@ -62,28 +58,28 @@ int ck_inventory_write(int dirfd, struct ck_inventory *inv, struct werr **err)
 	yajl_gen_config(g, yajl_gen_beautify, 1);
 	yajl_gen_config(g, yajl_gen_indent_string, " ");
 	yajl_gen_map_open(g);
-	gstr(g, "format");
+	jstr(g, "format");
 	yajl_gen_integer(g, inv->format ? inv->format : CK_FORMAT_BASE);
-	gstr(g, "ward_version");
-	gstr(g, WARD_VERSION);
-	gstr(g, "created");
-	gstr(g, now);
-	gstr(g, "root_pid");
+	jstr(g, "ward_version");
+	jstr(g, WARD_VERSION);
+	jstr(g, "created");
+	jstr(g, now);
+	jstr(g, "root_pid");
 	yajl_gen_integer(g, inv->root_pid);
 	if (inv->parent) {
-		gstr(g, "parent");
-		gstr(g, inv->parent);
+		jstr(g, "parent");
+		jstr(g, inv->parent);
 	}
-	gstr(g, "pids");
+	jstr(g, "pids");
 	yajl_gen_array_open(g);
 	for (size_t i = 0; i < inv->npids; i++)
 		yajl_gen_integer(g, inv->pids[i]);
 	yajl_gen_array_close(g);
-	gstr(g, CK_SUM_NAME);
+	jstr(g, CK_SUM_NAME);
 	yajl_gen_map_open(g);
 	for (size_t i = 0; i < inv->nfiles; i++) {
-		gstr(g, inv->files[i]);
-		gstr(g, inv->sums[i]);
+		jstr(g, inv->files[i]);
+		jstr(g, inv->sums[i]);
 	}
 	yajl_gen_map_close(g);
 	yajl_gen_map_close(g);

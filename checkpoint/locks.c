@@ -14,6 +14,7 @@
 
 #include "checkpoint/locks.h"
 #include "checkpoint/ptrace.h"
+#include "lib/jgen.h"
 #include "lib/util.h"
 
 #ifndef F_OFD_GETLK
@@ -274,34 +275,20 @@ int ck_locks_restore(const struct ck_proc *p, pid_t host_pid, uint64_t insn, int
 
 /* ---- JSON ---- */
 
-static void gstr(yajl_gen g, const char *s)
-{
-	yajl_gen_string(g, (const unsigned char *)s, strlen(s));
-}
-
-static void ghex(yajl_gen g, const char *k, uint64_t v)
-{
-	char buf[32];
-
-	snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)v);
-	gstr(g, k);
-	gstr(g, buf);
-}
-
 void ck_locks_gen(yajl_gen g, const struct ck_fd *f)
 {
 	if (!f->nlocks)
 		return;
-	gstr(g, "locks");
+	jstr(g, "locks");
 	yajl_gen_array_open(g);
 	for (size_t i = 0; i < f->nlocks; i++) {
 		yajl_gen_map_open(g);
-		gstr(g, "type");
-		gstr(g, kind_name(f->locks[i].kind));
-		gstr(g, "mode");
-		gstr(g, f->locks[i].write ? "write" : "read");
-		ghex(g, "start", f->locks[i].start);
-		ghex(g, "len", f->locks[i].len);
+		jstr(g, "type");
+		jstr(g, kind_name(f->locks[i].kind));
+		jstr(g, "mode");
+		jstr(g, f->locks[i].write ? "write" : "read");
+		jkhex(g, "start", f->locks[i].start);
+		jkhex(g, "len", f->locks[i].len);
 		yajl_gen_map_close(g);
 	}
 	yajl_gen_array_close(g);

@@ -26,6 +26,7 @@
 #include "checkpoint/fdx.h"
 #include "checkpoint/internal.h"
 #include "checkpoint/ptrace.h"
+#include "lib/jgen.h"
 #include "lib/util.h"
 
 #define SECCOMP_FILE "seccomp.json"
@@ -143,24 +144,13 @@ static uint32_t intern(struct filter_table *tab, const struct ck_bpf *f, uint32_
 	return (uint32_t)tab->n;
 }
 
-static void gstr(yajl_gen g, const char *s)
-{
-	yajl_gen_string(g, (const unsigned char *)s, strlen(s));
-}
-
-static void gint(yajl_gen g, const char *key, long long v)
-{
-	gstr(g, key);
-	yajl_gen_integer(g, v);
-}
-
 static char *table_json(const struct filter_table *tab)
 {
 	static const char hex[] = "0123456789abcdef";
 	yajl_gen g = ck_json_new();
 
 	yajl_gen_map_open(g);
-	gstr(g, "filters");
+	jstr(g, "filters");
 	yajl_gen_array_open(g);
 	for (size_t i = 0; i < tab->n; i++) {
 		const struct ck_bpf *f = tab->nodes[i].f;
@@ -173,12 +163,12 @@ static char *table_json(const struct filter_table *tab)
 		}
 		h[2 * bytes] = '\0';
 		yajl_gen_map_open(g);
-		gint(g, "id", (long long)i + 1);
-		gint(g, "prev", tab->nodes[i].prev);
-		gint(g, "flags", f->flags);
-		gint(g, "len", f->len);
-		gstr(g, "insns");
-		gstr(g, h);
+		jkint(g, "id", (long long)i + 1);
+		jkint(g, "prev", tab->nodes[i].prev);
+		jkint(g, "flags", f->flags);
+		jkint(g, "len", f->len);
+		jstr(g, "insns");
+		jstr(g, h);
 		yajl_gen_map_close(g);
 	}
 	yajl_gen_array_close(g);

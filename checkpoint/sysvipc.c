@@ -24,6 +24,7 @@
 
 #include "checkpoint/fdx.h"
 #include "checkpoint/sysvipc.h"
+#include "lib/jgen.h"
 #include "lib/util.h"
 
 #ifndef MSG_COPY
@@ -427,28 +428,17 @@ int ck_ipc_restore(int dirfd, const struct ck_ipc *ipc, pid_t host_pid, struct w
 
 /* ---- sysvipc.json ---- */
 
-static void gstr(yajl_gen g, const char *s)
-{
-	yajl_gen_string(g, (const unsigned char *)s, strlen(s));
-}
-
-static void gint(yajl_gen g, const char *k, long long v)
-{
-	gstr(g, k);
-	yajl_gen_integer(g, v);
-}
-
 static void gen_obj(yajl_gen g, const struct ck_ipc_obj *o)
 {
 	yajl_gen_map_open(g);
-	gint(g, "id", o->id);
-	gint(g, "key", o->key);
-	gint(g, "uid", o->uid);
-	gint(g, "gid", o->gid);
-	gint(g, "mode", o->mode);
+	jkint(g, "id", o->id);
+	jkint(g, "key", o->key);
+	jkint(g, "uid", o->uid);
+	jkint(g, "gid", o->gid);
+	jkint(g, "mode", o->mode);
 	if (o->kind == CK_IPC_MSG) {
-		gint(g, "qbytes", (long long)o->qbytes);
-		gstr(g, "messages");
+		jkint(g, "qbytes", (long long)o->qbytes);
+		jstr(g, "messages");
 		yajl_gen_array_open(g);
 		for (size_t k = 0; k < o->nmsgs; k++) {
 			_cleanup_free_ char *hex = xmalloc(2 * o->msgs[k].len + 1);
@@ -457,20 +447,20 @@ static void gen_obj(yajl_gen g, const struct ck_ipc_obj *o)
 				snprintf(hex + 2 * i, 3, "%02x", o->msgs[k].data[i]);
 			hex[2 * o->msgs[k].len] = '\0';
 			yajl_gen_map_open(g);
-			gint(g, "type", o->msgs[k].mtype);
-			gstr(g, "data");
-			gstr(g, hex);
+			jkint(g, "type", o->msgs[k].mtype);
+			jstr(g, "data");
+			jstr(g, hex);
 			yajl_gen_map_close(g);
 		}
 		yajl_gen_array_close(g);
 	} else if (o->kind == CK_IPC_SEM) {
-		gstr(g, "values");
+		jstr(g, "values");
 		yajl_gen_array_open(g);
 		for (size_t k = 0; k < o->nsems; k++)
 			yajl_gen_integer(g, o->semvals[k]);
 		yajl_gen_array_close(g);
 	} else {
-		gint(g, "size", (long long)o->size);
+		jkint(g, "size", (long long)o->size);
 	}
 	yajl_gen_map_close(g);
 }
@@ -481,7 +471,7 @@ char *ck_ipc_to_json(const struct ck_ipc *ipc)
 
 	yajl_gen_map_open(g);
 	for (int kind = CK_IPC_MSG; kind <= CK_IPC_SHM; kind++) {
-		gstr(g, kind_names[kind]);
+		jstr(g, kind_names[kind]);
 		yajl_gen_array_open(g);
 		for (size_t i = 0; i < ipc->n; i++)
 			if (ipc->objs[i].kind == (enum ck_ipc_kind)kind)

@@ -16,6 +16,7 @@
 
 #include "checkpoint/fdx.h"
 #include "checkpoint/ptrace.h"
+#include "lib/jgen.h"
 #include "lib/util.h"
 
 #ifndef PTRACE_PEEKSIGINFO
@@ -165,25 +166,20 @@ int ck_task_restore(const struct ck_proc *p, const pid_t *host_tids, uint64_t in
 
 /* ---- JSON (in core-<pid>.json) ---- */
 
-static void gstr(yajl_gen g, const char *s)
-{
-	yajl_gen_string(g, (const unsigned char *)s, strlen(s));
-}
-
 void ck_task_gen(yajl_gen g, const struct ck_proc *p)
 {
-	gstr(g, "itimers");
+	jstr(g, "itimers");
 	yajl_gen_array_open(g);
 	for (int w = 0; w < 3; w++) {
 		yajl_gen_map_open(g);
-		gstr(g, "interval_us");
+		jstr(g, "interval_us");
 		yajl_gen_integer(g, (long long)p->itimers[w].interval_us);
-		gstr(g, "value_us");
+		jstr(g, "value_us");
 		yajl_gen_integer(g, (long long)p->itimers[w].value_us);
 		yajl_gen_map_close(g);
 	}
 	yajl_gen_array_close(g);
-	gstr(g, "pending_signals");
+	jstr(g, "pending_signals");
 	yajl_gen_array_open(g);
 	for (size_t k = 0; k < p->nsigq; k++) {
 		char hex[2 * 128 + 1];
@@ -191,10 +187,10 @@ void ck_task_gen(yajl_gen g, const struct ck_proc *p)
 		for (int i = 0; i < 128; i++)
 			snprintf(hex + 2 * i, 3, "%02x", p->sigq[k].info[i]);
 		yajl_gen_map_open(g);
-		gstr(g, "tid");
+		jstr(g, "tid");
 		yajl_gen_integer(g, p->sigq[k].tid);
-		gstr(g, "siginfo");
-		gstr(g, hex);
+		jstr(g, "siginfo");
+		jstr(g, hex);
 		yajl_gen_map_close(g);
 	}
 	yajl_gen_array_close(g);

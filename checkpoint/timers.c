@@ -16,6 +16,7 @@
 
 #include "checkpoint/ptrace.h"
 #include "checkpoint/timers.h"
+#include "lib/jgen.h"
 #include "lib/util.h"
 
 #ifndef SIGEV_THREAD_ID
@@ -288,22 +289,11 @@ int ck_timers_restore(const struct ck_proc *p, const pid_t *host_tids, uint64_t 
 
 /* ---- JSON ---- */
 
-static void gstr(yajl_gen g, const char *s)
-{
-	yajl_gen_string(g, (const unsigned char *)s, strlen(s));
-}
-
-static void gint(yajl_gen g, const char *k, long long v)
-{
-	gstr(g, k);
-	yajl_gen_integer(g, v);
-}
-
 void ck_timers_gen(yajl_gen g, const struct ck_proc *p)
 {
 	if (!p->nptimers)
 		return;
-	gstr(g, "posix_timers");
+	jstr(g, "posix_timers");
 	yajl_gen_array_open(g);
 	for (size_t i = 0; i < p->nptimers; i++) {
 		const struct ck_ptimer *t = &p->ptimers[i];
@@ -311,16 +301,16 @@ void ck_timers_gen(yajl_gen g, const struct ck_proc *p)
 
 		snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)t->value);
 		yajl_gen_map_open(g);
-		gint(g, "id", t->id);
-		gint(g, "clock", t->clock);
-		gint(g, "signo", t->signo);
-		gint(g, "notify", t->notify);
-		gint(g, "tid", t->tid);
-		gstr(g, "sigval");
-		gstr(g, hex);
-		gint(g, "interval_ns", (long long)t->interval_ns);
-		gint(g, "value_ns", (long long)t->value_ns);
-		gint(g, "overrun", t->overrun);
+		jkint(g, "id", t->id);
+		jkint(g, "clock", t->clock);
+		jkint(g, "signo", t->signo);
+		jkint(g, "notify", t->notify);
+		jkint(g, "tid", t->tid);
+		jstr(g, "sigval");
+		jstr(g, hex);
+		jkint(g, "interval_ns", (long long)t->interval_ns);
+		jkint(g, "value_ns", (long long)t->value_ns);
+		jkint(g, "overrun", t->overrun);
 		yajl_gen_map_close(g);
 	}
 	yajl_gen_array_close(g);

@@ -2,6 +2,7 @@
  * saved whole as hex strings of their bytes, named after the ioctl that fills them: they are
  * the kernel's stable ABI, and restore hands them back to the same ioctls. Small numbers are
  * JSON integers, 64-bit ones hex strings (as in the jail image). */
+#include "lib/jgen.h"
 #include "vmm_shim/snapshot.h"
 
 #include <errno.h>
@@ -15,32 +16,6 @@
 
 #include "lib/util.h"
 
-static void gstr(yajl_gen g, const char *s)
-{
-	yajl_gen_string(g, (const unsigned char *)s, strlen(s));
-}
-
-static void kint(yajl_gen g, const char *k, long long v)
-{
-	gstr(g, k);
-	yajl_gen_integer(g, v);
-}
-
-static void kbool(yajl_gen g, const char *k, bool v)
-{
-	gstr(g, k);
-	yajl_gen_bool(g, v);
-}
-
-static void khex(yajl_gen g, const char *k, uint64_t v)
-{
-	char buf[24];
-
-	snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)v);
-	gstr(g, k);
-	gstr(g, buf);
-}
-
 static void kblob(yajl_gen g, const char *k, const void *p, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -52,36 +27,36 @@ static void kblob(yajl_gen g, const char *k, const void *p, size_t len)
 		s[2 * i + 1] = hex[b[i] & 15];
 	}
 	s[2 * len] = '\0';
-	gstr(g, k);
-	gstr(g, s);
+	jstr(g, k);
+	jstr(g, s);
 	free(s);
 }
 
 static void gen_virtio(yajl_gen g, const char *k, const struct vmm_snap_virtio *t)
 {
-	gstr(g, k);
+	jstr(g, k);
 	yajl_gen_map_open(g);
-	kint(g, "dev_features_sel", t->dev_features_sel);
-	kint(g, "drv_features_sel", t->drv_features_sel);
-	khex(g, "drv_features", t->drv_features);
-	kint(g, "queue_sel", t->queue_sel);
-	kint(g, "status", t->status);
-	kint(g, "isr", t->isr);
-	kint(g, "config_gen", t->config_gen);
-	gstr(g, "queues");
+	jkint(g, "dev_features_sel", t->dev_features_sel);
+	jkint(g, "drv_features_sel", t->drv_features_sel);
+	jkhex(g, "drv_features", t->drv_features);
+	jkint(g, "queue_sel", t->queue_sel);
+	jkint(g, "status", t->status);
+	jkint(g, "isr", t->isr);
+	jkint(g, "config_gen", t->config_gen);
+	jstr(g, "queues");
 	yajl_gen_array_open(g);
 	for (unsigned i = 0; i < VMM_SNAP_MAX_QUEUES; i++) {
 		const struct vmm_snap_virtq *q = &t->vq[i];
 
 		yajl_gen_map_open(g);
-		kint(g, "num", q->num);
-		kbool(g, "ready", q->ready);
-		kbool(g, "broken", q->broken);
-		khex(g, "desc", q->desc);
-		khex(g, "avail", q->avail);
-		khex(g, "used", q->used);
-		kint(g, "last_avail", q->last_avail);
-		kint(g, "used_idx", q->used_idx);
+		jkint(g, "num", q->num);
+		jkbool(g, "ready", q->ready);
+		jkbool(g, "broken", q->broken);
+		jkhex(g, "desc", q->desc);
+		jkhex(g, "avail", q->avail);
+		jkhex(g, "used", q->used);
+		jkint(g, "last_avail", q->last_avail);
+		jkint(g, "used_idx", q->used_idx);
 		yajl_gen_map_close(g);
 	}
 	yajl_gen_array_close(g);
@@ -99,12 +74,12 @@ static void gen_vcpu(yajl_gen g, const struct vmm_snap_vcpu *c)
 	kblob(g, "vcpu_events", &c->events, sizeof(c->events));
 	kblob(g, "mp_state", &c->mp_state, sizeof(c->mp_state));
 	kblob(g, "debugregs", &c->debugregs, sizeof(c->debugregs));
-	gstr(g, "msrs");
+	jstr(g, "msrs");
 	yajl_gen_array_open(g);
 	for (unsigned i = 0; i < c->n_msrs; i++) {
 		yajl_gen_map_open(g);
-		khex(g, "index", c->msrs[i].index);
-		khex(g, "value", c->msrs[i].data);
+		jkhex(g, "index", c->msrs[i].index);
+		jkhex(g, "value", c->msrs[i].data);
 		yajl_gen_map_close(g);
 	}
 	yajl_gen_array_close(g);
@@ -120,24 +95,24 @@ char *vmm_snap_to_json(const struct vmm_snap *s)
 
 	yajl_gen_config(g, yajl_gen_beautify, 1);
 	yajl_gen_map_open(g);
-	kint(g, "version", s->version);
-	khex(g, "mem_bytes", s->mem_bytes);
+	jkint(g, "version", s->version);
+	jkhex(g, "mem_bytes", s->mem_bytes);
 	if (s->token)
-		khex(g, "token", s->token);
+		jkhex(g, "token", s->token);
 	if (s->parent_token)
-		khex(g, "parent_token", s->parent_token);
+		jkhex(g, "parent_token", s->parent_token);
 	if (s->pre_dump)
-		kbool(g, "pre_dump", true);
-	gstr(g, "memory");
+		jkbool(g, "pre_dump", true);
+	jstr(g, "memory");
 	yajl_gen_array_open(g);
 	for (size_t i = 0; i < s->n_ranges; i++) {
 		yajl_gen_map_open(g);
-		khex(g, "offset", s->ranges[i].off);
-		khex(g, "bytes", s->ranges[i].len);
+		jkhex(g, "offset", s->ranges[i].off);
+		jkhex(g, "bytes", s->ranges[i].len);
 		yajl_gen_map_close(g);
 	}
 	yajl_gen_array_close(g);
-	gstr(g, "vcpus");
+	jstr(g, "vcpus");
 	yajl_gen_array_open(g);
 	for (unsigned i = 0; i < s->n_vcpus; i++)
 		gen_vcpu(g, &s->vcpus[i]);
@@ -148,38 +123,38 @@ char *vmm_snap_to_json(const struct vmm_snap *s)
 	kblob(g, "pit2", &s->pit, sizeof(s->pit));
 	kblob(g, "clock", &s->clock, sizeof(s->clock));
 
-	gstr(g, "uart");
+	jstr(g, "uart");
 	yajl_gen_map_open(g);
-	kint(g, "ier", s->uart.ier);
-	kint(g, "lcr", s->uart.lcr);
-	kint(g, "mcr", s->uart.mcr);
-	kint(g, "scr", s->uart.scr);
-	kint(g, "dll", s->uart.dll);
-	kint(g, "dlm", s->uart.dlm);
-	kint(g, "fcr", s->uart.fcr);
-	kbool(g, "thri_pending", s->uart.thri_pending);
-	kint(g, "irq_level", s->uart.irq_level);
+	jkint(g, "ier", s->uart.ier);
+	jkint(g, "lcr", s->uart.lcr);
+	jkint(g, "mcr", s->uart.mcr);
+	jkint(g, "scr", s->uart.scr);
+	jkint(g, "dll", s->uart.dll);
+	jkint(g, "dlm", s->uart.dlm);
+	jkint(g, "fcr", s->uart.fcr);
+	jkbool(g, "thri_pending", s->uart.thri_pending);
+	jkint(g, "irq_level", s->uart.irq_level);
 	kblob(g, "rx", s->uart.rx, sizeof(s->uart.rx));
-	kint(g, "rx_head", s->uart.rx_head);
-	kint(g, "rx_count", s->uart.rx_count);
+	jkint(g, "rx_head", s->uart.rx_head);
+	jkint(g, "rx_count", s->uart.rx_count);
 	yajl_gen_map_close(g);
 
-	gstr(g, "i8042");
+	jstr(g, "i8042");
 	yajl_gen_map_open(g);
-	kint(g, "ctr", s->i8042.ctr);
-	kint(g, "out", s->i8042.out);
-	kbool(g, "out_full", s->i8042.out_full);
-	kint(g, "pending_cmd", s->i8042.pending_cmd);
+	jkint(g, "ctr", s->i8042.ctr);
+	jkint(g, "out", s->i8042.out);
+	jkbool(g, "out_full", s->i8042.out_full);
+	jkint(g, "pending_cmd", s->i8042.pending_cmd);
 	yajl_gen_map_close(g);
 
-	gstr(g, "cmos");
+	jstr(g, "cmos");
 	yajl_gen_map_open(g);
-	kint(g, "index", s->cmos.index);
+	jkint(g, "index", s->cmos.index);
 	kblob(g, "ram", s->cmos.ram, sizeof(s->cmos.ram));
 	yajl_gen_map_close(g);
 	kblob(g, "acpi_pm_en", s->acpi_pm_en, sizeof(s->acpi_pm_en));
 
-	gstr(g, "disks");
+	jstr(g, "disks");
 	yajl_gen_array_open(g);
 	for (unsigned i = 0; i < s->n_disks; i++) {
 		yajl_gen_map_open(g);
@@ -188,32 +163,32 @@ char *vmm_snap_to_json(const struct vmm_snap *s)
 	}
 	yajl_gen_array_close(g);
 
-	gstr(g, "console");
+	jstr(g, "console");
 	if (!s->has_console) {
 		yajl_gen_null(g);
 	} else {
 		yajl_gen_map_open(g);
 		gen_virtio(g, "virtio", &s->console.t);
-		gstr(g, "ports");
+		jstr(g, "ports");
 		yajl_gen_array_open(g);
 		for (unsigned i = 0; i < s->console.n_ports; i++) {
 			const struct vmm_snap_port *p = &s->console.port[i];
 
 			yajl_gen_map_open(g);
-			kbool(g, "host_open", p->host_open);
-			kbool(g, "ready", p->ready);
-			kbool(g, "guest_open", p->guest_open);
-			kint(g, "guest_closes", p->guest_closes);
+			jkbool(g, "host_open", p->host_open);
+			jkbool(g, "ready", p->ready);
+			jkbool(g, "guest_open", p->guest_open);
+			jkint(g, "guest_closes", p->guest_closes);
 			yajl_gen_map_close(g);
 		}
 		yajl_gen_array_close(g);
-		gstr(g, "ctrl_pending");
+		jstr(g, "ctrl_pending");
 		yajl_gen_array_open(g);
 		for (unsigned i = 0; i < s->console.n_ctrl; i++) {
 			yajl_gen_map_open(g);
-			kint(g, "id", s->console.ctrl[i].id);
-			kint(g, "event", s->console.ctrl[i].event);
-			kint(g, "value", s->console.ctrl[i].value);
+			jkint(g, "id", s->console.ctrl[i].id);
+			jkint(g, "event", s->console.ctrl[i].event);
+			jkint(g, "value", s->console.ctrl[i].value);
 			yajl_gen_map_close(g);
 		}
 		yajl_gen_array_close(g);
